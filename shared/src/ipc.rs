@@ -1,0 +1,215 @@
+//! Requests and responses between `haven` and `havend`: one JSON object per line over the
+//! Unix socket. Every request gets exactly one reply; errors carry a stable kind (scripts
+//! match on it) and a message a person can act on.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use zeroize::Zeroize;
+
+use crate::model::{AgreementView, Entry, EntryChanges, ListQuery, NewEntry};
+
+/// Bumped when a request or reply changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The longest request line the daemon reads; longer ones are refused and the connection
+/// closed (an entry body of a few MB is already a book).
+pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// A string holding a secret: redacted in `Debug`, wiped on drop.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl Drop for SecretText {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    Status,
+    Unlock { passphrase: SecretText },
+    Lock,
+    Shutdown,
+    /// The public age recipient of this home (for encrypted recovery files).
+    Recipient,
+    Doctor,
+    JournalWrite { entry: NewEntry },
+    JournalList { query: ListQuery },
+    JournalShow { id: String },
+    JournalEdit { id: String, changes: EntryChanges },
+    JournalDelete { id: String },
+    JournalPurge,
+    AgreePropose { title: String, text: String, review_on: Option<NaiveDate> },
+    AgreeList,
+    AgreeShow { id: String },
+    AgreeAccept { id: String },
+    AgreeDecline { id: String },
+    AgreeRevise { id: String, text: String },
+    AgreeWithdraw { id: String, reason: Option<String> },
+}
+
+impl Request {
+    /// Whether the request needs the keys (everything but status and housekeeping).
+    pub fn needs_unlock(&self) -> bool {
+        !matches!(
+            self,
+            Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown | Request::Doctor
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Status(StatusInfo),
+    Done,
+    Unlocked { name: String },
+    Created { id: String },
+    Entry { entry: Entry },
+    Entries { entries: Vec<ListedEntry>, total: usize },
+    Agreement { agreement: AgreementView },
+    Agreements { agreements: Vec<AgreementView> },
+    Purged { entries: usize, bytes_before: u64, bytes_after: u64 },
+    Recipient { recipient: String },
+    Doctor { checks: Vec<Check> },
+}
+
+/// An entry in a listing, with the shortest id prefix that is unique in the journal.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ListedEntry {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub short_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusInfo {
+    pub locked: bool,
+    /// The member's name (known only while unlocked: it is stored encrypted).
+    pub name: Option<String>,
+    pub paired: bool,
+    pub partner: Option<String>,
+    pub connected: bool,
+    pub entries: Option<usize>,
+    pub agreements: Option<usize>,
+    pub pid: u32,
+    pub version: String,
+}
+
+/// One line of `haven doctor`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+/// Stable error kinds (scripts can match on them).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Locked,
+    WrongPassphrase,
+    NotFound,
+    Ambiguous,
+    InvalidInput,
+    DiskFull,
+    Corrupt,
+    ForeignIdentity,
+    Storage,
+    BadRequest,
+    TooLarge,
+    Internal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ErrorReply {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ErrorReply {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorReply {
+        ErrorReply { kind, message: message.into(), hint: None }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> ErrorReply {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+pub type Reply = Result<Response, ErrorReply>;
+
+/// Serialises a message as one line (with the trailing newline).
+pub fn encode_line<T: Serialize>(message: &T) -> Vec<u8> {
+    // Serialising these plain data types cannot fail.
+    let mut line = serde_json::to_vec(message).unwrap_or_else(|_| b"{}".to_vec());
+    line.push(b'\n');
+    line
+}
+
+pub fn decode_line<T: for<'de> Deserialize<'de>>(line: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    #[test]
+    fn requests_round_trip_as_one_line() {
+        let requests = vec![
+            Request::Status,
+            Request::Unlock { passphrase: SecretText("p".into()) },
+            Request::JournalWrite {
+                entry: NewEntry { kind: Kind::Trigger, body: "b\nc".into(), tags: vec!["t".into()], ..Default::default() },
+            },
+            Request::JournalList { query: ListQuery { limit: Some(3), ..Default::default() } },
+            Request::AgreeWithdraw { id: "x".into(), reason: Some("r".into()) },
+        ];
+        for r in requests {
+            let line = encode_line(&r);
+            assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);
+            let back: Request = decode_line(&line).expect("decode");
+            assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let replies: Vec<Reply> = vec![
+            Ok(Response::Created { id: "01j".into() }),
+            Err(ErrorReply::new(ErrorKind::NotFound, "no entry 0x").hint("run `haven journal list`")),
+        ];
+        for r in replies {
+            let back: Reply = decode_line(&encode_line(&r)).expect("decode");
+            assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bad in [&b"{"[..], b"null", b"{\"op\":\"nope\"}", b"\xff\xfe", b"{\"op\":\"journal_show\"}"] {
+            assert!(decode_line::<Request>(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn a_passphrase_never_shows_in_debug_output() {
+        let r = Request::Unlock { passphrase: SecretText("hunter2".into()) };
+        assert!(!format!("{r:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,13 @@
+//! haven-shared: the model, the documents, storage, crypto and the IPC types that `havend`
+//! and `haven` share. No CLI parsing, no printing, no process exits here.
+
+pub mod crypto;
+pub mod documents;
+pub mod ipc;
+pub mod model;
+pub mod paths;
+pub mod store;
+pub mod when;
+
+/// The version printed by both binaries.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
