@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::SigningKey;
 
-use crate::model::agreement::{member_id_of, text_hash, Agreement, ConsentRecord, MemberId, Revision, Verb};
+use crate::model::agreement::{
+    member_id_of, text_hash, Agreement, ConsentRecord, MemberId, Revision, Verb,
+};
 use crate::model::journal::{Entry, Kind};
 
 const ENTRY: &str = "e/";
@@ -40,7 +42,9 @@ impl Default for JournalDoc {
 
 impl JournalDoc {
     pub fn new() -> JournalDoc {
-        JournalDoc { doc: AutoCommit::new() }
+        JournalDoc {
+            doc: AutoCommit::new(),
+        }
     }
 
     pub fn from_automerge(doc: AutoCommit) -> JournalDoc {
@@ -88,13 +92,18 @@ impl JournalDoc {
     pub fn entries(&self) -> DocResult<(Vec<Entry>, usize)> {
         let mut out = Vec::new();
         let mut skipped = 0;
-        for item in self.doc.map_range(ROOT, ENTRY.to_string()..format!("{}", "e0")) {
+        for item in self
+            .doc
+            .map_range(ROOT, ENTRY.to_string()..format!("{}", "e0"))
+        {
             let id = item.key.trim_start_matches(ENTRY).to_string();
             match self.doc.get(ROOT, item.key.as_ref())? {
-                Some((Value::Object(ObjType::Map), obj)) => match read_entry(&self.doc, &obj, id)? {
-                    Some(e) => out.push(e),
-                    None => skipped += 1,
-                },
+                Some((Value::Object(ObjType::Map), obj)) => {
+                    match read_entry(&self.doc, &obj, id)? {
+                        Some(e) => out.push(e),
+                        None => skipped += 1,
+                    }
+                }
                 _ => skipped += 1,
             }
         }
@@ -203,7 +212,9 @@ pub struct MemberRecord {
 
 impl CoupleDoc {
     pub fn new() -> CoupleDoc {
-        CoupleDoc { doc: AutoCommit::new() }
+        CoupleDoc {
+            doc: AutoCommit::new(),
+        }
     }
 
     pub fn from_automerge(doc: AutoCommit) -> CoupleDoc {
@@ -215,21 +226,32 @@ impl CoupleDoc {
     }
 
     pub fn put_member(&mut self, member: &MemberRecord) -> DocResult<()> {
-        let obj = self.doc.put_object(ROOT, format!("{MEMBER}{}", member.id), ObjType::Map)?;
+        let obj = self
+            .doc
+            .put_object(ROOT, format!("{MEMBER}{}", member.id), ObjType::Map)?;
         self.doc.put(&obj, "name", member.name.as_str())?;
-        self.doc.put(&obj, "signing_key", member.signing_key.as_str())?;
+        self.doc
+            .put(&obj, "signing_key", member.signing_key.as_str())?;
         Ok(())
     }
 
     pub fn members(&self) -> DocResult<Vec<MemberRecord>> {
         let mut out = Vec::new();
-        for item in self.doc.map_range(ROOT, MEMBER.to_string().."m0".to_string()) {
+        for item in self
+            .doc
+            .map_range(ROOT, MEMBER.to_string().."m0".to_string())
+        {
             let id = item.key.trim_start_matches(MEMBER).to_string();
             if let Some(obj) = get_obj(&self.doc, &ROOT, item.key.as_ref(), ObjType::Map)? {
-                if let (Some(name), Some(signing_key)) =
-                    (get_str(&self.doc, &obj, "name")?, get_str(&self.doc, &obj, "signing_key")?)
-                {
-                    out.push(MemberRecord { id, name, signing_key });
+                if let (Some(name), Some(signing_key)) = (
+                    get_str(&self.doc, &obj, "name")?,
+                    get_str(&self.doc, &obj, "signing_key")?,
+                ) {
+                    out.push(MemberRecord {
+                        id,
+                        name,
+                        signing_key,
+                    });
                 }
             }
         }
@@ -238,7 +260,9 @@ impl CoupleDoc {
 
     /// Writes a new agreement with its first revision and the proposer's signed consent.
     pub fn put_agreement(&mut self, a: &Agreement) -> DocResult<()> {
-        let obj = self.doc.put_object(ROOT, format!("{AGREEMENT}{}", a.id), ObjType::Map)?;
+        let obj = self
+            .doc
+            .put_object(ROOT, format!("{AGREEMENT}{}", a.id), ObjType::Map)?;
         let d = &mut self.doc;
         d.put(&obj, "title", a.title.as_str())?;
         d.put(&obj, "created_at", a.created_at.to_rfc3339())?;
@@ -251,7 +275,11 @@ impl CoupleDoc {
             let rev = d.insert_object(&revisions, i, ObjType::Map)?;
             write_revision(d, &rev, r)?;
         }
-        for (verb, table) in [(Verb::Consent, &a.consents), (Verb::Decline, &a.declines), (Verb::Withdraw, &a.withdrawals)] {
+        for (verb, table) in [
+            (Verb::Consent, &a.consents),
+            (Verb::Decline, &a.declines),
+            (Verb::Withdraw, &a.withdrawals),
+        ] {
             let t = d.put_object(&obj, table_key(verb), ObjType::Map)?;
             for (member, record) in table {
                 write_record(d, &t, member, record)?;
@@ -266,8 +294,12 @@ impl CoupleDoc {
 
     /// Appends a revision. Concurrent revisions on two devices both stay in the list.
     pub fn add_revision(&mut self, id: &str, revision: &Revision) -> DocResult<bool> {
-        let Some(obj) = self.agreement_obj(id)? else { return Ok(false) };
-        let Some(list) = get_obj(&self.doc, &obj, "revisions", ObjType::List)? else { return Ok(false) };
+        let Some(obj) = self.agreement_obj(id)? else {
+            return Ok(false);
+        };
+        let Some(list) = get_obj(&self.doc, &obj, "revisions", ObjType::List)? else {
+            return Ok(false);
+        };
         let end = self.doc.length(&list);
         let rev = self.doc.insert_object(&list, end, ObjType::Map)?;
         write_revision(&mut self.doc, &rev, revision)?;
@@ -275,8 +307,16 @@ impl CoupleDoc {
     }
 
     /// Records a member's signed consent, decline or withdrawal.
-    pub fn put_record(&mut self, id: &str, verb: Verb, member: &str, record: &ConsentRecord) -> DocResult<bool> {
-        let Some(obj) = self.agreement_obj(id)? else { return Ok(false) };
+    pub fn put_record(
+        &mut self,
+        id: &str,
+        verb: Verb,
+        member: &str,
+        record: &ConsentRecord,
+    ) -> DocResult<bool> {
+        let Some(obj) = self.agreement_obj(id)? else {
+            return Ok(false);
+        };
         let table = match get_obj(&self.doc, &obj, table_key(verb), ObjType::Map)? {
             Some(t) => t,
             None => self.doc.put_object(&obj, table_key(verb), ObjType::Map)?,
@@ -287,7 +327,9 @@ impl CoupleDoc {
 
     /// Removes a member's record of `verb` (an accept clears one's own decline, say).
     pub fn remove_record(&mut self, id: &str, verb: Verb, member: &str) -> DocResult<()> {
-        let Some(obj) = self.agreement_obj(id)? else { return Ok(()) };
+        let Some(obj) = self.agreement_obj(id)? else {
+            return Ok(());
+        };
         if let Some(table) = get_obj(&self.doc, &obj, table_key(verb), ObjType::Map)? {
             if self.doc.get(&table, member)?.is_some() {
                 self.doc.delete(&table, member)?;
@@ -307,7 +349,10 @@ impl CoupleDoc {
     /// skipped rather than failing the whole list.
     pub fn agreements(&self) -> DocResult<Vec<Agreement>> {
         let mut out = Vec::new();
-        for item in self.doc.map_range(ROOT, AGREEMENT.to_string().."a0".to_string()) {
+        for item in self
+            .doc
+            .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
+        {
             let id = item.key.trim_start_matches(AGREEMENT).to_string();
             if let Some(obj) = get_obj(&self.doc, &ROOT, item.key.as_ref(), ObjType::Map)? {
                 if let Some(a) = read_agreement(&self.doc, &obj, id)? {
@@ -331,7 +376,9 @@ impl CoupleDoc {
 pub enum VerbError {
     #[error("no agreement {0}")]
     NotFound(String),
-    #[error("you wrote the latest text of this agreement: revise or withdraw it instead of declining")]
+    #[error(
+        "you wrote the latest text of this agreement: revise or withdraw it instead of declining"
+    )]
     OwnRevision,
     #[error("the text is the same as the current one")]
     SameText,
@@ -353,14 +400,21 @@ impl CoupleDoc {
     ) -> DocResult<Agreement> {
         let me = member_id_of(&key.verifying_key());
         let mut consents = BTreeMap::new();
-        consents.insert(me.clone(), ConsentRecord::sign(key, id, &text_hash(text), Verb::Consent, now, None));
+        consents.insert(
+            me.clone(),
+            ConsentRecord::sign(key, id, &text_hash(text), Verb::Consent, now, None),
+        );
         let agreement = Agreement {
             id: id.to_string(),
             title: title.to_string(),
             created_at: now,
             proposed_by: me.clone(),
             review_on,
-            revisions: vec![Revision { text: text.to_string(), by: me, at: now }],
+            revisions: vec![Revision {
+                text: text.to_string(),
+                by: me,
+                at: now,
+            }],
             consents,
             declines: BTreeMap::new(),
             withdrawals: BTreeMap::new(),
@@ -370,13 +424,28 @@ impl CoupleDoc {
     }
 
     /// A new text, consented to by its author (and only by them).
-    pub fn revise(&mut self, key: &SigningKey, id: &str, text: &str, now: DateTime<FixedOffset>) -> Result<(), VerbError> {
-        let current = self.agreement(id)?.ok_or_else(|| VerbError::NotFound(id.to_string()))?;
+    pub fn revise(
+        &mut self,
+        key: &SigningKey,
+        id: &str,
+        text: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), VerbError> {
+        let current = self
+            .agreement(id)?
+            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
         if current.latest().is_some_and(|r| r.text == text) {
             return Err(VerbError::SameText);
         }
         let me = member_id_of(&key.verifying_key());
-        self.add_revision(id, &Revision { text: text.to_string(), by: me.clone(), at: now })?;
+        self.add_revision(
+            id,
+            &Revision {
+                text: text.to_string(),
+                by: me.clone(),
+                at: now,
+            },
+        )?;
         self.sign_latest(key, id, text, Verb::Consent, now, None)?;
         self.remove_record(id, Verb::Withdraw, &me)?;
         self.remove_record(id, Verb::Decline, &me)?;
@@ -384,7 +453,12 @@ impl CoupleDoc {
     }
 
     /// Consent to the latest text; clears one's own decline or withdrawal.
-    pub fn accept(&mut self, key: &SigningKey, id: &str, now: DateTime<FixedOffset>) -> Result<(), VerbError> {
+    pub fn accept(
+        &mut self,
+        key: &SigningKey,
+        id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), VerbError> {
         let text = self.latest_text(id)?;
         let me = member_id_of(&key.verifying_key());
         self.sign_latest(key, id, &text, Verb::Consent, now, None)?;
@@ -394,10 +468,19 @@ impl CoupleDoc {
     }
 
     /// Decline the partner's latest text.
-    pub fn decline(&mut self, key: &SigningKey, id: &str, now: DateTime<FixedOffset>) -> Result<(), VerbError> {
-        let agreement = self.agreement(id)?.ok_or_else(|| VerbError::NotFound(id.to_string()))?;
+    pub fn decline(
+        &mut self,
+        key: &SigningKey,
+        id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), VerbError> {
+        let agreement = self
+            .agreement(id)?
+            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
         let me = member_id_of(&key.verifying_key());
-        let latest = agreement.latest().ok_or_else(|| VerbError::NotFound(id.to_string()))?;
+        let latest = agreement
+            .latest()
+            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
         if latest.by == me {
             return Err(VerbError::OwnRevision);
         }
@@ -460,7 +543,12 @@ fn write_revision(d: &mut AutoCommit, obj: &ObjId, r: &Revision) -> DocResult<()
     Ok(())
 }
 
-fn write_record(d: &mut AutoCommit, table: &ObjId, member: &str, r: &ConsentRecord) -> DocResult<()> {
+fn write_record(
+    d: &mut AutoCommit,
+    table: &ObjId,
+    member: &str,
+    r: &ConsentRecord,
+) -> DocResult<()> {
     let obj = d.put_object(table, member, ObjType::Map)?;
     d.put(&obj, "hash", r.hash.as_str())?;
     d.put(&obj, "at", r.at.to_rfc3339())?;
@@ -471,15 +559,33 @@ fn write_record(d: &mut AutoCommit, table: &ObjId, member: &str, r: &ConsentReco
     Ok(())
 }
 
-fn read_records(doc: &AutoCommit, obj: &ObjId, verb: Verb) -> DocResult<BTreeMap<MemberId, ConsentRecord>> {
+fn read_records(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    verb: Verb,
+) -> DocResult<BTreeMap<MemberId, ConsentRecord>> {
     let mut out = BTreeMap::new();
-    let Some(table) = get_obj(doc, obj, table_key(verb), ObjType::Map)? else { return Ok(out) };
+    let Some(table) = get_obj(doc, obj, table_key(verb), ObjType::Map)? else {
+        return Ok(out);
+    };
     for member in doc.keys(&table) {
-        let Some(rec) = get_obj(doc, &table, &member, ObjType::Map)? else { continue };
-        if let (Some(hash), Some(at), Some(sig)) =
-            (get_str(doc, &rec, "hash")?, get_time(doc, &rec, "at")?, get_str(doc, &rec, "sig")?)
-        {
-            out.insert(member, ConsentRecord { hash, at, sig, reason: get_str(doc, &rec, "reason")? });
+        let Some(rec) = get_obj(doc, &table, &member, ObjType::Map)? else {
+            continue;
+        };
+        if let (Some(hash), Some(at), Some(sig)) = (
+            get_str(doc, &rec, "hash")?,
+            get_time(doc, &rec, "at")?,
+            get_str(doc, &rec, "sig")?,
+        ) {
+            out.insert(
+                member,
+                ConsentRecord {
+                    hash,
+                    at,
+                    sig,
+                    reason: get_str(doc, &rec, "reason")?,
+                },
+            );
         }
     }
     Ok(out)
@@ -496,10 +602,14 @@ fn read_agreement(doc: &AutoCommit, obj: &ObjId, id: String) -> DocResult<Option
     };
     let mut revisions = Vec::new();
     for i in 0..doc.length(&list) {
-        let Some((Value::Object(ObjType::Map), rev)) = doc.get(&list, i)? else { continue };
-        if let (Some(text), Some(by), Some(at)) =
-            (get_str(doc, &rev, "text")?, get_str(doc, &rev, "by")?, get_time(doc, &rev, "at")?)
-        {
+        let Some((Value::Object(ObjType::Map), rev)) = doc.get(&list, i)? else {
+            continue;
+        };
+        if let (Some(text), Some(by), Some(at)) = (
+            get_str(doc, &rev, "text")?,
+            get_str(doc, &rev, "by")?,
+            get_time(doc, &rev, "at")?,
+        ) {
             revisions.push(Revision { text, by, at });
         }
     }
@@ -507,7 +617,8 @@ fn read_agreement(doc: &AutoCommit, obj: &ObjId, id: String) -> DocResult<Option
         return Ok(None);
     }
     Ok(Some(Agreement {
-        review_on: get_str(doc, obj, "review_on")?.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+        review_on: get_str(doc, obj, "review_on")?
+            .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
         consents: read_records(doc, obj, Verb::Consent)?,
         declines: read_records(doc, obj, Verb::Decline)?,
         withdrawals: read_records(doc, obj, Verb::Withdraw)?,

@@ -36,25 +36,53 @@ impl fmt::Debug for SecretText {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     Status,
-    Unlock { passphrase: SecretText },
+    Unlock {
+        passphrase: SecretText,
+    },
     Lock,
     Shutdown,
     /// The public age recipient of this home (for encrypted recovery files).
     Recipient,
-    Doctor,
-    JournalWrite { entry: NewEntry },
-    JournalList { query: ListQuery },
-    JournalShow { id: String },
-    JournalEdit { id: String, changes: EntryChanges },
-    JournalDelete { id: String },
+    JournalWrite {
+        entry: NewEntry,
+    },
+    JournalList {
+        query: ListQuery,
+    },
+    JournalShow {
+        id: String,
+    },
+    JournalEdit {
+        id: String,
+        changes: EntryChanges,
+    },
+    JournalDelete {
+        id: String,
+    },
     JournalPurge,
-    AgreePropose { title: String, text: String, review_on: Option<NaiveDate> },
+    AgreePropose {
+        title: String,
+        text: String,
+        review_on: Option<NaiveDate>,
+    },
     AgreeList,
-    AgreeShow { id: String },
-    AgreeAccept { id: String },
-    AgreeDecline { id: String },
-    AgreeRevise { id: String, text: String },
-    AgreeWithdraw { id: String, reason: Option<String> },
+    AgreeShow {
+        id: String,
+    },
+    AgreeAccept {
+        id: String,
+    },
+    AgreeDecline {
+        id: String,
+    },
+    AgreeRevise {
+        id: String,
+        text: String,
+    },
+    AgreeWithdraw {
+        id: String,
+        reason: Option<String>,
+    },
 }
 
 impl Request {
@@ -62,7 +90,7 @@ impl Request {
     pub fn needs_unlock(&self) -> bool {
         !matches!(
             self,
-            Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown | Request::Doctor
+            Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown
         )
     }
 }
@@ -72,15 +100,33 @@ impl Request {
 pub enum Response {
     Status(StatusInfo),
     Done,
-    Unlocked { name: String },
-    Created { id: String },
-    Entry { entry: Entry },
-    Entries { entries: Vec<ListedEntry>, total: usize },
-    Agreement { agreement: AgreementView },
-    Agreements { agreements: Vec<AgreementView> },
-    Purged { entries: usize, bytes_before: u64, bytes_after: u64 },
-    Recipient { recipient: String },
-    Doctor { checks: Vec<Check> },
+    Unlocked {
+        name: String,
+    },
+    Created {
+        id: String,
+    },
+    Entry {
+        entry: Entry,
+    },
+    Entries {
+        entries: Vec<ListedEntry>,
+        total: usize,
+    },
+    Agreement {
+        agreement: AgreementView,
+    },
+    Agreements {
+        agreements: Vec<AgreementView>,
+    },
+    Purged {
+        entries: usize,
+        bytes_before: u64,
+        bytes_after: u64,
+    },
+    Recipient {
+        recipient: String,
+    },
 }
 
 /// An entry in a listing, with the shortest id prefix that is unique in the journal.
@@ -105,7 +151,7 @@ pub struct StatusInfo {
     pub version: String,
 }
 
-/// One line of `haven doctor`.
+/// One line of `haven doctor` (see `health`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Check {
     pub name: String,
@@ -142,7 +188,11 @@ pub struct ErrorReply {
 
 impl ErrorReply {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorReply {
-        ErrorReply { kind, message: message.into(), hint: None }
+        ErrorReply {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn hint(mut self, hint: impl Into<String>) -> ErrorReply {
         self.hint = Some(hint.into());
@@ -173,12 +223,27 @@ mod tests {
     fn requests_round_trip_as_one_line() {
         let requests = vec![
             Request::Status,
-            Request::Unlock { passphrase: SecretText("p".into()) },
-            Request::JournalWrite {
-                entry: NewEntry { kind: Kind::Trigger, body: "b\nc".into(), tags: vec!["t".into()], ..Default::default() },
+            Request::Unlock {
+                passphrase: SecretText("p".into()),
             },
-            Request::JournalList { query: ListQuery { limit: Some(3), ..Default::default() } },
-            Request::AgreeWithdraw { id: "x".into(), reason: Some("r".into()) },
+            Request::JournalWrite {
+                entry: NewEntry {
+                    kind: Kind::Trigger,
+                    body: "b\nc".into(),
+                    tags: vec!["t".into()],
+                    ..Default::default()
+                },
+            },
+            Request::JournalList {
+                query: ListQuery {
+                    limit: Some(3),
+                    ..Default::default()
+                },
+            },
+            Request::AgreeWithdraw {
+                id: "x".into(),
+                reason: Some("r".into()),
+            },
         ];
         for r in requests {
             let line = encode_line(&r);
@@ -192,7 +257,8 @@ mod tests {
     fn replies_round_trip() {
         let replies: Vec<Reply> = vec![
             Ok(Response::Created { id: "01j".into() }),
-            Err(ErrorReply::new(ErrorKind::NotFound, "no entry 0x").hint("run `haven journal list`")),
+            Err(ErrorReply::new(ErrorKind::NotFound, "no entry 0x")
+                .hint("run `haven journal list`")),
         ];
         for r in replies {
             let back: Reply = decode_line(&encode_line(&r)).expect("decode");
@@ -202,14 +268,22 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bad in [&b"{"[..], b"null", b"{\"op\":\"nope\"}", b"\xff\xfe", b"{\"op\":\"journal_show\"}"] {
+        for bad in [
+            &b"{"[..],
+            b"null",
+            b"{\"op\":\"nope\"}",
+            b"\xff\xfe",
+            b"{\"op\":\"journal_show\"}",
+        ] {
             assert!(decode_line::<Request>(bad).is_err());
         }
     }
 
     #[test]
     fn a_passphrase_never_shows_in_debug_output() {
-        let r = Request::Unlock { passphrase: SecretText("hunter2".into()) };
+        let r = Request::Unlock {
+            passphrase: SecretText("hunter2".into()),
+        };
         assert!(!format!("{r:?}").contains("hunter2"));
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod crypto;
 pub mod documents;
+pub mod health;
+pub mod home;
 pub mod ipc;
 pub mod model;
 pub mod paths;
@@ -11,3 +13,6 @@ pub mod when;
 
 /// The version printed by both binaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Re-exported so the binaries name the same key types as the library.
+pub use ed25519_dalek;

@@ -40,7 +40,10 @@ impl Paths {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.clone());
         Some(Paths {
-            log_dir: dirs.state_dir().map(Path::to_path_buf).unwrap_or_else(|| data_dir.clone()),
+            log_dir: dirs
+                .state_dir()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| data_dir.clone()),
             data_dir,
             runtime_dir,
         })
@@ -95,7 +98,10 @@ impl Paths {
 
 /// Creates `dir` (and parents) and makes it 0700.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 

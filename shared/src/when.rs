@@ -17,8 +17,13 @@ pub fn now() -> DateTime<FixedOffset> {
 }
 
 /// Parses a "since" expression relative to `now`.
-pub fn parse_since(input: &str, now: DateTime<FixedOffset>) -> Result<DateTime<FixedOffset>, DateParseError> {
-    let err = || DateParseError { input: input.to_string() };
+pub fn parse_since(
+    input: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<DateTime<FixedOffset>, DateParseError> {
+    let err = || DateParseError {
+        input: input.to_string(),
+    };
     let text = input.trim().to_ascii_lowercase();
     let start_of = |day: NaiveDate| -> Option<DateTime<FixedOffset>> {
         let naive = day.and_hms_opt(0, 0, 0)?;
@@ -81,7 +86,10 @@ mod tests {
     fn days_start_at_local_midnight() {
         let now = at("2026-11-23T12:00:00+00:00");
         let since = parse_since("2026-11-01", now).expect("date");
-        assert_eq!(since.date_naive(), NaiveDate::from_ymd_opt(2026, 11, 1).expect("day"));
+        assert_eq!(
+            since.date_naive(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).expect("day")
+        );
         let y = parse_since("yesterday", now).expect("yesterday");
         assert!(y < now && now - y <= Duration::hours(48));
     }

@@ -95,7 +95,8 @@ impl Identity {
         recipient.set_work_factor(SCRYPT_LOG_N);
         let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))?;
         let mut out = Vec::new();
-        let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
+        let armor =
+            age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
         let mut writer = encryptor.wrap_output(armor)?;
         writer.write_all(plain.as_bytes())?;
         writer.finish()?.finish()?;
@@ -111,12 +112,15 @@ impl Identity {
         }
         let mut identity = age::scrypt::Identity::new(passphrase.clone());
         identity.set_max_work_factor(SCRYPT_MAX_LOG_N);
-        let mut reader = decryptor.decrypt(std::iter::once(&identity as _)).map_err(|e| match e {
-            age::DecryptError::DecryptionFailed
-            | age::DecryptError::KeyDecryptionFailed
-            | age::DecryptError::NoMatchingKeys => IdentityError::WrongPassphrase,
-            other => IdentityError::Age(other),
-        })?;
+        let mut reader =
+            decryptor
+                .decrypt(std::iter::once(&identity as _))
+                .map_err(|e| match e {
+                    age::DecryptError::DecryptionFailed
+                    | age::DecryptError::KeyDecryptionFailed
+                    | age::DecryptError::NoMatchingKeys => IdentityError::WrongPassphrase,
+                    other => IdentityError::Age(other),
+                })?;
         let mut plain = Zeroizing::new(String::new());
         reader
             .read_to_string(&mut plain)
@@ -177,9 +181,15 @@ mod tests {
     #[test]
     fn a_wrong_passphrase_is_named_as_such() {
         let id = Identity::generate();
-        let file = id.seal(&SecretString::from("right".to_string())).expect("seal");
+        let file = id
+            .seal(&SecretString::from("right".to_string()))
+            .expect("seal");
         let err = Identity::unseal(&file, &SecretString::from("wrong".to_string()));
-        assert!(matches!(err, Err(IdentityError::WrongPassphrase)), "{:?}", err.err());
+        assert!(
+            matches!(err, Err(IdentityError::WrongPassphrase)),
+            "{:?}",
+            err.err()
+        );
     }
 
     #[test]

@@ -64,7 +64,11 @@ impl fmt::Display for Misplacement {
 }
 
 /// Encrypts `payload` with its header to `recipient`.
-pub fn seal(recipient: &age::x25519::Recipient, header: ChunkHeader, payload: &[u8]) -> Result<Vec<u8>, SealError> {
+pub fn seal(
+    recipient: &age::x25519::Recipient,
+    header: ChunkHeader,
+    payload: &[u8],
+) -> Result<Vec<u8>, SealError> {
     let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(HEADER_LEN + payload.len()));
     plain.extend_from_slice(MAGIC);
     plain.extend_from_slice(&header.doc_id);
@@ -107,7 +111,11 @@ mod tests {
     use super::*;
 
     fn header(seq: u64) -> ChunkHeader {
-        ChunkHeader { doc_id: [7; 16], seq, kind: ChunkKind::Changes }
+        ChunkHeader {
+            doc_id: [7; 16],
+            seq,
+            kind: ChunkKind::Changes,
+        }
     }
 
     #[test]
@@ -115,17 +123,32 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let sealed = seal(&id.to_public(), header(3), b"automerge bytes").expect("seal");
         assert!(!sealed.windows(9).any(|w| w == b"automerge"));
-        assert_eq!(open(&id, header(3), &sealed).expect("open").as_slice(), b"automerge bytes");
+        assert_eq!(
+            open(&id, header(3), &sealed).expect("open").as_slice(),
+            b"automerge bytes"
+        );
         assert!(matches!(
             open(&id, header(4), &sealed),
-            Err(SealError::Misplaced { why: Misplacement::Sequence, .. })
+            Err(SealError::Misplaced {
+                why: Misplacement::Sequence,
+                ..
+            })
         ));
-        let other_doc = ChunkHeader { doc_id: [8; 16], ..header(3) };
+        let other_doc = ChunkHeader {
+            doc_id: [8; 16],
+            ..header(3)
+        };
         assert!(matches!(
             open(&id, other_doc, &sealed),
-            Err(SealError::Misplaced { why: Misplacement::Document, .. })
+            Err(SealError::Misplaced {
+                why: Misplacement::Document,
+                ..
+            })
         ));
-        let snapshot = ChunkHeader { kind: ChunkKind::Snapshot, ..header(3) };
+        let snapshot = ChunkHeader {
+            kind: ChunkKind::Snapshot,
+            ..header(3)
+        };
         assert!(open(&id, snapshot, &sealed).is_err());
     }
 
@@ -134,9 +157,15 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let mut sealed = seal(&id.to_public(), header(1), b"payload").expect("seal");
         let other = age::x25519::Identity::generate();
-        assert!(matches!(open(&other, header(1), &sealed), Err(SealError::Decrypt { .. })));
+        assert!(matches!(
+            open(&other, header(1), &sealed),
+            Err(SealError::Decrypt { .. })
+        ));
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert!(matches!(open(&id, header(1), &sealed), Err(SealError::Decrypt { .. })));
+        assert!(matches!(
+            open(&id, header(1), &sealed),
+            Err(SealError::Decrypt { .. })
+        ));
     }
 }

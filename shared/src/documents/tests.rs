@@ -10,7 +10,8 @@ fn key(seed: u8) -> SigningKey {
 }
 
 fn at(minute: u32) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(&format!("2026-11-01T10:{:02}:00+01:00", minute % 60)).expect("time")
+    DateTime::parse_from_rfc3339(&format!("2026-11-01T10:{:02}:00+01:00", minute % 60))
+        .expect("time")
 }
 
 fn today() -> NaiveDate {
@@ -28,20 +29,40 @@ struct Couple {
 /// Maya proposes on replica `a`; replica `b` (Sam's device) starts as a copy.
 fn couple(text: &str) -> Couple {
     let (maya, sam) = (key(1), key(2));
-    let ring = Keyring::new().with("Maya", maya.verifying_key()).with("Sam", sam.verifying_key());
+    let ring = Keyring::new()
+        .with("Maya", maya.verifying_key())
+        .with("Sam", sam.verifying_key());
     let mut a = CoupleDoc::new();
-    a.propose(&maya, "ag", "check-in", text, None, at(0)).expect("propose");
-    let b = CoupleDoc::from_automerge(a.automerge_mut().fork().with_actor(automerge::ActorId::random()));
-    Couple { maya, sam, ring, a, b }
+    a.propose(&maya, "ag", "check-in", text, None, at(0))
+        .expect("propose");
+    let b = CoupleDoc::from_automerge(
+        a.automerge_mut()
+            .fork()
+            .with_actor(automerge::ActorId::random()),
+    );
+    Couple {
+        maya,
+        sam,
+        ring,
+        a,
+        b,
+    }
 }
 
 fn merge_both(c: &mut Couple) {
-    c.a.automerge_mut().merge(c.b.automerge_mut()).expect("merge a<-b");
-    c.b.automerge_mut().merge(c.a.automerge_mut()).expect("merge b<-a");
+    c.a.automerge_mut()
+        .merge(c.b.automerge_mut())
+        .expect("merge a<-b");
+    c.b.automerge_mut()
+        .merge(c.a.automerge_mut())
+        .expect("merge b<-a");
 }
 
 fn status(doc: &CoupleDoc, ring: &Keyring) -> Status {
-    doc.agreement("ag").expect("read").expect("exists").status(ring, today())
+    doc.agreement("ag")
+        .expect("read")
+        .expect("exists")
+        .status(ring, today())
 }
 
 #[test]
@@ -57,7 +78,8 @@ fn accept_makes_it_active_on_both_replicas() {
 #[test]
 fn a_revision_concurrent_with_an_accept_is_not_active() {
     let mut c = couple("one text a day");
-    c.a.revise(&c.maya, "ag", "two texts a day", at(1)).expect("revise");
+    c.a.revise(&c.maya, "ag", "two texts a day", at(1))
+        .expect("revise");
     c.b.accept(&c.sam, "ag", at(1)).expect("accept old text");
     merge_both(&mut c);
     for doc in [&c.a, &c.b] {
@@ -69,7 +91,15 @@ fn a_revision_concurrent_with_an_accept_is_not_active() {
     c.b.accept(&c.sam, "ag", at(2)).expect("accept new");
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Active);
-    assert_eq!(c.a.agreement("ag").expect("r").expect("e").latest().expect("l").text, "two texts a day");
+    assert_eq!(
+        c.a.agreement("ag")
+            .expect("r")
+            .expect("e")
+            .latest()
+            .expect("l")
+            .text,
+        "two texts a day"
+    );
 }
 
 #[test]
@@ -77,8 +107,10 @@ fn two_concurrent_revisions_both_appear_and_neither_is_active() {
     let mut c = couple("one text a day");
     c.b.accept(&c.sam, "ag", at(1)).expect("accept");
     merge_both(&mut c);
-    c.a.revise(&c.maya, "ag", "a text on weekdays", at(2)).expect("revise a");
-    c.b.revise(&c.sam, "ag", "a call on Sundays", at(2)).expect("revise b");
+    c.a.revise(&c.maya, "ag", "a text on weekdays", at(2))
+        .expect("revise a");
+    c.b.revise(&c.sam, "ag", "a call on Sundays", at(2))
+        .expect("revise b");
     merge_both(&mut c);
     let a = c.a.agreement("ag").expect("r").expect("e");
     let b = c.b.agreement("ag").expect("r").expect("e");
@@ -90,7 +122,8 @@ fn two_concurrent_revisions_both_appear_and_neither_is_active() {
 #[test]
 fn a_withdrawal_concurrent_with_an_accept_wins() {
     let mut c = couple("one text a day");
-    c.a.withdraw(&c.maya, "ag", Some("not ready".into()), at(1)).expect("withdraw");
+    c.a.withdraw(&c.maya, "ag", Some("not ready".into()), at(1))
+        .expect("withdraw");
     c.b.accept(&c.sam, "ag", at(1)).expect("accept");
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Withdrawn);
@@ -105,14 +138,23 @@ fn a_consent_forged_in_the_other_members_name_never_counts() {
     let sam_id = member_id_of(&c.sam.verifying_key());
     let hash = text_hash("one text a day");
     let forged = ConsentRecord::sign(&c.maya, "ag", &hash, Verb::Consent, at(1), None);
-    c.a.put_record("ag", Verb::Consent, &sam_id, &forged).expect("write forged");
+    c.a.put_record("ag", Verb::Consent, &sam_id, &forged)
+        .expect("write forged");
     merge_both(&mut c);
     assert_eq!(status(&c.b, &c.ring), Status::Proposed);
-    let unsigned = ConsentRecord { sig: String::new(), ..forged };
-    c.a.put_record("ag", Verb::Consent, &sam_id, &unsigned).expect("write unsigned");
+    let unsigned = ConsentRecord {
+        sig: String::new(),
+        ..forged
+    };
+    c.a.put_record("ag", Verb::Consent, &sam_id, &unsigned)
+        .expect("write unsigned");
     merge_both(&mut c);
     assert_eq!(status(&c.b, &c.ring), Status::Proposed);
-    let view = c.b.agreement("ag").expect("r").expect("e").view(&c.ring, today());
+    let view =
+        c.b.agreement("ag")
+            .expect("r")
+            .expect("e")
+            .view(&c.ring, today());
     assert!(view.consents.keys().all(|n| n != "Sam"));
     assert_eq!(view.unverified.len(), 1);
 }
@@ -120,7 +162,10 @@ fn a_consent_forged_in_the_other_members_name_never_counts() {
 #[test]
 fn a_decline_of_the_partners_text_is_declined_and_own_text_cannot_be_declined() {
     let mut c = couple("one text a day");
-    assert!(matches!(c.a.decline(&c.maya, "ag", at(1)), Err(VerbError::OwnRevision)));
+    assert!(matches!(
+        c.a.decline(&c.maya, "ag", at(1)),
+        Err(VerbError::OwnRevision)
+    ));
     c.b.decline(&c.sam, "ag", at(1)).expect("decline");
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Declined);
@@ -131,8 +176,10 @@ fn couple_documents_created_apart_merge_without_losing_items() {
     let (maya, sam) = (key(1), key(2));
     let mut a = CoupleDoc::new();
     let mut b = CoupleDoc::new();
-    a.propose(&maya, "x", "mine", "text a", None, at(0)).expect("a");
-    b.propose(&sam, "y", "yours", "text b", None, at(0)).expect("b");
+    a.propose(&maya, "x", "mine", "text a", None, at(0))
+        .expect("a");
+    b.propose(&sam, "y", "yours", "text b", None, at(0))
+        .expect("b");
     a.automerge_mut().merge(b.automerge_mut()).expect("merge");
     assert_eq!(a.agreement_ids(), vec!["x".to_string(), "y".to_string()]);
 }
@@ -156,10 +203,18 @@ fn purge_rebuild_keeps_entries_and_drops_history() {
     e.body = "new text".into();
     j.put_entry(&e).expect("update");
     let old = j.automerge_mut().save();
-    assert!(contains(&automerge::AutoCommit::load(&old).expect("load").save_nocompress(), b"SECRET-OLD-TEXT"));
+    assert!(contains(
+        &automerge::AutoCommit::load(&old)
+            .expect("load")
+            .save_nocompress(),
+        b"SECRET-OLD-TEXT"
+    ));
     let mut fresh = j.rebuilt().expect("rebuild");
     assert_eq!(fresh.entries().expect("entries").0, vec![e]);
-    assert!(!contains(&fresh.automerge_mut().save_nocompress(), b"SECRET-OLD-TEXT"));
+    assert!(!contains(
+        &fresh.automerge_mut().save_nocompress(),
+        b"SECRET-OLD-TEXT"
+    ));
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

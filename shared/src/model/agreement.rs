@@ -74,8 +74,18 @@ pub struct ConsentRecord {
 }
 
 /// The exact bytes a member signs: agreement id, revision hash, verb and time.
-pub fn statement(agreement_id: &str, hash: &str, verb: Verb, at: &DateTime<FixedOffset>) -> Vec<u8> {
-    format!("haven-agreement-v1\n{agreement_id}\n{hash}\n{}\n{}", verb.as_str(), at.to_rfc3339()).into_bytes()
+pub fn statement(
+    agreement_id: &str,
+    hash: &str,
+    verb: Verb,
+    at: &DateTime<FixedOffset>,
+) -> Vec<u8> {
+    format!(
+        "haven-agreement-v1\n{agreement_id}\n{hash}\n{}\n{}",
+        verb.as_str(),
+        at.to_rfc3339()
+    )
+    .into_bytes()
 }
 
 impl ConsentRecord {
@@ -97,9 +107,14 @@ impl ConsentRecord {
     }
 
     fn verifies(&self, key: &VerifyingKey, agreement_id: &str, verb: Verb) -> bool {
-        let Ok(bytes) = hex::decode(&self.sig) else { return false };
-        let Ok(sig) = Signature::from_slice(&bytes) else { return false };
-        key.verify(&statement(agreement_id, &self.hash, verb, &self.at), &sig).is_ok()
+        let Ok(bytes) = hex::decode(&self.sig) else {
+            return false;
+        };
+        let Ok(sig) = Signature::from_slice(&bytes) else {
+            return false;
+        };
+        key.verify(&statement(agreement_id, &self.hash, verb, &self.at), &sig)
+            .is_ok()
     }
 }
 
@@ -201,7 +216,9 @@ impl Agreement {
 
     /// The consent rule of DESIGN.md.
     pub fn status(&self, keyring: &Keyring, today: NaiveDate) -> Status {
-        let Some(latest) = self.latest() else { return Status::Proposed };
+        let Some(latest) = self.latest() else {
+            return Status::Proposed;
+        };
         let any = |verb: Verb, skip: Option<&str>| {
             keyring
                 .members
@@ -216,7 +233,10 @@ impl Agreement {
             return Status::Declined;
         }
         let all_consented = keyring.len() >= 2
-            && keyring.members.keys().all(|m| self.counts(keyring, m, Verb::Consent).is_some());
+            && keyring
+                .members
+                .keys()
+                .all(|m| self.counts(keyring, m, Verb::Consent).is_some());
         match (all_consented, self.review_on) {
             (true, Some(day)) if today >= day => Status::DueForReview,
             (true, _) => Status::Active,
@@ -234,7 +254,9 @@ impl Agreement {
             (Verb::Withdraw, &self.withdrawals),
         ] {
             for (member, record) in table {
-                let ok = keyring.key(member).is_some_and(|k| record.verifies(k, &self.id, verb));
+                let ok = keyring
+                    .key(member)
+                    .is_some_and(|k| record.verifies(k, &self.id, verb));
                 if !ok {
                     out.push(format!(
                         "a {} in the name of {} has no valid signature and does not count",
@@ -257,11 +279,14 @@ impl Agreement {
                 .filter_map(|m| self.counts(keyring, m, verb).map(|r| (name(m), r)))
                 .collect::<Vec<_>>()
         };
-        let withdrawn = in_force(Verb::Withdraw).into_iter().next().map(|(by, r)| Withdrawal {
-            by,
-            at: r.at,
-            reason: r.reason.clone(),
-        });
+        let withdrawn = in_force(Verb::Withdraw)
+            .into_iter()
+            .next()
+            .map(|(by, r)| Withdrawal {
+                by,
+                at: r.at,
+                reason: r.reason.clone(),
+            });
         AgreementView {
             id: self.id.clone(),
             title: self.title.clone(),
@@ -270,13 +295,24 @@ impl Agreement {
             proposed_by: name(&self.proposed_by),
             created_at: self.created_at,
             review_on: self.review_on,
-            consents: in_force(Verb::Consent).into_iter().map(|(n, r)| (n, r.at)).collect(),
-            declined_by: in_force(Verb::Decline).into_iter().map(|(n, _)| n).collect(),
+            consents: in_force(Verb::Consent)
+                .into_iter()
+                .map(|(n, r)| (n, r.at))
+                .collect(),
+            declined_by: in_force(Verb::Decline)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
             withdrawn,
             revisions: self
                 .revisions
                 .iter()
-                .map(|r| RevisionView { text: r.text.clone(), by: name(&r.by), at: r.at, hash: r.hash() })
+                .map(|r| RevisionView {
+                    text: r.text.clone(),
+                    by: name(&r.by),
+                    at: r.at,
+                    hash: r.hash(),
+                })
                 .collect(),
             unverified: self.unverified(keyring),
         }
@@ -386,14 +422,21 @@ mod tests {
         let member = member_id_of(&by.verifying_key());
         let t = at("2026-11-01T10:00:00+01:00");
         let mut consents = BTreeMap::new();
-        consents.insert(member.clone(), ConsentRecord::sign(by, &id, &text_hash(text), Verb::Consent, t, None));
+        consents.insert(
+            member.clone(),
+            ConsentRecord::sign(by, &id, &text_hash(text), Verb::Consent, t, None),
+        );
         Agreement {
             id,
             title: "check-in".into(),
             created_at: t,
             proposed_by: member.clone(),
             review_on: None,
-            revisions: vec![Revision { text: text.into(), by: member, at: t }],
+            revisions: vec![Revision {
+                text: text.into(),
+                by: member,
+                at: t,
+            }],
             consents,
             declines: BTreeMap::new(),
             withdrawals: BTreeMap::new(),
@@ -414,7 +457,9 @@ mod tests {
     #[test]
     fn both_consents_to_the_latest_text_make_it_active() {
         let (maya, sam) = (key(1), key(2));
-        let ring = Keyring::new().with("Maya", maya.verifying_key()).with("Sam", sam.verifying_key());
+        let ring = Keyring::new()
+            .with("Maya", maya.verifying_key())
+            .with("Sam", sam.verifying_key());
         let mut a = proposal(&maya, "one text a day");
         let today = day("2026-11-10");
         assert_eq!(a.status(&ring, today), Status::Proposed);
@@ -429,13 +474,18 @@ mod tests {
     fn alone_an_agreement_is_only_proposed() {
         let maya = key(1);
         let ring = Keyring::new().with("Maya", maya.verifying_key());
-        assert_eq!(proposal(&maya, "x").status(&ring, day("2026-11-10")), Status::Proposed);
+        assert_eq!(
+            proposal(&maya, "x").status(&ring, day("2026-11-10")),
+            Status::Proposed
+        );
     }
 
     #[test]
     fn a_consent_to_older_text_does_not_count() {
         let (maya, sam) = (key(1), key(2));
-        let ring = Keyring::new().with("Maya", maya.verifying_key()).with("Sam", sam.verifying_key());
+        let ring = Keyring::new()
+            .with("Maya", maya.verifying_key())
+            .with("Sam", sam.verifying_key());
         let mut a = proposal(&maya, "one text a day");
         sign_into(&mut a, &sam, Verb::Consent);
         a.revisions.push(Revision {
@@ -450,12 +500,22 @@ mod tests {
     #[test]
     fn forged_or_unknown_signatures_never_count() {
         let (maya, sam, mallory) = (key(1), key(2), key(3));
-        let ring = Keyring::new().with("Maya", maya.verifying_key()).with("Sam", sam.verifying_key());
+        let ring = Keyring::new()
+            .with("Maya", maya.verifying_key())
+            .with("Sam", sam.verifying_key());
         let mut a = proposal(&maya, "one text a day");
         // Maya's device writes a consent in Sam's name, signed with Maya's key.
         let hash = a.latest().expect("rev").hash();
-        let forged = ConsentRecord::sign(&maya, &a.id, &hash, Verb::Consent, at("2026-11-02T10:00:00Z"), None);
-        a.consents.insert(member_id_of(&sam.verifying_key()), forged);
+        let forged = ConsentRecord::sign(
+            &maya,
+            &a.id,
+            &hash,
+            Verb::Consent,
+            at("2026-11-02T10:00:00Z"),
+            None,
+        );
+        a.consents
+            .insert(member_id_of(&sam.verifying_key()), forged);
         assert_eq!(a.status(&ring, day("2026-11-10")), Status::Proposed);
         assert_eq!(a.unverified(&ring).len(), 1);
         // A bare, unsigned consent.
@@ -470,20 +530,26 @@ mod tests {
         let mut moved = proposal(&maya, "one text a day");
         let mut consent = moved.consents[&member_id_of(&maya.verifying_key())].clone();
         consent.reason = None;
-        moved.withdrawals.insert(member_id_of(&maya.verifying_key()), consent);
+        moved
+            .withdrawals
+            .insert(member_id_of(&maya.verifying_key()), consent);
         assert_ne!(moved.status(&ring, day("2026-11-10")), Status::Withdrawn);
     }
 
     #[test]
     fn withdrawal_and_decline_win_over_consent() {
         let (maya, sam) = (key(1), key(2));
-        let ring = Keyring::new().with("Maya", maya.verifying_key()).with("Sam", sam.verifying_key());
+        let ring = Keyring::new()
+            .with("Maya", maya.verifying_key())
+            .with("Sam", sam.verifying_key());
         let mut a = proposal(&maya, "one text a day");
         sign_into(&mut a, &sam, Verb::Consent);
         let mut declined = a.clone();
         sign_into(&mut a, &maya, Verb::Withdraw);
         assert_eq!(a.status(&ring, day("2026-11-10")), Status::Withdrawn);
-        declined.consents.remove(&member_id_of(&sam.verifying_key()));
+        declined
+            .consents
+            .remove(&member_id_of(&sam.verifying_key()));
         sign_into(&mut declined, &sam, Verb::Decline);
         assert_eq!(declined.status(&ring, day("2026-11-10")), Status::Declined);
     }
@@ -492,6 +558,9 @@ mod tests {
     fn templates_are_found_by_name() {
         assert!(template("daily-check-in").is_ok());
         assert!(template("Repair").is_ok());
-        assert!(matches!(template("nope"), Err(ModelError::UnknownTemplate(..))));
+        assert!(matches!(
+            template("nope"),
+            Err(ModelError::UnknownTemplate(..))
+        ));
     }
 }

@@ -43,7 +43,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Note, Kind::Trigger, Kind::Letter, Kind::Needs, Kind::Checkin];
+    pub const ALL: [Kind; 5] = [
+        Kind::Note,
+        Kind::Trigger,
+        Kind::Letter,
+        Kind::Needs,
+        Kind::Checkin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,7 +79,7 @@ impl Kind {
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -259,30 +265,64 @@ mod tests {
 
     #[test]
     fn empty_or_out_of_range_entries_are_refused() {
-        let base = NewEntry { body: "text".into(), ..Default::default() };
+        let base = NewEntry {
+            body: "text".into(),
+            ..Default::default()
+        };
         assert_eq!(
-            NewEntry { body: "  \n".into(), ..base.clone() }.validated(),
+            NewEntry {
+                body: "  \n".into(),
+                ..base.clone()
+            }
+            .validated(),
             Err(ModelError::EmptyEntry)
         );
         assert_eq!(
-            NewEntry { intensity: Some(11), ..base.clone() }.validated(),
+            NewEntry {
+                intensity: Some(11),
+                ..base.clone()
+            }
+            .validated(),
             Err(ModelError::Intensity(11))
         );
-        assert_eq!(NewEntry { mood: Some(0), ..base.clone() }.validated(), Err(ModelError::Mood(0)));
-        assert!(NewEntry { intensity: Some(10), mood: Some(5), ..base }.validated().is_ok());
+        assert_eq!(
+            NewEntry {
+                mood: Some(0),
+                ..base.clone()
+            }
+            .validated(),
+            Err(ModelError::Mood(0))
+        );
+        assert!(NewEntry {
+            intensity: Some(10),
+            mood: Some(5),
+            ..base
+        }
+        .validated()
+        .is_ok());
     }
 
     #[test]
     fn tags_are_normalised() {
         let tags = vec!["#work".to_string(), "@work".into(), " sleep ".into()];
-        assert_eq!(normalise_tags(&tags), Ok(vec!["work".to_string(), "sleep".into()]));
+        assert_eq!(
+            normalise_tags(&tags),
+            Ok(vec!["work".to_string(), "sleep".into()])
+        );
         assert!(normalise_tags(&["two words".to_string()]).is_err());
     }
 
     #[test]
     fn the_trigger_template_is_a_thought_record() {
         let t = Kind::Trigger.template();
-        for heading in ["Situation", "story I told myself", "intensity (0-10)", "What I needed", "What I did", "What helped"] {
+        for heading in [
+            "Situation",
+            "story I told myself",
+            "intensity (0-10)",
+            "What I needed",
+            "What I did",
+            "What helped",
+        ] {
             assert!(t.contains(heading), "missing {heading}");
         }
         assert_eq!("Trigger".parse::<Kind>(), Ok(Kind::Trigger));

@@ -32,7 +32,13 @@ impl DocLog {
         doc_id: [u8; 16],
         doc: &mut AutoCommit,
     ) -> Result<DocLog> {
-        let mut log = DocLog { name, doc_id, next_seq: 0, saved_heads: Vec::new(), chunks_since_snapshot: 0 };
+        let mut log = DocLog {
+            name,
+            doc_id,
+            next_seq: 0,
+            saved_heads: Vec::new(),
+            chunks_since_snapshot: 0,
+        };
         log.compact(store, recipient, doc)?;
         Ok(log)
     }
@@ -45,11 +51,14 @@ impl DocLog {
         doc_id: [u8; 16],
     ) -> Result<(DocLog, AutoCommit)> {
         let chunks = store.chunks_since_snapshot(name)?;
-        let first = chunks
-            .first()
-            .ok_or_else(|| StoreError::Corrupt(format!("the {} document has no snapshot", name.as_str())))?;
+        let first = chunks.first().ok_or_else(|| {
+            StoreError::Corrupt(format!("the {} document has no snapshot", name.as_str()))
+        })?;
         if first.kind != ChunkKind::Snapshot {
-            return Err(StoreError::Corrupt(format!("the {} document has no snapshot", name.as_str())));
+            return Err(StoreError::Corrupt(format!(
+                "the {} document has no snapshot",
+                name.as_str()
+            )));
         }
         let mut bytes = Vec::new();
         let mut expected = first.seq;
@@ -60,7 +69,11 @@ impl DocLog {
                     name.as_str()
                 )));
             }
-            let header = ChunkHeader { doc_id, seq: chunk.seq, kind: chunk.kind };
+            let header = ChunkHeader {
+                doc_id,
+                seq: chunk.seq,
+                kind: chunk.kind,
+            };
             bytes.extend_from_slice(&seal::open(identity, header, &chunk.data)?);
             expected += 1;
         }
@@ -78,7 +91,12 @@ impl DocLog {
 
     /// Appends what changed since the last save. Returns false when nothing changed.
     /// When this returns `Ok`, the change is durably on disk.
-    pub fn persist(&mut self, store: &Store, recipient: &age::x25519::Recipient, doc: &mut AutoCommit) -> Result<bool> {
+    pub fn persist(
+        &mut self,
+        store: &Store,
+        recipient: &age::x25519::Recipient,
+        doc: &mut AutoCommit,
+    ) -> Result<bool> {
         let heads = doc.get_heads();
         if heads == self.saved_heads {
             return Ok(false);
@@ -88,7 +106,11 @@ impl DocLog {
             self.saved_heads = heads;
             return Ok(false);
         }
-        let header = ChunkHeader { doc_id: self.doc_id, seq: self.next_seq, kind: ChunkKind::Changes };
+        let header = ChunkHeader {
+            doc_id: self.doc_id,
+            seq: self.next_seq,
+            kind: ChunkKind::Changes,
+        };
         let sealed = seal::seal(recipient, header, &changes)?;
         store.append(self.name, self.next_seq, ChunkKind::Changes, &sealed)?;
         self.next_seq += 1;
@@ -103,9 +125,18 @@ impl DocLog {
 
     /// Replaces the log with one snapshot of `doc` (which may be a rebuilt document with a
     /// fresh history: that is how `purge` forgets deleted text).
-    pub fn compact(&mut self, store: &Store, recipient: &age::x25519::Recipient, doc: &mut AutoCommit) -> Result<()> {
+    pub fn compact(
+        &mut self,
+        store: &Store,
+        recipient: &age::x25519::Recipient,
+        doc: &mut AutoCommit,
+    ) -> Result<()> {
         let snapshot = zeroize::Zeroizing::new(doc.save());
-        let header = ChunkHeader { doc_id: self.doc_id, seq: self.next_seq, kind: ChunkKind::Snapshot };
+        let header = ChunkHeader {
+            doc_id: self.doc_id,
+            seq: self.next_seq,
+            kind: ChunkKind::Snapshot,
+        };
         let sealed = seal::seal(recipient, header, &snapshot)?;
         store.replace_with_snapshot(self.name, self.next_seq, &sealed)?;
         self.next_seq += 1;
@@ -129,7 +160,11 @@ mod tests {
     fn setup() -> (tempfile::TempDir, Store, age::x25519::Identity) {
         let dir = tempfile::tempdir().expect("tempdir");
         let id = age::x25519::Identity::generate();
-        let meta = Meta { journal_id: [1; 16], couple_id: [2; 16], recipient: id.to_public().to_string() };
+        let meta = Meta {
+            journal_id: [1; 16],
+            couple_id: [2; 16],
+            recipient: id.to_public().to_string(),
+        };
         let store = Store::create(&dir.path().join("haven.db"), &meta).expect("create");
         (dir, store, id)
     }
@@ -138,18 +173,28 @@ mod tests {
     fn appended_changes_and_compaction_load_back() {
         let (_dir, store, id) = setup();
         let mut doc = AutoCommit::new();
-        let mut log = DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc).expect("create");
+        let mut log = DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc)
+            .expect("create");
         for i in 0..(COMPACT_AFTER + 10) {
             doc.put(ROOT, format!("k{i}"), i as u64).expect("put");
-            assert!(log.persist(&store, &id.to_public(), &mut doc).expect("persist"));
+            assert!(log
+                .persist(&store, &id.to_public(), &mut doc)
+                .expect("persist"));
             if log.needs_compaction() {
-                log.compact(&store, &id.to_public(), &mut doc).expect("compact");
+                log.compact(&store, &id.to_public(), &mut doc)
+                    .expect("compact");
             }
         }
-        assert!(!log.persist(&store, &id.to_public(), &mut doc).expect("nothing new"));
+        assert!(!log
+            .persist(&store, &id.to_public(), &mut doc)
+            .expect("nothing new"));
         let (rows, _) = store.usage(DocName::Journal).expect("usage");
-        assert!(rows <= 11, "compaction should have folded the log, {rows} rows");
-        let (loaded_log, loaded) = DocLog::load(&store, &id, DocName::Journal, [1; 16]).expect("load");
+        assert!(
+            rows <= 11,
+            "compaction should have folded the log, {rows} rows"
+        );
+        let (loaded_log, loaded) =
+            DocLog::load(&store, &id, DocName::Journal, [1; 16]).expect("load");
         assert_eq!(loaded.length(ROOT), COMPACT_AFTER + 10);
         assert_eq!(loaded_log.saved_heads(), doc.get_heads().as_slice());
     }
@@ -159,22 +204,35 @@ mod tests {
         let (_dir, store, id) = setup();
         let mut doc = AutoCommit::new();
         for i in 0..200 {
-            doc.put(ROOT, format!("key{i}"), "some longer value to make history visible").expect("put");
+            doc.put(
+                ROOT,
+                format!("key{i}"),
+                "some longer value to make history visible",
+            )
+            .expect("put");
         }
-        DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc).expect("create");
-        let (mut log, mut loaded) = DocLog::load(&store, &id, DocName::Journal, [1; 16]).expect("load");
+        DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc)
+            .expect("create");
+        let (mut log, mut loaded) =
+            DocLog::load(&store, &id, DocName::Journal, [1; 16]).expect("load");
         let (_, before) = store.usage(DocName::Journal).expect("usage");
         loaded.put(ROOT, "new", 1u64).expect("put");
-        log.persist(&store, &id.to_public(), &mut loaded).expect("persist");
+        log.persist(&store, &id.to_public(), &mut loaded)
+            .expect("persist");
         let (_, after) = store.usage(DocName::Journal).expect("usage");
-        assert!(after - before < 600, "an incremental chunk should be small, grew {}", after - before);
+        assert!(
+            after - before < 600,
+            "an incremental chunk should be small, grew {}",
+            after - before
+        );
     }
 
     #[test]
     fn a_row_from_another_document_is_refused() {
         let (_dir, store, id) = setup();
         let mut doc = AutoCommit::new();
-        DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc).expect("create");
+        DocLog::create(&store, &id.to_public(), DocName::Journal, [1; 16], &mut doc)
+            .expect("create");
         // Loading the journal's rows as if they were the couple document's.
         assert!(DocLog::load(&store, &id, DocName::Journal, [2; 16]).is_err());
         let other = age::x25519::Identity::generate();

@@ -44,7 +44,9 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => StoreError::DiskFull,
-            Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => StoreError::Corrupt(e.to_string()),
+            Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+                StoreError::Corrupt(e.to_string())
+            }
             _ => StoreError::Sqlite(e),
         }
     }
@@ -94,11 +96,19 @@ impl Store {
     /// Creates a new database; fails if the file exists.
     pub fn create(path: &Path, meta: &Meta) -> Result<Store> {
         if path.exists() {
-            return Err(StoreError::Sqlite(rusqlite::Error::InvalidPath(path.to_path_buf())));
+            return Err(StoreError::Sqlite(rusqlite::Error::InvalidPath(
+                path.to_path_buf(),
+            )));
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
         restrict(path);
-        let store = Store { conn, path: path.to_path_buf() };
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.configure()?;
         store.conn.execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID};
@@ -118,7 +128,10 @@ impl Store {
             ("couple_id", hex::encode(meta.couple_id)),
             ("recipient", meta.recipient.clone()),
         ] {
-            tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![k, v],
+            )?;
         }
         tx.commit()?;
         Ok(store)
@@ -127,7 +140,10 @@ impl Store {
     /// Opens an existing database and checks it is a Haven database this build can read.
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        let store = Store { conn, path: path.to_path_buf() };
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         let app_id: i32 = store
             .conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -138,7 +154,9 @@ impl Store {
         if app_id != APPLICATION_ID {
             return Err(StoreError::Foreign(path.to_path_buf()));
         }
-        let version: i32 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i32 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew(version));
         }
@@ -162,13 +180,16 @@ impl Store {
     pub fn meta(&self) -> Result<Meta> {
         let get = |key: &'static str| -> Result<String> {
             self.conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0))
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                    r.get::<_, String>(0)
+                })
                 .optional()?
                 .ok_or(StoreError::MissingMeta(key))
         };
         let id = |key: &'static str| -> Result<[u8; 16]> {
             let mut out = [0u8; 16];
-            hex::decode_to_slice(get(key)?, &mut out).map_err(|_| StoreError::Corrupt(format!("bad {key}")))?;
+            hex::decode_to_slice(get(key)?, &mut out)
+                .map_err(|_| StoreError::Corrupt(format!("bad {key}")))?;
             Ok(out)
         };
         Ok(Meta {
@@ -186,7 +207,11 @@ impl Store {
              ORDER BY seq",
         )?;
         let rows = stmt.query_map([doc.as_str()], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -195,7 +220,8 @@ impl Store {
                 .ok()
                 .and_then(ChunkKind::from_u8)
                 .ok_or_else(|| StoreError::Corrupt(format!("chunk {seq} has an unknown kind")))?;
-            let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative sequence".into()))?;
+            let seq =
+                u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative sequence".into()))?;
             out.push(StoredChunk { seq, kind, data });
         }
         Ok(out)
@@ -203,7 +229,8 @@ impl Store {
 
     /// Appends one sealed chunk; durable when this returns.
     pub fn append(&self, doc: DocName, seq: u64, kind: ChunkKind, data: &[u8]) -> Result<()> {
-        let seq = i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
+        let seq =
+            i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
         self.conn
             .prepare_cached("INSERT INTO chunks (doc, seq, kind, data) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![doc.as_str(), seq, kind as u8, data])?;
@@ -212,27 +239,34 @@ impl Store {
 
     /// Writes a snapshot at `seq` and removes every older row of `doc`, atomically.
     pub fn replace_with_snapshot(&self, doc: DocName, seq: u64, data: &[u8]) -> Result<()> {
-        let seq_i = i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
+        let seq_i =
+            i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO chunks (doc, seq, kind, data) VALUES (?1, ?2, ?3, ?4)",
             params![doc.as_str(), seq_i, ChunkKind::Snapshot as u8, data],
         )?;
-        tx.execute("DELETE FROM chunks WHERE doc = ?1 AND seq < ?2", params![doc.as_str(), seq_i])?;
+        tx.execute(
+            "DELETE FROM chunks WHERE doc = ?1 AND seq < ?2",
+            params![doc.as_str(), seq_i],
+        )?;
         tx.commit()?;
         Ok(())
     }
 
     /// Moves the WAL into the main file and truncates it, so removed rows leave no copy behind.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
     /// SQLite's own integrity check: "ok" or a description of the damage.
     pub fn integrity_check(&self) -> Result<String> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         Ok(lines.join("; "))
     }
 

@@ -1,0 +1,34 @@
+//! `haven agree list`.
+
+use haven_shared::ipc::{Request, Response};
+
+use crate::client::unexpected;
+use crate::error::CliResult;
+use crate::{output, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let agreements = match ctx.client.call(Request::AgreeList)? {
+        Response::Agreements { agreements } => agreements,
+        other => return Err(unexpected(&other)),
+    };
+    if args.json {
+        output::json(&agreements);
+    } else if agreements.is_empty() {
+        eprintln!("No agreements yet. Propose one: haven agree propose --template daily-check-in");
+    } else {
+        output::emit(
+            &agreements
+                .iter()
+                .map(output::agreement_row)
+                .collect::<String>(),
+        );
+    }
+    Ok(())
+}

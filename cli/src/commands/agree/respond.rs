@@ -1,0 +1,64 @@
+//! `haven agree accept|decline|revise|withdraw ID`: the signed verbs.
+
+use haven_shared::ipc::{Request, Response};
+
+use crate::client::unexpected;
+use crate::error::CliResult;
+use crate::Ctx;
+
+#[derive(clap::Args, Debug)]
+pub struct IdArgs {
+    /// The agreement's id, or any unique prefix of it
+    id: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReviseArgs {
+    id: String,
+    /// The new text
+    #[arg(long)]
+    text: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WithdrawArgs {
+    id: String,
+    /// Why, in a few words (your partner will see it)
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+fn report(ctx: &mut Ctx, request: Request) -> CliResult {
+    match ctx.client.call(request)? {
+        Response::Agreement { agreement } => {
+            eprintln!("{}: {}", agreement.title, agreement.status.label());
+            Ok(())
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub fn accept(a: IdArgs, ctx: &mut Ctx) -> CliResult {
+    report(ctx, Request::AgreeAccept { id: a.id })
+}
+pub fn decline(a: IdArgs, ctx: &mut Ctx) -> CliResult {
+    report(ctx, Request::AgreeDecline { id: a.id })
+}
+pub fn revise(a: ReviseArgs, ctx: &mut Ctx) -> CliResult {
+    report(
+        ctx,
+        Request::AgreeRevise {
+            id: a.id,
+            text: a.text,
+        },
+    )
+}
+pub fn withdraw(a: WithdrawArgs, ctx: &mut Ctx) -> CliResult {
+    report(
+        ctx,
+        Request::AgreeWithdraw {
+            id: a.id,
+            reason: a.reason,
+        },
+    )
+}

@@ -1,0 +1,112 @@
+//! `haven init --name NAME`: create the keys and the encrypted database.
+
+use chrono::Local;
+use haven_shared::home;
+use haven_shared::ipc::Request;
+
+use crate::error::{io_error, CliError, CliResult, Exit};
+use crate::{passphrase, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Your name, as your partner will see it
+    #[arg(long)]
+    name: String,
+    /// Start over in a home that already exists (asks first; the old files are kept aside)
+    #[arg(long)]
+    force: bool,
+}
+
+pub const NOT_THERAPY: &str =
+    "Haven is a journal, not therapy, and it does not replace a therapist.\n\
+If you are in crisis, call your local emergency number or a crisis line:\n\
+https://findahelpline.com lists them by country.";
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let name = args.name.trim();
+    if name.is_empty() {
+        return Err(CliError::usage("--name cannot be empty"));
+    }
+    let paths = ctx.paths.clone();
+    if paths.is_initialised() {
+        if !args.force {
+            return Err(CliError::usage(format!(
+                "a Haven home already exists at {}",
+                paths.data_dir.display()
+            ))
+            .hint("use it as it is (`haven status`), or pass --force to start over"));
+        }
+        set_aside(ctx)?;
+    }
+    let pass = passphrase::new_passphrase(ctx.passphrase_file.as_deref())?;
+    home::create(&paths, name, &pass).map_err(|e| {
+        CliError::new(
+            Exit::Storage,
+            format!(
+                "cannot create the home at {}: {e}",
+                paths.data_dir.display()
+            ),
+        )
+    })?;
+    eprintln!(
+        "Created a Haven home for {name} at {}",
+        paths.data_dir.display()
+    );
+    eprintln!("Your keys are in identity.age, protected by your passphrase. Keep a backup of it:");
+    eprintln!(
+        "without the passphrase and that file, nobody (you included) can read the journal.\n"
+    );
+    eprintln!("{NOT_THERAPY}\n");
+    eprintln!("Start writing: haven journal write");
+    Ok(())
+}
+
+/// `--force`: after an explicit confirmation, stop the daemon and move the old files into
+/// `replaced-<time>/` inside the home. They stay encrypted; nothing is deleted.
+fn set_aside(ctx: &mut Ctx) -> CliResult {
+    let paths = ctx.paths.clone();
+    if !passphrase::has_terminal() {
+        return Err(CliError::usage(
+            "refusing to replace an existing home without confirmation on a terminal",
+        )
+        .hint("run `haven init --force` in a terminal"));
+    }
+    let answer = rpassword::prompt_password(format!(
+        "A Haven home exists at {}. Type \"start over\" to set it aside and create a new one: ",
+        paths.data_dir.display()
+    ))
+    .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
+    if answer.trim() != "start over" {
+        return Err(CliError::usage("not confirmed; nothing was changed"));
+    }
+    if ctx.client.connect_existing()? {
+        let _ = ctx.client.send(&Request::Shutdown);
+        wait_for_exit(&paths);
+    }
+    let aside = paths
+        .data_dir
+        .join(format!("replaced-{}", Local::now().format("%Y%m%d-%H%M%S")));
+    haven_shared::paths::private_dir(&aside)
+        .map_err(|e| io_error("cannot create the folder for the old home", e))?;
+    for file in ["identity.age", "haven.db", "haven.db-wal", "haven.db-shm"] {
+        let from = paths.data_dir.join(file);
+        if from.exists() {
+            std::fs::rename(&from, aside.join(file))
+                .map_err(|e| io_error(&format!("cannot move {file}"), e))?;
+        }
+    }
+    eprintln!(
+        "The old home is kept, still encrypted, in {}",
+        aside.display()
+    );
+    Ok(())
+}
+
+pub fn wait_for_exit(paths: &haven_shared::paths::Paths) {
+    for _ in 0..500 {
+        if !paths.socket().exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

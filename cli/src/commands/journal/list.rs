@@ -1,0 +1,64 @@
+//! `haven journal list`: newest first, filtered by tag, kind, words and date.
+
+use haven_shared::ipc::{Request, Response};
+use haven_shared::model::{Kind, ListQuery};
+use haven_shared::when;
+
+use crate::client::unexpected;
+use crate::error::CliResult;
+use crate::{output, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Show at most N entries
+    #[arg(short = 'n', long = "limit", value_name = "N")]
+    limit: Option<usize>,
+    /// Only entries with this tag
+    #[arg(long)]
+    tag: Option<String>,
+    /// Only entries of this kind
+    #[arg(long)]
+    kind: Option<Kind>,
+    /// Only entries containing all these words (any case)
+    #[arg(long, value_name = "WORDS")]
+    search: Option<String>,
+    /// Only entries since a date: 2026-11-01, 3d, 2w, 6m, yesterday
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| when::parse_since(s, when::now()))
+        .transpose()?;
+    let query = ListQuery {
+        limit: args.limit,
+        tag: args.tag,
+        kind: args.kind,
+        search: args.search,
+        since,
+    };
+    let (entries, total) = match ctx.client.call(Request::JournalList { query })? {
+        Response::Entries { entries, total } => (entries, total),
+        other => return Err(unexpected(&other)),
+    };
+    if args.json {
+        output::json(&entries);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        eprintln!("No entries match.");
+        return Ok(());
+    }
+    let text: String = entries.iter().map(output::entry_row).collect();
+    output::emit(&text);
+    if total > entries.len() {
+        eprintln!("({} of {total} shown; use -n to see more)", entries.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! One module per command; a folder per command group.
+
+pub mod agree;
+pub mod completions;
+pub mod daemon;
+pub mod doctor;
+pub mod init;
+pub mod journal;
+pub mod lock;
+pub mod status;
+pub mod unlock;
+
+use clap::Subcommand;
+
+use crate::error::CliResult;
+use crate::Ctx;
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new Haven home: your keys, protected by a passphrase
+    Init(init::Args),
+    /// Unlock the journal (asks for the passphrase)
+    Unlock(unlock::Args),
+    /// Lock the journal: the keys leave memory
+    Lock,
+    /// Show whether Haven is running, locked, and paired
+    Status(status::Args),
+    /// Write, read and search your private journal
+    #[command(subcommand)]
+    Journal(journal::Command),
+    /// Agreements with your partner: propose, accept, revise, withdraw
+    #[command(subcommand)]
+    Agree(agree::Command),
+    /// Start, stop or check the background daemon
+    #[command(subcommand)]
+    Daemon(daemon::Command),
+    /// Find what is wrong and say how to fix it
+    Doctor(doctor::Args),
+    /// Print shell completions
+    Completions(completions::Args),
+}
+
+pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
+    match command {
+        Command::Init(args) => init::run(args, ctx),
+        Command::Unlock(args) => unlock::run(args, ctx),
+        Command::Lock => lock::run(ctx),
+        Command::Status(args) => status::run(args, ctx),
+        Command::Journal(cmd) => journal::run(cmd, ctx),
+        Command::Agree(cmd) => agree::run(cmd, ctx),
+        Command::Daemon(cmd) => daemon::run(cmd, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Completions(args) => completions::run(args),
+    }
+}

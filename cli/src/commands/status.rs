@@ -1,0 +1,50 @@
+//! `haven status`: running, locked, who, paired.
+
+use haven_shared::ipc::{Request, Response};
+
+use crate::client::unexpected;
+use crate::error::CliResult;
+use crate::{output, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print JSON: {locked, name, paired, partner, connected, ...}
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let status = match ctx.client.call(Request::Status)? {
+        Response::Status(s) => s,
+        other => return Err(unexpected(&other)),
+    };
+    if args.json {
+        output::json(&status);
+        return Ok(());
+    }
+    let mut text = String::new();
+    if status.locked {
+        text.push_str("locked      run `haven unlock`\n");
+    } else {
+        text.push_str(&format!(
+            "unlocked    as {}\n",
+            status.name.clone().unwrap_or_default()
+        ));
+        text.push_str(&format!(
+            "journal     {} entries\n",
+            status.entries.unwrap_or(0)
+        ));
+        text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
+    }
+    text.push_str(if status.paired {
+        "partner     paired\n"
+    } else {
+        "partner     not paired\n"
+    });
+    text.push_str(&format!(
+        "daemon      pid {}, version {}\n",
+        status.pid, status.version
+    ));
+    output::emit(&text);
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `haven unlock`: send the passphrase to the daemon, which keeps the keys in memory.
+
+use haven_shared::ipc::{Request, Response};
+
+use crate::error::CliResult;
+use crate::Ctx;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
+    if let Response::Status(s) = ctx.client.call(Request::Status)? {
+        if !s.locked {
+            eprintln!("Already unlocked ({}).", s.name.unwrap_or_default());
+            return Ok(());
+        }
+    }
+    let name = ctx.client.unlock()?;
+    eprintln!("Unlocked. Welcome back, {name}.");
+    Ok(())
+}

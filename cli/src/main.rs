@@ -1,0 +1,76 @@
+//! haven: a private journal and a shared agreements book for two partners.
+//!
+//! This binary owns all presentation; the work happens in `havend`, which it starts when
+//! none is running. See `commands/` for one file per subcommand.
+
+mod client;
+mod commands;
+mod editor;
+mod error;
+mod output;
+mod passphrase;
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use haven_shared::paths::Paths;
+
+use crate::client::Client;
+use crate::error::{CliError, Exit};
+
+/// A private journal and a shared agreements book for two partners, on your own laptops.
+///
+/// Haven is not therapy and does not replace it. If you are in crisis, call your local
+/// emergency number or a crisis line (https://findahelpline.com lists them by country).
+#[derive(Parser, Debug)]
+#[command(
+    name = "haven",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Keep everything (data, socket, lock, logs) under this folder
+    #[arg(long, global = true, value_name = "DIR", env = "HAVEN_HOME")]
+    home: Option<PathBuf>,
+    /// Read the passphrase from this file instead of asking (for scripts)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HAVEN_PASSPHRASE_FILE"
+    )]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+/// What every command gets: where the home is and a client for the daemon.
+pub struct Ctx {
+    pub paths: Paths,
+    pub client: Client,
+    pub passphrase_file: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(paths) = Paths::resolve(cli.home.as_deref()) else {
+        eprintln!("error: cannot find a home folder\nhint: pass --home DIR or set HAVEN_HOME");
+        return ExitCode::from(Exit::Usage as u8);
+    };
+    let mut ctx = Ctx {
+        client: Client::new(paths.clone(), cli.home.clone(), cli.passphrase_file.clone()),
+        paths,
+        passphrase_file: cli.passphrase_file,
+    };
+    match commands::run(cli.command, &mut ctx) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(e),
+    }
+}
+
+fn report(e: CliError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(e.exit as u8)
+}

@@ -1,0 +1,164 @@
+//! How entries and agreements look on a terminal, and `--json`.
+//!
+//! Times are shown in the user's local time, dates in a human form. `--json` prints the
+//! documented shapes (DESIGN.md) and nothing else on stdout. A closed pipe (`| head`) ends
+//! the program quietly with success, as ripgrep does.
+
+use chrono::{DateTime, FixedOffset, Local};
+use serde::Serialize;
+use std::io::Write;
+
+use haven_shared::ipc::ListedEntry;
+use haven_shared::model::{AgreementView, Entry};
+
+/// Writes to stdout; a broken pipe exits 0.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    text.push('\n');
+    emit(&text);
+}
+
+pub fn when(t: &DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn day_long(t: &DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Local)
+        .format("%A %-d %B %Y, %H:%M")
+        .to_string()
+}
+
+fn one_line(text: &str, width: usize) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= width {
+        line
+    } else {
+        let cut: String = line.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn entry_row(e: &ListedEntry) -> String {
+    let entry = &e.entry;
+    let mut row = format!(
+        "{}  {}  {:<7}  {}",
+        e.short_id,
+        when(&entry.created_at),
+        entry.kind,
+        one_line(entry.headline(), 48)
+    );
+    for tag in &entry.tags {
+        row.push_str(&format!("  #{tag}"));
+    }
+    if let Some(i) = entry.intensity {
+        row.push_str(&format!("  intensity {i}"));
+    }
+    row.push('\n');
+    row
+}
+
+pub fn entry_full(e: &Entry) -> String {
+    let mut out = String::new();
+    if !e.title.is_empty() {
+        out.push_str(&format!("{}\n", e.title));
+    }
+    out.push_str(&format!("id:        {}\n", e.id));
+    out.push_str(&format!("kind:      {}\n", e.kind));
+    out.push_str(&format!("written:   {}\n", day_long(&e.created_at)));
+    if e.updated_at != e.created_at {
+        out.push_str(&format!("edited:    {}\n", day_long(&e.updated_at)));
+    }
+    if !e.tags.is_empty() {
+        out.push_str(&format!("tags:      {}\n", e.tags.join(", ")));
+    }
+    if let Some(m) = e.mood {
+        out.push_str(&format!("mood:      {m}/5\n"));
+    }
+    if let Some(i) = e.intensity {
+        out.push_str(&format!("intensity: {i}/10\n"));
+    }
+    out.push('\n');
+    out.push_str(e.body.trim_end());
+    out.push('\n');
+    out
+}
+
+pub fn agreement_row(a: &AgreementView) -> String {
+    let review = a
+        .review_on
+        .map(|d| format!("  review {}", d.format("%Y-%m-%d")))
+        .unwrap_or_default();
+    format!(
+        "{}  {:<14}  {}{}\n",
+        &a.id[..a.id.len().min(10)],
+        a.status.label(),
+        one_line(&a.title, 50),
+        review
+    )
+}
+
+pub fn agreement_full(a: &AgreementView) -> String {
+    let mut out = format!("{}\n", a.title);
+    out.push_str(&format!("id:          {}\n", a.id));
+    out.push_str(&format!("status:      {}\n", a.status.label()));
+    out.push_str(&format!(
+        "proposed by: {} on {}\n",
+        a.proposed_by,
+        day_long(&a.created_at)
+    ));
+    if let Some(d) = a.review_on {
+        out.push_str(&format!("review on:   {}\n", d.format("%A %-d %B %Y")));
+    }
+    if !a.consents.is_empty() {
+        let names: Vec<String> = a
+            .consents
+            .iter()
+            .map(|(n, t)| format!("{n} ({})", when(t)))
+            .collect();
+        out.push_str(&format!("agreed by:   {}\n", names.join(", ")));
+    }
+    if !a.declined_by.is_empty() {
+        out.push_str(&format!("declined by: {}\n", a.declined_by.join(", ")));
+    }
+    if let Some(w) = &a.withdrawn {
+        let reason = w
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "withdrawn:   by {} on {}{reason}\n",
+            w.by,
+            when(&w.at)
+        ));
+    }
+    out.push_str(&format!("\n{}\n", a.text.trim_end()));
+    if a.revisions.len() > 1 {
+        out.push_str(&format!("\nrevisions ({}):\n", a.revisions.len()));
+        for (i, r) in a.revisions.iter().enumerate() {
+            out.push_str(&format!(
+                "  {}. {} by {}: {}\n",
+                i + 1,
+                when(&r.at),
+                r.by,
+                one_line(&r.text, 60)
+            ));
+        }
+    }
+    for note in &a.unverified {
+        out.push_str(&format!("\nwarning: {note}\n"));
+    }
+    out
+}

@@ -1,0 +1,123 @@
+//! The Unix socket the CLI talks to: one JSON request per line, one reply per request.
+//!
+//! The socket is 0600 in a 0700 folder, and the peer's uid is checked (SO_PEERCRED) on
+//! every connection. A line is capped at `MAX_REQUEST_BYTES`; garbage gets a `bad_request`
+//! reply and the connection stays usable; an oversized or half-written request closes that
+//! connection only. Whatever a client does, the daemon keeps serving the others.
+
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use zeroize::Zeroize;
+
+use haven_shared::ipc::{
+    decode_line, encode_line, ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES,
+};
+
+/// How long a connection may sit idle between requests.
+const IDLE: Duration = Duration::from_secs(300);
+
+/// A request on its way to the core, with where to send the reply.
+pub struct Job {
+    pub request: Request,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+pub async fn serve(
+    listener: UnixListener,
+    core: mpsc::Sender<Job>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream, core.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, core: mpsc::Sender<Job>) {
+    // SAFETY: getuid cannot fail.
+    let me = unsafe { libc::getuid() };
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == me => {}
+        Ok(cred) => {
+            tracing::warn!(uid = cred.uid(), "refused a connection from another user");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the peer's credentials; refused");
+            return;
+        }
+    }
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Vec::new();
+        let limit = MAX_REQUEST_BYTES as u64 + 1;
+        let read =
+            tokio::time::timeout(IDLE, (&mut reader).take(limit).read_until(b'\n', &mut line))
+                .await;
+        match read {
+            Ok(Ok(0)) | Err(_) => return,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "connection read failed");
+                return;
+            }
+            Ok(Ok(_)) => {}
+        }
+        if line.last() != Some(&b'\n') {
+            if line.len() > MAX_REQUEST_BYTES {
+                tracing::warn!(
+                    bytes = line.len(),
+                    "refused an oversized request; connection closed"
+                );
+                let reply: Reply = Err(ErrorReply::new(
+                    ErrorKind::TooLarge,
+                    format!("the request is larger than {} MiB", MAX_REQUEST_BYTES >> 20),
+                ));
+                let _ = write.write_all(&encode_line(&reply)).await;
+            } else {
+                tracing::warn!("a client closed the connection in the middle of a request");
+            }
+            line.zeroize();
+            return;
+        }
+        let decoded = decode_line::<Request>(&line);
+        line.zeroize();
+        let reply = match decoded {
+            Ok(request) => dispatch(&core, request).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "a request could not be decoded");
+                Err(
+                    ErrorReply::new(ErrorKind::BadRequest, format!("not a Haven request: {e}"))
+                        .hint("is haven the same version as havend? (`haven --version`)"),
+                )
+            }
+        };
+        if write.write_all(&encode_line(&reply)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn dispatch(core: &mpsc::Sender<Job>, request: Request) -> Reply {
+    let (tx, rx) = oneshot::channel();
+    let gone = || {
+        ErrorReply::new(ErrorKind::Internal, "the daemon is shutting down")
+            .hint("run the command again")
+    };
+    if core.send(Job { request, reply: tx }).await.is_err() {
+        return Err(gone());
+    }
+    rx.await.unwrap_or_else(|_| Err(gone()))
+}

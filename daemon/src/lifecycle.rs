@@ -1,0 +1,78 @@
+//! One daemon per home, no core dumps, and a clean start after a crash.
+//!
+//! The lock is an `flock` on `havend.lock`, released by the kernel when the process dies
+//! however it dies, so a crashed daemon never blocks the next one. Holding the lock proves
+//! any `haven.sock` left behind is stale, and it is replaced rather than reported.
+
+use anyhow::{bail, Context, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+
+use haven_shared::paths::Paths;
+
+/// Held for the daemon's lifetime; dropping it removes the pid file and socket.
+pub struct Instance {
+    _lock: File,
+    paths: Paths,
+}
+
+/// Makes the process non-dumpable and its core size zero: a crash must not write the
+/// decrypted journal to disk.
+pub fn disable_core_dumps() {
+    // SAFETY: plain syscalls with constant arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+    }
+}
+
+/// Takes the home's lock or explains who holds it.
+pub fn acquire(paths: &Paths) -> Result<Instance> {
+    paths
+        .create_dirs()
+        .with_context(|| format!("cannot create {}", paths.runtime_dir.display()))?;
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(paths.lock_file())
+        .with_context(|| format!("cannot open {}", paths.lock_file().display()))?;
+    // SAFETY: flock on a file descriptor we own.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        let mut pid = String::new();
+        let _ = lock.read_to_string(&mut pid);
+        bail!(
+            "another havend is already running for this home (pid {}); stop it with `haven daemon stop`",
+            pid.trim()
+        );
+    }
+    lock.set_len(0)?;
+    write!(lock, "{}", std::process::id())?;
+    std::fs::write(paths.pid_file(), std::process::id().to_string())?;
+    let socket = paths.socket();
+    if socket.exists() {
+        tracing::info!(path = %socket.display(), "replacing a stale socket left by a previous daemon");
+        std::fs::remove_file(&socket)
+            .with_context(|| format!("cannot remove stale {}", socket.display()))?;
+    }
+    Ok(Instance {
+        _lock: lock,
+        paths: paths.clone(),
+    })
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.paths.socket());
+        let _ = std::fs::remove_file(self.paths.pid_file());
+    }
+}

@@ -1,0 +1,178 @@
+//! havend: owns a Haven home's encrypted documents and serves the `haven` CLI.
+//!
+//! Without `--foreground` it starts a detached copy of itself (its own session, logging
+//! to `havend.log`), waits until that copy answers on the socket, and exits: so the CLI
+//! can start a daemon as gpg-agent does, and know it is ready when the command returns.
+
+mod ipc_server;
+mod journal_index;
+mod lifecycle;
+mod service;
+mod vault;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::UnixListener;
+use tokio::sync::{mpsc, watch};
+
+use haven_shared::ipc::Request;
+use haven_shared::paths::Paths;
+
+use crate::ipc_server::Job;
+use crate::service::Service;
+
+/// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
+#[derive(Parser, Debug)]
+#[command(name = "havend", version)]
+struct Args {
+    /// Keep everything (data, socket, lock, log) under this folder [env: HAVEN_HOME]
+    #[arg(long, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Stay in the foreground and log to stderr
+    #[arg(long)]
+    foreground: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let Some(paths) = Paths::resolve(args.home.as_deref()) else {
+        eprintln!("havend: cannot find a home folder; pass --home DIR or set HAVEN_HOME");
+        return ExitCode::from(2);
+    };
+    let result = if args.foreground {
+        run_foreground(paths)
+    } else {
+        detach(&args, &paths)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("havend: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_foreground(paths: Paths) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    lifecycle::disable_core_dumps();
+    let instance = lifecycle::acquire(&paths)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve(paths));
+    drop(instance);
+    result
+}
+
+async fn serve(paths: Paths) -> Result<()> {
+    let socket = paths.socket();
+    let listener = UnixListener::bind(&socket)
+        .with_context(|| format!("cannot listen on {}", socket.display()))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
+    tracing::info!(socket = %socket.display(), pid = std::process::id(), "havend is serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (jobs_tx, mut jobs_rx) = mpsc::channel::<Job>(64);
+    let core_stop = stop_tx.clone();
+    let core = std::thread::Builder::new()
+        .name("haven-core".into())
+        .spawn(move || {
+            let mut service = Service::new(paths);
+            while let Some(job) = jobs_rx.blocking_recv() {
+                let shutdown = matches!(job.request, Request::Shutdown);
+                let reply = service.handle(job.request);
+                let _ = job.reply.send(reply);
+                if shutdown {
+                    tracing::info!("shutting down on request");
+                    let _ = core_stop.send(true);
+                    break;
+                }
+            }
+        })?;
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut stopped = stop_rx.clone();
+    tokio::select! {
+        _ = ipc_server::serve(listener, jobs_tx, stop_rx) => {}
+        _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
+        _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
+        _ = stopped.changed() => {}
+    }
+    let _ = stop_tx.send(true);
+    // The core thread ends when every job sender is gone or after a shutdown request; a
+    // write in progress finishes first (it is one SQLite commit).
+    drop(core);
+    Ok(())
+}
+
+/// Starts a detached `havend --foreground` and returns once it answers on the socket.
+fn detach(args: &Args, paths: &Paths) -> Result<()> {
+    paths
+        .create_dirs()
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    if std::os::unix::net::UnixStream::connect(paths.socket()).is_ok() {
+        println!("havend is already running");
+        return Ok(());
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(paths.log_file())
+        .with_context(|| format!("cannot open {}", paths.log_file().display()))?;
+    let log_len = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command.arg("--foreground");
+    if let Some(home) = &args.home {
+        command.arg("--home").arg(home);
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; it detaches the child from our terminal.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().context("cannot start havend")?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if std::os::unix::net::UnixStream::connect(paths.socket()).is_ok() {
+            println!("havend started (pid {})", child.id());
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            let text = std::fs::read_to_string(paths.log_file()).unwrap_or_default();
+            let tail = text.get(log_len as usize..).unwrap_or("").trim();
+            let last = tail
+                .lines()
+                .last()
+                .unwrap_or("no output")
+                .trim_start_matches("havend: ");
+            anyhow::bail!("havend exited ({status}) before it was ready: {last}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    anyhow::bail!(
+        "havend did not answer within 15 s; see {}",
+        paths.log_file().display()
+    )
+}

@@ -1,0 +1,327 @@
+//! The daemon's core: one request at a time against the vault.
+//!
+//! Requests from every CLI connection are funnelled into this one place, on one thread,
+//! so two CLIs writing at once are simply serialised: no locks around the documents and no
+//! interleaved half-writes. A write is answered only after its sealed chunk is committed
+//! to SQLite (WAL, synchronous=FULL).
+
+use chrono::Local;
+use secrecy::SecretString;
+
+use haven_shared::documents::{CoupleDoc, VerbError};
+use haven_shared::ed25519_dalek::SigningKey;
+use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request, Response, StatusInfo};
+use haven_shared::model::{new_id, Entry, EntryChanges, ModelError, NewEntry};
+use haven_shared::paths::Paths;
+use haven_shared::when;
+
+use crate::journal_index::Resolve;
+use crate::vault::{home_error, Unlocked, Vault};
+
+pub struct Service {
+    paths: Paths,
+    vault: Vault,
+}
+
+impl Service {
+    pub fn new(paths: Paths) -> Service {
+        Service {
+            paths,
+            vault: Vault::Locked,
+        }
+    }
+
+    pub fn handle(&mut self, request: Request) -> Reply {
+        match request {
+            Request::Status => Ok(Response::Status(self.status())),
+            Request::Unlock { passphrase } => self.unlock(SecretString::from(passphrase.0.clone())),
+            Request::Lock => {
+                self.vault = Vault::Locked;
+                tracing::info!("locked");
+                Ok(Response::Done)
+            }
+            Request::Shutdown => Ok(Response::Done),
+            other => {
+                let u = self.unlocked()?;
+                handle_unlocked(u, other)
+            }
+        }
+    }
+
+    fn unlocked(&mut self) -> Result<&mut Unlocked, ErrorReply> {
+        match &mut self.vault {
+            Vault::Unlocked(u) => Ok(u),
+            Vault::Locked => {
+                Err(ErrorReply::new(ErrorKind::Locked, "Haven is locked")
+                    .hint("run `haven unlock`"))
+            }
+        }
+    }
+
+    fn unlock(&mut self, passphrase: SecretString) -> Reply {
+        if let Vault::Unlocked(u) = &self.vault {
+            return Ok(Response::Unlocked {
+                name: u.name.clone(),
+            });
+        }
+        let unlocked = Vault::unlock(&self.paths, &passphrase)?;
+        let name = unlocked.name.clone();
+        self.vault = Vault::Unlocked(Box::new(unlocked));
+        Ok(Response::Unlocked { name })
+    }
+
+    fn status(&self) -> StatusInfo {
+        let unlocked = match &self.vault {
+            Vault::Unlocked(u) => Some(u),
+            Vault::Locked => None,
+        };
+        StatusInfo {
+            locked: unlocked.is_none(),
+            name: unlocked.map(|u| u.name.clone()),
+            paired: false,
+            partner: None,
+            connected: false,
+            entries: unlocked.map(|u| u.index.len()),
+            agreements: unlocked.map(|u| u.home.couple.agreement_ids().len()),
+            pid: std::process::id(),
+            version: haven_shared::VERSION.to_string(),
+        }
+    }
+}
+
+fn invalid(e: ModelError) -> ErrorReply {
+    ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
+}
+
+fn resolve<'a>(u: &'a Unlocked, prefix: &str) -> Result<&'a Entry, ErrorReply> {
+    u.index.resolve(prefix).map_err(|e| match e {
+        Resolve::NotFound => ErrorReply::new(
+            ErrorKind::NotFound,
+            format!("no journal entry matches {prefix:?}"),
+        )
+        .hint("see the ids with `haven journal list`"),
+        Resolve::Ambiguous(ids) => ErrorReply::new(
+            ErrorKind::Ambiguous,
+            format!("{prefix:?} matches several entries ({})", ids.join(", ")),
+        )
+        .hint("type more of the id"),
+    })
+}
+
+fn resolve_agreement(u: &Unlocked, prefix: &str) -> Result<String, ErrorReply> {
+    let p = prefix.trim().to_ascii_lowercase();
+    let ids: Vec<String> = u
+        .home
+        .couple
+        .agreement_ids()
+        .into_iter()
+        .filter(|id| !p.is_empty() && id.starts_with(&p))
+        .collect();
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(ErrorReply::new(
+            ErrorKind::NotFound,
+            format!("no agreement matches {prefix:?}"),
+        )
+        .hint("see the ids with `haven agree list`")),
+        many => Err(ErrorReply::new(
+            ErrorKind::Ambiguous,
+            format!(
+                "{prefix:?} matches several agreements ({})",
+                many.join(", ")
+            ),
+        )
+        .hint("type more of the id")),
+    }
+}
+
+fn verb_error(e: VerbError) -> ErrorReply {
+    match e {
+        VerbError::NotFound(id) => {
+            ErrorReply::new(ErrorKind::NotFound, format!("no agreement {id}"))
+        }
+        VerbError::OwnRevision | VerbError::SameText => {
+            ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
+        }
+        VerbError::Doc(e) => ErrorReply::new(
+            ErrorKind::Internal,
+            format!("could not change the couple document: {e}"),
+        ),
+    }
+}
+
+fn doc_error(e: impl std::fmt::Display) -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::Internal,
+        format!("could not change the document: {e}"),
+    )
+}
+
+/// Applies one signed verb to an agreement (by id prefix), persists, and shows the result.
+fn agreement_verb(
+    u: &mut Unlocked,
+    prefix: &str,
+    verb: impl FnOnce(&mut CoupleDoc, &SigningKey, &str) -> Result<(), VerbError>,
+) -> Reply {
+    let id = resolve_agreement(u, prefix)?;
+    let key = u.home.identity.signing_key().clone();
+    verb(&mut u.home.couple, &key, &id).map_err(verb_error)?;
+    u.home.persist_couple().map_err(home_error)?;
+    agreement_reply(u, &id)
+}
+
+fn agreement_reply(u: &Unlocked, id: &str) -> Reply {
+    let today = Local::now().date_naive();
+    let agreement = u
+        .home
+        .couple
+        .agreement(id)
+        .map_err(doc_error)?
+        .ok_or_else(|| ErrorReply::new(ErrorKind::NotFound, format!("no agreement {id}")))?;
+    Ok(Response::Agreement {
+        agreement: agreement.view(&u.keyring, today),
+    })
+}
+
+fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
+    let now = when::now();
+    match request {
+        Request::Recipient => Ok(Response::Recipient {
+            recipient: u.home.identity.recipient().to_string(),
+        }),
+        Request::JournalWrite { entry } => {
+            let NewEntry {
+                kind,
+                title,
+                body,
+                tags,
+                mood,
+                intensity,
+            } = entry.validated().map_err(invalid)?;
+            let entry = Entry {
+                id: new_id(),
+                kind,
+                title,
+                body,
+                tags,
+                mood,
+                intensity,
+                created_at: now,
+                updated_at: now,
+            };
+            u.home.journal.put_entry(&entry).map_err(doc_error)?;
+            u.home.persist_journal().map_err(home_error)?;
+            let id = entry.id.clone();
+            u.index.upsert(entry);
+            Ok(Response::Created { id })
+        }
+        Request::JournalList { query } => {
+            let (entries, total) = u.index.query(&query);
+            Ok(Response::Entries { entries, total })
+        }
+        Request::JournalShow { id } => Ok(Response::Entry {
+            entry: resolve(u, &id)?.clone(),
+        }),
+        Request::JournalEdit { id, changes } => {
+            let changes: EntryChanges = changes.validated().map_err(invalid)?;
+            let mut entry = resolve(u, &id)?.clone();
+            if !changes.apply(&mut entry) {
+                return Ok(Response::Entry { entry });
+            }
+            entry.updated_at = now;
+            u.home.journal.put_entry(&entry).map_err(doc_error)?;
+            if let Err(e) = u.home.persist_journal() {
+                rebuild_index(u);
+                return Err(home_error(e));
+            }
+            u.index.upsert(entry.clone());
+            Ok(Response::Entry { entry })
+        }
+        Request::JournalDelete { id } => {
+            let entry = resolve(u, &id)?.clone();
+            u.home.journal.delete_entry(&entry.id).map_err(doc_error)?;
+            if let Err(e) = u.home.persist_journal() {
+                rebuild_index(u);
+                return Err(home_error(e));
+            }
+            u.index.remove(&entry.id);
+            Ok(Response::Entry { entry })
+        }
+        Request::JournalPurge => {
+            let (_, bytes_before) = u
+                .home
+                .store
+                .usage(haven_shared::store::DocName::Journal)
+                .unwrap_or_default();
+            u.home.purge_journal().map_err(home_error)?;
+            let (_, bytes_after) = u
+                .home
+                .store
+                .usage(haven_shared::store::DocName::Journal)
+                .unwrap_or_default();
+            tracing::info!(entries = u.index.len(), "journal purged");
+            Ok(Response::Purged {
+                entries: u.index.len(),
+                bytes_before,
+                bytes_after,
+            })
+        }
+        Request::AgreePropose {
+            title,
+            text,
+            review_on,
+        } => {
+            if title.trim().is_empty() {
+                return Err(invalid(ModelError::EmptyTitle));
+            }
+            if text.trim().is_empty() {
+                return Err(invalid(ModelError::EmptyAgreement));
+            }
+            let id = new_id();
+            let key = u.home.identity.signing_key().clone();
+            u.home
+                .couple
+                .propose(&key, &id, title.trim(), text.trim(), review_on, now)
+                .map_err(doc_error)?;
+            u.home.persist_couple().map_err(home_error)?;
+            Ok(Response::Created { id })
+        }
+        Request::AgreeList => {
+            let today = Local::now().date_naive();
+            let mut agreements: Vec<_> = u
+                .home
+                .couple
+                .agreements()
+                .map_err(doc_error)?
+                .into_iter()
+                .map(|a| a.view(&u.keyring, today))
+                .collect();
+            agreements.sort_by_key(|a| a.created_at);
+            Ok(Response::Agreements { agreements })
+        }
+        Request::AgreeShow { id } => {
+            let id = resolve_agreement(u, &id)?;
+            agreement_reply(u, &id)
+        }
+        Request::AgreeAccept { id } => agreement_verb(u, &id, |c, k, id| c.accept(k, id, now)),
+        Request::AgreeDecline { id } => agreement_verb(u, &id, |c, k, id| c.decline(k, id, now)),
+        Request::AgreeRevise { id, text } => {
+            if text.trim().is_empty() {
+                return Err(invalid(ModelError::EmptyAgreement));
+            }
+            agreement_verb(u, &id, |c, k, id| c.revise(k, id, text.trim(), now))
+        }
+        Request::AgreeWithdraw { id, reason } => {
+            agreement_verb(u, &id, |c, k, id| c.withdraw(k, id, reason, now))
+        }
+        Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown => {
+            Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere"))
+        }
+    }
+}
+
+fn rebuild_index(u: &mut Unlocked) {
+    if let Ok((entries, _)) = u.home.journal.entries() {
+        u.index = crate::journal_index::JournalIndex::build(entries);
+    }
+}

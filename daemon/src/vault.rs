@@ -1,0 +1,99 @@
+//! Locked or unlocked: whether the keys and the decrypted documents are in memory.
+//!
+//! The daemon starts locked. Unlocking costs one scrypt (~0.7 s) and one load of each
+//! document; locking drops everything, and every secret type zeroizes itself on drop.
+
+use haven_shared::home::{self, HomeError, OpenHome};
+use haven_shared::ipc::{ErrorKind, ErrorReply};
+use haven_shared::model::Keyring;
+use haven_shared::paths::Paths;
+
+use crate::journal_index::JournalIndex;
+
+/// Everything that exists only while unlocked.
+pub struct Unlocked {
+    pub home: OpenHome,
+    pub index: JournalIndex,
+    /// The signing keys whose consents count: this member's own (and, once paired, the
+    /// partner's pinned key).
+    pub keyring: Keyring,
+    pub name: String,
+}
+
+pub enum Vault {
+    Locked,
+    Unlocked(Box<Unlocked>),
+}
+
+impl Vault {
+    pub fn unlock(
+        paths: &Paths,
+        passphrase: &secrecy::SecretString,
+    ) -> Result<Unlocked, ErrorReply> {
+        let started = std::time::Instant::now();
+        let home = home::open(paths, passphrase).map_err(home_error)?;
+        let (entries, skipped) = home.journal.entries().map_err(|e| home_error(e.into()))?;
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "journal entries that could not be read were skipped"
+            );
+        }
+        let index = JournalIndex::build(entries);
+        let name = home.own_name();
+        let keyring = Keyring::new().with(&name, home.identity.verifying_key());
+        tracing::info!(
+            entries = index.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "unlocked"
+        );
+        Ok(Unlocked {
+            home,
+            index,
+            keyring,
+            name,
+        })
+    }
+}
+
+/// Maps a home error to what the CLI shows: what happened, and what to do.
+pub fn home_error(e: HomeError) -> ErrorReply {
+    use haven_shared::crypto::IdentityError;
+    use haven_shared::store::StoreError;
+    match e {
+        HomeError::NotInitialised(dir) => ErrorReply::new(
+            ErrorKind::NotFound,
+            format!("there is no Haven home at {}", dir.display()),
+        )
+        .hint("create one with `haven init --name NAME`"),
+        HomeError::Identity(IdentityError::WrongPassphrase) => {
+            ErrorReply::new(ErrorKind::WrongPassphrase, "wrong passphrase")
+                .hint("try again; nothing was changed")
+        }
+        HomeError::ForeignIdentity => ErrorReply::new(
+            ErrorKind::ForeignIdentity,
+            "identity.age belongs to another home and cannot open this haven.db",
+        )
+        .hint("put back this home's own identity.age (from a backup)"),
+        HomeError::Store(StoreError::DiskFull) => {
+            ErrorReply::new(ErrorKind::DiskFull, "the disk is full: nothing was saved")
+                .hint("free some space and try again; everything saved before is intact")
+        }
+        HomeError::Store(e @ (StoreError::Foreign(_) | StoreError::TooNew(_))) => {
+            ErrorReply::new(ErrorKind::Corrupt, e.to_string())
+                .hint("check the --home folder, or restore from a backup")
+        }
+        HomeError::Store(
+            e @ (StoreError::Corrupt(_)
+            | StoreError::Seal(_)
+            | StoreError::Document(_)
+            | StoreError::MissingMeta(_)),
+        ) => ErrorReply::new(ErrorKind::Corrupt, format!("haven.db is damaged: {e}"))
+            .hint("run `haven doctor`; restore haven.db from a backup if it cannot be repaired"),
+        HomeError::Identity(e) => {
+            ErrorReply::new(ErrorKind::Corrupt, format!("cannot read identity.age: {e}"))
+                .hint("restore identity.age from a backup")
+        }
+        other => ErrorReply::new(ErrorKind::Storage, other.to_string()).hint("run `haven doctor`"),
+    }
+}

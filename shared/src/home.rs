@@ -1,0 +1,286 @@
+//! Creating and opening a home: the identity file, the database and both documents.
+//!
+//! `haven init` creates a home without any daemon; `havend` opens it on `unlock`. Both go
+//! through here so the two can never disagree about the layout.
+
+use std::path::PathBuf;
+
+use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
+use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
+use crate::paths::{write_private_file, Paths};
+use crate::store::{DocLog, DocName, Meta, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    #[error("there is no Haven home at {0}")]
+    NotInitialised(PathBuf),
+    #[error("a Haven home already exists at {0}")]
+    AlreadyInitialised(PathBuf),
+    #[error("identity.age belongs to another home: it cannot open this haven.db")]
+    ForeignIdentity,
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the document is damaged: {0}")]
+    Document(#[from] automerge::AutomergeError),
+}
+
+/// An unlocked home: keys in memory, both documents loaded.
+pub struct OpenHome {
+    pub identity: Identity,
+    pub store: Store,
+    pub journal: JournalDoc,
+    pub journal_log: DocLog,
+    pub couple: CoupleDoc,
+    pub couple_log: DocLog,
+}
+
+/// Creates a new home: keys sealed with `passphrase`, an empty journal, and a couple
+/// document naming this member.
+pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), HomeError> {
+    if paths.is_initialised() {
+        return Err(HomeError::AlreadyInitialised(paths.data_dir.clone()));
+    }
+    paths.create_dirs().map_err(|source| HomeError::Io {
+        path: paths.data_dir.clone(),
+        source,
+    })?;
+    let identity = Identity::generate();
+    let meta = Meta {
+        journal_id: random_bytes::<16>(),
+        couple_id: random_bytes::<16>(),
+        recipient: identity.recipient().to_string(),
+    };
+    let db = paths.database();
+    let result = (|| {
+        let store = Store::create(&db, &meta)?;
+        let mut journal = JournalDoc::new();
+        DocLog::create(
+            &store,
+            &identity.recipient(),
+            DocName::Journal,
+            meta.journal_id,
+            journal.automerge_mut(),
+        )?;
+        let mut couple = CoupleDoc::new();
+        couple.put_member(&MemberRecord {
+            id: identity.member_id(),
+            name: name.to_string(),
+            signing_key: hex::encode(identity.verifying_key().as_bytes()),
+        })?;
+        DocLog::create(
+            &store,
+            &identity.recipient(),
+            DocName::Couple,
+            meta.couple_id,
+            couple.automerge_mut(),
+        )?;
+        let sealed = identity.seal(passphrase)?;
+        write_private_file(&paths.identity(), &sealed).map_err(|source| HomeError::Io {
+            path: paths.identity(),
+            source,
+        })?;
+        Ok(())
+    })();
+    if result.is_err() {
+        // Leave no half-made home behind: a retry should start clean.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    result
+}
+
+/// Decrypts the identity and loads both documents.
+pub fn open(paths: &Paths, passphrase: &Passphrase) -> Result<OpenHome, HomeError> {
+    let identity_path = paths.identity();
+    if !identity_path.exists() || !paths.database().exists() {
+        return Err(HomeError::NotInitialised(paths.data_dir.clone()));
+    }
+    let sealed = std::fs::read(&identity_path).map_err(|source| HomeError::Io {
+        path: identity_path.clone(),
+        source,
+    })?;
+    let store = Store::open(&paths.database())?;
+    let meta = store.meta()?;
+    let identity = Identity::unseal(&sealed, passphrase)?;
+    if identity.recipient().to_string() != meta.recipient {
+        return Err(HomeError::ForeignIdentity);
+    }
+    let (journal_log, journal) = DocLog::load(
+        &store,
+        identity.storage(),
+        DocName::Journal,
+        meta.journal_id,
+    )?;
+    let (couple_log, couple) =
+        DocLog::load(&store, identity.storage(), DocName::Couple, meta.couple_id)?;
+    Ok(OpenHome {
+        identity,
+        store,
+        journal: JournalDoc::from_automerge(journal),
+        journal_log,
+        couple: CoupleDoc::from_automerge(couple),
+        couple_log,
+    })
+}
+
+impl OpenHome {
+    /// This member's name, from the couple document.
+    pub fn own_name(&self) -> String {
+        let me = self.identity.member_id();
+        self.couple
+            .members()
+            .ok()
+            .and_then(|m| m.into_iter().find(|m| m.id == me))
+            .map(|m| m.name)
+            .unwrap_or_default()
+    }
+
+    /// Appends the journal's unsaved changes. On failure the in-memory journal is reloaded
+    /// from disk, so what the user sees is exactly what is stored.
+    pub fn persist_journal(&mut self) -> Result<(), HomeError> {
+        let recipient = self.identity.recipient();
+        let result =
+            self.journal_log
+                .persist(&self.store, &recipient, self.journal.automerge_mut());
+        match result {
+            Ok(_) => {
+                if self.journal_log.needs_compaction() {
+                    // A failed compaction loses nothing: the chunks are still there.
+                    let _ = self.journal_log.compact(
+                        &self.store,
+                        &recipient,
+                        self.journal.automerge_mut(),
+                    );
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.reload(DocName::Journal)?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Same as [`Self::persist_journal`] for the couple document.
+    pub fn persist_couple(&mut self) -> Result<(), HomeError> {
+        let recipient = self.identity.recipient();
+        let result = self
+            .couple_log
+            .persist(&self.store, &recipient, self.couple.automerge_mut());
+        match result {
+            Ok(_) => {
+                if self.couple_log.needs_compaction() {
+                    let _ = self.couple_log.compact(
+                        &self.store,
+                        &recipient,
+                        self.couple.automerge_mut(),
+                    );
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.reload(DocName::Couple)?;
+                Err(e.into())
+            }
+        }
+    }
+
+    fn reload(&mut self, name: DocName) -> Result<(), HomeError> {
+        let meta = self.store.meta()?;
+        match name {
+            DocName::Journal => {
+                let (log, doc) =
+                    DocLog::load(&self.store, self.identity.storage(), name, meta.journal_id)?;
+                self.journal_log = log;
+                self.journal = JournalDoc::from_automerge(doc);
+            }
+            DocName::Couple => {
+                let (log, doc) =
+                    DocLog::load(&self.store, self.identity.storage(), name, meta.couple_id)?;
+                self.couple_log = log;
+                self.couple = CoupleDoc::from_automerge(doc);
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites the journal from its current state with no history, removes every older
+    /// row and truncates the WAL: deleted and overwritten text is gone from disk.
+    pub fn purge_journal(&mut self) -> Result<(), HomeError> {
+        let mut fresh = self.journal.rebuilt()?;
+        let recipient = self.identity.recipient();
+        self.journal_log
+            .compact(&self.store, &recipient, fresh.automerge_mut())?;
+        self.journal = fresh;
+        self.store.checkpoint()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Entry, Kind};
+
+    fn pass(s: &str) -> Passphrase {
+        Passphrase::from(s.to_string())
+    }
+
+    #[test]
+    fn a_created_home_opens_with_its_passphrase_and_keeps_writes() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let paths = Paths::under_home(tmp.path());
+        create(&paths, "Maya", &pass("pw")).expect("create");
+        assert!(matches!(
+            create(&paths, "Maya", &pass("pw")),
+            Err(HomeError::AlreadyInitialised(_))
+        ));
+        let mut home = open(&paths, &pass("pw")).expect("open");
+        assert_eq!(home.own_name(), "Maya");
+        let now = crate::when::now();
+        let entry = Entry {
+            id: "01x".into(),
+            kind: Kind::Note,
+            title: String::new(),
+            body: "CANARY-HOME-TEST".into(),
+            tags: vec![],
+            mood: None,
+            intensity: None,
+            created_at: now,
+            updated_at: now,
+        };
+        home.journal.put_entry(&entry).expect("put");
+        home.persist_journal().expect("persist");
+        drop(home);
+        let home = open(&paths, &pass("pw")).expect("reopen");
+        assert_eq!(home.journal.entries().expect("entries").0, vec![entry]);
+        assert!(matches!(
+            open(&paths, &pass("nope")),
+            Err(HomeError::Identity(IdentityError::WrongPassphrase))
+        ));
+    }
+
+    #[test]
+    fn an_identity_from_another_home_is_named() {
+        let (a, b) = (
+            tempfile::tempdir().expect("a"),
+            tempfile::tempdir().expect("b"),
+        );
+        let (pa, pb) = (Paths::under_home(a.path()), Paths::under_home(b.path()));
+        create(&pa, "A", &pass("pw")).expect("a");
+        create(&pb, "B", &pass("pw")).expect("b");
+        std::fs::copy(pb.identity(), pa.identity()).expect("copy");
+        assert!(matches!(
+            open(&pa, &pass("pw")),
+            Err(HomeError::ForeignIdentity)
+        ));
+    }
+}
