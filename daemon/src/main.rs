@@ -107,6 +107,7 @@ async fn serve(paths: Paths) -> Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut stopped = stop_rx.clone();
+    let core_tx = jobs_tx.clone();
     tokio::select! {
         _ = ipc_server::serve(listener, jobs_tx, stop_rx) => {}
         _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
@@ -114,9 +115,13 @@ async fn serve(paths: Paths) -> Result<()> {
         _ = stopped.changed() => {}
     }
     let _ = stop_tx.send(true);
-    // The core thread ends when every job sender is gone or after a shutdown request; a
-    // write in progress finishes first (it is one SQLite commit).
-    drop(core);
+    // Let the core finish the request in hand (one SQLite commit at most), then close the
+    // store so SQLite folds its WAL back into haven.db. If it already stopped on a
+    // shutdown request, the send fails and the join returns at once.
+    let (reply, _) = tokio::sync::oneshot::channel();
+    let _ = core_tx.send(Job { request: Request::Shutdown, reply }).await;
+    drop(core_tx);
+    let _ = tokio::task::spawn_blocking(move || core.join()).await;
     Ok(())
 }
 

@@ -1,1 +1,255 @@
+//! The end-to-end test environment: real `haven` and `havend` binaries, a temporary home,
+//! and a private network namespace per test.
+//!
+//! Every test thread moves itself into a new network namespace before it starts anything,
+//! so every daemon it starts (and the daemons those CLIs start) can reach only that
+//! namespace's loopback: nothing a test does touches the host's interfaces. If the
+//! namespace cannot be made, the test fails with a message saying how to run it (as root,
+//! or under `unshare --user --map-root-user --net`); it never skips itself.
+//!
+//! The environment is cleared for each command (HOME points into the temp folder), as jj's
+//! test environment does. Dropping a [`Home`] stops its daemon by pid, also on failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// Moves the calling thread (and so every process it spawns) into a new network namespace.
+pub fn private_network() {
+    // SAFETY: unshare with a constant flag affects only this thread.
+    let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+    if rc != 0 {
+        panic!(
+            "cannot create a network namespace for this test ({}): run the tests as root (CI does), \
+             or inside `unshare --user --map-root-user --net`",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// The folder holding the built `haven` and `havend`.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HAVEN_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/debug/deps/<test> -> target/debug
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    for bin in ["haven", "havend"] {
+        assert!(
+            dir.join(bin).exists(),
+            "{} is missing: run the tests with `cargo test --workspace` (it builds the binaries)",
+            dir.join(bin).display()
+        );
+    }
+    dir
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    fn from(o: Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A temporary Haven home with its own user HOME and runtime folder.
+pub struct Home {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub pass_file: PathBuf,
+    /// A tmpfs folder used as XDG_RUNTIME_DIR (where the editor's temp file goes).
+    pub runtime: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Home {
+    /// A home folder that is not initialised yet.
+    pub fn new() -> Home {
+        private_network();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().join("haven");
+        let pass_file = tmp.path().join("passphrase");
+        std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).expect("pass");
+        let runtime = tempfile::Builder::new().prefix("haven-test-rt").tempdir_in("/dev/shm").expect("shm").keep();
+        Home { tmp, home, pass_file, runtime, env: Vec::new() }
+    }
+
+    /// An initialised home for `name`.
+    pub fn init(name: &str) -> Home {
+        let h = Home::new();
+        h.ok(&["init", "--name", name]);
+        h
+    }
+
+    pub fn command(&self, bin: &str) -> Command {
+        let mut c = Command::new(bin_dir().join(bin));
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env("LANG", "C.UTF-8")
+            .env("HAVEN_PASSPHRASE_FILE", &self.pass_file)
+            .arg("--home")
+            .arg(&self.home)
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        // No controlling terminal, as in CI: prompts must fail cleanly, not hang.
+        use std::os::unix::process::CommandExt;
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        Out::from(self.command("haven").args(args).output().expect("run haven"))
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Out {
+        let mut child = self
+            .command("haven")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        Out::from(child.wait_with_output().expect("wait"))
+    }
+
+    /// Runs `haven ARGS`, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.code, 0, "haven {args:?} failed:\n{}{}", out.stdout, out.stderr);
+        out.stdout
+    }
+
+    /// Runs `haven ARGS`, asserts it failed with `code` and one `error:` line (plus at most a
+    /// `hint:` line) on stderr; returns the stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        assert_one_error(&out, code, &format!("haven {args:?}"));
+        out.stderr
+    }
+
+    /// Writes an entry and returns its id.
+    pub fn write(&self, args: &[&str]) -> String {
+        let mut all = vec!["journal", "write"];
+        all.extend_from_slice(args);
+        self.ok(&all).trim().to_string()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("json output")
+    }
+
+    pub fn daemon_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.home.join("havend.pid")).ok()?.trim().parse().ok()
+    }
+
+    /// Sends `signal` to the daemon and waits until it is gone.
+    pub fn kill_daemon(&self, signal: i32) {
+        if let Some(pid) = self.daemon_pid() {
+            unsafe { libc::kill(pid, signal) };
+            wait_gone(pid);
+        }
+    }
+
+    /// Files under `dir` whose bytes contain `needle`.
+    pub fn grep(dir: &Path, needle: &str) -> Vec<PathBuf> {
+        let mut hits = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        hits.push(p);
+                    }
+                }
+            }
+        }
+        hits
+    }
+
+    /// Opens the home directly with the library (the daemon must be stopped).
+    pub fn open_directly(&self) -> haven_shared::home::OpenHome {
+        let paths = haven_shared::paths::Paths::under_home(&self.home);
+        haven_shared::home::open(&paths, &secrecy::SecretString::from(PASSPHRASE.to_string())).expect("open home")
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Home::new()
+    }
+}
+
+pub fn assert_one_error(out: &Out, code: i32, what: &str) {
+    assert_eq!(out.code, code, "{what}: expected exit {code}, got {}:\n{}{}", out.code, out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        !lines.is_empty() && lines[0].starts_with("error: ") && lines.len() <= 2,
+        "{what}: stderr should be one error line and at most one hint:\n{}",
+        out.stderr
+    );
+    if lines.len() == 2 {
+        assert!(lines[1].starts_with("hint: "), "{what}: second line should be a hint:\n{}", out.stderr);
+    }
+    assert!(!out.stderr.contains("panicked"), "{what} panicked:\n{}", out.stderr);
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie counts as gone.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+pub fn wait_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let Some(pid) = self.daemon_pid() {
+            if alive(pid) {
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while alive(pid) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if alive(pid) {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.runtime);
+    }
+}

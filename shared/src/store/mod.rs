@@ -148,6 +148,9 @@ impl Store {
             .conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(|e| match StoreError::from(e) {
+                // A damaged SQLite file still starts with SQLite's header; anything else is
+                // some other program's file.
+                StoreError::Corrupt(why) if has_sqlite_header(path) => StoreError::Corrupt(why),
                 StoreError::Corrupt(_) => StoreError::Foreign(path.to_path_buf()),
                 other => other,
             })?;
@@ -279,6 +282,12 @@ impl Store {
         )?;
         Ok((rows.max(0) as u64, bytes.max(0) as u64))
     }
+}
+
+fn has_sqlite_header(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && &header == b"SQLite format 3\0"
 }
 
 fn restrict(path: &Path) {
