@@ -1,28 +1,59 @@
 //! The help users read is pinned here, so the README and the program cannot drift apart.
 //! (Having an integration test also makes `cargo test --workspace` build the `haven`
 //! binary that the end-to-end tests in `tests/` run.)
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
 fn help(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_haven")).args(args).output().expect("run haven");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(args)
+        .output()
+        .expect("run haven");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
 #[test]
 fn top_level_help_lists_every_command() {
     let text = help(&["--help"]);
-    for command in ["init", "unlock", "lock", "status", "journal", "agree", "daemon", "doctor", "completions"] {
-        assert!(text.contains(&format!("\n  {command} ")), "missing {command}:\n{text}");
+    for command in [
+        "init",
+        "unlock",
+        "lock",
+        "status",
+        "journal",
+        "agree",
+        "daemon",
+        "doctor",
+        "completions",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "missing {command}:\n{text}"
+        );
     }
-    assert!(text.contains("not therapy"), "the help says Haven is not therapy:\n{text}");
+    assert!(
+        text.contains("not therapy"),
+        "the help says Haven is not therapy:\n{text}"
+    );
 }
 
 #[test]
 fn journal_write_help_names_its_flags() {
     let text = help(&["journal", "write", "--help"]);
-    for flag in ["--kind", "--title", "--tag", "--mood", "--intensity", "[TEXT]"] {
+    for flag in [
+        "--kind",
+        "--title",
+        "--tag",
+        "--mood",
+        "--intensity",
+        "[TEXT]",
+    ] {
         assert!(text.contains(flag), "missing {flag}:\n{text}");
     }
     let list = help(&["journal", "list", "--help"]);
@@ -33,5 +64,8 @@ fn journal_write_help_names_its_flags() {
 
 #[test]
 fn version_is_printed() {
-    assert_eq!(help(&["--version"]).trim(), format!("haven {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        help(&["--version"]).trim(),
+        format!("haven {}", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -57,8 +57,11 @@ pub fn acquire(paths: &Paths) -> Result<Instance> {
     }
     lock.set_len(0)?;
     write!(lock, "{}", std::process::id())?;
-    haven_shared::paths::write_private_file(&paths.pid_file(), std::process::id().to_string().as_bytes())
-        .with_context(|| format!("cannot write {}", paths.pid_file().display()))?;
+    haven_shared::paths::write_private_file(
+        &paths.pid_file(),
+        std::process::id().to_string().as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", paths.pid_file().display()))?;
     let socket = paths.socket();
     if socket.exists() {
         tracing::info!(path = %socket.display(), "replacing a stale socket left by a previous daemon");

@@ -119,7 +119,12 @@ async fn serve(paths: Paths) -> Result<()> {
     // store so SQLite folds its WAL back into haven.db. If it already stopped on a
     // shutdown request, the send fails and the join returns at once.
     let (reply, _) = tokio::sync::oneshot::channel();
-    let _ = core_tx.send(Job { request: Request::Shutdown, reply }).await;
+    let _ = core_tx
+        .send(Job {
+            request: Request::Shutdown,
+            reply,
+        })
+        .await;
     drop(core_tx);
     let _ = tokio::task::spawn_blocking(move || core.join()).await;
     Ok(())

@@ -85,6 +85,7 @@ impl Service {
             agreements: unlocked.map(|u| u.home.couple.agreement_ids().len()),
             pid: std::process::id(),
             version: haven_shared::VERSION.to_string(),
+            memory_bytes: resident_memory(),
         }
     }
 }
@@ -324,4 +325,13 @@ fn rebuild_index(u: &mut Unlocked) {
     if let Ok((entries, _)) = u.home.journal.entries() {
         u.index = crate::journal_index::JournalIndex::build(entries);
     }
+}
+
+/// Resident set size of this process.
+fn resident_memory() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok()?)
 }

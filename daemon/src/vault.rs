@@ -31,7 +31,9 @@ impl Vault {
         passphrase: &secrecy::SecretString,
     ) -> Result<Unlocked, ErrorReply> {
         let started = std::time::Instant::now();
-        let home = home::open(paths, passphrase).map_err(home_error)?;
+        let identity = home::read_identity(paths, passphrase).map_err(home_error)?;
+        let scrypt = started.elapsed();
+        let home = home::open_with(paths, identity).map_err(home_error)?;
         let (entries, skipped) = home.journal.entries().map_err(|e| home_error(e.into()))?;
         if skipped > 0 {
             tracing::warn!(
@@ -44,7 +46,8 @@ impl Vault {
         let keyring = Keyring::new().with(&name, home.identity.verifying_key());
         tracing::info!(
             entries = index.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            scrypt_ms = scrypt.as_millis() as u64,
+            load_ms = (started.elapsed() - scrypt).as_millis() as u64,
             "unlocked"
         );
         Ok(Unlocked {

@@ -149,6 +149,8 @@ pub struct StatusInfo {
     pub agreements: Option<usize>,
     pub pid: u32,
     pub version: String,
+    /// The daemon's resident memory, in bytes (from /proc/self/statm).
+    pub memory_bytes: Option<u64>,
 }
 
 /// One line of `haven doctor` (see `health`).

@@ -38,7 +38,11 @@ pub fn bin_dir() -> PathBuf {
     }
     // target/debug/deps/<test> -> target/debug
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
     for bin in ["haven", "havend"] {
         assert!(
             dir.join(bin).exists(),
@@ -83,8 +87,18 @@ impl Home {
         let home = tmp.path().join("haven");
         let pass_file = tmp.path().join("passphrase");
         std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).expect("pass");
-        let runtime = tempfile::Builder::new().prefix("haven-test-rt").tempdir_in("/dev/shm").expect("shm").keep();
-        Home { tmp, home, pass_file, runtime, env: Vec::new() }
+        let runtime = tempfile::Builder::new()
+            .prefix("haven-test-rt")
+            .tempdir_in("/dev/shm")
+            .expect("shm")
+            .keep();
+        Home {
+            tmp,
+            home,
+            pass_file,
+            runtime,
+            env: Vec::new(),
+        }
     }
 
     /// An initialised home for `name`.
@@ -120,7 +134,12 @@ impl Home {
     }
 
     pub fn run(&self, args: &[&str]) -> Out {
-        Out::from(self.command("haven").args(args).output().expect("run haven"))
+        Out::from(
+            self.command("haven")
+                .args(args)
+                .output()
+                .expect("run haven"),
+        )
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Out {
@@ -132,14 +151,23 @@ impl Home {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
         Out::from(child.wait_with_output().expect("wait"))
     }
 
     /// Runs `haven ARGS`, asserts success, returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert_eq!(out.code, 0, "haven {args:?} failed:\n{}{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "haven {args:?} failed:\n{}{}",
+            out.stdout, out.stderr
+        );
         out.stdout
     }
 
@@ -163,7 +191,11 @@ impl Home {
     }
 
     pub fn daemon_pid(&self) -> Option<i32> {
-        std::fs::read_to_string(self.home.join("havend.pid")).ok()?.trim().parse().ok()
+        std::fs::read_to_string(self.home.join("havend.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// Sends `signal` to the daemon and waits until it is gone.
@@ -179,7 +211,9 @@ impl Home {
         let mut hits = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let p = e.path();
                 if p.is_dir() {
@@ -197,7 +231,8 @@ impl Home {
     /// Opens the home directly with the library (the daemon must be stopped).
     pub fn open_directly(&self) -> haven_shared::home::OpenHome {
         let paths = haven_shared::paths::Paths::under_home(&self.home);
-        haven_shared::home::open(&paths, &secrecy::SecretString::from(PASSPHRASE.to_string())).expect("open home")
+        haven_shared::home::open(&paths, &secrecy::SecretString::from(PASSPHRASE.to_string()))
+            .expect("open home")
     }
 }
 
@@ -208,7 +243,11 @@ impl Default for Home {
 }
 
 pub fn assert_one_error(out: &Out, code: i32, what: &str) {
-    assert_eq!(out.code, code, "{what}: expected exit {code}, got {}:\n{}{}", out.code, out.stdout, out.stderr);
+    assert_eq!(
+        out.code, code,
+        "{what}: expected exit {code}, got {}:\n{}{}",
+        out.code, out.stdout, out.stderr
+    );
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
         !lines.is_empty() && lines[0].starts_with("error: ") && lines.len() <= 2,
@@ -216,15 +255,26 @@ pub fn assert_one_error(out: &Out, code: i32, what: &str) {
         out.stderr
     );
     if lines.len() == 2 {
-        assert!(lines[1].starts_with("hint: "), "{what}: second line should be a hint:\n{}", out.stderr);
+        assert!(
+            lines[1].starts_with("hint: "),
+            "{what}: second line should be a hint:\n{}",
+            out.stderr
+        );
     }
-    assert!(!out.stderr.contains("panicked"), "{what} panicked:\n{}", out.stderr);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "{what} panicked:\n{}",
+        out.stderr
+    );
 }
 
 fn alive(pid: i32) -> bool {
     // A zombie counts as gone.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')),
+        Ok(stat) => !stat
+            .split(") ")
+            .nth(1)
+            .is_some_and(|rest| rest.starts_with('Z')),
         Err(_) => false,
     }
 }

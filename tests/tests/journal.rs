@@ -1,5 +1,6 @@
 //! The journal through the real CLI and daemon: write, list, filter, search, show, edit,
 //! delete, purge, ids by prefix, and `--json` shapes.
+#![allow(clippy::unwrap_used)]
 
 use haven_tests::Home;
 use serde_json::Value;
@@ -8,7 +9,18 @@ use serde_json::Value;
 fn entries_of_every_kind_are_written_listed_and_shown() {
     let h = Home::init("Maya");
     let trigger = h.write(&[
-        "--kind", "trigger", "--title", "Late reply", "--tag", "work", "--tag", "#phone", "--intensity", "7", "--mood", "2",
+        "--kind",
+        "trigger",
+        "--title",
+        "Late reply",
+        "--tag",
+        "work",
+        "--tag",
+        "#phone",
+        "--intensity",
+        "7",
+        "--mood",
+        "2",
         "He did not answer for three hours",
     ]);
     for kind in ["note", "letter", "needs", "checkin"] {
@@ -16,7 +28,10 @@ fn entries_of_every_kind_are_written_listed_and_shown() {
     }
     let list = h.ok(&["journal", "list"]);
     assert_eq!(list.lines().count(), 5, "{list}");
-    assert!(list.lines().last().unwrap().contains("Late reply"), "oldest last:\n{list}");
+    assert!(
+        list.lines().last().unwrap().contains("Late reply"),
+        "oldest last:\n{list}"
+    );
 
     let entry = h.json(&["journal", "show", &trigger[..12], "--json"]);
     assert_eq!(entry["id"], trigger.as_str());
@@ -28,37 +43,103 @@ fn entries_of_every_kind_are_written_listed_and_shown() {
     assert_eq!(entry["intensity"], 7);
     let created = entry["created_at"].as_str().unwrap();
     assert!(chrono_like_rfc3339(created), "{created}");
-    let mut keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = entry
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
-    assert_eq!(keys, ["body", "created_at", "id", "intensity", "kind", "mood", "tags", "title", "updated_at"]);
+    assert_eq!(
+        keys,
+        [
+            "body",
+            "created_at",
+            "id",
+            "intensity",
+            "kind",
+            "mood",
+            "tags",
+            "title",
+            "updated_at"
+        ]
+    );
 
     let shown = h.ok(&["journal", "show", &trigger[..12]]);
-    assert!(shown.contains("intensity: 7/10") && shown.contains("He did not answer"), "{shown}");
+    assert!(
+        shown.contains("intensity: 7/10") && shown.contains("He did not answer"),
+        "{shown}"
+    );
 }
 
 fn chrono_like_rfc3339(s: &str) -> bool {
-    s.len() >= 20 && s.as_bytes()[4] == b'-' && s.contains('T') && (s.ends_with('Z') || s.contains('+') || s.rfind('-') > Some(10))
+    s.len() >= 20
+        && s.as_bytes()[4] == b'-'
+        && s.contains('T')
+        && (s.ends_with('Z') || s.contains('+') || s.rfind('-') > Some(10))
 }
 
 #[test]
 fn stdin_and_filters_and_search() {
     let h = Home::init("Maya");
-    let a = h.run_stdin(&["journal", "write", "--tag", "home", "-"], "Felt ANXIOUS when the phone stayed silent\n");
+    let a = h.run_stdin(
+        &["journal", "write", "--tag", "home", "-"],
+        "Felt ANXIOUS when the phone stayed silent\n",
+    );
     assert_eq!(a.code, 0, "{}", a.stderr);
-    h.write(&["--kind", "trigger", "--tag", "work", "anxious about the deadline"]);
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--tag",
+        "work",
+        "anxious about the deadline",
+    ]);
     h.write(&["a calm day"]);
 
-    let ids = |v: Value| v.as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!(ids(h.json(&["journal", "list", "--search", "anxious", "--json"])).len(), 2);
-    assert_eq!(ids(h.json(&["journal", "list", "--search", "Anxious PHONE", "--json"])).len(), 1);
-    assert_eq!(ids(h.json(&["journal", "list", "--tag", "work", "--json"])), ["anxious about the deadline"]);
-    assert_eq!(ids(h.json(&["journal", "list", "--kind", "trigger", "--json"])).len(), 1);
-    assert_eq!(ids(h.json(&["journal", "list", "-n", "1", "--json"])), ["a calm day"]);
-    assert_eq!(ids(h.json(&["journal", "list", "--since", "yesterday", "--json"])).len(), 3);
-    assert_eq!(ids(h.json(&["journal", "list", "--since", "2w", "--json"])).len(), 3);
-    assert_eq!(ids(h.json(&["journal", "list", "--since", "2099-01-01", "--json"])).len(), 0);
+    let ids = |v: Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["body"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--search", "anxious", "--json"])).len(),
+        2
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--search", "Anxious PHONE", "--json"])).len(),
+        1
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--tag", "work", "--json"])),
+        ["anxious about the deadline"]
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--kind", "trigger", "--json"])).len(),
+        1
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "-n", "1", "--json"])),
+        ["a calm day"]
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--since", "yesterday", "--json"])).len(),
+        3
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--since", "2w", "--json"])).len(),
+        3
+    );
+    assert_eq!(
+        ids(h.json(&["journal", "list", "--since", "2099-01-01", "--json"])).len(),
+        0
+    );
     let body = h.json(&["journal", "list", "--tag", "home", "--json"]);
-    assert_eq!(body[0]["body"], "Felt ANXIOUS when the phone stayed silent\n");
+    assert_eq!(
+        body[0]["body"],
+        "Felt ANXIOUS when the phone stayed silent\n"
+    );
 }
 
 #[test]
@@ -68,7 +149,10 @@ fn ids_resolve_by_unique_prefix_and_ambiguity_is_explained() {
     let b = h.write(&["second"]);
     let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
     let err = h.fails(&["journal", "show", &a[..common]], 3);
-    assert!(err.contains("matches several entries") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("matches several entries") && err.contains("hint:"),
+        "{err}"
+    );
     let shown = h.json(&["journal", "show", &a[..common + 1].to_uppercase(), "--json"]);
     assert_eq!(shown["id"], a.as_str());
     let err = h.fails(&["journal", "show", "zzzzzz"], 3);
@@ -79,9 +163,26 @@ fn ids_resolve_by_unique_prefix_and_ambiguity_is_explained() {
 fn edit_with_flags_and_in_an_editor() {
     let h = Home::init("Maya");
     let id = h.write(&["--tag", "old", "draft text"]);
-    h.ok(&["journal", "edit", &id, "--title", "Named", "--tag", "new", "--intensity", "3"]);
+    h.ok(&[
+        "journal",
+        "edit",
+        &id,
+        "--title",
+        "Named",
+        "--tag",
+        "new",
+        "--intensity",
+        "3",
+    ]);
     let e = h.json(&["journal", "show", &id, "--json"]);
-    assert_eq!((e["title"].as_str(), e["tags"][0].as_str(), e["intensity"].as_i64()), (Some("Named"), Some("new"), Some(3)));
+    assert_eq!(
+        (
+            e["title"].as_str(),
+            e["tags"][0].as_str(),
+            e["intensity"].as_i64()
+        ),
+        (Some("Named"), Some("new"), Some(3))
+    );
     assert_eq!(e["body"], "draft text");
     assert_ne!(e["created_at"], e["updated_at"]);
 
@@ -92,7 +193,10 @@ fn edit_with_flags_and_in_an_editor() {
     let mut h = h;
     h.env.push(("EDITOR".into(), script.display().to_string()));
     h.ok(&["journal", "edit", &id]);
-    assert_eq!(h.json(&["journal", "show", &id, "--json"])["body"], "draft textmore words\n");
+    assert_eq!(
+        h.json(&["journal", "show", &id, "--json"])["body"],
+        "draft textmore words\n"
+    );
 
     // An editor that changes nothing saves nothing.
     h.env.retain(|(k, _)| k != "EDITOR");
@@ -110,23 +214,48 @@ fn write_in_an_editor_opens_the_kinds_template() {
     let script = h.tmp.path().join("template-editor");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\ncp \"$1\" {}\nprintf 'the phone was silent\\n' >> \"$1\"\n", seen.display()),
+        format!(
+            "#!/bin/sh\ncp \"$1\" {}\nprintf 'the phone was silent\\n' >> \"$1\"\n",
+            seen.display()
+        ),
     )
     .unwrap();
     make_executable(&script);
     h.env.push(("EDITOR".into(), script.display().to_string()));
     let id = h.write(&["--kind", "trigger"]);
     let template = std::fs::read_to_string(&seen).unwrap();
-    for heading in ["Situation", "The story I told myself", "Feeling and intensity", "What I needed", "What I did", "What helped"] {
-        assert!(template.contains(heading), "template lacks {heading}:\n{template}");
+    for heading in [
+        "Situation",
+        "The story I told myself",
+        "Feeling and intensity",
+        "What I needed",
+        "What I did",
+        "What helped",
+    ] {
+        assert!(
+            template.contains(heading),
+            "template lacks {heading}:\n{template}"
+        );
     }
-    let body = h.json(&["journal", "show", &id, "--json"])["body"].as_str().unwrap().to_string();
-    assert!(body.starts_with("## Situation") && body.ends_with("the phone was silent\n"), "{body}");
+    let body = h.json(&["journal", "show", &id, "--json"])["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.starts_with("## Situation") && body.ends_with("the phone was silent\n"),
+        "{body}"
+    );
     // An untouched template is an empty entry: refused, nothing saved.
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), "true".into()));
     h.fails(&["journal", "write", "--kind", "trigger"], 2);
-    assert_eq!(h.json(&["journal", "list", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.json(&["journal", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -137,26 +266,45 @@ fn delete_then_purge_erases_the_text_from_the_stored_history() {
     h.ok(&["journal", "edit", &keep, "--text", "keep me, edited"]);
     h.ok(&["journal", "delete", &gone]);
     h.fails(&["journal", "show", &gone], 3);
-    assert_eq!(h.json(&["journal", "list", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.json(&["journal", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Before purge the deleted text is still in the (encrypted) history.
     h.ok(&["daemon", "stop"]);
     let mut home = h.open_directly();
-    assert!(contains(&home.journal.automerge_mut().save_nocompress(), b"CANARY-DELETED-4471"));
+    assert!(contains(
+        &home.journal.automerge_mut().save_nocompress(),
+        b"CANARY-DELETED-4471"
+    ));
     drop(home);
 
     h.ok(&["journal", "purge"]);
     h.ok(&["daemon", "stop"]);
     let mut home = h.open_directly();
     let history = home.journal.automerge_mut().save_nocompress();
-    assert!(!contains(&history, b"CANARY-DELETED-4471"), "purge must drop deleted text from history");
-    assert!(!contains(&history, b"keep me\""), "and the pre-edit version");
+    assert!(
+        !contains(&history, b"CANARY-DELETED-4471"),
+        "purge must drop deleted text from history"
+    );
+    assert!(
+        !contains(&history, b"keep me\""),
+        "and the pre-edit version"
+    );
     let (entries, _) = home.journal.entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].body, "keep me, edited");
     let rows: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM chunks WHERE doc = 'journal'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(rows, 1, "one snapshot left after purge");
 }

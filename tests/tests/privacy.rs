@@ -1,6 +1,7 @@
 //! Private stays private: no plaintext on disk or in logs, the editor's temp file on tmpfs
 //! and erased, owner-only files, other users refused, no core dumps, and every daemon in
 //! the test's own network namespace.
+#![allow(clippy::unwrap_used)]
 
 use haven_tests::{assert_one_error, Home};
 use std::os::unix::fs::PermissionsExt;
@@ -18,16 +19,37 @@ const CANARY: &str = "CANARY-PRIVATE-5521";
 #[test]
 fn no_plaintext_reaches_the_disk_the_runtime_folder_or_dev_shm() {
     let mut h = Home::init("Maya");
-    h.write(&["--title", &format!("{CANARY} title"), &format!("{CANARY} on the command line")]);
-    let out = h.run_stdin(&["journal", "write", "-"], &format!("{CANARY} from stdin\n"));
+    h.write(&[
+        "--title",
+        &format!("{CANARY} title"),
+        &format!("{CANARY} on the command line"),
+    ]);
+    let out = h.run_stdin(
+        &["journal", "write", "-"],
+        &format!("{CANARY} from stdin\n"),
+    );
     assert_eq!(out.code, 0);
     let editor = h.tmp.path().join("bin-editor");
-    executable(&editor, "#!/bin/sh\nprintf 'CANARY-%s from the editor\\n' PRIVATE-5521 >> \"$1\"\n");
+    executable(
+        &editor,
+        "#!/bin/sh\nprintf 'CANARY-%s from the editor\\n' PRIVATE-5521 >> \"$1\"\n",
+    );
     h.env.push(("EDITOR".into(), editor.display().to_string()));
     let id = h.write(&[]);
     h.ok(&["journal", "edit", &id]);
-    h.ok(&["agree", "propose", "t", "--text", &format!("{CANARY} agreement")]);
-    assert!(h.ok(&["journal", "list", "--search", CANARY]).lines().count() >= 3);
+    h.ok(&[
+        "agree",
+        "propose",
+        "t",
+        "--text",
+        &format!("{CANARY} agreement"),
+    ]);
+    assert!(
+        h.ok(&["journal", "list", "--search", CANARY])
+            .lines()
+            .count()
+            >= 3
+    );
 
     for (when, h) in [("unlocked", &h)] {
         for dir in [h.home.as_path(), h.runtime.as_path(), Path::new("/dev/shm")] {
@@ -38,7 +60,10 @@ fn no_plaintext_reaches_the_disk_the_runtime_folder_or_dev_shm() {
     h.ok(&["lock"]);
     h.ok(&["daemon", "stop"]);
     assert!(Home::grep(&h.home, CANARY).is_empty());
-    assert!(Home::grep(h.tmp.path(), CANARY).is_empty(), "nothing in the whole test home either");
+    assert!(
+        Home::grep(h.tmp.path(), CANARY).is_empty(),
+        "nothing in the whole test home either"
+    );
     let log = std::fs::read_to_string(h.home.join("havend.log")).unwrap();
     assert!(log.contains("unlocked"), "the log is written: {log}");
 }
@@ -58,7 +83,10 @@ fn folders_and_files_are_owner_only() {
     assert_eq!(mode(&h.home.join("haven.sock")), 0o600);
     assert_eq!(mode(&h.home.join("identity.age")), 0o600);
     let identity = std::fs::read_to_string(h.home.join("identity.age")).unwrap();
-    assert!(identity.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"), "an age file");
+    assert!(
+        identity.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "an age file"
+    );
 }
 
 #[test]
@@ -69,9 +97,14 @@ fn another_user_is_refused_even_if_the_socket_were_open() {
     for p in [h.tmp.path(), h.home.as_path()] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    std::fs::set_permissions(h.home.join("haven.sock"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(
+        h.home.join("haven.sock"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
     let mut c = h.command("haven");
-    c.args(["journal", "list"]).env_remove("HAVEN_PASSPHRASE_FILE");
+    c.args(["journal", "list"])
+        .env_remove("HAVEN_PASSPHRASE_FILE");
     unsafe {
         c.pre_exec(|| {
             if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
@@ -88,7 +121,11 @@ fn another_user_is_refused_even_if_the_socket_were_open() {
     };
     assert_one_error(&out, 5, "another uid");
     assert!(out.stdout.is_empty());
-    assert!(out.stderr.contains("connection"), "refused without a reply: {}", out.stderr);
+    assert!(
+        out.stderr.contains("connection"),
+        "refused without a reply: {}",
+        out.stderr
+    );
     h.ok(&["status"]);
 }
 
@@ -101,19 +138,29 @@ fn the_daemon_has_no_core_dumps_and_lives_in_the_tests_network_namespace() {
     // where they can be read, the core size limit must be zero.
     match std::fs::read_to_string(format!("/proc/{pid}/limits")) {
         Ok(limits) => {
-            let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+            let core = limits
+                .lines()
+                .find(|l| l.starts_with("Max core file size"))
+                .unwrap();
             assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
         }
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}"),
     }
     // Processes this test starts (the CLI, and the daemon it starts) share this thread's
     // network namespace, which is not the host's.
-    let mut probe = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+    let mut probe = std::process::Command::new("sleep")
+        .arg("5")
+        .spawn()
+        .unwrap();
     let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/net")).unwrap();
     let probe_ns = ns(&probe.id().to_string());
     assert_eq!(probe_ns, ns("thread-self"));
     // The test process's main thread never leaves the namespace the suite started in.
-    assert_ne!(probe_ns, ns("self"), "tests must not run daemons in the host's network namespace");
+    assert_ne!(
+        probe_ns,
+        ns("self"),
+        "tests must not run daemons in the host's network namespace"
+    );
     let _ = probe.kill();
     let _ = probe.wait();
 }
@@ -137,37 +184,76 @@ fn the_editor_file_is_on_tmpfs_private_and_erased() {
     assert_eq!(lines[1], "tmpfs", "{rec}");
     assert_eq!((lines[2], lines[3]), ("600", "700"), "{rec}");
     assert!(!Path::new(lines[0]).exists(), "the temp file is removed");
-    assert!(!Path::new(lines[0]).parent().unwrap().exists(), "and its folder");
+    assert!(
+        !Path::new(lines[0]).parent().unwrap().exists(),
+        "and its folder"
+    );
 }
 
 #[test]
 fn a_failing_editor_keeps_the_text_encrypted_and_a_signal_erases_the_temp_file() {
     let mut h = Home::init("Maya");
     let editor = h.tmp.path().join("failing-editor");
-    executable(&editor, "#!/bin/sh\nprintf 'CANARY-%s kept safe\\n' PRIVATE-5521 >> \"$1\"\nexit 3\n");
+    executable(
+        &editor,
+        "#!/bin/sh\nprintf 'CANARY-%s kept safe\\n' PRIVATE-5521 >> \"$1\"\nexit 3\n",
+    );
     h.env.push(("EDITOR".into(), editor.display().to_string()));
     let out = h.run(&["journal", "write"]);
     assert_one_error(&out, 1, "failing editor");
-    assert!(out.stderr.contains("nothing was saved") && out.stderr.contains("age -d"), "{}", out.stderr);
-    let recovery: Vec<_> = std::fs::read_dir(h.home.join("recovery")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(
+        out.stderr.contains("nothing was saved") && out.stderr.contains("age -d"),
+        "{}",
+        out.stderr
+    );
+    let recovery: Vec<_> = std::fs::read_dir(h.home.join("recovery"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(recovery.len(), 1);
-    assert!(Home::grep(&h.home, CANARY).is_empty(), "the recovery copy is encrypted");
-    assert_eq!(h.json(&["journal", "list", "--json"]).as_array().unwrap().len(), 0);
+    assert!(
+        Home::grep(&h.home, CANARY).is_empty(),
+        "the recovery copy is encrypted"
+    );
+    assert_eq!(
+        h.json(&["journal", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     h.ok(&["daemon", "stop"]);
     let home = h.open_directly();
-    let text = age::decrypt(home.identity.storage(), &std::fs::read(&recovery[0]).unwrap()).unwrap();
-    assert!(String::from_utf8(text).unwrap().contains(&format!("{CANARY} kept safe")));
+    let text = age::decrypt(
+        home.identity.storage(),
+        &std::fs::read(&recovery[0]).unwrap(),
+    )
+    .unwrap();
+    assert!(String::from_utf8(text)
+        .unwrap()
+        .contains(&format!("{CANARY} kept safe")));
 
     // A hang-up while the editor is open erases the temp file.
     let record = h.tmp.path().join("path");
     let slow = h.tmp.path().join("slow-editor");
-    executable(&slow, &format!("#!/bin/sh\necho \"$1\" > {}\nsleep 30\n", record.display()));
+    executable(
+        &slow,
+        &format!("#!/bin/sh\necho \"$1\" > {}\nsleep 30\n", record.display()),
+    );
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), slow.display().to_string()));
-    let mut child = h.command("haven").args(["journal", "write"]).spawn().unwrap();
+    let mut child = h
+        .command("haven")
+        .args(["journal", "write"])
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !record.exists() || std::fs::read_to_string(&record).unwrap().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the editor never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the editor never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let temp = std::fs::read_to_string(&record).unwrap().trim().to_string();
@@ -176,5 +262,8 @@ fn a_failing_editor_keeps_the_text_encrypted_and_a_signal_erases_the_temp_file()
     unsafe { libc::kill(-(child.id() as i32), libc::SIGHUP) };
     let status = child.wait().unwrap();
     assert!(!status.success());
-    assert!(!Path::new(&temp).exists(), "the temp file must be erased on a signal");
+    assert!(
+        !Path::new(&temp).exists(),
+        "the temp file must be erased on a signal"
+    );
 }

@@ -1,6 +1,7 @@
 //! Bad input gets one clear line, a non-zero exit, loses nothing, and the daemon keeps
 //! serving: wrong passphrase, damaged or foreign files, garbage on the socket, concurrent
 //! writers, `kill -9` mid-write, and a full disk.
+#![allow(clippy::unwrap_used)]
 
 use haven_tests::{assert_one_error, Home, PASSPHRASE};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,7 +9,10 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 fn count(h: &Home) -> usize {
-    h.json(&["journal", "list", "--json"]).as_array().unwrap().len()
+    h.json(&["journal", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 #[test]
@@ -18,16 +22,26 @@ fn wrong_passphrase_and_no_terminal() {
     h.ok(&["lock"]);
     let wrong = h.tmp.path().join("wrong");
     std::fs::write(&wrong, "not it\n").unwrap();
-    let out = h.run(&["--passphrase-file", wrong.to_str().unwrap(), "journal", "list"]);
+    let out = h.run(&[
+        "--passphrase-file",
+        wrong.to_str().unwrap(),
+        "journal",
+        "list",
+    ]);
     assert_one_error(&out, 4, "wrong passphrase");
     assert!(out.stderr.contains("wrong passphrase"), "{}", out.stderr);
     h.ok(&["status"]);
     // No passphrase file and no terminal: one clear line, not a hang.
     h.env.push(("HAVEN_PASSPHRASE_FILE".into(), String::new()));
     let mut c = h.command("haven");
-    c.env_remove("HAVEN_PASSPHRASE_FILE").args(["journal", "list"]);
+    c.env_remove("HAVEN_PASSPHRASE_FILE")
+        .args(["journal", "list"]);
     let o = c.output().unwrap();
-    let out = haven_tests::Out { code: o.status.code().unwrap(), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr: String::from_utf8_lossy(&o.stderr).into() };
+    let out = haven_tests::Out {
+        code: o.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&o.stdout).into(),
+        stderr: String::from_utf8_lossy(&o.stderr).into(),
+    };
     assert_one_error(&out, 4, "no terminal");
     assert!(out.stderr.contains("no terminal"), "{}", out.stderr);
     h.env.clear();
@@ -40,7 +54,10 @@ fn init_refuses_an_existing_home() {
     let h = Home::init("Maya");
     h.write(&["precious"]);
     let err = h.fails(&["init", "--name", "Other"], 2);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     let err = h.fails(&["init", "--name", "Other", "--force"], 2);
     assert!(err.contains("confirmation"), "{err}");
     assert_eq!(count(&h), 1);
@@ -51,10 +68,19 @@ fn init_refuses_an_existing_home() {
 fn bad_values_are_refused_before_anything_is_written() {
     let h = Home::init("Maya");
     for (args, needle) in [
-        (vec!["journal", "write", "--intensity", "11", "x"], "intensity must be between 0 and 10"),
-        (vec!["journal", "write", "--mood", "0", "x"], "mood must be between 1 and 5"),
+        (
+            vec!["journal", "write", "--intensity", "11", "x"],
+            "intensity must be between 0 and 10",
+        ),
+        (
+            vec!["journal", "write", "--mood", "0", "x"],
+            "mood must be between 1 and 5",
+        ),
         (vec!["journal", "write", "   "], "empty"),
-        (vec!["journal", "list", "--since", "someday"], "cannot read the date"),
+        (
+            vec!["journal", "list", "--since", "someday"],
+            "cannot read the date",
+        ),
         (vec!["journal", "write", "--tag", "two words", "x"], "tag"),
     ] {
         let err = h.fails(&args, 2);
@@ -95,14 +121,19 @@ fn a_truncated_database_is_reported_and_the_daemon_keeps_serving() {
 fn a_foreign_database_is_named() {
     let h = Home::init("Maya");
     stop_and(&h, |home| {
-        std::fs::write(home.join("haven.db"), b"this is a shopping list, not a database").unwrap();
+        std::fs::write(
+            home.join("haven.db"),
+            b"this is a shopping list, not a database",
+        )
+        .unwrap();
     });
     let err = h.fails(&["journal", "list"], 6);
     assert!(err.contains("not a Haven database"), "{err}");
     stop_and(&h, |home| {
         std::fs::remove_file(home.join("haven.db")).unwrap();
         let c = rusqlite::Connection::open(home.join("haven.db")).unwrap();
-        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
     });
     let err = h.fails(&["journal", "list"], 6);
     assert!(err.contains("not a Haven database"), "{err}");
@@ -116,11 +147,19 @@ fn an_altered_chunk_fails_loudly() {
     stop_and(&h, |home| {
         let c = rusqlite::Connection::open(home.join("haven.db")).unwrap();
         let (seq, mut data): (i64, Vec<u8>) = c
-            .query_row("SELECT seq, data FROM chunks WHERE doc = 'journal' ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, data FROM chunks WHERE doc = 'journal' ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         let n = data.len();
         data[n - 20] ^= 0x01;
-        c.execute("UPDATE chunks SET data = ?1 WHERE doc = 'journal' AND seq = ?2", rusqlite::params![data, seq]).unwrap();
+        c.execute(
+            "UPDATE chunks SET data = ?1 WHERE doc = 'journal' AND seq = ?2",
+            rusqlite::params![data, seq],
+        )
+        .unwrap();
     });
     let err = h.fails(&["journal", "list"], 6);
     assert!(err.contains("altered"), "{err}");
@@ -153,7 +192,12 @@ fn garbage_on_the_socket_gets_an_error_and_the_daemon_keeps_serving() {
     let h = Home::init("Maya");
     h.write(&["kept"]);
     let (mut r, mut w) = connect(&h);
-    for garbage in ["hello\n", "{\"op\":\"journal_show\"}\n", "[1,2,3]\n", "\u{1}\u{2}\n"] {
+    for garbage in [
+        "hello\n",
+        "{\"op\":\"journal_show\"}\n",
+        "[1,2,3]\n",
+        "\u{1}\u{2}\n",
+    ] {
         w.write_all(garbage.as_bytes()).unwrap();
         let v = reply(&mut r);
         assert_eq!(v["Err"]["kind"], "bad_request", "{garbage:?} -> {v}");
@@ -198,7 +242,12 @@ fn concurrent_writers_are_all_saved() {
         }
     });
     let list = h.json(&["journal", "list", "--json"]);
-    let mut bodies: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap()).collect();
+    let mut bodies: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["body"].as_str().unwrap())
+        .collect();
     bodies.sort();
     bodies.dedup();
     assert_eq!(bodies.len(), 40);
@@ -215,7 +264,10 @@ fn kill_9_mid_write_loses_no_acknowledged_write() {
             for i in 0..60 {
                 let out = h.run(&["journal", "write", &format!("durable {i}")]);
                 if out.code == 0 {
-                    acknowledged.lock().unwrap().push(out.stdout.trim().to_string());
+                    acknowledged
+                        .lock()
+                        .unwrap()
+                        .push(out.stdout.trim().to_string());
                 }
             }
         });
@@ -247,7 +299,10 @@ fn a_stale_socket_is_replaced_and_a_second_daemon_refused() {
     let h = Home::init("Maya");
     h.write(&["x"]);
     h.kill_daemon(libc::SIGKILL);
-    assert!(h.home.join("haven.sock").exists(), "kill -9 leaves the socket behind");
+    assert!(
+        h.home.join("haven.sock").exists(),
+        "kill -9 leaves the socket behind"
+    );
     assert_eq!(count(&h), 1);
     let second = h.command("havend").arg("--foreground").output().unwrap();
     assert_ne!(second.status.code(), Some(0));
@@ -263,19 +318,31 @@ impl SmallDisk {
     fn mount(at: &Path, size: &str) -> SmallDisk {
         std::fs::create_dir_all(at).unwrap();
         let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(at)
             .status()
             .unwrap()
             .success();
-        assert!(ok, "cannot mount a small tmpfs for the full-disk test: run the tests as root (CI does)");
+        assert!(
+            ok,
+            "cannot mount a small tmpfs for the full-disk test: run the tests as root (CI does)"
+        );
         SmallDisk(at.to_path_buf())
     }
 }
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
 }
 
@@ -295,7 +362,11 @@ fn a_full_disk_is_an_error_that_loses_nothing() {
     let _ = f.sync_all();
     let mut failed = None;
     for i in 0..50 {
-        let out = h.run(&["journal", "write", &format!("{} {i}", "a long entry ".repeat(400))]);
+        let out = h.run(&[
+            "journal",
+            "write",
+            &format!("{} {i}", "a long entry ".repeat(400)),
+        ]);
         if out.code != 0 {
             failed = Some(out);
             break;
@@ -305,15 +376,31 @@ fn a_full_disk_is_an_error_that_loses_nothing() {
     assert_one_error(&out, 6, "full disk");
     assert!(out.stderr.contains("disk is full"), "{}", out.stderr);
     h.ok(&["status"]);
-    let ids: Vec<String> = h.json(&["journal", "list", "--json"]).as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = h
+        .json(&["journal", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
     assert!(ids.contains(&kept));
     drop(f);
     std::fs::remove_file(&filler).unwrap();
     h.write(&["written after space came back"]);
-    let after = h.json(&["journal", "list", "--json"]).as_array().unwrap().len();
+    let after = h
+        .json(&["journal", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(after, ids.len() + 1);
     // And the stored state reloads cleanly.
     h.ok(&["daemon", "stop"]);
-    assert_eq!(h.json(&["journal", "list", "--json"]).as_array().unwrap().len(), after);
+    assert_eq!(
+        h.json(&["journal", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        after
+    );
     let _ = PASSPHRASE;
 }

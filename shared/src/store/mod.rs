@@ -287,7 +287,10 @@ impl Store {
 fn has_sqlite_header(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && &header == b"SQLite format 3\0"
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok()
+        && &header == b"SQLite format 3\0"
 }
 
 fn restrict(path: &Path) {
