@@ -7,7 +7,6 @@ use std::io::Write;
 
 use haven_shared::home;
 use haven_shared::paths::Paths;
-use haven_shared::store::{DocLog, DocName};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -36,16 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
     // Store the generated journal as one compacted snapshot, as a long-used journal is.
-    let meta = open.store.meta()?;
     let recipient = open.identity.recipient();
-    let mut log = DocLog::create(
-        &open.store,
-        &recipient,
-        DocName::Journal,
-        meta.journal_id,
-        open.journal.automerge_mut(),
-    )?;
-    log.compact(&open.store, &recipient, open.journal.automerge_mut())?;
+    open.journal_log
+        .compact(&open.store, &recipient, open.journal.automerge_mut())?;
     open.store.checkpoint()?;
     println!("{n} entries, {plaintext} bytes of plaintext");
     Ok(())

@@ -65,6 +65,7 @@ fn run_foreground(paths: Paths) -> Result<()> {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     lifecycle::disable_core_dumps();
     let instance = lifecycle::acquire(&paths)?;

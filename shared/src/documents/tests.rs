@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::agreement::{Keyring, Status};
+use crate::model::Kind;
 use proptest::prelude::*;
 
 fn key(seed: u8) -> SigningKey {
