@@ -50,10 +50,11 @@ fn one_line(text: &str, width: usize) -> String {
     }
 }
 
-pub fn entry_row(e: &ListedEntry) -> String {
+/// One line of `journal list`; `id_width` aligns short ids of different lengths.
+pub fn entry_row(e: &ListedEntry, id_width: usize) -> String {
     let entry = &e.entry;
     let mut row = format!(
-        "{}  {}  {:<7}  {}",
+        "{:<id_width$}  {}  {:<7}  {}",
         e.short_id,
         when(&entry.created_at),
         entry.kind,

@@ -55,7 +55,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         eprintln!("No entries match.");
         return Ok(());
     }
-    let text: String = entries.iter().map(output::entry_row).collect();
+    let width = entries.iter().map(|e| e.short_id.len()).max().unwrap_or(0);
+    let text: String = entries
+        .iter()
+        .map(|e| output::entry_row(e, width))
+        .collect();
     output::emit(&text);
     if total > entries.len() {
         eprintln!("({} of {total} shown; use -n to see more)", entries.len());
