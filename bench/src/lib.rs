@@ -129,7 +129,14 @@ pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
                 id: format!("{:026}", i).replace(' ', "0"),
                 kind,
                 title: text(&mut rng, 24),
-                body: text(&mut rng, 800),
+                body: {
+                    let mut body = text(&mut rng, 800);
+                    // A rare word in one entry of 250, for a selective search.
+                    if i % 250 == 7 {
+                        body.push_str(" lighthouse");
+                    }
+                    body
+                },
                 tags: tags_unique,
                 mood: Some(1 + rng.below(5) as u8),
                 intensity: (kind == Kind::Trigger).then(|| rng.below(11) as u8),

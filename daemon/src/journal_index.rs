@@ -144,9 +144,13 @@ impl JournalIndex {
             }
             total += 1;
             if page.len() < limit {
+                let mut entry = e.clone();
+                if q.brief {
+                    entry.body = entry.headline().chars().take(120).collect();
+                }
                 page.push(ListedEntry {
                     short_id: self.short_id(&e.id),
-                    entry: e.clone(),
+                    entry,
                 });
             }
         }

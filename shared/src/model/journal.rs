@@ -138,6 +138,10 @@ pub struct ListQuery {
     /// Words that must all appear (case-insensitive) in the title, body or tags.
     pub search: Option<String>,
     pub since: Option<DateTime<FixedOffset>>,
+    /// Cut bodies to their first line: a table shows one line per entry, and a search
+    /// matching thousands of entries should not ship megabytes of text over the socket.
+    #[serde(default)]
+    pub brief: bool,
 }
 
 pub fn check_mood(mood: Option<u8>) -> Result<(), ModelError> {

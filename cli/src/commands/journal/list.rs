@@ -42,6 +42,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         kind: args.kind,
         search: args.search,
         since,
+        brief: !args.json,
     };
     let (entries, total) = match ctx.client.call(Request::JournalList { query })? {
         Response::Entries { entries, total } => (entries, total),
