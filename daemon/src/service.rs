@@ -211,7 +211,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
                 updated_at: now,
             };
             u.home.journal.put_entry(&entry).map_err(doc_error)?;
-            u.home.persist_journal().map_err(home_error)?;
+            persist_journal(u)?;
             let id = entry.id.clone();
             u.index.upsert(entry);
             Ok(Response::Created { id })
@@ -231,20 +231,14 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             }
             entry.updated_at = now;
             u.home.journal.put_entry(&entry).map_err(doc_error)?;
-            if let Err(e) = u.home.persist_journal() {
-                rebuild_index(u);
-                return Err(home_error(e));
-            }
+            persist_journal(u)?;
             u.index.upsert(entry.clone());
             Ok(Response::Entry { entry })
         }
         Request::JournalDelete { id } => {
             let entry = resolve(u, &id)?.clone();
             u.home.journal.delete_entry(&entry.id).map_err(doc_error)?;
-            if let Err(e) = u.home.persist_journal() {
-                rebuild_index(u);
-                return Err(home_error(e));
-            }
+            persist_journal(u)?;
             u.index.remove(&entry.id);
             Ok(Response::Entry { entry })
         }
@@ -319,6 +313,15 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere"))
         }
     }
+}
+
+/// Persists the journal; on failure the home reloaded it from disk, so the index is
+/// rebuilt to match what is stored.
+fn persist_journal(u: &mut Unlocked) -> Result<(), ErrorReply> {
+    u.home.persist_journal().map_err(|e| {
+        rebuild_index(u);
+        home_error(e)
+    })
 }
 
 fn rebuild_index(u: &mut Unlocked) {

@@ -97,6 +97,21 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
     result
 }
 
+/// Appends a document's unsaved changes, compacting the log when it has grown long.
+fn persist_and_compact(
+    store: &Store,
+    recipient: &age::x25519::Recipient,
+    log: &mut DocLog,
+    doc: &mut automerge::AutoCommit,
+) -> Result<(), StoreError> {
+    log.persist(store, recipient, doc)?;
+    if log.needs_compaction() {
+        // A failed compaction loses nothing: the chunks it would fold are still there.
+        let _ = log.compact(store, recipient, doc);
+    }
+    Ok(())
+}
+
 /// Decrypts the identity and loads both documents.
 pub fn open(paths: &Paths, passphrase: &Passphrase) -> Result<OpenHome, HomeError> {
     let identity = read_identity(paths, passphrase)?;
@@ -159,50 +174,37 @@ impl OpenHome {
     /// from disk, so what the user sees is exactly what is stored.
     pub fn persist_journal(&mut self) -> Result<(), HomeError> {
         let recipient = self.identity.recipient();
-        let result =
-            self.journal_log
-                .persist(&self.store, &recipient, self.journal.automerge_mut());
-        match result {
-            Ok(_) => {
-                if self.journal_log.needs_compaction() {
-                    // A failed compaction loses nothing: the chunks are still there.
-                    let _ = self.journal_log.compact(
-                        &self.store,
-                        &recipient,
-                        self.journal.automerge_mut(),
-                    );
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.reload(DocName::Journal)?;
-                Err(e.into())
-            }
-        }
+        let result = persist_and_compact(
+            &self.store,
+            &recipient,
+            &mut self.journal_log,
+            self.journal.automerge_mut(),
+        );
+        self.reload_on_error(result, DocName::Journal)
     }
 
     /// Same as [`Self::persist_journal`] for the couple document.
     pub fn persist_couple(&mut self) -> Result<(), HomeError> {
         let recipient = self.identity.recipient();
-        let result = self
-            .couple_log
-            .persist(&self.store, &recipient, self.couple.automerge_mut());
-        match result {
-            Ok(_) => {
-                if self.couple_log.needs_compaction() {
-                    let _ = self.couple_log.compact(
-                        &self.store,
-                        &recipient,
-                        self.couple.automerge_mut(),
-                    );
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.reload(DocName::Couple)?;
-                Err(e.into())
-            }
+        let result = persist_and_compact(
+            &self.store,
+            &recipient,
+            &mut self.couple_log,
+            self.couple.automerge_mut(),
+        );
+        self.reload_on_error(result, DocName::Couple)
+    }
+
+    fn reload_on_error(
+        &mut self,
+        result: Result<(), StoreError>,
+        name: DocName,
+    ) -> Result<(), HomeError> {
+        if let Err(e) = result {
+            self.reload(name)?;
+            return Err(e.into());
         }
+        Ok(())
     }
 
     fn reload(&mut self, name: DocName) -> Result<(), HomeError> {
