@@ -96,8 +96,12 @@ impl Paths {
     }
 }
 
-/// Creates `dir` (and parents) and makes it 0700.
+/// Creates `dir` and makes it 0700; missing parents (such as `~/.local/share`) are created
+/// with the usual permissions, since they are not Haven's.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

@@ -326,3 +326,61 @@ fn completions_are_printed_for_each_shell() {
         assert!(out.contains("journal") && out.contains("agree"), "{shell}");
     }
 }
+
+#[test]
+fn without_a_home_flag_haven_uses_the_xdg_folders() {
+    let h = Home::new();
+    let user_home = h.tmp.path().join("user");
+    std::fs::create_dir_all(&user_home).unwrap();
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(haven_tests::bin_dir().join("haven"));
+        // A usual umask, so the parents' permissions below are predictable.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                libc::umask(0o022);
+                Ok(())
+            });
+        }
+        let out = command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &user_home)
+            .env("XDG_RUNTIME_DIR", &h.runtime)
+            .env("HAVEN_PASSPHRASE_FILE", &h.pass_file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["init", "--name", "Sam"]);
+    run(&["journal", "write", "an entry in the default place"]);
+    assert!(run(&["journal", "list"]).contains("an entry in the default place"));
+    let data = user_home.join(".local/share/haven");
+    assert!(data.join("haven.db").exists() && data.join("identity.age").exists());
+    assert!(
+        h.runtime.join("haven/haven.sock").exists(),
+        "the socket is in $XDG_RUNTIME_DIR/haven"
+    );
+    let mode = |p: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+            & 0o777
+    };
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(
+        mode(&user_home.join(".local/share")) & 0o077,
+        0o055,
+        "parents keep the usual permissions"
+    );
+    let pid: i32 = std::fs::read_to_string(h.runtime.join("haven/havend.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    run(&["daemon", "stop"]);
+    haven_tests::wait_gone(pid);
+}
