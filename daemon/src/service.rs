@@ -10,8 +10,11 @@ use secrecy::SecretString;
 
 use haven_shared::documents::{CoupleDoc, VerbError};
 use haven_shared::ed25519_dalek::SigningKey;
-use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request, Response, StatusInfo};
+use haven_shared::ipc::{
+    ErrorKind, ErrorReply, ExportData, ExportSelection, Reply, Request, Response, StatusInfo,
+};
 use haven_shared::model::{new_id, Entry, EntryChanges, ModelError, NewEntry};
+use haven_shared::model::{AgreementView, ListQuery, Status};
 use haven_shared::paths::Paths;
 use haven_shared::when;
 
@@ -309,10 +312,52 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::AgreeWithdraw { id, reason } => {
             agreement_verb(u, &id, |c, k, id| c.withdraw(k, id, reason, now))
         }
+        Request::Export { selection } => {
+            let (entries, agreements) = match selection {
+                ExportSelection::Entry { id } => (vec![resolve(u, &id)?.clone()], Vec::new()),
+                ExportSelection::Range { query } => {
+                    let query = ListQuery {
+                        limit: None,
+                        brief: false,
+                        ..query
+                    };
+                    let mut entries: Vec<Entry> = u
+                        .index
+                        .query(&query)
+                        .0
+                        .into_iter()
+                        .map(|l| l.entry)
+                        .collect();
+                    entries.reverse();
+                    (entries, in_force_agreements(u)?)
+                }
+            };
+            Ok(Response::Export(ExportData {
+                entries,
+                agreements,
+                name: u.name.clone(),
+            }))
+        }
         Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown => {
             Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere"))
         }
     }
+}
+
+/// Active and due-for-review agreements, for a session brief.
+fn in_force_agreements(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
+    let today = Local::now().date_naive();
+    let mut out: Vec<AgreementView> = u
+        .home
+        .couple
+        .agreements()
+        .map_err(doc_error)?
+        .into_iter()
+        .map(|a| a.view(&u.keyring, today))
+        .filter(|v| matches!(v.status, Status::Active | Status::DueForReview))
+        .collect();
+    out.sort_by_key(|a| a.created_at);
+    Ok(out)
 }
 
 /// Persists the journal; on failure the home reloaded it from disk, so the index is

@@ -83,6 +83,17 @@ pub enum Request {
         id: String,
         reason: Option<String>,
     },
+    /// The entries and agreements an export renders (the CLI does the rendering).
+    Export {
+        selection: ExportSelection,
+    },
+}
+
+/// Which entries `haven export` takes: one by id, or a range (a session brief).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ExportSelection {
+    Entry { id: String },
+    Range { query: ListQuery },
 }
 
 impl Request {
@@ -127,6 +138,16 @@ pub enum Response {
     Recipient {
         recipient: String,
     },
+    Export(ExportData),
+}
+
+/// What an export shows: entries oldest first, and the agreements in force.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExportData {
+    pub entries: Vec<Entry>,
+    /// Active and due-for-review agreements (empty for a single-entry export).
+    pub agreements: Vec<AgreementView>,
+    pub name: String,
 }
 
 /// An entry in a listing, with the shortest id prefix that is unique in the journal.

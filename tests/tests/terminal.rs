@@ -104,3 +104,35 @@ fn init_force_asks_then_keeps_the_old_home_aside() {
         "Robin"
     );
 }
+
+#[test]
+fn a_passphrase_export_is_read_by_the_reference_age_cli() {
+    let h = Home::init("Maya");
+    h.write(&["PASSPHRASE-EXPORT-TEXT"]);
+    h.ok(&["status"]);
+    let file = h.tmp.path().join("brief.md.age");
+    let args = format!("export --since 1d --passphrase -o {}", file.display());
+    let (ok, text) = on_terminal(&h, &args, &["for the therapist", "for the therapist"]);
+    assert!(ok, "{text}");
+    let sealed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+            && !sealed.contains("PASSPHRASE-EXPORT-TEXT")
+    );
+    let out = h.tmp.path().join("plain.md");
+    let decrypt = format!("age -d -o {} {}", out.display(), file.display());
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("(sleep 0.5; printf 'for the therapist\\n'; sleep 1) | script -qec \"$AGE_CMD\" /dev/null")
+        .env("AGE_CMD", &decrypt)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("PASSPHRASE-EXPORT-TEXT"));
+}

@@ -4,6 +4,7 @@ pub mod agree;
 pub mod completions;
 pub mod daemon;
 pub mod doctor;
+pub mod export;
 pub mod init;
 pub mod journal;
 pub mod lock;
@@ -34,6 +35,8 @@ pub enum Command {
     /// Start, stop or check the background daemon
     #[command(subcommand)]
     Daemon(daemon::Command),
+    /// Export an entry, or a session brief to bring to therapy
+    Export(export::Args),
     /// Find what is wrong and say how to fix it
     Doctor(doctor::Args),
     /// Print shell completions
@@ -49,6 +52,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Journal(cmd) => journal::run(cmd, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),
+        Command::Export(args) => export::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

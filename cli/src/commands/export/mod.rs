@@ -1,0 +1,220 @@
+//! `haven export ID | --since DATE`: one entry, or a session brief to bring to therapy.
+//!
+//! The daemon hands over the entries and agreements; everything else happens here:
+//! redaction, rendering (one module per format), optional age encryption, and writing.
+//! A file is written whole or not at all (a temp file beside it, then a rename), so a
+//! failed export never leaves half a journal on disk.
+
+mod html;
+mod markdown;
+mod model;
+mod redact;
+mod text;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use haven_shared::ipc::{ExportSelection, Request, Response};
+use haven_shared::model::{Kind, ListQuery};
+use haven_shared::when;
+
+use crate::client::unexpected;
+use crate::error::{io_error, CliError, CliResult, Exit};
+use crate::{output, passphrase, Ctx};
+
+pub use model::Export;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Md,
+    Txt,
+    Html,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// One entry's id (or a unique prefix); or use --since for a session brief
+    #[arg(required_unless_present = "since")]
+    id: Option<String>,
+    /// A session brief of the entries since this date: 2026-11-01, 2w, 3d, yesterday
+    #[arg(long, value_name = "DATE", conflicts_with = "id")]
+    since: Option<String>,
+    /// Only entries with this tag (with --since)
+    #[arg(long, requires = "since")]
+    tag: Option<String>,
+    /// Only entries of this kind (with --since)
+    #[arg(long, requires = "since")]
+    kind: Option<Kind>,
+    #[arg(long, value_enum, default_value = "md")]
+    format: Format,
+    /// Write to this file instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Encrypt to this age recipient (age1…); repeat for more
+    #[arg(long = "to", value_name = "RECIPIENT")]
+    to: Vec<String>,
+    /// Encrypt with a passphrase (asked on the terminal)
+    #[arg(long, conflicts_with = "to")]
+    passphrase: bool,
+    /// Replace a name with a role, whole words, any case: --redact Sam=partner
+    #[arg(long = "redact", value_name = "NAME=ROLE")]
+    redact: Vec<String>,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    // Everything that can be checked before asking the daemon is checked first.
+    let redactions = redact::parse(&args.redact)?;
+    let recipients = parse_recipients(&args.to)?;
+    if let Some(out) = &args.output {
+        check_output_folder(out)?;
+    }
+    let selection = match (&args.id, &args.since) {
+        (Some(id), _) => ExportSelection::Entry { id: id.clone() },
+        (None, Some(since)) => ExportSelection::Range {
+            query: ListQuery {
+                since: Some(when::parse_since(since, when::now())?),
+                tag: args.tag.clone(),
+                kind: args.kind,
+                ..Default::default()
+            },
+        },
+        (None, None) => {
+            return Err(CliError::usage(
+                "say what to export: an entry's ID, or --since DATE",
+            ))
+        }
+    };
+    let data = match ctx.client.call(Request::Export { selection })? {
+        Response::Export(data) => data,
+        other => return Err(unexpected(&other)),
+    };
+    if data.entries.is_empty() {
+        return Err(CliError::new(
+            Exit::NotFound,
+            "no entries in that range; nothing was written",
+        )
+        .hint("try an earlier --since, or check the --tag and --kind"));
+    }
+    let since = args
+        .since
+        .as_ref()
+        .and_then(|s| when::parse_since(s, when::now()).ok());
+    let mut export = Export::new(data, args.id.is_none(), since);
+    let report = redact::apply(&mut export, &redactions);
+    export.redactions = report;
+    let rendered = match args.format {
+        Format::Md => markdown::render(&export),
+        Format::Txt => text::render(&export),
+        Format::Html => html::render(&export),
+        Format::Json => serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n",
+    };
+    let bytes = if !recipients.is_empty() || args.passphrase {
+        encrypt(rendered.as_bytes(), recipients, args.passphrase)?
+    } else {
+        rendered.into_bytes()
+    };
+    match &args.output {
+        Some(path) => {
+            write_whole(path, &bytes)?;
+            eprintln!(
+                "Wrote {} ({} entries).",
+                path.display(),
+                export.entries.len()
+            );
+        }
+        None => output::emit(&String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
+fn parse_recipients(to: &[String]) -> CliResult<Vec<age::x25519::Recipient>> {
+    to.iter()
+        .map(|r| {
+            r.trim().parse::<age::x25519::Recipient>().map_err(|_| {
+                CliError::usage(format!("{r:?} is not an age recipient"))
+                    .hint("an age recipient starts with age1 (see `age-keygen -y KEYFILE`)")
+            })
+        })
+        .collect()
+}
+
+/// The folder must exist and be writable before any work is done.
+fn check_output_folder(path: &Path) -> CliResult {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "the folder {} does not exist; nothing was written",
+            dir.display()
+        )));
+    }
+    let probe = dir.join(format!(".haven-export-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CliError::usage(format!(
+            "cannot write in {}: {e}; nothing was written",
+            dir.display()
+        ))),
+    }
+}
+
+/// Writes via a temp file and a rename, so the file is either whole or absent.
+fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".haven-export-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(
+            &format!("cannot write {}; nothing was written", path.display()),
+            e,
+        ));
+    }
+    Ok(())
+}
+
+/// age, ASCII-armored (mail-friendly); `age -d` reads it.
+fn encrypt(
+    plain: &[u8],
+    recipients: Vec<age::x25519::Recipient>,
+    use_passphrase: bool,
+) -> CliResult<Vec<u8>> {
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::new(Exit::Failure, format!("cannot encrypt the export: {e}"))
+    };
+    let encryptor = if use_passphrase {
+        let pass = passphrase::new_passphrase(None)?;
+        let mut r = age::scrypt::Recipient::new(pass);
+        r.set_work_factor(haven_shared::crypto::identity::SCRYPT_LOG_N);
+        age::Encryptor::with_recipients(std::iter::once(&r as _)).map_err(|e| fail(&e))?
+    } else {
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as _)).map_err(|e| fail(&e))?
+    };
+    let mut out = Vec::new();
+    let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(|e| fail(&e))?;
+    let mut w = encryptor.wrap_output(armor).map_err(|e| fail(&e))?;
+    w.write_all(plain).map_err(|e| fail(&e))?;
+    w.finish().and_then(|a| a.finish()).map_err(|e| fail(&e))?;
+    Ok(out)
+}

@@ -1,0 +1,132 @@
+//! What every export format renders: the entries, a summary of trigger intensity, the
+//! agreements in force, and what was redacted.
+
+use chrono::{DateTime, FixedOffset, Local};
+use serde_json::json;
+
+use haven_shared::ipc::ExportData;
+use haven_shared::model::{AgreementView, Entry, Kind};
+
+pub struct Export {
+    pub name: String,
+    pub entries: Vec<Entry>,
+    pub agreements: Vec<AgreementView>,
+    /// A session brief (a range) rather than one entry.
+    pub brief: bool,
+    pub since: Option<DateTime<FixedOffset>>,
+    pub until: DateTime<FixedOffset>,
+    /// "Sam → partner (3)" lines, when `--redact` was given.
+    pub redactions: Option<Vec<String>>,
+}
+
+/// Trigger intensity over the range: the points, oldest first.
+pub struct Intensity {
+    pub points: Vec<(DateTime<FixedOffset>, u8)>,
+}
+
+impl Intensity {
+    pub fn average(&self) -> f64 {
+        self.points.iter().map(|(_, i)| f64::from(*i)).sum::<f64>()
+            / self.points.len().max(1) as f64
+    }
+    pub fn highest(&self) -> u8 {
+        self.points.iter().map(|(_, i)| *i).max().unwrap_or(0)
+    }
+    /// One block per point, ▁ (0) to █ (10).
+    pub fn sparkline(&self) -> String {
+        const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        self.points
+            .iter()
+            .map(|(_, i)| BARS[(usize::from(*i) * 7 + 5) / 10])
+            .collect()
+    }
+}
+
+pub const FOOTER: &str = "Haven is a journal, not therapy, and it does not replace a therapist. If you are in \
+crisis, call your local emergency number or a crisis line (https://findahelpline.com lists them by country).";
+
+pub fn day(t: &DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Local).format("%A %-d %B %Y").to_string()
+}
+
+pub fn day_time(t: &DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Local)
+        .format("%A %-d %B %Y, %H:%M")
+        .to_string()
+}
+
+impl Export {
+    pub fn new(data: ExportData, brief: bool, since: Option<DateTime<FixedOffset>>) -> Export {
+        Export {
+            name: data.name,
+            entries: data.entries,
+            agreements: data.agreements,
+            brief,
+            since,
+            until: haven_shared::when::now(),
+            redactions: None,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        if self.brief {
+            let from = self
+                .since
+                .or_else(|| self.entries.first().map(|e| e.created_at))
+                .unwrap_or(self.until);
+            format!("Session brief: {} to {}", day(&from), day(&self.until))
+        } else {
+            self.entries
+                .first()
+                .map(|e| e.headline().to_string())
+                .unwrap_or_default()
+        }
+    }
+
+    pub fn intensity(&self) -> Intensity {
+        Intensity {
+            points: self
+                .entries
+                .iter()
+                .filter(|e| e.kind == Kind::Trigger)
+                .filter_map(|e| e.intensity.map(|i| (e.created_at, i)))
+                .collect(),
+        }
+    }
+
+    /// One line describing an entry: kind, tags, mood, intensity.
+    pub fn meta(e: &Entry) -> String {
+        let mut parts = vec![e.kind.to_string()];
+        if let Some(i) = e.intensity {
+            parts.push(format!("intensity {i}/10"));
+        }
+        if let Some(m) = e.mood {
+            parts.push(format!("mood {m}/5"));
+        }
+        for t in &e.tags {
+            parts.push(format!("#{t}"));
+        }
+        parts.join(" · ")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        let intensity = self.intensity();
+        json!({
+            "kind": if self.brief { "brief" } else { "entry" },
+            "title": self.title(),
+            "name": self.name,
+            "since": self.since,
+            "until": self.until,
+            "entries": self.entries,
+            "intensity": {
+                "triggers": intensity.points.len(),
+                "average": (!intensity.points.is_empty()).then(|| intensity.average()),
+                "highest": (!intensity.points.is_empty()).then(|| intensity.highest()),
+                "points": intensity.points.iter().map(|(t, i)| json!({"at": t, "intensity": i})).collect::<Vec<_>>(),
+            },
+            "agreements": self.agreements,
+            "redacted": self.redactions,
+            "footer": FOOTER,
+        })
+    }
+}

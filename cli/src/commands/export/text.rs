@@ -1,0 +1,57 @@
+//! The plain-text export: the Markdown structure without markup, for printing or pasting.
+
+use super::model::{day, day_time, Export, FOOTER};
+
+fn underline(title: &str, ch: char) -> String {
+    format!(
+        "{title}\n{}\n\n",
+        ch.to_string().repeat(title.chars().count())
+    )
+}
+
+pub fn render(x: &Export) -> String {
+    let mut out = underline(&x.title(), '=');
+    if x.brief {
+        out.push_str(&format!("{} - {} entries\n\n", x.name, x.entries.len()));
+        let intensity = x.intensity();
+        if !intensity.points.is_empty() {
+            out.push_str(&underline("Trigger intensity", '-'));
+            out.push_str(&format!(
+                "{} trigger entries, average intensity {:.1}, highest {}.\n{}  (oldest to newest, 0 to 10)\n\n",
+                intensity.points.len(),
+                intensity.average(),
+                intensity.highest(),
+                intensity.sparkline()
+            ));
+        }
+    }
+    for e in &x.entries {
+        let title = if e.title.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", e.title)
+        };
+        out.push_str(&underline(
+            &format!("{}{title}", day_time(&e.created_at)),
+            '-',
+        ));
+        out.push_str(&format!("{}\n\n{}\n\n", Export::meta(e), e.body.trim_end()));
+    }
+    if !x.agreements.is_empty() {
+        out.push_str(&underline("Agreements in force", '-'));
+        for a in &x.agreements {
+            out.push_str(&format!(
+                "* {} ({}): {}\n",
+                a.title,
+                a.status.label(),
+                a.text.trim()
+            ));
+        }
+        out.push('\n');
+    }
+    if let Some(r) = &x.redactions {
+        out.push_str(&format!("Redacted: {}.\n", r.join(", ")));
+    }
+    out.push_str(&format!("Exported {}. {FOOTER}\n", day(&x.until)));
+    out
+}

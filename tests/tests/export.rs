@@ -1,0 +1,219 @@
+//! `haven export`: each text format written and read back, redaction, age encryption read
+//! by the reference `age` CLI, and bad input that writes nothing.
+#![allow(clippy::unwrap_used)]
+
+use haven_tests::Home;
+use std::process::Command;
+
+fn journal() -> Home {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--title",
+        "Late reply",
+        "--intensity",
+        "7",
+        "--tag",
+        "phone",
+        "Sam did not answer; SAM was busy.",
+    ]);
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--intensity",
+        "3",
+        "Smaller wave today; Samuel called.",
+    ]);
+    h.write(&[
+        "--kind",
+        "needs",
+        "Ich fühle mich ruhiger, 日本語も大丈夫。",
+    ]);
+    h
+}
+
+#[test]
+fn every_text_format_is_written_and_reads_back() {
+    let h = journal();
+    let dir = h.tmp.path();
+    for format in ["md", "txt", "html", "json"] {
+        let file = dir.join(format!("brief.{format}"));
+        h.ok(&[
+            "export",
+            "--since",
+            "2w",
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("Late reply")
+                && text.contains("日本語も大丈夫")
+                && text.contains("fühle"),
+            "{format}"
+        );
+        assert!(text.contains("not therapy"), "{format}: the footer");
+        // Entries in time order: the first written comes first.
+        assert!(
+            text.find("Late reply") < text.find("Smaller wave"),
+            "{format}: time order"
+        );
+    }
+    let md = std::fs::read_to_string(dir.join("brief.md")).unwrap();
+    assert!(md.starts_with("# Session brief: "), "{md}");
+    for heading in ["\n## Trigger intensity\n", "\n## Entries\n", "\n### "] {
+        assert!(md.contains(heading), "missing {heading:?}");
+    }
+    assert!(
+        md.contains("2 trigger entries, average intensity 5.0, highest 7."),
+        "{md}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("brief.json")).unwrap()).unwrap();
+    assert_eq!(json["kind"], "brief");
+    assert_eq!(json["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(json["intensity"]["triggers"], 2);
+    assert_eq!(json["intensity"]["highest"], 7);
+    assert_eq!(json["entries"][0]["title"], "Late reply");
+
+    let html = std::fs::read_to_string(dir.join("brief.html")).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<svg"),
+        "an inline chart"
+    );
+    for remote in ["<script", "<link", "<img", "@import", "url(", "src=\"http"] {
+        assert!(
+            !html.contains(remote),
+            "the HTML must be self-contained, found {remote}"
+        );
+    }
+}
+
+#[test]
+fn one_entry_by_prefix_and_the_filters() {
+    let h = journal();
+    let id = h.write(&[
+        "--tag",
+        "younger-self",
+        "--kind",
+        "letter",
+        "Dear younger me, you were not too much.",
+    ]);
+    let md = h.ok(&["export", &id[..12]]);
+    assert!(md.starts_with("# Dear younger me"), "{md}");
+    assert!(!md.contains("Late reply"), "one entry only");
+    let only = h.ok(&[
+        "export", "--since", "2w", "--kind", "trigger", "--format", "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&only).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    let tagged: serde_json::Value = serde_json::from_str(&h.ok(&[
+        "export", "--since", "2w", "--tag", "phone", "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(tagged["entries"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn redaction_replaces_whole_words_in_any_case_and_says_so() {
+    let h = journal();
+    let md = h.ok(&["export", "--since", "2w", "--redact", "Sam=partner"]);
+    // Everything above the closing line, which names what was redacted.
+    let content = md.split("\n---\n").next().unwrap();
+    assert!(
+        !content.contains("Sam ") && !content.contains("SAM"),
+        "{md}"
+    );
+    assert!(
+        md.contains("partner did not answer; partner was busy."),
+        "{md}"
+    );
+    assert!(md.contains("Samuel called"), "whole words only: {md}");
+    assert!(md.contains("Redacted: Sam → partner (2)."), "{md}");
+    h.fails(&["export", "--since", "2w", "--redact", "Sam"], 2);
+}
+
+#[test]
+fn an_encrypted_export_is_read_by_the_reference_age_cli() {
+    let h = journal();
+    let key = h.tmp.path().join("therapist.key");
+    let ok = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .expect("age-keygen (Debian package age)");
+    assert!(ok.status.success());
+    let recipient = String::from_utf8(
+        Command::new("age-keygen")
+            .arg("-y")
+            .arg(&key)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let file = h.tmp.path().join("brief.md.age");
+    h.ok(&[
+        "export",
+        "--since",
+        "2w",
+        "--to",
+        recipient.trim(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let sealed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") && !sealed.contains("Late reply")
+    );
+    let plain = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&key)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    assert!(String::from_utf8(plain.stdout)
+        .unwrap()
+        .contains("Late reply"));
+}
+
+#[test]
+fn bad_exports_write_nothing() {
+    let h = journal();
+    let dir = h.tmp.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let target = dir.join("x.md");
+    let t = target.to_str().unwrap();
+    let err = h.fails(&["export", "--since", "2099-01-01", "-o", t], 3);
+    assert!(err.contains("nothing was written"), "{err}");
+    h.fails(&["export", "zzzz", "-o", t], 3);
+    h.fails(
+        &["export", "--since", "2w", "--to", "age1notakey", "-o", t],
+        2,
+    );
+    let missing = h.tmp.path().join("missing/x.md");
+    let err = h.fails(
+        &["export", "--since", "2w", "-o", missing.to_str().unwrap()],
+        2,
+    );
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(
+        h.run(&["export", "--since", "2w", "--format", "docx"]).code,
+        2
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no partial or temp file left behind"
+    );
+}
