@@ -48,6 +48,11 @@ hf search --warmup 3 --runs 40 "haven journal list --search lighthouse"
 hf searchall --warmup 3 --runs 20 "haven journal list --search 'river anxious reassurance'"
 id=$(haven journal list -n 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 hf show --warmup 3 --runs 40 "haven journal show $id"
+hf export --warmup 3 --runs 40 "haven export $id"
+for f in md txt html json; do
+  hf "brief_$f" --warmup 2 --runs 10 "haven export --since 3m --format $f -o $work/brief.$f"
+done
+brief_entries=$(haven export --since 3m --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
 mem=$(haven status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["memory_bytes"])')
 haven journal purge >/dev/null 2>&1
 haven daemon stop >/dev/null 2>&1
@@ -81,9 +86,9 @@ hf jlist --runs 5 "$j -n 10 < $work/jrnl-pw"
 hf jsearch --runs 5 "$j -contains lighthouse < $work/jrnl-pw"
 hf jsearchall --runs 5 "$j -contains 'river anxious reassurance' < $work/jrnl-pw"
 
-python3 - "$work" "$N" "$plain" "$disk" "$mem" "${scrypt_ms:-0}" "${load_ms:-0}" <<'PY'
+python3 - "$work" "$N" "$plain" "$disk" "$mem" "${scrypt_ms:-0}" "${load_ms:-0}" "$brief_entries" <<'PY'
 import json, sys
-work, n, plain, disk, mem, scrypt, load = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+work, n, plain, disk, mem, scrypt, load, brief = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 def med(name):
     return json.load(open(f"{work}/{name}.json"))["results"][0]["median"] * 1000
 rows = [
@@ -92,6 +97,7 @@ rows = [
     ("journal list --search (40 matches)", med("search"), 20, med("jsearch")),
     ("--search matching most entries", med("searchall"), 20, med("jsearchall")),
     ("journal show ID", med("show"), 20, None),
+    ("export ID (markdown)", med("export"), 20, None),
     ("unlock (scrypt logN 18 + load)", med("unlock"), 1000, None),
 ]
 print(f"\nHaven vs targets and jrnl 4.6 on {n:,} entries of ~800 characters (medians)\n")
@@ -102,5 +108,8 @@ for what, h, target, j in rows:
     print(f"{what:36} {h:7.1f} ms {target:6d} ms  {'yes' if h < target else 'NO ':3}  {jt} {ratio}")
 print(f"{'daemon load after unlock (no scrypt)':36} {load:7d} ms {300:6d} ms  {'yes' if load < 300 else 'NO '}   (scrypt {scrypt} ms)")
 print(f"{'daemon resident memory':36} {mem/2**20:7.1f} MB {100:6d} MB  {'yes' if mem < 100*2**20 else 'NO '}")
+print(f"\n3-month session brief ({brief} entries), written with -o:")
+for f in ["md", "txt", "html", "json"]:
+    print(f"  {f:5} {med('brief_' + f):7.1f} ms")
 print(f"{'disk after compaction / plaintext':36} {disk/plain:9.2f}x {2:8d}x  {'yes' if disk <= 2*plain else 'NO '}   ({disk/2**20:.1f} MiB for {plain/2**20:.1f} MiB)")
 PY
