@@ -69,6 +69,26 @@ impl JournalIndex {
         );
     }
 
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Adds entries not yet in the index (an import), sorting once rather than shifting
+    /// the index for each.
+    pub fn insert_many(&mut self, entries: Vec<Entry>) {
+        for entry in entries {
+            if self.ids.insert(entry.id.clone()) {
+                self.entries.push(Indexed {
+                    text: entry.search_text(),
+                    entry,
+                });
+            }
+        }
+        self.entries.sort_by(|a, b| {
+            (a.entry.created_at, &a.entry.id).cmp(&(b.entry.created_at, &b.entry.id))
+        });
+    }
+
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         if !self.ids.remove(id) {
             return None;

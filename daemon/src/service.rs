@@ -97,6 +97,16 @@ fn invalid(e: ModelError) -> ErrorReply {
     ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
 }
 
+fn invalid_entry(entry: &Entry, e: ModelError) -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "the entry of {} cannot be imported: {e}; nothing was imported",
+            entry.created_at.to_rfc3339()
+        ),
+    )
+}
+
 fn resolve<'a>(u: &'a Unlocked, prefix: &str) -> Result<&'a Entry, ErrorReply> {
     u.index.resolve(prefix).map_err(|e| match e {
         Resolve::NotFound => ErrorReply::new(
@@ -311,6 +321,39 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         }
         Request::AgreeWithdraw { id, reason } => {
             agreement_verb(u, &id, |c, k, id| c.withdraw(k, id, reason, now))
+        }
+        Request::JournalImport { entries } => {
+            // Validate the whole batch before writing any of it.
+            let mut fresh = Vec::new();
+            let mut existing = 0;
+            for entry in entries {
+                let new = NewEntry {
+                    kind: entry.kind,
+                    title: entry.title.clone(),
+                    body: entry.body.clone(),
+                    tags: entry.tags.clone(),
+                    mood: entry.mood,
+                    intensity: entry.intensity,
+                }
+                .validated()
+                .map_err(|e| invalid_entry(&entry, e))?;
+                if u.index.contains(&entry.id) {
+                    existing += 1;
+                    continue;
+                }
+                fresh.push(Entry {
+                    title: new.title,
+                    tags: new.tags,
+                    ..entry
+                });
+            }
+            for entry in &fresh {
+                u.home.journal.put_entry(entry).map_err(doc_error)?;
+            }
+            persist_journal(u)?;
+            let added = fresh.len();
+            u.index.insert_many(fresh);
+            Ok(Response::Imported { added, existing })
         }
         Request::Export { selection } => {
             let (entries, agreements) = match selection {

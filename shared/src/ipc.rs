@@ -83,6 +83,11 @@ pub enum Request {
         id: String,
         reason: Option<String>,
     },
+    /// Entries from another journal app, with ids derived from their content: an entry
+    /// whose id exists already is skipped, so importing a file twice adds nothing.
+    JournalImport {
+        entries: Vec<Entry>,
+    },
     /// The entries and agreements an export renders (the CLI does the rendering).
     Export {
         selection: ExportSelection,
@@ -139,6 +144,10 @@ pub enum Response {
         recipient: String,
     },
     Export(ExportData),
+    Imported {
+        added: usize,
+        existing: usize,
+    },
 }
 
 /// What an export shows: entries oldest first, and the agreements in force.

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod daemon;
 pub mod doctor;
 pub mod export;
+pub mod import;
 pub mod init;
 pub mod journal;
 pub mod lock;
@@ -37,6 +38,8 @@ pub enum Command {
     Daemon(daemon::Command),
     /// Export an entry, or a session brief to bring to therapy
     Export(export::Args),
+    /// Bring in a journal from jrnl or Day One
+    Import(import::Args),
     /// Find what is wrong and say how to fix it
     Doctor(doctor::Args),
     /// Print shell completions
@@ -53,6 +56,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
+        Command::Import(args) => import::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }
