@@ -16,6 +16,7 @@ use haven_shared::ipc::{
 use haven_shared::model::{new_id, Entry, EntryChanges, ModelError, NewEntry};
 use haven_shared::model::{AgreementView, ListQuery, Status};
 use haven_shared::paths::Paths;
+use haven_shared::store::Store;
 use haven_shared::when;
 
 use crate::journal_index::Resolve;
@@ -38,6 +39,21 @@ impl Service {
         match request {
             Request::Status => Ok(Response::Status(self.status())),
             Request::Unlock { passphrase } => self.unlock(SecretString::from(passphrase.0.clone())),
+            Request::CopyDatabase => {
+                let path = self
+                    .paths
+                    .data_dir
+                    .join(format!(".backup-{}.db", std::process::id()));
+                let _ = std::fs::remove_file(&path);
+                let result = match &self.vault {
+                    Vault::Unlocked(u) => u.home.store.copy_to(&path),
+                    Vault::Locked => {
+                        Store::open(&self.paths.database()).and_then(|s| s.copy_to(&path))
+                    }
+                };
+                result.map_err(|e| home_error(e.into()))?;
+                Ok(Response::DatabaseCopy { path })
+            }
             Request::Lock => {
                 self.vault = Vault::Locked;
                 tracing::info!("locked");
@@ -381,9 +397,11 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
                 name: u.name.clone(),
             }))
         }
-        Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown => {
-            Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere"))
-        }
+        Request::Status
+        | Request::Unlock { .. }
+        | Request::Lock
+        | Request::Shutdown
+        | Request::CopyDatabase => Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere")),
     }
 }
 

@@ -88,6 +88,8 @@ pub enum Request {
     JournalImport {
         entries: Vec<Entry>,
     },
+    /// A consistent copy of haven.db in the home folder, for `haven backup`.
+    CopyDatabase,
     /// The entries and agreements an export renders (the CLI does the rendering).
     Export {
         selection: ExportSelection,
@@ -106,7 +108,11 @@ impl Request {
     pub fn needs_unlock(&self) -> bool {
         !matches!(
             self,
-            Request::Status | Request::Unlock { .. } | Request::Lock | Request::Shutdown
+            Request::Status
+                | Request::Unlock { .. }
+                | Request::Lock
+                | Request::Shutdown
+                | Request::CopyDatabase
         )
     }
 }
@@ -147,6 +153,10 @@ pub enum Response {
     Imported {
         added: usize,
         existing: usize,
+    },
+    /// Where the daemon wrote the copy (the CLI reads then removes it).
+    DatabaseCopy {
+        path: std::path::PathBuf,
     },
 }
 

@@ -1,6 +1,7 @@
 //! haven-shared: the model, the documents, storage, crypto and the IPC types that `havend`
 //! and `haven` share. No CLI parsing, no printing, no process exits here.
 
+pub mod backup;
 pub mod crypto;
 pub mod documents;
 pub mod health;

@@ -1,6 +1,7 @@
 //! One module per command; a folder per command group.
 
 pub mod agree;
+pub mod backup;
 pub mod completions;
 pub mod daemon;
 pub mod doctor;
@@ -9,6 +10,7 @@ pub mod import;
 pub mod init;
 pub mod journal;
 pub mod lock;
+pub mod restore;
 pub mod status;
 pub mod unlock;
 
@@ -40,6 +42,10 @@ pub enum Command {
     Export(export::Args),
     /// Bring in a journal from jrnl or Day One
     Import(import::Args),
+    /// Write everything into one encrypted file
+    Backup(backup::Args),
+    /// Bring a backup back into an empty home
+    Restore(restore::Args),
     /// Find what is wrong and say how to fix it
     Doctor(doctor::Args),
     /// Print shell completions
@@ -57,6 +63,8 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Daemon(cmd) => daemon::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Import(args) => import::run(args, ctx),
+        Command::Backup(args) => backup::run(args, ctx),
+        Command::Restore(args) => restore::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

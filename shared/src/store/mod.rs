@@ -264,6 +264,17 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent, compacted copy of the database to `path` (for backups). The rows
+    /// are sealed, so the copy holds no plaintext either.
+    pub fn copy_to(&self, path: &Path) -> Result<()> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        restrict(path);
+        Ok(())
+    }
+
     /// SQLite's own integrity check: "ok" or a description of the damage.
     pub fn integrity_check(&self) -> Result<String> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;

@@ -140,7 +140,7 @@ fn parse_recipients(to: &[String]) -> CliResult<Vec<age::x25519::Recipient>> {
 }
 
 /// The folder must exist and be writable before any work is done.
-fn check_output_folder(path: &Path) -> CliResult {
+pub fn check_output_folder(path: &Path) -> CliResult {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -165,7 +165,7 @@ fn check_output_folder(path: &Path) -> CliResult {
 }
 
 /// Writes via a temp file and a rename, so the file is either whole or absent.
-fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
+pub fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()

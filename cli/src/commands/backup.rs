@@ -1,0 +1,46 @@
+//! `haven backup -o FILE`: everything in one file, protected by your passphrase.
+
+use std::path::PathBuf;
+
+use haven_shared::backup;
+use haven_shared::ipc::{Request, Response};
+
+use crate::client::unexpected;
+use crate::error::{io_error, CliError, CliResult, Exit};
+use crate::{passphrase, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where to write the backup
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    super::export::check_output_folder(&args.output)?;
+    let pass = passphrase::obtain(ctx.passphrase_file.as_deref(), "Passphrase for Haven: ")?;
+    // The backup uses the same passphrase as identity.age; check it now, not at restore.
+    let identity =
+        std::fs::read(ctx.paths.identity()).map_err(|e| io_error("cannot read identity.age", e))?;
+    haven_shared::crypto::Identity::unseal(&identity, &pass).map_err(|e| match e {
+        haven_shared::crypto::IdentityError::WrongPassphrase => {
+            CliError::new(Exit::Locked, "wrong passphrase")
+        }
+        other => CliError::new(Exit::Storage, format!("cannot read identity.age: {other}")),
+    })?;
+    let copy = match ctx.client.call(Request::CopyDatabase)? {
+        Response::DatabaseCopy { path } => path,
+        other => return Err(unexpected(&other)),
+    };
+    let db = std::fs::read(&copy).map_err(|e| io_error("cannot read the database copy", e));
+    let _ = std::fs::remove_file(&copy);
+    let archive = backup::pack(&[("identity.age", identity), ("haven.db", db?)], &pass)
+        .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
+    super::export::write_whole(&args.output, &archive)?;
+    eprintln!(
+        "Backed up to {} ({} KiB). Restore it with `haven restore FILE` into an empty home.",
+        args.output.display(),
+        archive.len() / 1024
+    );
+    Ok(())
+}

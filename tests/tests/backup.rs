@@ -1,0 +1,124 @@
+//! `haven backup` and `haven restore`: the same state comes back (same listings, same
+//! document heads); damaged, foreign, newer or wrongly unlocked backups restore nothing.
+#![allow(clippy::unwrap_used)]
+
+use haven_tests::{Home, PASSPHRASE};
+
+#[test]
+fn a_backup_restores_the_same_state_into_an_empty_home() {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--intensity",
+        "6",
+        "--tag",
+        "phone",
+        "BACKUP-CANARY-991 silent phone",
+    ]);
+    h.write(&["a second entry"]);
+    h.ok(&[
+        "agree",
+        "propose",
+        "Evenings",
+        "--text",
+        "No texts after 22:00",
+    ]);
+    let file = h.tmp.path().join("haven.backup");
+    h.ok(&["backup", "-o", file.to_str().unwrap()]);
+    let archive = std::fs::read(&file).unwrap();
+    assert!(archive.starts_with(b"age-encryption.org/v1"));
+    assert!(!archive.windows(17).any(|w| w == b"BACKUP-CANARY-991"));
+
+    let mut fresh = Home::new();
+    fresh.pass_file = h.pass_file.clone();
+    fresh.ok(&["restore", file.to_str().unwrap()]);
+    for args in [
+        &["journal", "list", "--json"][..],
+        &["agree", "list", "--json"][..],
+    ] {
+        assert_eq!(fresh.json(args), h.json(args), "{args:?}");
+    }
+    assert_eq!(fresh.json(&["status", "--json"])["name"], "Maya");
+
+    h.ok(&["daemon", "stop"]);
+    fresh.ok(&["daemon", "stop"]);
+    let (mut a, mut b) = (h.open_directly(), fresh.open_directly());
+    assert_eq!(
+        a.journal.automerge_mut().get_heads(),
+        b.journal.automerge_mut().get_heads()
+    );
+    assert_eq!(
+        a.couple.automerge_mut().get_heads(),
+        b.couple.automerge_mut().get_heads()
+    );
+
+    let err = fresh.fails(&["restore", file.to_str().unwrap()], 2);
+    assert!(err.contains("already holds a Haven home"), "{err}");
+}
+
+#[test]
+fn bad_backups_restore_nothing() {
+    let h = Home::init("Maya");
+    h.write(&["x"]);
+    let file = h.tmp.path().join("haven.backup");
+    h.ok(&["backup", "-o", file.to_str().unwrap()]);
+    let bytes = std::fs::read(&file).unwrap();
+    let dir = h.tmp.path();
+    let wrong = dir.join("wrong-pass");
+    std::fs::write(&wrong, "not the passphrase\n").unwrap();
+
+    let truncated = dir.join("truncated.backup");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let mut altered_bytes = bytes.clone();
+    let n = altered_bytes.len();
+    altered_bytes[n - 100] ^= 1;
+    let altered = dir.join("altered.backup");
+    std::fs::write(&altered, altered_bytes).unwrap();
+    let text = dir.join("text.backup");
+    std::fs::write(&text, "just some text").unwrap();
+    // A backup in a format from the future.
+    let mut r = age::scrypt::Recipient::new(secrecy::SecretString::from(PASSPHRASE.to_string()));
+    r.set_work_factor(12);
+    let newer = dir.join("newer.backup");
+    std::fs::write(
+        &newer,
+        age::encrypt(
+            &r,
+            b"HAVEN-BACKUP\n{\"format\": 7, \"created_at\": \"x\", \"files\": []}\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    let fresh = Home::new();
+    let cases: [(&std::path::Path, Option<&std::path::Path>, i32, &str); 5] = [
+        (&file, Some(&wrong), 4, "wrong passphrase"),
+        (&truncated, None, 6, "not a Haven backup"),
+        (&altered, None, 6, "not a Haven backup"),
+        (&text, None, 6, "not a Haven backup"),
+        (&newer, None, 6, "newer Haven"),
+    ];
+    for (backup, pass, code, needle) in cases {
+        let mut args = vec!["restore", backup.to_str().unwrap()];
+        if let Some(p) = pass {
+            args = vec![
+                "--passphrase-file",
+                p.to_str().unwrap(),
+                "restore",
+                backup.to_str().unwrap(),
+            ];
+        }
+        let err = fresh.fails(&args, code);
+        assert!(err.contains(needle), "{}: {err}", backup.display());
+        assert!(
+            !fresh.home.join("haven.db").exists() && !fresh.home.join("identity.age").exists(),
+            "nothing restored"
+        );
+    }
+    let err = h.fails(
+        &["backup", "-o", dir.join("missing/x").to_str().unwrap()],
+        2,
+    );
+    assert!(err.contains("does not exist"), "{err}");
+}
