@@ -12,8 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 N=${HAVEN_BENCH_ENTRIES:-10000}
 
 if [ -z "${HAVEN_BENCH_IN_NETNS:-}" ]; then
-  if ! command -v hyperfine >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
+  if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
   fi
   venv="$root/target/bench-venv"
   if [ ! -x "$venv/bin/jrnl" ]; then
@@ -86,9 +86,23 @@ hf jlist --runs 5 "$j -n 10 < $work/jrnl-pw"
 hf jsearch --runs 5 "$j -contains lighthouse < $work/jrnl-pw"
 hf jsearchall --runs 5 "$j -contains 'river anxious reassurance' < $work/jrnl-pw"
 
-python3 - "$work" "$N" "$plain" "$disk" "$mem" "${scrypt_ms:-0}" "${load_ms:-0}" "$brief_entries" <<'PY'
+echo "haven: import jrnl's JSON export of the same ${N} entries into a fresh home..." >&2
+$j --format json < "$work/jrnl-pw" > "$work/jrnl-export.json" 2>/dev/null
+export HAVEN_HOME="$work/imported"
+haven init --name Maya >/dev/null 2>&1
+haven unlock >/dev/null 2>&1
+start=$(date +%s%N)
+/usr/bin/time -f "%M" -o "$work/import-cli-kb" haven import --from jrnl "$work/jrnl-export.json" >/dev/null 2>&1
+import_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+import_cli_kb=$(cat "$work/import-cli-kb")
+import_daemon=$(haven status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["memory_bytes"])')
+imported=$(haven status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+haven daemon stop >/dev/null 2>&1
+
+python3 - "$work" "$N" "$plain" "$disk" "$mem" "${scrypt_ms:-0}" "${load_ms:-0}" "$brief_entries" "$import_ms" "$import_cli_kb" "$import_daemon" "$imported" <<'PY'
 import json, sys
 work, n, plain, disk, mem, scrypt, load, brief = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+import_ms, import_cli_kb, import_daemon, imported = int(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12])
 def med(name):
     return json.load(open(f"{work}/{name}.json"))["results"][0]["median"] * 1000
 rows = [
@@ -111,5 +125,7 @@ print(f"{'daemon resident memory':36} {mem/2**20:7.1f} MB {100:6d} MB  {'yes' if
 print(f"\n3-month session brief ({brief} entries), written with -o:")
 for f in ["md", "txt", "html", "json"]:
     print(f"  {f:5} {med('brief_' + f):7.1f} ms")
+print(f"\nimport of jrnl's JSON export ({imported:,} entries): {import_ms} ms, "
+      f"CLI peak memory {import_cli_kb / 1024:.1f} MB, daemon memory after {import_daemon / 2**20:.1f} MB")
 print(f"{'disk after compaction / plaintext':36} {disk/plain:9.2f}x {2:8d}x  {'yes' if disk <= 2*plain else 'NO '}   ({disk/2**20:.1f} MiB for {plain/2**20:.1f} MiB)")
 PY
