@@ -11,6 +11,7 @@ pub mod model;
 pub mod paths;
 pub mod store;
 pub mod when;
+pub mod wire;
 
 /// The version printed by both binaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
