@@ -24,9 +24,15 @@ pub struct Job {
     pub reply: oneshot::Sender<Reply>,
 }
 
+/// What the core thread receives: requests, and a periodic tick for the idle lock.
+pub enum CoreMsg {
+    Job(Job),
+    Tick,
+}
+
 pub async fn serve(
     listener: UnixListener,
-    core: mpsc::Sender<Job>,
+    core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -45,7 +51,7 @@ pub async fn serve(
     }
 }
 
-async fn connection(stream: UnixStream, core: mpsc::Sender<Job>) {
+async fn connection(stream: UnixStream, core: mpsc::Sender<CoreMsg>) {
     // SAFETY: getuid cannot fail.
     let me = unsafe { libc::getuid() };
     match stream.peer_cred() {
@@ -110,13 +116,17 @@ async fn connection(stream: UnixStream, core: mpsc::Sender<Job>) {
     }
 }
 
-async fn dispatch(core: &mpsc::Sender<Job>, request: Request) -> Reply {
+async fn dispatch(core: &mpsc::Sender<CoreMsg>, request: Request) -> Reply {
     let (tx, rx) = oneshot::channel();
     let gone = || {
         ErrorReply::new(ErrorKind::Internal, "the daemon is shutting down")
             .hint("run the command again")
     };
-    if core.send(Job { request, reply: tx }).await.is_err() {
+    if core
+        .send(CoreMsg::Job(Job { request, reply: tx }))
+        .await
+        .is_err()
+    {
         return Err(gone());
     }
     rx.await.unwrap_or_else(|_| Err(gone()))

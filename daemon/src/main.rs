@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use haven_shared::ipc::Request;
 use haven_shared::paths::Paths;
 
-use crate::ipc_server::Job;
+use crate::ipc_server::{CoreMsg, Job};
 use crate::service::Service;
 
 /// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
@@ -87,13 +87,21 @@ async fn serve(paths: Paths) -> Result<()> {
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "havend is serving");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (jobs_tx, mut jobs_rx) = mpsc::channel::<Job>(64);
+    let config = haven_shared::config::Config::load(&paths.config_file())?;
+    let (jobs_tx, mut jobs_rx) = mpsc::channel::<CoreMsg>(64);
     let core_stop = stop_tx.clone();
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
-            let mut service = Service::new(paths);
-            while let Some(job) = jobs_rx.blocking_recv() {
+            let mut service = Service::new(paths, config.idle_lock);
+            while let Some(msg) = jobs_rx.blocking_recv() {
+                let job = match msg {
+                    CoreMsg::Tick => {
+                        service.lock_if_idle();
+                        continue;
+                    }
+                    CoreMsg::Job(job) => job,
+                };
                 let shutdown = matches!(job.request, Request::Shutdown);
                 let reply = service.handle(job.request);
                 let _ = job.reply.send(reply);
@@ -104,6 +112,27 @@ async fn serve(paths: Paths) -> Result<()> {
                 }
             }
         })?;
+    if let Some(idle) = config.idle_lock {
+        tracing::info!(
+            after_secs = idle.as_secs(),
+            "the journal locks itself when idle"
+        );
+        let ticks = jobs_tx.clone();
+        let every = (idle / 4).clamp(
+            std::time::Duration::from_millis(250),
+            std::time::Duration::from_secs(15),
+        );
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                interval.tick().await;
+                if ticks.send(CoreMsg::Tick).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -121,10 +150,10 @@ async fn serve(paths: Paths) -> Result<()> {
     // shutdown request, the send fails and the join returns at once.
     let (reply, _) = tokio::sync::oneshot::channel();
     let _ = core_tx
-        .send(Job {
+        .send(CoreMsg::Job(Job {
             request: Request::Shutdown,
             reply,
-        })
+        }))
         .await;
     drop(core_tx);
     let _ = tokio::task::spawn_blocking(move || core.join()).await;

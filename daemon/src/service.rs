@@ -7,6 +7,7 @@
 
 use chrono::Local;
 use secrecy::SecretString;
+use std::time::{Duration, Instant};
 
 use haven_shared::documents::{CoupleDoc, VerbError};
 use haven_shared::ed25519_dalek::SigningKey;
@@ -25,17 +26,43 @@ use crate::vault::{home_error, Unlocked, Vault};
 pub struct Service {
     paths: Paths,
     vault: Vault,
+    /// Lock after this long without a request (status does not count); from config.toml.
+    idle_lock: Option<Duration>,
+    last_used: Instant,
 }
 
 impl Service {
-    pub fn new(paths: Paths) -> Service {
+    pub fn new(paths: Paths, idle_lock: Option<Duration>) -> Service {
         Service {
             paths,
             vault: Vault::Locked,
+            idle_lock,
+            last_used: Instant::now(),
+        }
+    }
+
+    /// Called on every tick: drops the keys once the journal has sat unused long enough.
+    pub fn lock_if_idle(&mut self) {
+        if let (Some(idle), Vault::Unlocked(_)) = (self.idle_lock, &self.vault) {
+            if self.last_used.elapsed() >= idle {
+                self.vault = Vault::Locked;
+                tracing::info!(idle_secs = idle.as_secs(), "locked after being idle");
+            }
         }
     }
 
     pub fn handle(&mut self, request: Request) -> Reply {
+        let counts_as_use = !matches!(request, Request::Status);
+        let reply = self.dispatch(request);
+        // Idle time counts from when a request finished: an unlock spends a second in
+        // scrypt, and must not be idle already when it returns.
+        if counts_as_use {
+            self.last_used = Instant::now();
+        }
+        reply
+    }
+
+    fn dispatch(&mut self, request: Request) -> Reply {
         match request {
             Request::Status => Ok(Response::Status(self.status())),
             Request::Unlock { passphrase } => self.unlock(SecretString::from(passphrase.0.clone())),

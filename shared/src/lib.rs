@@ -2,6 +2,7 @@
 //! and `haven` share. No CLI parsing, no printing, no process exits here.
 
 pub mod backup;
+pub mod config;
 pub mod crypto;
 pub mod documents;
 pub mod health;

@@ -18,6 +18,8 @@ pub struct Paths {
     pub runtime_dir: PathBuf,
     /// havend.log when the daemon runs detached.
     pub log_dir: PathBuf,
+    /// config.toml.
+    pub config_dir: PathBuf,
 }
 
 impl Paths {
@@ -27,7 +29,8 @@ impl Paths {
         Paths {
             data_dir: home.clone(),
             runtime_dir: home.clone(),
-            log_dir: home,
+            log_dir: home.clone(),
+            config_dir: home,
         }
     }
 
@@ -40,6 +43,7 @@ impl Paths {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.clone());
         Some(Paths {
+            config_dir: dirs.config_dir().to_path_buf(),
             log_dir: dirs
                 .state_dir()
                 .map(Path::to_path_buf)
@@ -77,6 +81,9 @@ impl Paths {
     }
     pub fn pid_file(&self) -> PathBuf {
         self.runtime_dir.join("havend.pid")
+    }
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
     }
     pub fn log_file(&self) -> PathBuf {
         self.log_dir.join("havend.log")

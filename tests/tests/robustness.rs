@@ -404,3 +404,25 @@ fn a_full_disk_is_an_error_that_loses_nothing() {
     );
     let _ = PASSPHRASE;
 }
+
+#[test]
+fn the_journal_locks_itself_when_idle_and_a_bad_config_is_named() {
+    let h = Home::init("Maya");
+    std::fs::write(h.home.join("config.toml"), "idle_lock = \"1s\"\n").unwrap();
+    h.write(&["written just before going idle"]);
+    // Polling status does not count as use, so the lock comes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while h.json(&["status", "--json"])["locked"] == false {
+        assert!(std::time::Instant::now() < deadline, "never locked itself");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(count(&h), 1, "unlocks again on the next use");
+    h.ok(&["daemon", "stop"]);
+
+    std::fs::write(h.home.join("config.toml"), "idle_lock = \"whenever\"\n").unwrap();
+    let err = h.fails(&["status"], 5);
+    assert!(
+        err.contains("config.toml is not valid") && err.contains("idle_lock"),
+        "{err}"
+    );
+}
