@@ -103,7 +103,9 @@ async fn connection(stream: UnixStream, core: mpsc::Sender<CoreMsg>) {
         let reply = match decoded {
             Ok(request) => dispatch(&core, request).await,
             Err(e) => {
-                tracing::warn!(error = %e, "a request could not be decoded");
+                // serde's message can quote a value from the request (an entry's text):
+                // log only its category and position; the client gets the whole message.
+                tracing::warn!(kind = ?e.classify(), column = e.column(), "a request could not be decoded");
                 Err(
                     ErrorReply::new(ErrorKind::BadRequest, format!("not a Haven request: {e}"))
                         .hint("is haven the same version as havend? (`haven --version`)"),
