@@ -30,16 +30,19 @@ pub enum CoreMsg {
     Tick,
 }
 
+/// `shutdown` is told once a shutdown request has been answered on its socket: stopping
+/// any earlier would cancel the task before the reply is written.
 pub async fn serve(
     listener: UnixListener,
     core: mpsc::Sender<CoreMsg>,
+    shutdown: mpsc::UnboundedSender<()>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, core.clone()));
+                    tokio::spawn(connection(stream, core.clone(), shutdown.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -51,7 +54,11 @@ pub async fn serve(
     }
 }
 
-async fn connection(stream: UnixStream, core: mpsc::Sender<CoreMsg>) {
+async fn connection(
+    stream: UnixStream,
+    core: mpsc::Sender<CoreMsg>,
+    shutdown: mpsc::UnboundedSender<()>,
+) {
     // SAFETY: getuid cannot fail.
     let me = unsafe { libc::getuid() };
     match stream.peer_cred() {
@@ -100,6 +107,7 @@ async fn connection(stream: UnixStream, core: mpsc::Sender<CoreMsg>) {
         }
         let decoded = decode_line::<Request>(&line);
         line.zeroize();
+        let shutting_down = matches!(decoded, Ok(Request::Shutdown));
         let reply = match decoded {
             Ok(request) => dispatch(&core, request).await,
             Err(e) => {
@@ -112,7 +120,13 @@ async fn connection(stream: UnixStream, core: mpsc::Sender<CoreMsg>) {
                 )
             }
         };
-        if write.write_all(&encode_line(&reply)).await.is_err() {
+        let written = write.write_all(&encode_line(&reply)).await;
+        if shutting_down && reply.is_ok() {
+            let _ = write.flush().await;
+            let _ = shutdown.send(());
+            return;
+        }
+        if written.is_err() {
             return;
         }
     }

@@ -89,7 +89,6 @@ async fn serve(paths: Paths) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let config = haven_shared::config::Config::load(&paths.config_file())?;
     let (jobs_tx, mut jobs_rx) = mpsc::channel::<CoreMsg>(64);
-    let core_stop = stop_tx.clone();
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
@@ -106,8 +105,7 @@ async fn serve(paths: Paths) -> Result<()> {
                 let reply = service.handle(job.request);
                 let _ = job.reply.send(reply);
                 if shutdown {
-                    tracing::info!("shutting down on request");
-                    let _ = core_stop.send(true);
+                    // The connection that asked signals the stop once the reply is out.
                     break;
                 }
             }
@@ -136,13 +134,13 @@ async fn serve(paths: Paths) -> Result<()> {
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    let mut stopped = stop_rx.clone();
+    let (shutdown_tx, mut shutdown_rx) = mpsc::unbounded_channel::<()>();
     let core_tx = jobs_tx.clone();
     tokio::select! {
-        _ = ipc_server::serve(listener, jobs_tx, stop_rx) => {}
+        _ = ipc_server::serve(listener, jobs_tx, shutdown_tx, stop_rx) => {}
         _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
         _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
-        _ = stopped.changed() => {}
+        _ = shutdown_rx.recv() => tracing::info!("shutting down on request"),
     }
     let _ = stop_tx.send(true);
     // Let the core finish the request in hand (one SQLite commit at most), then close the

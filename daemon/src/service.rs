@@ -337,19 +337,9 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             u.home.persist_couple().map_err(home_error)?;
             Ok(Response::Created { id })
         }
-        Request::AgreeList => {
-            let today = Local::now().date_naive();
-            let mut agreements: Vec<_> = u
-                .home
-                .couple
-                .agreements()
-                .map_err(doc_error)?
-                .into_iter()
-                .map(|a| a.view(&u.keyring, today))
-                .collect();
-            agreements.sort_by_key(|a| a.created_at);
-            Ok(Response::Agreements { agreements })
-        }
+        Request::AgreeList => Ok(Response::Agreements {
+            agreements: agreement_views(u)?,
+        }),
         Request::AgreeShow { id } => {
             let id = resolve_agreement(u, &id)?;
             agreement_reply(u, &id)
@@ -432,20 +422,26 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
     }
 }
 
-/// Active and due-for-review agreements, for a session brief.
-fn in_force_agreements(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
+/// Every agreement as users see it (status derived now), oldest first.
+fn agreement_views(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
     let today = Local::now().date_naive();
-    let mut out: Vec<AgreementView> = u
+    let mut views: Vec<AgreementView> = u
         .home
         .couple
         .agreements()
         .map_err(doc_error)?
         .into_iter()
         .map(|a| a.view(&u.keyring, today))
-        .filter(|v| matches!(v.status, Status::Active | Status::DueForReview))
         .collect();
-    out.sort_by_key(|a| a.created_at);
-    Ok(out)
+    views.sort_by_key(|a| a.created_at);
+    Ok(views)
+}
+
+/// Active and due-for-review agreements, for a session brief.
+fn in_force_agreements(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
+    let mut views = agreement_views(u)?;
+    views.retain(|v| matches!(v.status, Status::Active | Status::DueForReview));
+    Ok(views)
 }
 
 /// Persists the journal; on failure the home reloaded it from disk, so the index is
