@@ -14,7 +14,7 @@ use haven_shared::ed25519_dalek::SigningKey;
 use haven_shared::ipc::{
     ErrorKind, ErrorReply, ExportData, ExportSelection, Reply, Request, Response, StatusInfo,
 };
-use haven_shared::model::{new_id, Entry, EntryChanges, ModelError, NewEntry};
+use haven_shared::model::{new_id, Entry, EntryChanges, ModelError};
 use haven_shared::model::{AgreementView, ListQuery, Status};
 use haven_shared::paths::Paths;
 use haven_shared::store::Store;
@@ -140,12 +140,12 @@ fn invalid(e: ModelError) -> ErrorReply {
     ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
 }
 
-fn invalid_entry(entry: &Entry, e: ModelError) -> ErrorReply {
+fn invalid_entry(at: chrono::DateTime<chrono::FixedOffset>, e: ModelError) -> ErrorReply {
     ErrorReply::new(
         ErrorKind::InvalidInput,
         format!(
             "the entry of {} cannot be imported: {e}; nothing was imported",
-            entry.created_at.to_rfc3339()
+            at.to_rfc3339()
         ),
     )
 }
@@ -247,25 +247,10 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             recipient: u.home.identity.recipient().to_string(),
         }),
         Request::JournalWrite { entry } => {
-            let NewEntry {
-                kind,
-                title,
-                body,
-                tags,
-                mood,
-                intensity,
-            } = entry.validated().map_err(invalid)?;
-            let entry = Entry {
-                id: new_id(),
-                kind,
-                title,
-                body,
-                tags,
-                mood,
-                intensity,
-                created_at: now,
-                updated_at: now,
-            };
+            let entry = entry
+                .validated()
+                .map_err(invalid)?
+                .into_entry(new_id(), now);
             u.home.journal.put_entry(&entry).map_err(doc_error)?;
             persist_journal(u)?;
             let id = entry.id.clone();
@@ -360,25 +345,13 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             let mut fresh = Vec::new();
             let mut existing = 0;
             for entry in entries {
-                let new = NewEntry {
-                    kind: entry.kind,
-                    title: entry.title.clone(),
-                    body: entry.body.clone(),
-                    tags: entry.tags.clone(),
-                    mood: entry.mood,
-                    intensity: entry.intensity,
-                }
-                .validated()
-                .map_err(|e| invalid_entry(&entry, e))?;
+                let at = entry.created_at;
+                let entry = entry.validated().map_err(|e| invalid_entry(at, e))?;
                 if u.index.contains(&entry.id) {
                     existing += 1;
                     continue;
                 }
-                fresh.push(Entry {
-                    title: new.title,
-                    tags: new.tags,
-                    ..entry
-                });
+                fresh.push(entry);
             }
             for entry in &fresh {
                 u.home.journal.put_entry(entry).map_err(doc_error)?;

@@ -60,7 +60,8 @@ pub struct Out {
 }
 
 impl Out {
-    fn from(o: Output) -> Out {
+    /// The exit code and the output of a finished command.
+    pub fn from(o: Output) -> Out {
         Out {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),

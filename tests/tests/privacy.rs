@@ -114,11 +114,7 @@ fn another_user_is_refused_even_if_the_socket_were_open() {
         });
     }
     let o = c.output().unwrap();
-    let out = haven_tests::Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into(),
-        stderr: String::from_utf8_lossy(&o.stderr).into(),
-    };
+    let out = haven_tests::Out::from(o);
     assert_one_error(&out, 5, "another uid");
     assert!(out.stdout.is_empty());
     assert!(

@@ -37,11 +37,7 @@ fn wrong_passphrase_and_no_terminal() {
     c.env_remove("HAVEN_PASSPHRASE_FILE")
         .args(["journal", "list"]);
     let o = c.output().unwrap();
-    let out = haven_tests::Out {
-        code: o.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&o.stdout).into(),
-        stderr: String::from_utf8_lossy(&o.stderr).into(),
-    };
+    let out = haven_tests::Out::from(o);
     assert_one_error(&out, 4, "no terminal");
     assert!(out.stderr.contains("no terminal"), "{}", out.stderr);
     h.env.clear();

@@ -174,6 +174,44 @@ pub fn normalise_tags(tags: &[String]) -> Result<Vec<String>, ModelError> {
 }
 
 impl NewEntry {
+    /// The stored entry this becomes, with its id and the time it was written.
+    pub fn into_entry(self, id: String, at: DateTime<FixedOffset>) -> Entry {
+        Entry {
+            id,
+            kind: self.kind,
+            title: self.title,
+            body: self.body,
+            tags: self.tags,
+            mood: self.mood,
+            intensity: self.intensity,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+impl Entry {
+    /// Checks an entry made elsewhere (an import) by the rules of a new one, normalising
+    /// its title and tags; its id and times are kept.
+    pub fn validated(self) -> Result<Entry, ModelError> {
+        let (id, created_at, updated_at) = (self.id, self.created_at, self.updated_at);
+        let new = NewEntry {
+            kind: self.kind,
+            title: self.title,
+            body: self.body,
+            tags: self.tags,
+            mood: self.mood,
+            intensity: self.intensity,
+        }
+        .validated()?;
+        Ok(Entry {
+            updated_at,
+            ..new.into_entry(id, created_at)
+        })
+    }
+}
+
+impl NewEntry {
     /// Checks the ranges and normalises tags; an entry with no text is refused.
     pub fn validated(mut self) -> Result<NewEntry, ModelError> {
         if self.body.trim().is_empty() {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 use haven_shared::ipc::{Request, Response};
-use haven_shared::model::{Entry, Kind, NewEntry};
+use haven_shared::model::{Entry, Kind};
 use sha2::{Digest, Sha256};
 
 use crate::client::unexpected;
@@ -89,17 +89,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     };
     let mut entries = Vec::with_capacity(imported.len());
     for (i, item) in imported.into_iter().enumerate() {
-        let entry = item.into_entry();
-        NewEntry {
-            kind: entry.kind,
-            title: entry.title.clone(),
-            body: entry.body.clone(),
-            tags: entry.tags.clone(),
-            mood: None,
-            intensity: None,
-        }
-        .validated()
-        .map_err(|e| {
+        let entry = item.into_entry().validated().map_err(|e| {
             CliError::usage(format!(
                 "entry {} of {name} cannot be imported: {e}; nothing was imported",
                 i + 1
