@@ -64,7 +64,7 @@ impl From<ErrorReply> for CliError {
             | ErrorKind::Corrupt
             | ErrorKind::ForeignIdentity
             | ErrorKind::Storage => Exit::Storage,
-            ErrorKind::Internal => Exit::Failure,
+            ErrorKind::Internal | ErrorKind::Pairing => Exit::Failure,
         };
         CliError {
             exit,

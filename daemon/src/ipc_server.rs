@@ -5,12 +5,14 @@
 //! reply and the connection stays usable; an oversized or half-written request closes that
 //! connection only. Whatever a client does, the daemon keeps serving the others.
 
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use zeroize::Zeroize;
 
+use crate::peer::Net;
 use haven_shared::ipc::{
     decode_line, encode_line, ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES,
 };
@@ -24,16 +26,19 @@ pub struct Job {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// What the core thread receives: requests, and a periodic tick for the idle lock.
+/// What the core thread receives: requests, a periodic tick for the idle lock, and
+/// what the partner sessions need from the documents.
 pub enum CoreMsg {
     Job(Job),
     Tick,
+    Peer(crate::peer::PeerOp),
 }
 
 /// `shutdown` is told once a shutdown request has been answered on its socket: stopping
 /// any earlier would cancel the task before the reply is written.
 pub async fn serve(
     listener: UnixListener,
+    net: Arc<Net>,
     core: mpsc::Sender<CoreMsg>,
     shutdown: mpsc::UnboundedSender<()>,
     mut stop: watch::Receiver<bool>,
@@ -42,7 +47,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, core.clone(), shutdown.clone()));
+                    tokio::spawn(connection(stream, net.clone(), core.clone(), shutdown.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -56,6 +61,7 @@ pub async fn serve(
 
 async fn connection(
     stream: UnixStream,
+    net: Arc<Net>,
     core: mpsc::Sender<CoreMsg>,
     shutdown: mpsc::UnboundedSender<()>,
 ) {
@@ -109,6 +115,10 @@ async fn connection(
         line.zeroize();
         let shutting_down = matches!(decoded, Ok(Request::Shutdown));
         let reply = match decoded {
+            Ok(
+                request
+                @ (Request::PairStart | Request::PairWait { .. } | Request::PairJoin { .. }),
+            ) => crate::peer::handle_pairing(&net, request).await,
             Ok(request) => dispatch(&core, request).await,
             Err(e) => {
                 // serde's message can quote a value from the request (an entry's text):

@@ -7,6 +7,7 @@
 mod ipc_server;
 mod journal_index;
 mod lifecycle;
+mod peer;
 mod service;
 mod vault;
 
@@ -36,6 +37,12 @@ struct Args {
     /// Stay in the foreground and log to stderr
     #[arg(long)]
     foreground: bool,
+    /// Where to listen for the partner [default: 0.0.0.0 on a random port]
+    #[arg(long, value_name = "ADDR:PORT", env = "HAVEN_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// Use mDNS on this interface only (e.g. wlan0) [default: every interface]
+    #[arg(long, value_name = "IFACE", env = "HAVEN_MDNS_INTERFACE")]
+    mdns_interface: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -45,7 +52,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = if args.foreground {
-        run_foreground(paths)
+        run_foreground(paths, &args)
     } else {
         detach(&args, &paths)
     };
@@ -58,7 +65,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_foreground(paths: Paths) -> Result<()> {
+fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
@@ -74,12 +81,12 @@ fn run_foreground(paths: Paths) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve(paths));
+    let result = runtime.block_on(serve(paths, args));
     drop(instance);
     result
 }
 
-async fn serve(paths: Paths) -> Result<()> {
+async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let socket = paths.socket();
     let listener = UnixListener::bind(&socket)
         .with_context(|| format!("cannot listen on {}", socket.display()))?;
@@ -89,14 +96,60 @@ async fn serve(paths: Paths) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let config = haven_shared::config::Config::load(&paths.config_file())?;
     let (jobs_tx, mut jobs_rx) = mpsc::channel::<CoreMsg>(64);
+
+    let listen = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+    let peer_listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("cannot listen for the partner on {listen}; pick another --listen")
+        })?;
+    let port = peer_listener.local_addr()?.port();
+    let mdns = match peer::discovery::start(args.mdns_interface.as_deref()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::warn!(error = %e, "mDNS is off: the partner is reachable only by address");
+            None
+        }
+    };
+    tracing::info!(
+        port,
+        mdns_interface = args.mdns_interface.as_deref().unwrap_or("all"),
+        "listening for the partner"
+    );
+    let (link_tx, link_rx) = watch::channel(peer::Link::Off);
+    let (changed_tx, changed_rx) = watch::channel(0u64);
+    let registry = std::sync::Arc::new(std::sync::Mutex::new(peer::Registry::default()));
+    let links = service::PeerLinks {
+        link: link_tx,
+        changed: changed_tx,
+        registry: registry.clone(),
+    };
+    let net = std::sync::Arc::new(peer::Net::new(
+        jobs_tx.clone(),
+        link_rx,
+        changed_rx,
+        registry,
+        mdns.clone(),
+        port,
+        listen.ip(),
+    ));
+    tokio::spawn(peer::accept_loop(net.clone(), peer_listener));
+    tokio::spawn(peer::keep_linked(net.clone()));
+
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
-            let mut service = Service::new(paths, config.idle_lock);
+            let mut service = Service::new(paths, config.idle_lock, links);
             while let Some(msg) = jobs_rx.blocking_recv() {
                 let job = match msg {
                     CoreMsg::Tick => {
                         service.lock_if_idle();
+                        continue;
+                    }
+                    CoreMsg::Peer(op) => {
+                        service.peer_op(op);
                         continue;
                     }
                     CoreMsg::Job(job) => job,
@@ -137,7 +190,7 @@ async fn serve(paths: Paths) -> Result<()> {
     let (shutdown_tx, mut shutdown_rx) = mpsc::unbounded_channel::<()>();
     let core_tx = jobs_tx.clone();
     tokio::select! {
-        _ = ipc_server::serve(listener, jobs_tx, shutdown_tx, stop_rx) => {}
+        _ = ipc_server::serve(listener, net, jobs_tx, shutdown_tx, stop_rx) => {}
         _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
         _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
         _ = shutdown_rx.recv() => tracing::info!("shutting down on request"),
@@ -155,6 +208,10 @@ async fn serve(paths: Paths) -> Result<()> {
         .await;
     drop(core_tx);
     let _ = tokio::task::spawn_blocking(move || core.join()).await;
+    if let Some(mdns) = mdns {
+        // Withdraws our advertisements (goodbye packets) before the process ends.
+        let _ = mdns.shutdown();
+    }
     Ok(())
 }
 
@@ -178,6 +235,12 @@ fn detach(args: &Args, paths: &Paths) -> Result<()> {
     command.arg("--foreground");
     if let Some(home) = &args.home {
         command.arg("--home").arg(home);
+    }
+    if let Some(listen) = &args.listen {
+        command.arg("--listen").arg(listen.to_string());
+    }
+    if let Some(iface) = &args.mdns_interface {
+        command.arg("--mdns-interface").arg(iface);
     }
     command
         .stdin(Stdio::null())

@@ -6,6 +6,7 @@
 use haven_shared::home::{self, HomeError, OpenHome};
 use haven_shared::ipc::{ErrorKind, ErrorReply};
 use haven_shared::model::Keyring;
+use haven_shared::partner::Partner;
 use haven_shared::paths::Paths;
 
 use crate::journal_index::JournalIndex;
@@ -18,6 +19,10 @@ pub struct Unlocked {
     /// partner's pinned key).
     pub keyring: Keyring,
     pub name: String,
+    /// The paired partner, pinned at pairing.
+    pub partner: Option<Partner>,
+    /// The automerge sync state of the current (or last) session with the partner.
+    pub sync: automerge::sync::State,
 }
 
 pub enum Vault {
@@ -43,19 +48,26 @@ impl Vault {
         }
         let index = JournalIndex::build(entries);
         let name = home.own_name();
-        let keyring = Keyring::new().with(&name, home.identity.verifying_key());
+        let partner = home.partner().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the partner record is unreadable; acting unpaired");
+            None
+        });
         tracing::info!(
             entries = index.len(),
             scrypt_ms = scrypt.as_millis() as u64,
             load_ms = (started.elapsed() - scrypt).as_millis() as u64,
             "unlocked"
         );
-        Ok(Unlocked {
+        let mut unlocked = Unlocked {
             home,
             index,
-            keyring,
+            keyring: Keyring::new(),
             name,
-        })
+            partner,
+            sync: automerge::sync::State::new(),
+        };
+        unlocked.keyring = crate::service::partner::keyring(&unlocked);
+        Ok(unlocked)
     }
 }
 

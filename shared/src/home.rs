@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
 use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
+use crate::partner::{open_blob, seal_blob, BlobError, Partner, PARTNER_KEY, SYNC_STATE_KEY};
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
 
@@ -29,6 +30,8 @@ pub enum HomeError {
     Store(#[from] StoreError),
     #[error("the document is damaged: {0}")]
     Document(#[from] automerge::AutomergeError),
+    #[error(transparent)]
+    Partner(#[from] BlobError),
 }
 
 /// An unlocked home: keys in memory, both documents loaded.
@@ -69,11 +72,7 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
             journal.automerge_mut(),
         )?;
         let mut couple = CoupleDoc::new();
-        couple.put_member(&MemberRecord {
-            id: identity.member_id(),
-            name: name.to_string(),
-            signing_key: hex::encode(identity.verifying_key().as_bytes()),
-        })?;
+        couple.put_member(&own_member(&identity, name))?;
         DocLog::create(
             &store,
             &identity.recipient(),
@@ -95,6 +94,16 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
         }
     }
     result
+}
+
+/// This member's record in the couple document: the name and the key consents are
+/// checked against.
+fn own_member(identity: &Identity, name: &str) -> MemberRecord {
+    MemberRecord {
+        id: identity.member_id(),
+        name: name.to_string(),
+        signing_key: hex::encode(identity.verifying_key().as_bytes()),
+    }
 }
 
 /// Appends a document's unsaved changes, compacting the log when it has grown long.
@@ -223,6 +232,62 @@ impl OpenHome {
                 self.couple = CoupleDoc::from_automerge(doc);
             }
         }
+        Ok(())
+    }
+
+    /// The paired partner, if any.
+    pub fn partner(&self) -> Result<Option<Partner>, HomeError> {
+        let Some(sealed) = self.store.peer_blob(PARTNER_KEY)? else {
+            return Ok(None);
+        };
+        let json = open_blob(self.identity.storage(), PARTNER_KEY, &sealed)?;
+        let partner =
+            serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?;
+        Ok(Some(partner))
+    }
+
+    /// Stores (replaces) the partner record, sealed; durable when this returns.
+    pub fn save_partner(&self, partner: &Partner) -> Result<(), HomeError> {
+        let json = zeroize::Zeroizing::new(
+            serde_json::to_vec(partner).map_err(|e| BlobError::Malformed(e.to_string()))?,
+        );
+        let sealed = seal_blob(&self.identity.recipient(), PARTNER_KEY, &json)?;
+        self.store.put_peer_blob(PARTNER_KEY, &sealed)?;
+        Ok(())
+    }
+
+    /// Forgets the partner's keys and the sync state.
+    pub fn forget_partner(&self) -> Result<(), HomeError> {
+        self.store.clear_peer()?;
+        Ok(())
+    }
+
+    /// The automerge sync state with the partner, as `sync::State::encode` wrote it.
+    pub fn sync_state(&self) -> Result<Option<Vec<u8>>, HomeError> {
+        let Some(sealed) = self.store.peer_blob(SYNC_STATE_KEY)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            open_blob(self.identity.storage(), SYNC_STATE_KEY, &sealed)?.to_vec(),
+        ))
+    }
+
+    pub fn save_sync_state(&self, encoded: &[u8]) -> Result<(), HomeError> {
+        let sealed = seal_blob(&self.identity.recipient(), SYNC_STATE_KEY, encoded)?;
+        self.store.put_peer_blob(SYNC_STATE_KEY, &sealed)?;
+        Ok(())
+    }
+
+    /// Replaces the couple document with a fresh one naming only this member, and removes
+    /// every older row of it (`haven partner unpair --wipe`).
+    pub fn wipe_couple(&mut self) -> Result<(), HomeError> {
+        let mut fresh = CoupleDoc::new();
+        fresh.put_member(&own_member(&self.identity, &self.own_name()))?;
+        let recipient = self.identity.recipient();
+        self.couple_log
+            .compact(&self.store, &recipient, fresh.automerge_mut())?;
+        self.couple = fresh;
+        self.store.checkpoint()?;
         Ok(())
     }
 

@@ -94,6 +94,24 @@ pub enum Request {
     Export {
         selection: ExportSelection,
     },
+    /// `haven pair`: make a code and wait for the partner on the LAN (answered at once
+    /// with the code; `PairWait` then waits for the partner).
+    PairStart,
+    PairWait {
+        code: String,
+    },
+    /// `haven pair CODE`: find the laptop showing CODE and pair with it.
+    PairJoin {
+        code: SecretText,
+    },
+    Partner,
+    /// A static `HOST:PORT` for networks that block multicast.
+    PartnerAddress {
+        address: String,
+    },
+    PartnerUnpair {
+        wipe: bool,
+    },
 }
 
 /// Which entries `haven export` takes: one by id, or a range (a session brief).
@@ -158,6 +176,39 @@ pub enum Response {
     DatabaseCopy {
         path: std::path::PathBuf,
     },
+    PairCode {
+        code: String,
+        expires_in_secs: u64,
+    },
+    Paired {
+        partner: String,
+        /// The same words print on both laptops; different words mean someone in between.
+        safety_words: String,
+    },
+    Partner(PartnerInfo),
+    Unpaired {
+        partner: String,
+        wiped: bool,
+    },
+}
+
+/// `haven partner`: who the partner is and how the link is doing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct PartnerInfo {
+    pub paired: bool,
+    pub name: Option<String>,
+    pub member_id: Option<String>,
+    pub connected: bool,
+    /// The partner's address while connected (else the last one known).
+    pub address: Option<String>,
+    pub last_seen: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub last_synced: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Local changes the partner is not known to have yet.
+    pub waiting: usize,
+    /// Static addresses from `haven partner address`.
+    pub addresses: Vec<String>,
+    /// Words derived from both devices' keys: the same on both laptops.
+    pub safety_words: Option<String>,
 }
 
 /// What an export shows: entries oldest first, and the agreements in force.
@@ -217,6 +268,8 @@ pub enum ErrorKind {
     Storage,
     BadRequest,
     TooLarge,
+    /// Pairing failed: a wrong code, no laptop showing the code, a timeout, already paired.
+    Pairing,
     Internal,
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod home;
 pub mod ipc;
 pub mod model;
+pub mod partner;
 pub mod paths;
 pub mod store;
 pub mod when;

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod lan;
+
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
 /// Moves the calling thread (and so every process it spawns) into a new network namespace.
@@ -78,12 +80,27 @@ pub struct Home {
     /// A tmpfs folder used as XDG_RUNTIME_DIR (where the editor's temp file goes).
     pub runtime: PathBuf,
     pub env: Vec<(String, String)>,
+    /// The named network namespace its commands run in (`ip netns exec`), for tests of two
+    /// laptops; `None`: the test thread's own private namespace.
+    pub netns: Option<String>,
 }
 
 impl Home {
     /// A home folder that is not initialised yet.
     pub fn new() -> Home {
         private_network();
+        Home::bare()
+    }
+
+    /// A home whose commands run inside the named namespace `netns`, with mDNS on `iface`.
+    pub fn in_netns(netns: &str, iface: &str) -> Home {
+        let mut h = Home::bare();
+        h.netns = Some(netns.to_string());
+        h.env.push(("HAVEN_MDNS_INTERFACE".into(), iface.into()));
+        h
+    }
+
+    fn bare() -> Home {
         let tmp = tempfile::tempdir().expect("tempdir");
         let home = tmp.path().join("haven");
         let pass_file = tmp.path().join("passphrase");
@@ -99,6 +116,7 @@ impl Home {
             pass_file,
             runtime,
             env: Vec::new(),
+            netns: None,
         }
     }
 
@@ -110,7 +128,14 @@ impl Home {
     }
 
     pub fn command(&self, bin: &str) -> Command {
-        let mut c = Command::new(bin_dir().join(bin));
+        let mut c = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(bin_dir().join(bin));
+                c
+            }
+            None => Command::new(bin_dir().join(bin)),
+        };
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.tmp.path())

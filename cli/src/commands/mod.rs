@@ -10,6 +10,8 @@ pub mod import;
 pub mod init;
 pub mod journal;
 pub mod lock;
+pub mod pair;
+pub mod partner;
 pub mod restore;
 pub mod status;
 pub mod unlock;
@@ -35,6 +37,10 @@ pub enum Command {
     /// Agreements with your partner: propose, accept, revise, withdraw
     #[command(subcommand)]
     Agree(agree::Command),
+    /// Pair with your partner's laptop (once): shows a code, or takes the one shown
+    Pair(pair::Args),
+    /// Your partner: connected or not, last synced; add an address; unpair
+    Partner(partner::Args),
     /// Start, stop or check the background daemon
     #[command(subcommand)]
     Daemon(daemon::Command),
@@ -60,6 +66,8 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Status(args) => status::run(args, ctx),
         Command::Journal(cmd) => journal::run(cmd, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
+        Command::Pair(args) => pair::run(args, ctx),
+        Command::Partner(args) => partner::run(args, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Import(args) => import::run(args, ctx),

@@ -36,10 +36,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         ));
         text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
     }
-    text.push_str(if status.paired {
-        "partner     paired\n"
-    } else {
-        "partner     not paired\n"
+    text.push_str(&match (&status.partner, status.connected) {
+        (Some(name), true) => format!("partner     {name}, connected\n"),
+        (Some(name), false) => format!("partner     {name}, not connected\n"),
+        (None, _) if status.paired => "partner     paired\n".to_string(),
+        (None, _) => "partner     not paired\n".to_string(),
     });
     text.push_str(&format!(
         "daemon      pid {}, version {}\n",

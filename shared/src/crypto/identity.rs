@@ -77,6 +77,11 @@ impl Identity {
     pub fn noise_static(&self) -> &[u8; 32] {
         &self.noise_static
     }
+    /// The public half of the Noise static key: what the partner pins at pairing.
+    pub fn noise_public(&self) -> [u8; 32] {
+        let secret = x25519_dalek::StaticSecret::from(*self.noise_static);
+        x25519_dalek::PublicKey::from(&secret).to_bytes()
+    }
 
     /// Encrypts the identity with `passphrase` (age scrypt, logN 18, armored).
     pub fn seal(&self, passphrase: &Passphrase) -> Result<Vec<u8>, IdentityError> {

@@ -1,8 +1,8 @@
 //! `haven.db`: SQLite holding sealed automerge chunks, nothing in plaintext.
 //!
 //! One table of chunks per document id and sequence number (incremental changes appended as
-//! they are made, a compacted snapshot now and then), and a small `meta` table of ids and the
-//! public recipient. WAL with `synchronous=FULL`, so a write acknowledged to the user survives
+//! they are made, a compacted snapshot now and then), a small `meta` table of ids and the
+//! public recipient, and `peer`: the paired partner and the sync state, each one sealed blob. WAL with `synchronous=FULL`, so a write acknowledged to the user survives
 //! `kill -9` and power loss; `secure_delete` so rows removed by compaction or purge are
 //! overwritten rather than left in free pages.
 
@@ -18,7 +18,11 @@ use crate::crypto::{ChunkKind, SealError};
 /// `PRAGMA application_id` of a Haven database: "HVEN".
 const APPLICATION_ID: i32 = 0x4856_454E;
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// Version 2 added the partner: its keys, addresses and sync state, sealed like chunks.
+const PEER_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS peer (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -120,7 +124,8 @@ impl Store {
                  kind INTEGER NOT NULL,
                  data BLOB NOT NULL,
                  PRIMARY KEY (doc, seq)
-             ) WITHOUT ROWID;"
+             ) WITHOUT ROWID;
+             {PEER_TABLE}"
         ))?;
         let tx = store.conn.unchecked_transaction()?;
         for (k, v) in [
@@ -164,7 +169,42 @@ impl Store {
             return Err(StoreError::TooNew(version));
         }
         store.configure()?;
+        if version < SCHEMA_VERSION {
+            store.migrate()?;
+        }
         Ok(store)
+    }
+
+    /// Brings an older database to this build's schema, in one transaction.
+    fn migrate(&self) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute_batch(PEER_TABLE)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A sealed blob of the `peer` table (the partner record, the sync state).
+    pub fn peer_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM peer WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes (or replaces) a sealed blob of the `peer` table; durable when this returns.
+    pub fn put_peer_blob(&self, key: &str, data: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO peer (key, data) VALUES (?1, ?2)")?
+            .execute(params![key, data])?;
+        Ok(())
+    }
+
+    /// Forgets the partner: every row of the `peer` table.
+    pub fn clear_peer(&self) -> Result<()> {
+        self.conn.execute("DELETE FROM peer", [])?;
+        Ok(())
     }
 
     fn configure(&self) -> Result<()> {

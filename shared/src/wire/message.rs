@@ -18,8 +18,10 @@ pub enum Message {
     Sync(Vec<u8>),
     Ping,
     Pong,
-    /// The sender is closing (unpaired, shutting down).
+    /// The sender is closing (locking, shutting down); it will be back.
     Bye,
+    /// The sender ran `haven partner unpair`: it has forgotten our keys and will not be back.
+    Unpaired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +55,7 @@ impl Message {
             Message::Ping => vec![3],
             Message::Pong => vec![4],
             Message::Bye => vec![5],
+            Message::Unpaired => vec![6],
         }
     }
 
@@ -77,6 +80,7 @@ impl Message {
             3 => bare(Message::Ping, "ping"),
             4 => bare(Message::Pong, "pong"),
             5 => bare(Message::Bye, "bye"),
+            6 => bare(Message::Unpaired, "unpaired"),
             other => Err(MessageError::UnknownType(other)),
         }
     }
@@ -154,6 +158,7 @@ mod tests {
             Message::Ping,
             Message::Pong,
             Message::Bye,
+            Message::Unpaired,
             Message::Sync(vec![9; 10]),
             Message::Sync(vec![7; 3 * CHUNK + 5]),
         ] {

@@ -23,19 +23,25 @@ use haven_shared::when;
 use crate::journal_index::Resolve;
 use crate::vault::{home_error, Unlocked, Vault};
 
+pub mod partner;
+
+pub use partner::PeerLinks;
+
 pub struct Service {
     paths: Paths,
     vault: Vault,
+    peer: PeerLinks,
     /// Lock after this long without a request (status does not count); from config.toml.
     idle_lock: Option<Duration>,
     last_used: Instant,
 }
 
 impl Service {
-    pub fn new(paths: Paths, idle_lock: Option<Duration>) -> Service {
+    pub fn new(paths: Paths, idle_lock: Option<Duration>, peer: PeerLinks) -> Service {
         Service {
             paths,
             vault: Vault::Locked,
+            peer,
             idle_lock,
             last_used: Instant::now(),
         }
@@ -46,6 +52,7 @@ impl Service {
         if let (Some(idle), Vault::Unlocked(_)) = (self.idle_lock, &self.vault) {
             if self.last_used.elapsed() >= idle {
                 self.vault = Vault::Locked;
+                self.publish_link();
                 tracing::info!(idle_secs = idle.as_secs(), "locked after being idle");
             }
         }
@@ -53,13 +60,25 @@ impl Service {
 
     pub fn handle(&mut self, request: Request) -> Reply {
         let counts_as_use = !matches!(request, Request::Status);
+        let heads_before = self.couple_heads();
         let reply = self.dispatch(request);
+        if self.couple_heads() != heads_before {
+            self.couple_changed();
+        }
         // Idle time counts from when a request finished: an unlock spends a second in
         // scrypt, and must not be idle already when it returns.
         if counts_as_use {
             self.last_used = Instant::now();
         }
         reply
+    }
+
+    /// The couple document's persisted heads, to notice a change that the partner needs.
+    fn couple_heads(&self) -> Option<Vec<automerge::ChangeHash>> {
+        match &self.vault {
+            Vault::Unlocked(u) => Some(u.home.couple_log.saved_heads().to_vec()),
+            Vault::Locked => None,
+        }
     }
 
     fn dispatch(&mut self, request: Request) -> Reply {
@@ -83,10 +102,14 @@ impl Service {
             }
             Request::Lock => {
                 self.vault = Vault::Locked;
+                self.publish_link();
                 tracing::info!("locked");
                 Ok(Response::Done)
             }
             Request::Shutdown => Ok(Response::Done),
+            Request::Partner => self.partner_info(),
+            Request::PartnerAddress { address } => self.partner_address(&address),
+            Request::PartnerUnpair { wipe } => self.unpair(wipe),
             other => {
                 let u = self.unlocked()?;
                 handle_unlocked(u, other)
@@ -113,6 +136,7 @@ impl Service {
         let unlocked = Vault::unlock(&self.paths, &passphrase)?;
         let name = unlocked.name.clone();
         self.vault = Vault::Unlocked(Box::new(unlocked));
+        self.publish_link();
         Ok(Response::Unlocked { name })
     }
 
@@ -124,9 +148,9 @@ impl Service {
         StatusInfo {
             locked: unlocked.is_none(),
             name: unlocked.map(|u| u.name.clone()),
-            paired: false,
-            partner: None,
-            connected: false,
+            paired: unlocked.is_some_and(|u| u.partner.is_some()),
+            partner: unlocked.and_then(|u| u.partner.as_ref().map(|p| p.name.clone())),
+            connected: self.peer.connected_address().is_some(),
             entries: unlocked.map(|u| u.index.len()),
             agreements: unlocked.map(|u| u.home.couple.agreement_ids().len()),
             pid: std::process::id(),
@@ -391,7 +415,15 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         | Request::Unlock { .. }
         | Request::Lock
         | Request::Shutdown
-        | Request::CopyDatabase => Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere")),
+        | Request::CopyDatabase
+        | Request::Partner
+        | Request::PartnerAddress { .. }
+        | Request::PartnerUnpair { .. }
+        | Request::PairStart
+        | Request::PairWait { .. }
+        | Request::PairJoin { .. } => {
+            Err(ErrorReply::new(ErrorKind::Internal, "handled elsewhere"))
+        }
     }
 }
 

@@ -1,0 +1,99 @@
+//! `haven partner`: who the partner is and how the link is doing; `address` adds a static
+//! address for networks that block multicast; `unpair` ends the pairing from this side.
+
+use haven_shared::ipc::{PartnerInfo, Request, Response};
+
+use crate::client::unexpected;
+use crate::error::CliResult;
+use crate::{output, Ctx};
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, ...}
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Also try the partner at HOST:PORT (for networks that block multicast)
+    Address {
+        /// e.g. 192.168.1.20:47000 (the partner's `havend --listen`)
+        address: String,
+    },
+    /// Stop syncing and forget the partner's keys (needs no consent from the other side)
+    Unpair {
+        /// Also delete this laptop's copy of the agreements
+        #[arg(long)]
+        wipe: bool,
+    },
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let request = match args.command {
+        None => Request::Partner,
+        Some(Command::Address { address }) => Request::PartnerAddress { address },
+        Some(Command::Unpair { wipe }) => Request::PartnerUnpair { wipe },
+    };
+    match ctx.client.call(request)? {
+        Response::Partner(info) if args.json => {
+            output::json(&info);
+            Ok(())
+        }
+        Response::Partner(info) => {
+            output::emit(&describe(&info));
+            Ok(())
+        }
+        Response::Unpaired { partner, wiped } => {
+            output::emit(&format!(
+                "Unpaired from {partner}: their keys are forgotten and nothing syncs any more.\n{}",
+                if wiped {
+                    "This laptop's copy of the agreements was deleted.\n"
+                } else {
+                    "The agreements stay on this laptop (`haven partner unpair --wipe` deletes them).\n"
+                }
+            ));
+            Ok(())
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn describe(info: &PartnerInfo) -> String {
+    if !info.paired {
+        return "not paired   run `haven pair` here, then `haven pair CODE` on your partner's laptop\n".into();
+    }
+    let never = || "never".to_string();
+    let mut text = format!(
+        "partner      {}\nconnected    {}\n",
+        info.name.clone().unwrap_or_default(),
+        match (&info.connected, &info.address) {
+            (true, Some(a)) => format!("yes, at {a}"),
+            (true, None) => "yes".into(),
+            (false, _) => "no".into(),
+        }
+    );
+    text.push_str(&format!(
+        "last seen    {}\nlast synced  {}\nwaiting      {} change{}\n",
+        info.last_seen
+            .as_ref()
+            .map(output::when)
+            .unwrap_or_else(never),
+        info.last_synced
+            .as_ref()
+            .map(output::when)
+            .unwrap_or_else(never),
+        info.waiting,
+        if info.waiting == 1 { "" } else { "s" }
+    ));
+    for a in &info.addresses {
+        text.push_str(&format!("address      {a}\n"));
+    }
+    if let Some(words) = &info.safety_words {
+        text.push_str(&format!("safety words {words}\n"));
+    }
+    text
+}

@@ -1,0 +1,374 @@
+//! Pairing, once per couple: a short code, SPAKE2 with explicit key confirmation, then
+//! Noise XXpsk3 keyed by the SPAKE2 key to exchange and pin long-term keys.
+//!
+//! The code (`7-harbor-violet`) is a nameplate number, used only to find the other laptop
+//! on the LAN, and two words (16 bits) that are the SPAKE2 password. SPAKE2 "succeeds" with
+//! a wrong password too, yielding a different key, so both sides prove the key with an
+//! HMAC before anything else is said: the joiner first, so a wrong guess learns nothing
+//! that could be checked offline. The host accepts one attempt per code (one guess, as
+//! magic-wormhole); a wrong code aborts both sides and the code is spent.
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use zeroize::Zeroizing;
+
+use haven_shared::model::agreement::member_id_of;
+use haven_shared::partner::{Key32, Partner};
+use haven_shared::wire::{FrameDecoder, MAX_FRAME};
+
+use super::noise::{read_frame, write_frame, ChannelError};
+use super::words::{index_of, WORDS};
+
+const XX_PARAMS: &str = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s";
+/// How long a code stays valid on the laptop that showed it.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
+/// How long one pairing exchange may take once connected.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PairError {
+    #[error("the code did not match: it was mistyped on one of the laptops")]
+    WrongCode,
+    #[error("{0}")]
+    BadCode(String),
+    #[error("the other laptop broke off the pairing ({0})")]
+    Protocol(String),
+    #[error("the pairing timed out")]
+    Timeout,
+}
+
+impl From<ChannelError> for PairError {
+    fn from(e: ChannelError) -> Self {
+        match e {
+            ChannelError::Timeout => PairError::Timeout,
+            other => PairError::Protocol(other.to_string()),
+        }
+    }
+}
+
+impl From<snow::Error> for PairError {
+    fn from(e: snow::Error) -> Self {
+        PairError::Protocol(format!("noise: {e}"))
+    }
+}
+
+/// A pairing code: a nameplate (1–99) and two words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    pub nameplate: u8,
+    words: [u8; 2],
+}
+
+impl Code {
+    pub fn generate() -> Code {
+        let r = haven_shared::crypto::random_bytes::<3>();
+        Code {
+            nameplate: r[0] % 99 + 1,
+            words: [r[1], r[2]],
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Code, PairError> {
+        let bad = || {
+            PairError::BadCode(format!(
+                "{:?} is not a pairing code (it looks like 7-harbor-violet)",
+                text.trim()
+            ))
+        };
+        let mut parts = text.trim().split(['-', ' ']).filter(|p| !p.is_empty());
+        let nameplate: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let word = |w: &str| {
+            index_of(w).ok_or_else(|| {
+                PairError::BadCode(format!(
+                    "{w:?} is not one of the code words; check the spelling"
+                ))
+            })
+        };
+        if !(1..=99).contains(&nameplate) {
+            return Err(bad());
+        }
+        Ok(Code {
+            nameplate,
+            words: [word(a)?, word(b)?],
+        })
+    }
+
+    fn password(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}-{}-{}",
+            self.nameplate,
+            WORDS[usize::from(self.words[0])],
+            WORDS[usize::from(self.words[1])]
+        )
+    }
+}
+
+/// What this device tells its partner about itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Intro {
+    pub name: String,
+    pub member_id: String,
+    pub signing_key: String,
+}
+
+/// This device's side of a pairing: its introduction and its Noise static key.
+pub struct Material {
+    pub intro: Intro,
+    pub noise_static: Zeroizing<[u8; 32]>,
+    pub noise_public: [u8; 32],
+}
+
+/// What a successful pairing yields on either side.
+pub struct Outcome {
+    pub partner: Partner,
+    pub safety_words: String,
+}
+
+/// Four words from both devices' public keys, in an order both sides agree on: the same
+/// on both laptops unless someone sat in the middle.
+pub fn safety_words(a_noise: &[u8; 32], b_noise: &[u8; 32], a_sign: &str, b_sign: &str) -> String {
+    let (first, second) = if a_noise <= b_noise {
+        ((a_noise, a_sign), (b_noise, b_sign))
+    } else {
+        ((b_noise, b_sign), (a_noise, a_sign))
+    };
+    let mut h = Sha256::new();
+    h.update(b"haven safety words v1");
+    h.update(first.0);
+    h.update(first.1.as_bytes());
+    h.update(second.0);
+    h.update(second.1.as_bytes());
+    let digest = h.finalize();
+    digest[..4]
+        .iter()
+        .map(|b| WORDS[usize::from(*b)])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn confirmation(key: &[u8], role: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"haven pairing confirm v1 ");
+    mac.update(role);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn verify(key: &[u8], role: &[u8], tag: &[u8]) -> bool {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"haven pairing confirm v1 ");
+    mac.update(role);
+    mac.verify_slice(tag).is_ok()
+}
+
+fn derive(key: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(salt), key)
+        .expand(info, &mut out[..])
+        .expect("32 bytes is a valid HKDF length");
+    out
+}
+
+const HOST_ID: &[u8] = b"haven pairing host";
+const JOINER_ID: &[u8] = b"haven pairing joiner";
+
+/// The laptop that showed the code.
+pub async fn host(stream: TcpStream, code: &Code, me: &Material) -> Result<Outcome, PairError> {
+    tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(stream, code, me, false))
+        .await
+        .map_err(|_| PairError::Timeout)?
+}
+
+/// The laptop the code was typed into.
+pub async fn join(stream: TcpStream, code: &Code, me: &Material) -> Result<Outcome, PairError> {
+    tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(stream, code, me, true))
+        .await
+        .map_err(|_| PairError::Timeout)?
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    code: &Code,
+    me: &Material,
+    joiner: bool,
+) -> Result<Outcome, PairError> {
+    use spake2::{Ed25519Group, Identity, Password, Spake2};
+    let password = Password::new(code.password().as_bytes());
+    let (host_id, joiner_id) = (Identity::new(HOST_ID), Identity::new(JOINER_ID));
+    let (spake, outbound) = if joiner {
+        Spake2::<Ed25519Group>::start_a(&password, &joiner_id, &host_id)
+    } else {
+        Spake2::<Ed25519Group>::start_b(&password, &joiner_id, &host_id)
+    };
+    let mut decoder = FrameDecoder::new();
+    write_frame(&mut stream, &outbound).await?;
+    let inbound = read_frame(&mut stream, &mut decoder).await?;
+    let key = Zeroizing::new(
+        spake
+            .finish(&inbound)
+            .map_err(|e| PairError::Protocol(format!("spake2: {e:?}")))?,
+    );
+
+    // Explicit key confirmation, the joiner first.
+    if joiner {
+        write_frame(&mut stream, &confirmation(&key, b"joiner")).await?;
+        let theirs = read_frame(&mut stream, &mut decoder)
+            .await
+            .map_err(|_| PairError::WrongCode)?;
+        if !verify(&key, b"host", &theirs) {
+            return Err(PairError::WrongCode);
+        }
+    } else {
+        let theirs = read_frame(&mut stream, &mut decoder).await?;
+        if !verify(&key, b"joiner", &theirs) {
+            // Close without a word: the joiner learns only that its guess was wrong.
+            return Err(PairError::WrongCode);
+        }
+        write_frame(&mut stream, &confirmation(&key, b"host")).await?;
+    }
+
+    // Noise XXpsk3 keyed by the confirmed SPAKE2 key: exchange and pin long-term keys.
+    let psk = derive(&key, b"", b"haven pairing xxpsk3 v1");
+    let builder = snow::Builder::new(XX_PARAMS.parse()?)
+        .prologue(b"haven/1 pairing")?
+        .local_private_key(&me.noise_static[..])?
+        .psk(3, &psk)?;
+    let mut hs = if joiner {
+        builder.build_initiator()?
+    } else {
+        builder.build_responder()?
+    };
+    let intro = serde_json::to_vec(&me.intro).map_err(|e| PairError::Protocol(e.to_string()))?;
+    let mut buf = vec![0u8; MAX_FRAME];
+    let mut payload = vec![0u8; MAX_FRAME];
+    let theirs: Vec<u8> = if joiner {
+        // -> e ; <- e, ee, s, es (their intro) ; -> s, se, psk (our intro)
+        let n = hs.write_message(&[], &mut buf)?;
+        write_frame(&mut stream, &buf[..n]).await?;
+        let m = read_frame(&mut stream, &mut decoder).await?;
+        let n = hs.read_message(&m, &mut payload)?;
+        let theirs = payload[..n].to_vec();
+        let n = hs.write_message(&intro, &mut buf)?;
+        write_frame(&mut stream, &buf[..n]).await?;
+        theirs
+    } else {
+        let m = read_frame(&mut stream, &mut decoder).await?;
+        hs.read_message(&m, &mut payload)?;
+        let n = hs.write_message(&intro, &mut buf)?;
+        write_frame(&mut stream, &buf[..n]).await?;
+        let m = read_frame(&mut stream, &mut decoder).await?;
+        let n = hs.read_message(&m, &mut payload)?;
+        payload[..n].to_vec()
+    };
+    let their_static: [u8; 32] = hs
+        .get_remote_static()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| PairError::Protocol("no static key".into()))?;
+    let intro: Intro = serde_json::from_slice(&theirs)
+        .map_err(|e| PairError::Protocol(format!("a malformed introduction: {e}")))?;
+    check_intro(&intro)?;
+    let transcript = hs.get_handshake_hash().to_vec();
+    let psk = derive(&key, &transcript, b"haven transport psk v1");
+    let discovery = derive(&key, &transcript, b"haven discovery v1");
+    let safety = safety_words(
+        &me.noise_public,
+        &their_static,
+        &me.intro.signing_key,
+        &intro.signing_key,
+    );
+    Ok(Outcome {
+        partner: Partner {
+            name: intro.name,
+            member_id: intro.member_id,
+            signing_key: intro.signing_key,
+            noise_key: hex::encode(their_static),
+            psk: Key32::new(*psk),
+            discovery: Key32::new(*discovery),
+            paired_at: haven_shared::when::now(),
+            addresses: Vec::new(),
+            last_address: None,
+            last_seen: None,
+            last_synced: None,
+        },
+        safety_words: safety,
+    })
+}
+
+/// The partner's introduction must be self-consistent: its member id is its signing key's.
+fn check_intro(intro: &Intro) -> Result<(), PairError> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(&intro.signing_key, &mut bytes)
+        .map_err(|_| PairError::Protocol("a malformed signing key".into()))?;
+    let key = haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| PairError::Protocol("an invalid signing key".into()))?;
+    if member_id_of(&key) != intro.member_id {
+        return Err(PairError::Protocol(
+            "the member id does not match its key".into(),
+        ));
+    }
+    if intro.name.trim().is_empty() || intro.name.len() > 200 {
+        return Err(PairError::Protocol("an empty or overlong name".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_print_and_parse_back() {
+        for _ in 0..50 {
+            let c = Code::generate();
+            assert!((1..=99).contains(&c.nameplate));
+            assert_eq!(Code::parse(&c.to_string()).expect("parse"), c);
+            assert_eq!(
+                Code::parse(&format!("  {}  ", c.to_string().to_uppercase())).expect("upper"),
+                c
+            );
+        }
+        for bad in [
+            "",
+            "7",
+            "7-harbor",
+            "0-harbor-violet",
+            "100-harbor-violet",
+            "x-harbor-violet",
+            "7-harbor-nope",
+            "7-harbor-violet-tulip",
+        ] {
+            assert!(Code::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn safety_words_do_not_depend_on_who_asks() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let w = safety_words(&a, &b, "aa", "bb");
+        assert_eq!(w, safety_words(&b, &a, "bb", "aa"));
+        assert_eq!(w.split(' ').count(), 4);
+        assert_ne!(w, safety_words(&a, &[3u8; 32], "aa", "bb"));
+    }
+
+    #[test]
+    fn confirmation_tags_differ_by_role_and_key() {
+        let k = [5u8; 32];
+        let tag = confirmation(&k, b"joiner");
+        assert!(verify(&k, b"joiner", &tag));
+        assert!(!verify(&k, b"host", &tag));
+        assert!(!verify(&[6u8; 32], b"joiner", &tag));
+    }
+}

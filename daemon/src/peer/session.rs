@@ -1,0 +1,164 @@
+//! One live connection with the partner: a hello, then the automerge sync protocol on the
+//! couple document until either side goes away.
+//!
+//! The session never touches a document itself: it asks the core thread for the next sync
+//! message and hands it what arrives, so the couple document has one owner and the journal
+//! is out of reach by construction. A local change wakes the session at once (no timer);
+//! a ping every 15 s keeps a quiet link honest and 45 s of silence ends it.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use haven_shared::wire::Message;
+
+use super::noise::{Channel, ChannelError};
+use super::{ask, Link, Net, PeerOp};
+
+const PROTOCOL: u16 = 1;
+const PING_EVERY: Duration = Duration::from_secs(15);
+const IDLE_LIMIT: Duration = Duration::from_secs(45);
+
+/// Why a session ended, for the log.
+enum End {
+    Closed(&'static str),
+    Error(String),
+}
+
+pub async fn run(
+    net: Arc<Net>,
+    mut channel: Channel,
+    id: u64,
+    partner_key: [u8; 32],
+    dialled: Option<String>,
+    mut cancel: oneshot::Receiver<()>,
+) {
+    let address = channel
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(%address, "connected to the partner");
+    let end = drive(&net, &mut channel, dialled, partner_key, &mut cancel).await;
+    match &end {
+        End::Closed(why) => {
+            tracing::info!(%address, why, sent_bytes = channel.bytes_sent, "disconnected from the partner")
+        }
+        End::Error(e) => {
+            tracing::warn!(%address, error = %e, sent_bytes = channel.bytes_sent, "dropped the connection with the partner")
+        }
+    }
+    net.registry_leave(id);
+    let _ = net
+        .core
+        .send(crate::ipc_server::CoreMsg::Peer(PeerOp::Disconnected))
+        .await;
+}
+
+async fn drive(
+    net: &Net,
+    channel: &mut Channel,
+    dialled: Option<String>,
+    partner_key: [u8; 32],
+    cancel: &mut oneshot::Receiver<()>,
+) -> End {
+    let err = |e: ChannelError| match e {
+        ChannelError::Closed => End::Closed("the partner closed the connection"),
+        other => End::Error(other.to_string()),
+    };
+    if let Err(e) = channel.send(&Message::Hello { version: PROTOCOL }).await {
+        return err(e);
+    }
+    match tokio::time::timeout(Duration::from_secs(10), channel.recv()).await {
+        Ok(Ok(Message::Hello { version })) if version == PROTOCOL => {}
+        Ok(Ok(Message::Hello { version })) => {
+            return End::Error(format!("the partner speaks protocol {version}, we speak {PROTOCOL}: update Haven on both laptops"))
+        }
+        Ok(Ok(_)) => return End::Error("the partner did not start with a hello".into()),
+        Ok(Err(e)) => return err(e),
+        Err(_) => return End::Error("no hello within 10 s".into()),
+    }
+    if !ask(&net.core, |reply| PeerOp::Connected { dialled, reply })
+        .await
+        .unwrap_or(false)
+    {
+        return End::Closed("no longer paired");
+    }
+    let mut link = net.link.clone();
+    let mut changed = net.changed.clone();
+    changed.borrow_and_update();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let mut generate = true;
+    loop {
+        if generate {
+            generate = false;
+            match ask(&net.core, PeerOp::Generate).await {
+                Some(Some(bytes)) => {
+                    if let Err(e) = channel.send(&Message::Sync(bytes)).await {
+                        return err(e);
+                    }
+                }
+                Some(None) => {}
+                None => return End::Closed("the daemon is stopping"),
+            }
+        }
+        tokio::select! {
+            received = channel.recv() => {
+                last_heard = Instant::now();
+                match received {
+                    Ok(Message::Sync(bytes)) => {
+                        match ask(&net.core, |reply| PeerOp::Receive(bytes, reply)).await {
+                            Some(Ok(())) => generate = true,
+                            Some(Err(e)) => return End::Error(format!("a bad sync message: {e}")),
+                            None => return End::Closed("the daemon is stopping"),
+                        }
+                    }
+                    Ok(Message::Ping) => {
+                        if let Err(e) = channel.send(&Message::Pong).await {
+                            return err(e);
+                        }
+                    }
+                    Ok(Message::Pong) => {}
+                    Ok(Message::Bye) => return End::Closed("the partner said goodbye"),
+                    Ok(Message::Unpaired) => {
+                        let _ = net.core.send(crate::ipc_server::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
+                        return End::Closed("the partner unpaired");
+                    }
+                    Ok(Message::Hello { .. }) => return End::Error("a second hello".into()),
+                    Err(e) => return err(e),
+                }
+            }
+            r = changed.changed() => {
+                if r.is_err() {
+                    return End::Closed("the daemon is stopping");
+                }
+                generate = true;
+            }
+            r = link.changed() => {
+                let now = if r.is_err() { Link::Off } else { link.borrow_and_update().clone() };
+                match now {
+                    Link::Paired(p) if p.partner_public == partner_key => {}
+                    Link::Unpaired => {
+                        let _ = channel.send(&Message::Unpaired).await;
+                        return End::Closed("we unpaired");
+                    }
+                    _ => {
+                        let _ = channel.send(&Message::Bye).await;
+                        return End::Closed("locked or stopping");
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= IDLE_LIMIT {
+                    return End::Error(format!("nothing heard for {} s", IDLE_LIMIT.as_secs()));
+                }
+                if let Err(e) = channel.send(&Message::Ping).await {
+                    return err(e);
+                }
+            }
+            _ = &mut *cancel => return End::Closed("a duplicate connection"),
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The core's half of partner sync: pinning a partner, unpairing, the automerge sync
+//! state, and what `haven partner` shows.
+//!
+//! Only the couple document is ever handed to the sync protocol here; the journal has no
+//! path to the network. Whatever arrives is merged, persisted (sealed) before the session
+//! is told it may answer, and shown through the keyring: a consent counts only if it
+//! verifies against the key pinned at pairing.
+
+use automerge::sync::{self, SyncDoc};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+use zeroize::Zeroizing;
+
+use haven_shared::ipc::{ErrorKind, ErrorReply, PartnerInfo, Reply, Response};
+use haven_shared::model::Keyring;
+use haven_shared::partner::Partner;
+
+use super::Service;
+use crate::peer::pairing::{safety_words, Intro, Material};
+use crate::peer::{Link, PairedLink, PeerOp, Registry};
+use crate::vault::{home_error, Unlocked, Vault};
+
+/// The core's ends of the channels to the network tasks.
+pub struct PeerLinks {
+    pub link: watch::Sender<Link>,
+    /// Bumped after every change to the couple document, so a session pushes it at once.
+    pub changed: watch::Sender<u64>,
+    pub registry: Arc<Mutex<Registry>>,
+}
+
+impl PeerLinks {
+    pub fn connected_address(&self) -> Option<String> {
+        self.registry
+            .lock()
+            .ok()
+            .and_then(|r| r.connected_address())
+    }
+}
+
+fn not_paired() -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::NotFound,
+        "this laptop is not paired with a partner",
+    )
+    .hint("pair with `haven pair` on one laptop and `haven pair CODE` on the other")
+}
+
+/// The keyring for this member and, when paired, the partner's pinned key.
+pub fn keyring(u: &Unlocked) -> Keyring {
+    let mut keyring = Keyring::new().with(&u.name, u.home.identity.verifying_key());
+    if let Some(key) = u.partner.as_ref().and_then(|p| p.verifying_key()) {
+        if let Some(p) = &u.partner {
+            keyring.add(&p.name, key);
+        }
+    }
+    keyring
+}
+
+impl Service {
+    /// Tells the network tasks what to do now (after unlock, lock, pair, unpair).
+    pub(super) fn publish_link(&self) {
+        let link = match &self.vault {
+            Vault::Locked => Link::Off,
+            Vault::Unlocked(u) => match &u.partner {
+                None => Link::Unpaired,
+                Some(p) => match p.noise_public() {
+                    Some(partner_public) => {
+                        let mut dial: Vec<String> = p.last_address.iter().cloned().collect();
+                        dial.extend(p.addresses.iter().cloned());
+                        Link::Paired(Arc::new(PairedLink {
+                            own_static: Zeroizing::new(*u.home.identity.noise_static()),
+                            own_public: u.home.identity.noise_public(),
+                            partner_public,
+                            psk: p.psk.clone(),
+                            discovery: p.discovery.clone(),
+                            dial,
+                        }))
+                    }
+                    None => {
+                        tracing::warn!("the partner record holds a malformed key; not connecting");
+                        Link::Unpaired
+                    }
+                },
+            },
+        };
+        self.peer.link.send_replace(link);
+    }
+
+    pub(super) fn couple_changed(&self) {
+        self.peer.changed.send_modify(|v| *v += 1);
+    }
+
+    pub fn peer_op(&mut self, op: PeerOp) {
+        match op {
+            PeerOp::PairingMaterial(reply) => {
+                let _ = reply.send(self.pairing_material());
+            }
+            PeerOp::Paired(partner, reply) => {
+                let _ = reply.send(self.pin(*partner));
+            }
+            PeerOp::Connected { dialled, reply } => {
+                let ok = match &mut self.vault {
+                    Vault::Unlocked(u) if u.partner.is_some() => {
+                        u.sync = load_sync_state(u);
+                        if let Some(p) = &mut u.partner {
+                            if dialled.is_some() {
+                                p.last_address = dialled;
+                            }
+                            p.last_seen = Some(haven_shared::when::now());
+                        }
+                        save_partner(u);
+                        true
+                    }
+                    _ => false,
+                };
+                let _ = reply.send(ok);
+            }
+            PeerOp::Generate(reply) => {
+                let message = match &mut self.vault {
+                    Vault::Unlocked(u) if u.partner.is_some() => u
+                        .home
+                        .couple
+                        .automerge_mut()
+                        .sync()
+                        .generate_sync_message(&mut u.sync)
+                        .map(|m| m.encode()),
+                    _ => None,
+                };
+                let _ = reply.send(message);
+            }
+            PeerOp::Receive(bytes, reply) => {
+                let _ = reply.send(self.receive(&bytes));
+            }
+            PeerOp::Disconnected => {
+                if let Vault::Unlocked(u) = &mut self.vault {
+                    if let Some(p) = &mut u.partner {
+                        p.last_seen = Some(haven_shared::when::now());
+                    }
+                    save_partner(u);
+                }
+            }
+            PeerOp::PartnerLeft => {
+                if let Vault::Unlocked(u) = &mut self.vault {
+                    let name = u.partner.as_ref().map(|p| p.name.clone());
+                    if let Err(e) = u.home.forget_partner() {
+                        tracing::warn!(error = %e, "could not forget the partner who unpaired");
+                    }
+                    u.partner = None;
+                    u.keyring = keyring(u);
+                    tracing::info!(
+                        partner = name.is_some(),
+                        "the partner unpaired; keys forgotten"
+                    );
+                }
+                self.publish_link();
+            }
+        }
+    }
+
+    fn pairing_material(&mut self) -> Result<Material, ErrorReply> {
+        let u = self.unlocked()?;
+        if let Some(p) = &u.partner {
+            return Err(ErrorReply::new(
+                ErrorKind::Pairing,
+                format!("this laptop is already paired with {}", p.name),
+            )
+            .hint("to pair again, first run `haven partner unpair`"));
+        }
+        let identity = &u.home.identity;
+        Ok(Material {
+            intro: Intro {
+                name: u.name.clone(),
+                member_id: identity.member_id(),
+                signing_key: hex::encode(identity.verifying_key().as_bytes()),
+            },
+            noise_static: Zeroizing::new(*identity.noise_static()),
+            noise_public: identity.noise_public(),
+        })
+    }
+
+    fn pin(&mut self, partner: Partner) -> Result<(), ErrorReply> {
+        let u = self.unlocked()?;
+        if u.partner.is_some() {
+            return Err(ErrorReply::new(ErrorKind::Pairing, "already paired"));
+        }
+        u.home.save_partner(&partner).map_err(home_error)?;
+        u.partner = Some(partner);
+        u.sync = sync::State::new();
+        u.keyring = keyring(u);
+        self.publish_link();
+        Ok(())
+    }
+
+    fn receive(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let Vault::Unlocked(u) = &mut self.vault else {
+            return Err("locked".into());
+        };
+        if u.partner.is_none() {
+            return Err("not paired".into());
+        }
+        let message = sync::Message::decode(bytes).map_err(|e| e.to_string())?;
+        let before = u.home.couple.automerge_mut().get_heads();
+        u.home
+            .couple
+            .automerge_mut()
+            .sync()
+            .receive_sync_message(&mut u.sync, message)
+            .map_err(|e| e.to_string())?;
+        if u.home.couple.automerge_mut().get_heads() != before {
+            // On disk before anything is acknowledged to the partner.
+            u.home.persist_couple().map_err(|e| e.to_string())?;
+            if let Some(p) = &mut u.partner {
+                p.last_synced = Some(haven_shared::when::now());
+            }
+            save_partner(u);
+        }
+        if let Err(e) = u.home.save_sync_state(&u.sync.encode()) {
+            tracing::warn!(error = %e, "could not save the sync state; the next sync sends more");
+        }
+        Ok(())
+    }
+
+    pub(super) fn partner_info(&mut self) -> Reply {
+        let address = self.peer.connected_address();
+        let u = self.unlocked()?;
+        let Some(p) = u.partner.clone() else {
+            return Ok(Response::Partner(PartnerInfo::default()));
+        };
+        let waiting = u
+            .home
+            .couple
+            .automerge_mut()
+            .get_changes(&u.sync.shared_heads)
+            .len();
+        let identity = &u.home.identity;
+        let words = p.noise_public().map(|theirs| {
+            safety_words(
+                &identity.noise_public(),
+                &theirs,
+                &hex::encode(identity.verifying_key().as_bytes()),
+                &p.signing_key,
+            )
+        });
+        Ok(Response::Partner(PartnerInfo {
+            paired: true,
+            name: Some(p.name),
+            member_id: Some(p.member_id),
+            connected: address.is_some(),
+            address: address.or(p.last_address),
+            last_seen: p.last_seen,
+            last_synced: p.last_synced,
+            waiting,
+            addresses: p.addresses,
+            safety_words: words,
+        }))
+    }
+
+    pub(super) fn partner_address(&mut self, address: &str) -> Reply {
+        use std::net::ToSocketAddrs;
+        let address = address.trim();
+        let valid = address
+            .to_socket_addrs()
+            .map(|mut a| a.next().is_some())
+            .unwrap_or(false);
+        if !valid {
+            return Err(ErrorReply::new(
+                ErrorKind::InvalidInput,
+                format!("{address:?} is not an address: give HOST:PORT, e.g. 192.168.1.20:47000"),
+            ));
+        }
+        let u = self.unlocked()?;
+        let Some(p) = &mut u.partner else {
+            return Err(not_paired());
+        };
+        if !p.addresses.iter().any(|a| a == address) {
+            p.addresses.push(address.to_string());
+        }
+        let p = p.clone();
+        u.home.save_partner(&p).map_err(home_error)?;
+        self.publish_link();
+        self.partner_info()
+    }
+
+    pub(super) fn unpair(&mut self, wipe: bool) -> Reply {
+        let u = self.unlocked()?;
+        let Some(p) = u.partner.take() else {
+            return Err(not_paired());
+        };
+        u.home.forget_partner().map_err(home_error)?;
+        u.sync = sync::State::new();
+        u.keyring = keyring(u);
+        if wipe {
+            u.home.wipe_couple().map_err(home_error)?;
+        }
+        tracing::info!(wipe, "unpaired");
+        // Stops the session at once; it tells the partner on its way out.
+        self.publish_link();
+        Ok(Response::Unpaired {
+            partner: p.name,
+            wiped: wipe,
+        })
+    }
+}
+
+fn load_sync_state(u: &Unlocked) -> sync::State {
+    match u.home.sync_state() {
+        Ok(Some(bytes)) => sync::State::decode(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the saved sync state is unreadable; starting afresh");
+            sync::State::new()
+        }),
+        Ok(None) => sync::State::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the sync state; starting afresh");
+            sync::State::new()
+        }
+    }
+}
+
+/// Saves the partner's last-seen facts; a failure costs only those facts.
+fn save_partner(u: &Unlocked) {
+    if let Some(p) = &u.partner {
+        if let Err(e) = u.home.save_partner(p) {
+            tracing::warn!(error = %e, "could not save when the partner was last seen");
+        }
+    }
+}

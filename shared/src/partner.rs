@@ -1,0 +1,167 @@
+//! The paired partner: the keys pinned at pairing, the secrets pairing derived, and where
+//! the partner was last seen.
+//!
+//! The record and the automerge sync state are stored as sealed blobs in `haven.db`'s
+//! `peer` table, encrypted to the home's own recipient like every chunk: the transport PSK
+//! and the discovery secret are as private as the keys in `identity.age`, and even the
+//! partner's name is personal.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use zeroize::Zeroizing;
+
+use crate::ed25519_dalek::VerifyingKey;
+
+/// A 32-byte secret, hex in the sealed record, wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key32(pub Zeroizing<[u8; 32]>);
+
+impl Key32 {
+    pub fn new(bytes: [u8; 32]) -> Key32 {
+        Key32(Zeroizing::new(bytes))
+    }
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Key32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key32(..)")
+    }
+}
+
+impl Serialize for Key32 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Zeroizing::new(hex::encode(*self.0)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Key32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(d)?);
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text.as_bytes(), &mut out).map_err(serde::de::Error::custom)?;
+        Ok(Key32::new(out))
+    }
+}
+
+/// Everything this device knows about its partner's device.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Partner {
+    pub name: String,
+    /// The partner's member id in the couple document.
+    pub member_id: String,
+    /// The Ed25519 key that signs the partner's consents (hex).
+    pub signing_key: String,
+    /// The partner's Noise static public key (hex): the only key the transport accepts.
+    pub noise_key: String,
+    /// The Noise IKpsk2 pre-shared key both devices derived at pairing.
+    pub psk: Key32,
+    /// Keys the rotating mDNS instance names (see the daemon's discovery).
+    pub discovery: Key32,
+    pub paired_at: DateTime<FixedOffset>,
+    /// Addresses added with `haven partner address HOST:PORT`, tried as well as mDNS.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// The address the partner was last reached at, re-dialled before mDNS finds it.
+    #[serde(default)]
+    pub last_address: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub last_synced: Option<DateTime<FixedOffset>>,
+}
+
+impl Partner {
+    pub fn verifying_key(&self) -> Option<VerifyingKey> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&self.signing_key, &mut bytes).ok()?;
+        VerifyingKey::from_bytes(&bytes).ok()
+    }
+
+    pub fn noise_public(&self) -> Option<[u8; 32]> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&self.noise_key, &mut bytes).ok()?;
+        Some(bytes)
+    }
+}
+
+/// The `peer` table keys.
+pub const PARTNER_KEY: &str = "partner";
+pub const SYNC_STATE_KEY: &str = "sync_state";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("the partner record cannot be decrypted with this identity: {0}")]
+    Decrypt(#[from] age::DecryptError),
+    #[error("the partner record is not a {0} record")]
+    WrongLabel(&'static str),
+    #[error("the partner record is damaged: {0}")]
+    Malformed(String),
+    #[error("could not encrypt the partner record: {0}")]
+    Encrypt(#[from] age::EncryptError),
+}
+
+/// Encrypts `payload` to `recipient`, prefixed with `label` so a blob cannot be read as
+/// another kind.
+pub fn seal_blob(
+    recipient: &age::x25519::Recipient,
+    label: &'static str,
+    payload: &[u8],
+) -> Result<Vec<u8>, BlobError> {
+    let mut plain = Zeroizing::new(Vec::with_capacity(label.len() + 1 + payload.len()));
+    plain.extend_from_slice(label.as_bytes());
+    plain.push(b'\n');
+    plain.extend_from_slice(payload);
+    Ok(age::encrypt(recipient, &plain)?)
+}
+
+/// Decrypts a blob sealed by [`seal_blob`] with the same `label`.
+pub fn open_blob(
+    identity: &age::x25519::Identity,
+    label: &'static str,
+    data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    let plain = Zeroizing::new(age::decrypt(identity, data)?);
+    let rest = plain
+        .strip_prefix(label.as_bytes())
+        .and_then(|r| r.strip_prefix(b"\n"))
+        .ok_or(BlobError::WrongLabel(label))?;
+    Ok(Zeroizing::new(rest.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_round_trip_and_keep_their_kind() {
+        let id = age::x25519::Identity::generate();
+        let sealed = seal_blob(&id.to_public(), "partner", b"{\"x\":1}").expect("seal");
+        assert_eq!(
+            &open_blob(&id, "partner", &sealed).expect("open")[..],
+            b"{\"x\":1}"
+        );
+        assert!(matches!(
+            open_blob(&id, "sync", &sealed),
+            Err(BlobError::WrongLabel("sync"))
+        ));
+        let other = age::x25519::Identity::generate();
+        assert!(matches!(
+            open_blob(&other, "partner", &sealed),
+            Err(BlobError::Decrypt(_))
+        ));
+    }
+
+    #[test]
+    fn secrets_are_hidden_from_debug_and_round_trip_as_hex() {
+        let k = Key32::new([7; 32]);
+        assert_eq!(format!("{k:?}"), "Key32(..)");
+        let json = serde_json::to_string(&k).expect("json");
+        assert_eq!(json, format!("\"{}\"", "07".repeat(32)));
+        assert_eq!(serde_json::from_str::<Key32>(&json).expect("back"), k);
+        assert!(serde_json::from_str::<Key32>("\"zz\"").is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Laptops on one LAN, made of network namespaces: each node is a namespace with `eth0`
+//! (10.88.0.N/24), joined by veth pairs to a bridge in a namespace of its own. Nothing
+//! here touches the host's interfaces, so mDNS stays between the nodes. Dropping a [`Lan`]
+//! deletes every namespace it made, also when the test failed.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::Home;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+pub struct Lan {
+    pub nodes: Vec<String>,
+    bridge: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {} (the LAN tests need root, or `unshare --user --map-root-user --net`)",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+}
+
+impl Lan {
+    pub fn new(nodes: usize) -> Lan {
+        let tag = format!(
+            "hvt{}x{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let bridge = format!("{tag}br");
+        let mut lan = Lan {
+            nodes: Vec::new(),
+            bridge: bridge.clone(),
+        };
+        ip(&["netns", "add", &bridge]);
+        ip(&["-n", &bridge, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &bridge, "link", "set", "br0", "up"]);
+        for i in 0..nodes {
+            let ns = format!("{tag}n{i}");
+            ip(&["netns", "add", &ns]);
+            lan.nodes.push(ns.clone());
+            let port = format!("p{i}");
+            ip(&[
+                "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name", &port,
+                "netns", &bridge,
+            ]);
+            ip(&["-n", &bridge, "link", "set", &port, "master", "br0"]);
+            ip(&["-n", &bridge, "link", "set", &port, "up"]);
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("10.88.0.{}/24", i + 1),
+                "dev",
+                "eth0",
+            ]);
+            ip(&["-n", &ns, "link", "set", "lo", "up"]);
+            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+        }
+        lan
+    }
+
+    /// An initialised home on node `i`, its daemon started and unlocked.
+    pub fn laptop(&self, i: usize, name: &str) -> Home {
+        let h = Home::in_netns(&self.nodes[i], "eth0");
+        h.ok(&["init", "--name", name]);
+        h.ok(&["unlock"]);
+        h
+    }
+
+    pub fn address(&self, i: usize) -> String {
+        format!("10.88.0.{}", i + 1)
+    }
+
+    /// Cuts node `i` off the LAN (its cable pulled) or plugs it back.
+    pub fn set_link(&self, i: usize, up: bool) {
+        ip(&[
+            "-n",
+            &self.bridge,
+            "link",
+            "set",
+            &format!("p{i}"),
+            if up { "up" } else { "down" },
+        ]);
+    }
+
+    /// Moves the calling thread into node `i`'s namespace (for raw sockets in a test).
+    pub fn enter(&self, i: usize) {
+        let path = format!("/var/run/netns/{}", self.nodes[i]);
+        let f = std::fs::File::open(&path).expect("open netns");
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a namespace file we opened; it affects only this thread.
+        let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for ns in self.nodes.iter().chain(std::iter::once(&self.bridge)) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some` or `within` passes; panics naming `what`.
+pub fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Pairs two laptops through the real CLI; returns both outputs.
+pub fn pair(host: &Home, joiner: &Home) -> (String, String) {
+    let mut shown = host
+        .command("haven")
+        .arg("pair")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("haven pair");
+    let mut stdout = shown.stdout.take().expect("stdout");
+    let code = read_code(&mut stdout);
+    let joined = joiner.ok(&["pair", &code]);
+    let mut rest = String::new();
+    use std::io::Read;
+    stdout.read_to_string(&mut rest).expect("read");
+    let status = shown.wait().expect("wait");
+    assert!(status.success(), "haven pair on the host failed: {rest}");
+    (rest, joined)
+}
+
+/// Reads `haven pair`'s output up to the code it shows.
+pub fn read_code(stdout: &mut impl std::io::Read) -> String {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        let text = String::from_utf8_lossy(&seen).to_string();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("haven pair "))
+        {
+            if text.contains("Waiting") {
+                return line.trim().trim_start_matches("haven pair ").to_string();
+            }
+        }
+        match stdout.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => panic!("haven pair ended without a code: {text}"),
+        }
+    }
+}

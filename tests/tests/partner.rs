@@ -1,0 +1,518 @@
+//! Two (and three) laptops on one LAN made of network namespaces: pairing by code over
+//! real mDNS, live sync of agreements, consent across the link, a partition, a restart,
+//! unpairing, and strangers and garbage on the peer port.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::time::Duration;
+
+use haven_tests::lan::{eventually, pair, read_code, Lan};
+use haven_tests::Home;
+
+const SOON: Duration = Duration::from_secs(20);
+
+fn connected(h: &Home) -> bool {
+    h.json(&["status", "--json"])["connected"] == Value::Bool(true)
+}
+
+fn agreement(h: &Home, id: &str) -> Option<Value> {
+    let out = h.run(&["agree", "show", id, "--json"]);
+    (out.code == 0).then(|| serde_json::from_str(&out.stdout).expect("json"))
+}
+
+fn status_of(h: &Home, id: &str) -> Option<String> {
+    agreement(h, id).map(|a| a["status"].as_str().unwrap_or_default().to_string())
+}
+
+fn wait_status(h: &Home, id: &str, want: &str) {
+    eventually(&format!("agreement {id} to be {want}"), SOON, || {
+        (status_of(h, id).as_deref() == Some(want)).then_some(())
+    });
+}
+
+fn paired_pair(lan: &Lan) -> (Home, Home) {
+    let a = lan.laptop(0, "Maya");
+    let b = lan.laptop(1, "Sam");
+    pair(&a, &b);
+    eventually("both laptops to connect", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+    (a, b)
+}
+
+fn log_of(h: &Home) -> String {
+    std::fs::read_to_string(h.home.join("havend.log")).unwrap_or_default()
+}
+
+/// The `sent_bytes` of every session the daemon ended, in order.
+fn sessions_sent(h: &Home) -> Vec<u64> {
+    log_of(h)
+        .lines()
+        .filter(|l| l.contains("from the partner") || l.contains("with the partner"))
+        .filter_map(|l| l.split("sent_bytes=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+const CANARY: &str = "CANARY-JOURNAL-0417";
+
+#[test]
+fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
+    let lan = Lan::new(2);
+    let a = lan.laptop(0, "Maya");
+    let b = lan.laptop(1, "Sam");
+    a.write(&["--kind", "trigger", &format!("{CANARY} no reply for hours")]);
+
+    let (shown, joined) = pair(&a, &b);
+    assert!(shown.contains("Paired with Sam"), "{shown}");
+    assert!(joined.contains("Paired with Maya"), "{joined}");
+    let words = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Safety words:"))
+            .expect("safety words")
+            .to_string()
+    };
+    assert_eq!(
+        words(&shown),
+        words(&joined),
+        "both laptops show the same words"
+    );
+
+    eventually("both laptops to connect", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+    let status = a.json(&["status", "--json"]);
+    assert_eq!(status["paired"], true);
+    assert_eq!(status["partner"], "Sam");
+
+    // A proposal travels; the acceptance travels back and makes it active on both.
+    let id = a
+        .ok(&[
+            "agree",
+            "propose",
+            "Check-in",
+            "--text",
+            "A quick check-in text once a day",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&b, &id, "proposed");
+    b.ok(&["agree", "accept", &id]);
+    wait_status(&a, &id, "active");
+    wait_status(&b, &id, "active");
+
+    // A decline travels too.
+    let other = b
+        .ok(&[
+            "agree",
+            "propose",
+            "Dinner",
+            "--text",
+            "Phones away at dinner",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&a, &other, "proposed");
+    a.ok(&["agree", "decline", &other]);
+    wait_status(&b, &other, "declined");
+
+    // `haven partner` on both sides.
+    let info = eventually("nothing waiting", SOON, || {
+        let p = a.json(&["partner", "--json"]);
+        (p["waiting"] == 0).then_some(p)
+    });
+    assert_eq!(info["paired"], true);
+    assert_eq!(info["name"], "Sam");
+    assert_eq!(info["connected"], true);
+    assert!(info["last_synced"].is_string());
+    assert_eq!(
+        info["safety_words"]
+            .as_str()
+            .map(|w| format!("Safety words: {w}")),
+        Some(words(&shown))
+    );
+    let text = b.ok(&["partner"]);
+    assert!(
+        text.contains("Maya") && text.contains("connected    yes"),
+        "{text}"
+    );
+
+    // The session brief lists the active agreement, not the declined one.
+    let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
+    assert!(
+        brief.contains("A quick check-in text once a day"),
+        "{brief}"
+    );
+    assert!(!brief.contains("Phones away at dinner"), "{brief}");
+
+    // Nothing of Maya's journal reached Sam's laptop: not its disk or log, not its couple
+    // document (everything Sam ever received was merged into it), not its journal.
+    assert_eq!(
+        b.json(&["journal", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    b.ok(&["daemon", "stop"]);
+    assert_eq!(
+        Home::grep(b.tmp.path(), CANARY),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let mut home = b.open_directly();
+    // Uncompressed, so a string anywhere in the history would show as bytes.
+    let received = home.couple.automerge_mut().save_nocompress();
+    assert!(!received
+        .windows(CANARY.len())
+        .any(|w| w == CANARY.as_bytes()));
+    assert!(received
+        .windows(b"A quick check-in".len())
+        .any(|w| w == b"A quick check-in"));
+    // And none of it in plaintext on Maya's disk either.
+    assert_eq!(
+        Home::grep(a.tmp.path(), CANARY),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[test]
+fn a_wrong_code_fails_on_both_sides_burns_the_code_and_pairing_twice_is_refused() {
+    let lan = Lan::new(2);
+    let a = lan.laptop(0, "Maya");
+    let b = lan.laptop(1, "Sam");
+
+    let mut host = a
+        .command("haven")
+        .arg("pair")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pair");
+    let code = read_code(host.stdout.as_mut().expect("stdout"));
+    let mut parts: Vec<&str> = code.split('-').collect();
+    parts[2] = if parts[2] == "acorn" {
+        "amber"
+    } else {
+        "acorn"
+    };
+    let wrong = parts.join("-");
+    let err = b.fails(&["pair", &wrong], 1);
+    assert!(err.contains("did not match"), "{err}");
+    let shown = haven_tests::Out::from(host.wait_with_output().expect("wait"));
+    haven_tests::assert_one_error(&shown, 1, "haven pair with a wrong code typed");
+    assert!(shown.stderr.contains("did not match"), "{}", shown.stderr);
+
+    // The code is spent: typing it right afterwards finds nobody.
+    let err = b.fails(&["pair", &code], 1);
+    assert!(err.contains("no laptop"), "{err}");
+    assert_eq!(a.json(&["partner", "--json"])["paired"], false);
+    assert_eq!(b.json(&["partner", "--json"])["paired"], false);
+
+    // A malformed code never reaches the network.
+    let err = b.fails(&["pair", "7-harbor"], 1);
+    assert!(err.contains("not a pairing code"), "{err}");
+
+    pair(&a, &b);
+    let err = a.fails(&["pair"], 1);
+    assert!(
+        err.contains("already paired with Sam") && err.contains("haven partner unpair"),
+        "{err}"
+    );
+    let err = b.fails(&["pair", "5-acorn-amber"], 1);
+    assert!(err.contains("already paired with Maya"), "{err}");
+}
+
+#[test]
+fn edits_made_apart_merge_and_a_revision_racing_an_accept_is_not_active() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = a
+        .ok(&[
+            "agree",
+            "propose",
+            "Space",
+            "--text",
+            "An hour alone after work",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&b, &id, "proposed");
+
+    // Sam's cable is pulled; both edit.
+    lan.set_link(1, false);
+    a.ok(&[
+        "agree",
+        "revise",
+        &id,
+        "--text",
+        "Half an hour alone after work",
+    ]);
+    b.ok(&["agree", "accept", &id]);
+    let apart = b
+        .ok(&[
+            "agree",
+            "propose",
+            "Weekends",
+            "--text",
+            "One free evening each weekend",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(status_of(&a, &apart), None, "not there while apart");
+    lan.set_link(1, true);
+
+    let both = eventually("both laptops to converge", Duration::from_secs(60), || {
+        let (x, y) = (
+            a.json(&["agree", "list", "--json"]),
+            b.json(&["agree", "list", "--json"]),
+        );
+        (x == y && x.as_array().map(Vec::len) == Some(2)).then_some(x)
+    });
+    let raced = both
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == id.as_str())
+        .expect("the raced agreement");
+    assert_ne!(
+        raced["status"], "active",
+        "Sam accepted the old text only: {raced}"
+    );
+    assert_eq!(
+        raced["revisions"].as_array().map(Vec::len),
+        Some(2),
+        "{raced}"
+    );
+    assert_eq!(status_of(&a, &apart).as_deref(), Some("proposed"));
+}
+
+#[test]
+fn a_restart_resumes_with_an_incremental_sync() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    for i in 0..40 {
+        a.ok(&[
+            "agree",
+            "propose",
+            &format!("Agreement {i}"),
+            "--text",
+            &format!("We agree on thing number {i}, with enough words to weigh something"),
+        ]);
+    }
+    eventually("Sam to have all 40", SOON, || {
+        (b.json(&["agree", "list", "--json"])
+            .as_array()
+            .map(Vec::len)
+            == Some(40))
+        .then_some(())
+    });
+    b.ok(&["daemon", "stop"]);
+    eventually("Maya to notice", SOON, || (!connected(&a)).then_some(()));
+    let first: u64 = sessions_sent(&a).iter().sum();
+    let before = sessions_sent(&a).len();
+    let id = a
+        .ok(&[
+            "agree",
+            "propose",
+            "Late",
+            "--text",
+            "Made while Sam was away",
+        ])
+        .trim()
+        .to_string();
+    b.ok(&["unlock"]);
+    wait_status(&b, &id, "proposed");
+    eventually("the sync to settle", SOON, || {
+        (a.json(&["partner", "--json"])["waiting"] == 0).then_some(())
+    });
+    a.ok(&["daemon", "stop"]);
+    let after: u64 = sessions_sent(&a)[before..].iter().sum();
+    assert!(
+        after > 0 && after * 5 < first,
+        "after the restart Maya sent {after} bytes, the first sync {first}: {:?}",
+        sessions_sent(&a)
+    );
+}
+
+#[test]
+fn unpairing_stops_sync_at_once_on_both_sides_and_wipe_deletes_the_agreements() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = a
+        .ok(&["agree", "propose", "Check-in", "--text", "A text at lunch"])
+        .trim()
+        .to_string();
+    wait_status(&b, &id, "proposed");
+
+    let out = a.ok(&["partner", "unpair", "--wipe"]);
+    assert!(out.contains("Unpaired from Sam"), "{out}");
+    assert_eq!(
+        a.json(&["agree", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(a.json(&["partner", "--json"])["paired"], false);
+    eventually("Sam to see the unpairing", SOON, || {
+        (b.json(&["partner", "--json"])["paired"] == false).then_some(())
+    });
+    // Sam keeps his copy; nothing syncs any more.
+    assert_eq!(status_of(&b, &id).as_deref(), Some("proposed"));
+    let later = b
+        .ok(&["agree", "propose", "Later", "--text", "Never reaches Maya"])
+        .trim()
+        .to_string();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(status_of(&a, &later), None);
+    assert!(!connected(&a) && !connected(&b));
+    let err = a.fails(&["partner", "unpair"], 3);
+    assert!(err.contains("not paired"), "{err}");
+}
+
+/// The first handshake message of a Noise IKpsk2 initiator, and its state.
+fn ik_first(
+    own_static: &[u8; 32],
+    remote: &[u8; 32],
+    psk: &[u8; 32],
+) -> (snow::HandshakeState, Vec<u8>) {
+    let mut hs = snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
+        .prologue(b"haven/1 transport")
+        .unwrap()
+        .local_private_key(own_static)
+        .unwrap()
+        .remote_public_key(remote)
+        .unwrap()
+        .psk(2, psk)
+        .unwrap()
+        .build_initiator()
+        .unwrap();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut buf = vec![0u8; 65535];
+    let n = hs.write_message(&stamp.to_be_bytes(), &mut buf).unwrap();
+    (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
+}
+
+fn connect(target: &str) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(target).expect("connect to Maya");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Everything the daemon sends until it closes the connection.
+fn read_to_close(s: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return all,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return all,
+            Err(e) => panic!("the daemon kept the connection open: {e}"),
+        }
+    }
+}
+
+/// Sends `bytes` and asserts the daemon closes without sending a single byte.
+fn refused_silently(target: &str, bytes: &[u8], what: &str) {
+    use std::io::Write;
+    let mut s = connect(target);
+    s.write_all(bytes).unwrap();
+    assert_eq!(
+        read_to_close(&mut s),
+        Vec::<u8>::new(),
+        "{what}: the daemon answered"
+    );
+}
+
+fn send_message(
+    s: &mut std::net::TcpStream,
+    t: &mut snow::TransportState,
+    m: &haven_shared::wire::Message,
+) {
+    use std::io::Write;
+    let mut buf = vec![0u8; 65535];
+    for chunk in haven_shared::wire::chunks(&m.encode()).unwrap() {
+        let n = t.write_message(&chunk, &mut buf).unwrap();
+        s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
+            .unwrap();
+    }
+}
+
+#[test]
+fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on() {
+    use std::io::{Read, Write};
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let port: u16 = log_of(&a)
+        .lines()
+        .find(|l| l.contains("listening for the partner"))
+        .and_then(|l| l.split("port=").nth(1))
+        .and_then(|p| p.split_whitespace().next()?.parse().ok())
+        .expect("Maya's port in her log");
+    let target = format!("{}:{port}", lan.address(0));
+    let paths = haven_shared::paths::Paths::under_home(&a.home);
+    let pass = secrecy::SecretString::from(haven_tests::PASSPHRASE.to_string());
+    let maya_key = haven_shared::home::read_identity(&paths, &pass)
+        .unwrap()
+        .noise_public();
+    // Sam's keys, as a device that stole them (or Sam's own laptop gone rogue) would have.
+    let sam = b.open_directly();
+    let sam_static = *sam.identity.noise_static();
+    let psk = *sam.partner().unwrap().expect("paired").psk.bytes();
+    drop(sam);
+
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                lan.enter(2);
+                // A device that was never paired, even one that knows Maya's key.
+                let (_, first) = ik_first(&[7u8; 32], &maya_key, &[9u8; 32]);
+                refused_silently(&target, &first, "a stranger's handshake");
+                refused_silently(&target, &[0, 0], "an empty frame");
+                refused_silently(&target, &[0xff, 0xff, 1, 2, 3], "a frame that never ends");
+                refused_silently(&target, &[0x42; 3000], "garbage");
+
+                // A captured handshake replayed gets no answer.
+                let (mut hs, first) = ik_first(&sam_static, &maya_key, &psk);
+                let mut s = connect(&target);
+                s.write_all(&first).unwrap();
+                let mut reply = [0u8; 2];
+                s.read_exact(&mut reply).unwrap();
+                let mut body = vec![0u8; usize::from(u16::from_be_bytes(reply))];
+                s.read_exact(&mut body).unwrap();
+                let mut payload = vec![0u8; 65535];
+                hs.read_message(&body, &mut payload).unwrap();
+                refused_silently(&target, &first, "a replayed handshake");
+
+                // A valid session that sends a malformed automerge message is dropped.
+                let mut t = hs.into_transport_mode().unwrap();
+                send_message(
+                    &mut s,
+                    &mut t,
+                    &haven_shared::wire::Message::Hello { version: 1 },
+                );
+                send_message(
+                    &mut s,
+                    &mut t,
+                    &haven_shared::wire::Message::Sync(vec![0x42, 1, 2, 3]),
+                );
+                read_to_close(&mut s);
+            })
+            .join()
+            .unwrap();
+    });
+
+    let log = log_of(&a);
+    assert!(log.contains("refused a connection"), "{log}");
+    assert!(log.contains("a bad sync message"), "{log}");
+    // Maya's daemon is still serving, and Sam's real laptop still syncs.
+    a.ok(&["status"]);
+    let id = b
+        .ok(&["agree", "propose", "After", "--text", "Still in sync"])
+        .trim()
+        .to_string();
+    wait_status(&a, &id, "proposed");
+}
