@@ -106,11 +106,11 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
             format!("cannot listen for the partner on {listen}; pick another --listen")
         })?;
     let port = peer_listener.local_addr()?.port();
-    let mdns = match peer::discovery::start(args.mdns_interface.as_deref()) {
-        Ok(m) => Some(m),
+    let (mdns, mdns_error) = match peer::discovery::start(args.mdns_interface.as_deref()) {
+        Ok(m) => (Some(m), None),
         Err(e) => {
             tracing::warn!(error = %e, "mDNS is off: the partner is reachable only by address");
-            None
+            (None, Some(e.to_string()))
         }
     };
     tracing::info!(
@@ -125,6 +125,11 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         link: link_tx,
         changed: changed_tx,
         registry: registry.clone(),
+        facts: service::partner::NetFacts {
+            listen: std::net::SocketAddr::new(listen.ip(), port),
+            mdns_interface: args.mdns_interface.clone(),
+            mdns_error,
+        },
     };
     let net = std::sync::Arc::new(peer::Net::new(
         jobs_tx.clone(),

@@ -112,6 +112,8 @@ pub enum Request {
     PartnerUnpair {
         wipe: bool,
     },
+    /// The network half of `haven doctor`: mDNS, the interface, the listener, the partner.
+    NetworkChecks,
 }
 
 /// Which entries `haven export` takes: one by id, or a range (a session brief).
@@ -131,6 +133,7 @@ impl Request {
                 | Request::Lock
                 | Request::Shutdown
                 | Request::CopyDatabase
+                | Request::NetworkChecks
         )
     }
 }
@@ -189,6 +192,9 @@ pub enum Response {
     Unpaired {
         partner: String,
         wiped: bool,
+    },
+    Checks {
+        checks: Vec<Check>,
     },
 }
 
@@ -339,6 +345,12 @@ mod tests {
                 id: "x".into(),
                 reason: Some("r".into()),
             },
+            Request::PairStart,
+            Request::PairJoin {
+                code: SecretText("7-harbor-violet".into()),
+            },
+            Request::PartnerUnpair { wipe: true },
+            Request::NetworkChecks,
         ];
         for r in requests {
             let line = encode_line(&r);
@@ -352,6 +364,26 @@ mod tests {
     fn replies_round_trip() {
         let replies: Vec<Reply> = vec![
             Ok(Response::Created { id: "01j".into() }),
+            // Every response with a list or a struct inside: an internally tagged enum
+            // cannot carry a bare sequence, so each must be a struct variant.
+            Ok(Response::Checks {
+                checks: vec![Check {
+                    name: "mDNS".into(),
+                    ok: true,
+                    detail: "on eth0".into(),
+                    fix: None,
+                }],
+            }),
+            Ok(Response::Partner(PartnerInfo {
+                paired: true,
+                name: Some("Sam".into()),
+                waiting: 2,
+                ..Default::default()
+            })),
+            Ok(Response::Paired {
+                partner: "Sam".into(),
+                safety_words: "a b c d".into(),
+            }),
             Err(ErrorReply::new(ErrorKind::NotFound, "no entry 0x")
                 .hint("run `haven journal list`")),
         ];

@@ -131,6 +131,13 @@ fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
             .map(|w| format!("Safety words: {w}")),
         Some(words(&shown))
     );
+    let doctor = a.ok(&["doctor"]);
+    assert!(
+        doctor.contains("advertising and browsing on eth0"),
+        "{doctor}"
+    );
+    assert!(doctor.contains("eth0 up with multicast"), "{doctor}");
+    assert!(doctor.contains("connected to Sam at 10.88.0.2"), "{doctor}");
     let text = b.ok(&["partner"]);
     assert!(
         text.contains("Maya") && text.contains("connected    yes"),
@@ -307,6 +314,13 @@ fn a_restart_resumes_with_an_incremental_sync() {
     });
     b.ok(&["daemon", "stop"]);
     eventually("Maya to notice", SOON, || (!connected(&a)).then_some(()));
+    let doctor = a.run(&["doctor"]);
+    assert_ne!(doctor.code, 0);
+    assert!(
+        doctor.stdout.contains("Sam is not reachable"),
+        "{}",
+        doctor.stdout
+    );
     let first: u64 = sessions_sent(&a).iter().sum();
     let before = sessions_sent(&a).len();
     let id = a
@@ -515,4 +529,173 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
         .trim()
         .to_string();
     wait_status(&a, &id, "proposed");
+}
+
+#[test]
+fn a_consent_forged_in_the_other_members_name_never_counts() {
+    use haven_shared::model::{ConsentRecord, Verb};
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = b
+        .ok(&[
+            "agree",
+            "propose",
+            "Money",
+            "--text",
+            "We split the rent evenly",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&a, &id, "proposed");
+    let paths = haven_shared::paths::Paths::under_home(&a.home);
+    let pass = secrecy::SecretString::from(haven_tests::PASSPHRASE.to_string());
+    let maya = haven_shared::home::read_identity(&paths, &pass)
+        .unwrap()
+        .member_id();
+
+    // Sam's laptop writes "Maya consents" into the couple document, signed with Sam's key.
+    b.ok(&["daemon", "stop"]);
+    {
+        let mut home = b.open_directly();
+        let agreement = home.couple.agreement(&id).unwrap().expect("agreement");
+        let hash = agreement.latest().expect("a revision").hash();
+        let key = home.identity.signing_key().clone();
+        let forged = ConsentRecord::sign(
+            &key,
+            &id,
+            &hash,
+            Verb::Consent,
+            haven_shared::when::now(),
+            None,
+        );
+        assert!(home
+            .couple
+            .put_record(&id, Verb::Consent, &maya, &forged)
+            .unwrap());
+        home.persist_couple().unwrap();
+    }
+    b.ok(&["unlock"]);
+
+    let seen = eventually("the forged consent to arrive", SOON, || {
+        agreement(&a, &id).filter(|v| v["unverified"].as_array().is_some_and(|u| !u.is_empty()))
+    });
+    assert_eq!(seen["status"], "proposed", "{seen}");
+    assert_eq!(
+        seen["consents"].as_object().map(|c| c.len()),
+        Some(1),
+        "{seen}"
+    );
+    assert!(seen["consents"].get("Sam").is_some(), "{seen}");
+    assert_eq!(status_of(&b, &id).as_deref(), Some("proposed"));
+}
+
+/// Established TCP connections between Maya (10.88.0.1) and Sam (10.88.0.2), seen from
+/// node `i`.
+fn links_between(lan: &Lan, i: usize) -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lan.nodes[i],
+            "ss",
+            "-Htn",
+            "state",
+            "established",
+        ])
+        .output()
+        .expect("ss");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("10.88.0.1:") && l.contains("10.88.0.2:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn restarting_both_at_once_leaves_one_connection_and_a_third_laptop_is_ignored() {
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let c = lan.laptop(2, "Alex");
+    a.ok(&["daemon", "stop"]);
+    b.ok(&["daemon", "stop"]);
+    // Both come back at the same moment, so both find and dial each other.
+    std::thread::scope(|s| {
+        s.spawn(|| a.ok(&["unlock"]));
+        s.spawn(|| b.ok(&["unlock"]));
+    });
+    eventually("both to connect", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let links = links_between(&lan, 0);
+    assert_eq!(links.len(), 1, "exactly one connection: {links:?}");
+    assert!(connected(&a) && connected(&b));
+    // Alex's laptop, unpaired on the same LAN, is neither dialled nor connected.
+    assert!(!connected(&c));
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lan.nodes[2],
+            "ss",
+            "-Htn",
+            "state",
+            "established",
+        ])
+        .output()
+        .expect("ss");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "",
+        "Alex has no peer connection"
+    );
+    // And the one connection carries changes both ways.
+    let id = a
+        .ok(&[
+            "agree",
+            "propose",
+            "Sleep",
+            "--text",
+            "Lights out by midnight",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&b, &id, "proposed");
+}
+
+#[test]
+fn a_static_address_connects_where_multicast_finds_nothing() {
+    let lan = Lan::new(2);
+    let (mut a, mut b) = paired_pair(&lan);
+    a.ok(&["daemon", "stop"]);
+    b.ok(&["daemon", "stop"]);
+    // mDNS on loopback only: the laptops can no longer find each other; Maya listens on a
+    // fixed port (the old addresses either side remembers are gone with the restart).
+    for (h, listen) in [(&mut a, Some("10.88.0.1:47000")), (&mut b, None)] {
+        h.env.retain(|(k, _)| k != "HAVEN_MDNS_INTERFACE");
+        h.env.push(("HAVEN_MDNS_INTERFACE".into(), "lo".into()));
+        if let Some(l) = listen {
+            h.env.push(("HAVEN_LISTEN".into(), l.into()));
+        }
+    }
+    a.ok(&["unlock"]);
+    b.ok(&["unlock"]);
+    let err = b.fails(&["partner", "address", "not-an-address"], 2);
+    assert!(err.contains("HOST:PORT"), "{err}");
+    let info = b.json(&["partner", "address", "10.88.0.1:47000", "--json"]);
+    assert_eq!(info["addresses"], serde_json::json!(["10.88.0.1:47000"]));
+    eventually("Sam to reach Maya by address", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+    let id = a
+        .ok(&[
+            "agree",
+            "propose",
+            "Calls",
+            "--text",
+            "A call before bed when apart",
+        ])
+        .trim()
+        .to_string();
+    wait_status(&b, &id, "proposed");
 }

@@ -61,7 +61,19 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                 fix: Some("run `haven daemon start` (any command also starts it)".into()),
             }
         };
+        let running = daemon.ok;
         checks.push(daemon);
+        if running {
+            match ctx.client.send(&Request::NetworkChecks)? {
+                Ok(Response::Checks { checks: network }) => checks.extend(network),
+                other => checks.push(Check {
+                    name: "network".into(),
+                    ok: false,
+                    detail: format!("havend could not check the network: {other:?}"),
+                    fix: Some("update haven and havend to the same version".into()),
+                }),
+            }
+        }
     }
     if args.json {
         output::json(&checks);

@@ -8,12 +8,11 @@ use crate::error::CliResult;
 use crate::{output, Ctx};
 
 #[derive(clap::Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
     /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, ...}
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
 }
 

@@ -511,3 +511,44 @@ async fn finish_pairing(net: &Net, result: Result<Outcome, PairError>) -> Reply 
         safety_words: outcome.safety_words,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_sessions_keep_the_lower_initiator_on_both_sides() {
+        let (low, high) = ([1u8; 32], [2u8; 32]);
+        // One side sees the high initiator's connection first, the other the low one's.
+        let mut first_high = Registry::default();
+        let (_, mut cancelled) = first_high.admit(high, "x".into()).expect("first");
+        assert!(
+            first_high.admit(low, "y".into()).is_some(),
+            "the low initiator wins"
+        );
+        assert!(
+            cancelled.try_recv().is_ok(),
+            "the high initiator's session is told to go"
+        );
+        let mut first_low = Registry::default();
+        first_low.admit(low, "y".into()).expect("first");
+        assert!(
+            first_low.admit(high, "x".into()).is_none(),
+            "the high initiator loses"
+        );
+        assert_eq!(
+            first_high.connected_address(),
+            first_low.connected_address()
+        );
+    }
+
+    #[test]
+    fn the_same_side_dialling_again_replaces_its_stale_session() {
+        let mut r = Registry::default();
+        let (first, mut cancelled) = r.admit([3u8; 32], "a".into()).expect("first");
+        let (second, _) = r.admit([3u8; 32], "b".into()).expect("second");
+        assert_ne!(first, second);
+        assert!(cancelled.try_recv().is_ok());
+        assert_eq!(r.connected_address().as_deref(), Some("b"));
+    }
+}

@@ -110,6 +110,9 @@ impl Service {
             Request::Partner => self.partner_info(),
             Request::PartnerAddress { address } => self.partner_address(&address),
             Request::PartnerUnpair { wipe } => self.unpair(wipe),
+            Request::NetworkChecks => Ok(Response::Checks {
+                checks: self.network_checks(),
+            }),
             other => {
                 let u = self.unlocked()?;
                 handle_unlocked(u, other)
@@ -419,6 +422,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         | Request::Partner
         | Request::PartnerAddress { .. }
         | Request::PartnerUnpair { .. }
+        | Request::NetworkChecks
         | Request::PairStart
         | Request::PairWait { .. }
         | Request::PairJoin { .. } => {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
-use haven_shared::ipc::{ErrorKind, ErrorReply, PartnerInfo, Reply, Response};
+use haven_shared::ipc::{Check, ErrorKind, ErrorReply, PartnerInfo, Reply, Response};
 use haven_shared::model::Keyring;
 use haven_shared::partner::Partner;
 
@@ -26,6 +26,15 @@ pub struct PeerLinks {
     /// Bumped after every change to the couple document, so a session pushes it at once.
     pub changed: watch::Sender<u64>,
     pub registry: Arc<Mutex<Registry>>,
+    pub facts: NetFacts,
+}
+
+/// How the daemon's network side started, for `haven doctor`.
+pub struct NetFacts {
+    pub listen: std::net::SocketAddr,
+    pub mdns_interface: Option<String>,
+    /// Why mDNS could not start, if it could not.
+    pub mdns_error: Option<String>,
 }
 
 impl PeerLinks {
@@ -299,6 +308,120 @@ impl Service {
             partner: p.name,
             wiped: wipe,
         })
+    }
+}
+
+impl Service {
+    /// mDNS, the interface it uses, the listener, and the partner's reachability.
+    pub(super) fn network_checks(&mut self) -> Vec<Check> {
+        let facts = &self.peer.facts;
+        let check = |name: &str, ok: bool, detail: String, fix: Option<&str>| Check {
+            name: name.into(),
+            ok,
+            detail,
+            fix: fix.map(str::to_string),
+        };
+        let by_address = "add the partner's address instead: `haven partner address HOST:PORT`";
+        let mut out = vec![match &facts.mdns_error {
+            None => check(
+                "mDNS",
+                true,
+                format!(
+                    "advertising and browsing on {}",
+                    facts.mdns_interface.as_deref().unwrap_or("every interface")
+                ),
+                None,
+            ),
+            Some(e) => check("mDNS", false, format!("mDNS is off: {e}"), Some(by_address)),
+        }];
+        out.push(interface_check(facts.mdns_interface.as_deref()));
+        out.push(check(
+            "partner listener",
+            true,
+            format!("listening on {}", facts.listen),
+            None,
+        ));
+        let address = self.peer.connected_address();
+        out.push(match &self.vault {
+            Vault::Locked => check(
+                "partner",
+                false,
+                "locked: a locked laptop does not connect".into(),
+                Some("run `haven unlock`"),
+            ),
+            Vault::Unlocked(u) => match (&u.partner, address) {
+                (None, _) => check("partner", true, "not paired".into(), None),
+                (Some(p), Some(a)) => {
+                    check("partner", true, format!("connected to {} at {a}", p.name), None)
+                }
+                (Some(p), None) => check(
+                    "partner",
+                    false,
+                    format!(
+                        "{} is not reachable (last seen {})",
+                        p.name,
+                        p.last_seen
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "never".into())
+                    ),
+                    Some("both laptops must be unlocked on the same network; if it blocks multicast, use `haven partner address HOST:PORT`"),
+                ),
+            },
+        });
+        out
+    }
+}
+
+/// Whether some interface mDNS may use is up, multicast-capable and has an IPv4 address.
+fn interface_check(only: Option<&str>) -> Check {
+    const IFF_UP: u32 = 0x1;
+    const IFF_LOOPBACK: u32 = 0x8;
+    const IFF_MULTICAST: u32 = 0x1000;
+    let flags = |name: &str| {
+        std::fs::read_to_string(format!("/sys/class/net/{name}/flags"))
+            .ok()
+            .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
+    };
+    let names: Vec<String> = match only {
+        Some(name) => vec![name.to_string()],
+        None => std::fs::read_dir("/sys/class/net")
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let usable: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            flags(n)
+                .is_some_and(|f| f & IFF_UP != 0 && f & IFF_MULTICAST != 0 && f & IFF_LOOPBACK == 0)
+        })
+        .collect();
+    let ok = !usable.is_empty();
+    Check {
+        name: "multicast interface".into(),
+        ok,
+        detail: if ok {
+            format!(
+                "{} up with multicast",
+                usable
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            match only {
+                Some(name) => format!("{name} is missing, down, or cannot multicast"),
+                None => "no interface is up with multicast".into(),
+            }
+        },
+        fix: (!ok).then(|| {
+            "connect to a network, or pick another interface with `havend --mdns-interface IFACE`"
+                .into()
+        }),
     }
 }
 
