@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of partner sync against the DESIGN.md targets: two laptops made
+# of two network namespaces joined by a veth pair, one release havend in each, mDNS only
+# on the veth. Prints discovery time, change-to-partner latency, the first sync of 1,000
+# agreements and the bytes of an incremental sync after a restart; then Syncthing (Debian)
+# between the same two namespaces, finding each other by its local discovery and carrying
+# a small file with a 1 s watcher delay, and the ratios.
+#
+#   sudo bash bench/sync.sh        # needs root for `ip netns`
+#
+# Nothing here touches the host's interfaces; the namespaces and the daemons this script
+# started (by pid) are removed on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v syncthing >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq syncthing >/dev/null
+fi
+(cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon)
+bin="$root/target/release"
+work=$(mktemp -d /tmp/haven-sync-bench.XXXXXX)
+tag="hvb$$"
+cleanup() {
+  for n in a b; do
+    if [ -f "$work/$n/havend.pid" ]; then kill "$(cat "$work/$n/havend.pid")" 2>/dev/null || true; fi
+    if [ -f "$work/st-$n.pid" ]; then kill "$(cat "$work/st-$n.pid")" 2>/dev/null || true; fi
+  done
+  sleep 0.3
+  ip netns del "${tag}a" 2>/dev/null || true
+  ip netns del "${tag}b" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns add "${tag}a"; ip netns add "${tag}b"
+ip link add eth0 netns "${tag}a" type veth peer name eth0 netns "${tag}b"
+ip -n "${tag}a" addr add 10.99.0.1/24 dev eth0; ip -n "${tag}b" addr add 10.99.0.2/24 dev eth0
+for n in a b; do ip -n "$tag$n" link set lo up; ip -n "$tag$n" link set eth0 up; done
+echo "a passphrase for the benchmark" > "$work/pass"
+
+on() { # on a|b CMD...: run haven on laptop a or b
+  local n=$1; shift
+  ip netns exec "$tag$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
+    HAVEN_MDNS_INTERFACE=eth0 "$bin/haven" "$@"
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+connected() { on "$1" status --json | grep -q '"connected": true'; }
+count() { on "$1" agree list --json | grep -c '"id"' || true; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
+  local limit=$(( $(now_ms) + $1 * 1000 )); shift
+  until "$@"; do
+    [ "$(now_ms)" -lt "$limit" ] || { echo "timed out: $*" >&2; exit 1; }
+    sleep 0.005
+  done
+}
+
+on a init --name Maya >/dev/null; on b init --name Sam >/dev/null
+on a unlock >/dev/null; on b unlock >/dev/null
+
+echo "creating 1,000 agreements on Maya's laptop..." >&2
+for i in $(seq 1 1000); do
+  on a agree propose "Agreement $i" --text "We agree on thing number $i: a sentence of the length people write." >/dev/null 2>&1
+done
+
+echo "pairing..." >&2
+on a pair > "$work/pair.out" 2>&1 &
+pair_pid=$!
+wait_until 10 grep -q "haven pair " "$work/pair.out"
+code=$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')
+on b pair "$code" >/dev/null
+wait "$pair_pid"
+paired=$(now_ms)
+wait_until 30 connected b
+linked=$(now_ms)
+full() { [ "$(count b)" -ge 1000 ]; }
+wait_until 60 full
+synced=$(now_ms)
+first_sync=$(( synced - linked ))
+
+echo "latency of a change to the partner's disk (20 changes)..." >&2
+: > "$work/latency"
+for i in $(seq 1 20); do
+  id=$(on a agree propose "Live $i" --text "Made to measure latency, number $i")
+  t0=$(now_ms)
+  visible() { on b agree show "$id" >/dev/null 2>&1; }
+  wait_until 10 visible
+  echo $(( $(now_ms) - t0 )) >> "$work/latency"
+done
+latency=$(median < "$work/latency")
+
+echo "an incremental sync after a restart..." >&2
+on b daemon stop >/dev/null
+on a agree propose "While away" --text "Made while Sam's laptop was off" >/dev/null 2>&1
+on b unlock >/dev/null
+wait_until 30 connected b
+late() { on b agree list | grep -q "While away"; }
+wait_until 30 late
+sleep 0.5
+on a daemon stop >/dev/null
+sent=$(grep -o 'sent_bytes=[0-9]*' "$work/a/havend.log" | cut -d= -f2)
+first_bytes=$(echo "$sent" | head -1)
+resume_bytes=$(echo "$sent" | tail -1)
+
+echo "discovery after both daemons start (5 runs)..." >&2
+on b daemon stop >/dev/null
+: > "$work/discovery"
+for run in 1 2 3 4 5; do
+  on a unlock >/dev/null 2>&1 & pa=$!
+  on b unlock >/dev/null 2>&1 & pb=$!
+  wait "$pa" "$pb"
+  t0=$(now_ms)
+  both() { connected a && connected b; }
+  wait_until 30 both
+  echo $(( $(now_ms) - t0 )) >> "$work/discovery"
+  on a daemon stop >/dev/null 2>&1; on b daemon stop >/dev/null 2>&1
+done
+discovery=$(median < "$work/discovery")
+
+echo "syncthing: discovery and a small file (5 runs)..." >&2
+key=haven-bench-key
+for n in a b; do
+  syncthing generate --home "$work/st-$n" --no-default-folder --skip-port-probing >/dev/null 2>&1
+  mkdir -p "$work/st-$n/folder"
+done
+id_a=$(syncthing serve --home "$work/st-a" --device-id); id_b=$(syncthing serve --home "$work/st-b" --device-id)
+for n in a b; do
+  if [ $n = a ]; then other=$id_b; else other=$id_a; fi
+  python3 - "$work/st-$n/config.xml" "$id_a" "$id_b" "$other" "$work/st-$n/folder" "$key" <<'PY'
+import sys, xml.etree.ElementTree as ET
+path, id_a, id_b, other, folder, key = sys.argv[1:]
+tree = ET.parse(path); root = tree.getroot()
+for f in root.findall("folder"): root.remove(f)
+fo = ET.SubElement(root, "folder", id="bench", label="bench", path=folder, type="sendreceive",
+                   rescanIntervalS="3600", fsWatcherEnabled="true", fsWatcherDelayS="1")
+for d in (id_a, id_b): ET.SubElement(fo, "device", id=d)
+dev = ET.SubElement(root, "device", id=other, name="partner", compression="metadata")
+ET.SubElement(dev, "address").text = "dynamic"
+gui = root.find("gui"); gui.set("tls", "false"); gui.set("enabled", "true")
+gui.find("address").text = "127.0.0.1:8384"
+(gui.find("apikey") if gui.find("apikey") is not None else ET.SubElement(gui, "apikey")).text = key
+o = root.find("options")
+for k, v in {"globalAnnounceEnabled": "false", "localAnnounceEnabled": "true", "relaysEnabled": "false",
+             "natEnabled": "false", "urAccepted": "-1", "startBrowser": "false",
+             "crashReportingEnabled": "false", "autoUpgradeIntervalH": "0"}.items():
+    (o.find(k) if o.find(k) is not None else ET.SubElement(o, k)).text = v
+o.find("listenAddress").text = "tcp://0.0.0.0:22000"
+tree.write(path)
+PY
+done
+st_start() {
+  ip netns exec "$tag$1" env HOME="$work/st-$1" STNOUPGRADE=1 syncthing serve --home "$work/st-$1" \
+    --no-browser --no-restart >"$work/st-$1.log" 2>&1 &
+  echo $! > "$work/st-$1.pid"
+}
+st_stop() { kill "$(cat "$work/st-$1.pid")"; wait "$(cat "$work/st-$1.pid")" 2>/dev/null || true; rm -f "$work/st-$1.pid"; }
+st_connected() {
+  ip netns exec "${tag}a" curl -s -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/connections \
+    | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["connections"].get(sys.argv[1],{}).get("connected") else 1)' "$id_b"
+}
+st_up() { ip netns exec "$tag$1" curl -sf -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/ping >/dev/null; }
+: > "$work/st-discovery"; : > "$work/st-latency"
+for run in 1 2 3 4 5; do
+  st_start a; st_start b
+  wait_until 30 st_up a; wait_until 30 st_up b
+  t0=$(now_ms)
+  wait_until 120 st_connected
+  echo $(( $(now_ms) - t0 )) >> "$work/st-discovery"
+  sleep 2
+  echo "a small change, run $run" > "$work/st-a/folder/change-$run.txt"
+  t0=$(now_ms)
+  arrived() { [ -f "$work/st-b/folder/change-$run.txt" ]; }
+  wait_until 120 arrived
+  echo $(( $(now_ms) - t0 )) >> "$work/st-latency"
+  st_stop a; st_stop b
+done
+st_discovery=$(median < "$work/st-discovery"); st_latency=$(median < "$work/st-latency")
+
+printf '\n%-46s %10s %10s %10s %8s\n' "what" "haven" "target" "syncthing" "ratio"
+printf '%-46s %7s ms %7s ms %7s ms %7sx\n' "both daemons up -> connected" "$discovery" 3000 "$st_discovery" \
+  "$(python3 -c "print(round($st_discovery/max($discovery,1),1))")"
+printf '%-46s %7s ms %7s ms %7s ms %7sx\n' "local change -> on the partner's disk" "$latency" 250 "$st_latency" \
+  "$(python3 -c "print(round($st_latency/max($latency,1),1))")"
+echo "syncthing discovery runs (ms): $(tr '\n' ' ' < "$work/st-discovery")"
+echo "syncthing small-file runs (ms): $(tr '\n' ' ' < "$work/st-latency")"
+printf '\n%-46s %10s %10s\n' "what" "haven" "target"
+printf '%-46s %7s ms %7s ms\n' "both daemons up -> connected via mDNS" "$discovery" 3000
+printf '%-46s %7s ms %7s ms\n' "local change -> on the partner's disk" "$latency" 250
+printf '%-46s %7s ms %7s ms\n' "first sync of 1,000 agreements" "$first_sync" 1000
+printf '%-46s %7s ms\n' "pairing done -> connected" "$(( linked - paired ))"
+printf '%-46s %7s B\n' "bytes sent, first sync (1,000 agreements)" "$first_bytes"
+printf '%-46s %7s B\n' "bytes sent, sync after a restart (1 change)" "$resume_bytes"
+echo "discovery runs (ms): $(tr '\n' ' ' < "$work/discovery")"
+echo "latency runs (ms): $(tr '\n' ' ' < "$work/latency")"
