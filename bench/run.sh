@@ -49,7 +49,7 @@ hf searchall --warmup 3 --runs 20 "haven journal list --search 'river anxious re
 id=$(haven journal list -n 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 hf show --warmup 3 --runs 40 "haven journal show $id"
 hf export --warmup 3 --runs 40 "haven export $id"
-for f in md txt html json; do
+for f in md txt html pdf json; do
   hf "brief_$f" --warmup 2 --runs 10 "haven export --since 3m --format $f -o $work/brief.$f"
 done
 brief_entries=$(haven export --since 3m --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
@@ -123,7 +123,7 @@ for what, h, target, j in rows:
 print(f"{'daemon load after unlock (no scrypt)':36} {load:7d} ms {300:6d} ms  {'yes' if load < 300 else 'NO '}   (scrypt {scrypt} ms)")
 print(f"{'daemon resident memory':36} {mem/2**20:7.1f} MB {100:6d} MB  {'yes' if mem < 100*2**20 else 'NO '}")
 print(f"\n3-month session brief ({brief} entries), written with -o:")
-for f in ["md", "txt", "html", "json"]:
+for f in ["md", "txt", "html", "pdf", "json"]:
     print(f"  {f:5} {med('brief_' + f):7.1f} ms")
 print(f"\nimport of jrnl's JSON export ({imported:,} entries): {import_ms} ms, "
       f"CLI peak memory {import_cli_kb / 1024:.1f} MB, daemon memory after {import_daemon / 2**20:.1f} MB")

@@ -13,8 +13,17 @@ use haven_shared::model::{AgreementView, Entry};
 
 /// Writes to stdout; a broken pipe exits 0.
 pub fn emit(text: &str) {
+    emit_bytes(text.as_bytes());
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+/// Writes bytes (a PDF, say) to stdout; a broken pipe exits 0.
+pub fn emit_bytes(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    let result = out.write_all(bytes).and_then(|_| out.flush());
     if let Err(e) = result {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);

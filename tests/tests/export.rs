@@ -217,3 +217,116 @@ fn bad_exports_write_nothing() {
         "no partial or temp file left behind"
     );
 }
+
+/// A heading line of the brief ("Monday 23 November 2026, 10:05: Title"), a meta line
+/// under it, or a section heading.
+fn is_heading(line: &str) -> bool {
+    let clock = line.split(", ").nth(1).is_some_and(|rest| {
+        rest.len() > 6 && rest.as_bytes()[2] == b':' && rest[5..].starts_with(": ")
+    });
+    clock
+        || line == "note"
+        || line.starts_with("trigger ·")
+        || ["Entries", "Trigger intensity", "Agreements in force"].contains(&line)
+}
+
+#[test]
+fn the_pdf_is_real_text_in_any_script_with_page_numbers_and_no_stranded_headings() {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--intensity",
+        "7",
+        "--title",
+        "Späte Antwort",
+        "Ich hätte gern gewusst, ob es dir gut geht. Straße, Größe, Ærø.",
+    ]);
+    h.write(&[
+        "--kind",
+        "trigger",
+        "--intensity",
+        "4",
+        "--title",
+        "返事",
+        "今日は返事がなくて不安だった。我需要你告诉我你没事。한국어도 읽을 수 있어요.",
+    ]);
+    let sentence = "Today I noticed the old story again, and I asked for what I needed instead. ";
+    for i in 0..40 {
+        let body = sentence.repeat(1 + (i * 7) % 13);
+        h.write(&["--title", &format!("Note number {i}"), &body]);
+    }
+    let file = h.tmp.path().join("brief.pdf");
+    h.ok(&[
+        "export",
+        "--since",
+        "1d",
+        "--format",
+        "pdf",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&file).unwrap().starts_with(b"%PDF-"));
+
+    let out = Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run) must be installed");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "Session brief",
+        "Straße, Größe, Ærø.",
+        "今日は返事がなくて不安だった。",
+        "我需要你告诉我你没事。",
+        "한국어도 읽을 수 있어요.",
+        "2 trigger entries, average intensity 5.5, highest 7.",
+        "Note number 39",
+        "Haven is a journal, not therapy",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} is not in the PDF's text:\n{text}"
+        );
+    }
+    let today = chrono::Local::now().format("%A %-d %B %Y").to_string();
+    assert!(
+        text.contains(&today),
+        "dates in a human form ({today}):\n{text}"
+    );
+
+    let pages: Vec<&str> = text
+        .split('\x0c')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() >= 3, "{} pages", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        let number = format!("Page {} of {}", i + 1, pages.len());
+        assert!(page.contains(&number), "page {} has no {number:?}", i + 1);
+        let last = page
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty() && !l.starts_with("Page "))
+            .unwrap_or_default();
+        assert!(
+            !is_heading(last),
+            "page {} ends with a heading: {last:?}",
+            i + 1
+        );
+    }
+
+    // Without -o, the PDF goes to a pipe whole.
+    let id = h.write(&["one more"]);
+    let piped = h
+        .command("haven")
+        .args(["export", &id, "--format", "pdf"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(piped.stdout.starts_with(b"%PDF-"));
+    assert!(
+        piped.stdout.windows(5).any(|w| w == b"%%EOF"),
+        "a whole PDF"
+    );
+}

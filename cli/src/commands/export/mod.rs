@@ -8,6 +8,7 @@
 mod html;
 mod markdown;
 mod model;
+mod pdf;
 mod redact;
 mod text;
 
@@ -29,6 +30,7 @@ pub enum Format {
     Md,
     Txt,
     Html,
+    Pdf,
     Json,
 }
 
@@ -103,16 +105,30 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let mut export = Export::new(data, args.id.is_none(), since);
     let report = redact::apply(&mut export, &redactions);
     export.redactions = report;
+    let encrypted = !recipients.is_empty() || args.passphrase;
+    if args.format == Format::Pdf
+        && !encrypted
+        && args.output.is_none()
+        && output::stdout_is_terminal()
+    {
+        return Err(CliError::usage(
+            "a PDF is not for the terminal: write it with -o FILE (or pipe it)",
+        ));
+    }
     let rendered = match args.format {
-        Format::Md => markdown::render(&export),
-        Format::Txt => text::render(&export),
-        Format::Html => html::render(&export),
-        Format::Json => serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n",
+        Format::Md => markdown::render(&export).into_bytes(),
+        Format::Txt => text::render(&export).into_bytes(),
+        Format::Html => html::render(&export).into_bytes(),
+        Format::Pdf => pdf::render(&export)
+            .map_err(|e| CliError::new(Exit::Failure, format!("cannot make the PDF: {e}")))?,
+        Format::Json => {
+            (serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n").into_bytes()
+        }
     };
-    let bytes = if !recipients.is_empty() || args.passphrase {
-        encrypt(rendered.as_bytes(), recipients, args.passphrase)?
+    let bytes = if encrypted {
+        encrypt(&rendered, recipients, args.passphrase)?
     } else {
-        rendered.into_bytes()
+        rendered
     };
     match &args.output {
         Some(path) => {
@@ -123,7 +139,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                 export.entries.len()
             );
         }
-        None => output::emit(&String::from_utf8_lossy(&bytes)),
+        None => output::emit_bytes(&bytes),
     }
     Ok(())
 }

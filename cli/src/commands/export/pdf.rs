@@ -1,0 +1,575 @@
+//! The PDF export: A4 pages a person can hand over, with real (searchable, selectable)
+//! text, page numbers, headings never left alone at the foot of a page, and a drawn chart
+//! of trigger intensity.
+//!
+//! Fonts ship inside the binary, so any machine writes the same PDF: DejaVu Sans (Latin,
+//! Greek, Cyrillic and more) with its bold for headings, then Droid Sans Fallback
+//! (Chinese, Japanese) and NanumSquare (Korean) for what DejaVu lacks. Each character takes the first face that has
+//! it; krilla embeds only the glyphs used. Layout is done here (greedy line breaking on
+//! spaces, and between CJK characters, which need none), because the text is plain and a
+//! layout engine would be most of the binary.
+
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point};
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, TextDirection};
+use krilla::Document;
+use skrifa::instance::{LocationRef, Size};
+use skrifa::MetadataProvider;
+
+use super::model::{day, day_time, Export, FOOTER};
+
+static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+static FALLBACK: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
+static HANGUL: &[u8] = include_bytes!("../../../assets/fonts/NanumSquareR.ttf");
+
+const PAGE_W: f32 = 595.0;
+const PAGE_H: f32 = 842.0;
+const MARGIN: f32 = 56.0;
+/// Where text stops: room is kept below for the page number.
+const BOTTOM: f32 = PAGE_H - MARGIN;
+const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Face {
+    Regular,
+    Bold,
+    Fallback,
+    Hangul,
+}
+
+impl Face {
+    const ALL: [Face; 4] = [Face::Regular, Face::Bold, Face::Fallback, Face::Hangul];
+
+    fn data(self) -> &'static [u8] {
+        match self {
+            Face::Regular => REGULAR,
+            Face::Bold => BOLD,
+            Face::Fallback => FALLBACK,
+            Face::Hangul => HANGUL,
+        }
+    }
+}
+
+/// Glyph lookup and advances for the three faces.
+struct Metrics {
+    fonts: Vec<skrifa::FontRef<'static>>,
+}
+
+impl Metrics {
+    fn new() -> Option<Metrics> {
+        let fonts = Face::ALL
+            .iter()
+            .map(|f| skrifa::FontRef::new(f.data()).ok())
+            .collect::<Option<Vec<_>>>()?;
+        Some(Metrics { fonts })
+    }
+
+    fn font(&self, face: Face) -> &skrifa::FontRef<'static> {
+        &self.fonts[face as usize]
+    }
+
+    /// The face that draws `c`: the primary one if it has the glyph, else the fallback.
+    fn face_for(&self, c: char, bold: bool) -> Face {
+        let primary = if bold { Face::Bold } else { Face::Regular };
+        if c.is_whitespace() {
+            return primary;
+        }
+        [primary, Face::Fallback, Face::Hangul]
+            .into_iter()
+            .find(|f| self.font(*f).charmap().map(c).is_some())
+            .unwrap_or(primary)
+    }
+
+    fn advance(&self, c: char, face: Face, size: f32) -> f32 {
+        let font = self.font(face);
+        let glyph = font.charmap().map(c).unwrap_or_default();
+        font.glyph_metrics(Size::new(size), LocationRef::default())
+            .advance_width(glyph)
+            .unwrap_or(size * 0.5)
+    }
+
+    fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
+        text.chars()
+            .map(|c| self.advance(c, self.face_for(c, bold), size))
+            .sum()
+    }
+
+    /// `text` cut into runs that each use one face.
+    fn runs(&self, text: &str, bold: bool) -> Vec<(Face, String)> {
+        let mut runs: Vec<(Face, String)> = Vec::new();
+        for c in text.chars() {
+            let face = self.face_for(c, bold);
+            match runs.last_mut() {
+                Some((f, s)) if *f == face => s.push(c),
+                _ => runs.push((face, c.to_string())),
+            }
+        }
+        runs
+    }
+}
+
+/// Characters of scripts written without spaces: a line may break before any of them.
+fn breaks_anywhere(c: char) -> bool {
+    matches!(u32::from(c),
+        0x1100..=0x11FF | 0x2E80..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF
+        | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+}
+
+/// Breaks one paragraph into lines no wider than `max`.
+fn wrap(m: &Metrics, text: &str, bold: bool, size: f32, max: f32) -> Vec<String> {
+    // Tokens: words (with whether a space came before) and single CJK characters.
+    let mut tokens: Vec<(bool, String)> = Vec::new();
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        let joins = !space
+            && !breaks_anywhere(c)
+            && tokens
+                .last()
+                .and_then(|(_, t)| t.chars().last())
+                .is_some_and(|last| !breaks_anywhere(last));
+        if joins {
+            if let Some((_, t)) = tokens.last_mut() {
+                t.push(c);
+            }
+        } else {
+            tokens.push((space, c.to_string()));
+        }
+        space = false;
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (space, token) in tokens {
+        let candidate = if line.is_empty() {
+            token.clone()
+        } else if space {
+            format!("{line} {token}")
+        } else {
+            format!("{line}{token}")
+        };
+        if m.width(&candidate, bold, size) <= max || line.is_empty() {
+            line = candidate;
+        } else {
+            lines.push(std::mem::take(&mut line));
+            line = token;
+        }
+        // A word longer than the whole line is cut where it must be.
+        while m.width(&line, bold, size) > max && line.chars().count() > 1 {
+            let mut head = String::new();
+            for c in line.chars() {
+                if !head.is_empty() && m.width(&format!("{head}{c}"), bold, size) > max {
+                    break;
+                }
+                head.push(c);
+            }
+            line = line[head.len()..].to_string();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Something to draw, placed on a page.
+enum Op {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        gray: u8,
+        text: String,
+    },
+    /// A polyline (the chart's axes and its line).
+    Line {
+        points: Vec<(f32, f32)>,
+        width: f32,
+        gray: u8,
+    },
+    Dot {
+        x: f32,
+        y: f32,
+    },
+}
+
+/// Lays blocks out top to bottom, page after page.
+struct Layout {
+    m: Metrics,
+    pages: Vec<Vec<Op>>,
+    y: f32,
+}
+
+struct Style {
+    size: f32,
+    bold: bool,
+    gray: u8,
+}
+
+const BODY: Style = Style {
+    size: 10.5,
+    bold: false,
+    gray: 0x22,
+};
+const META: Style = Style {
+    size: 9.5,
+    bold: false,
+    gray: 0x66,
+};
+const SMALL: Style = Style {
+    size: 8.5,
+    bold: false,
+    gray: 0x66,
+};
+const H1: Style = Style {
+    size: 18.0,
+    bold: true,
+    gray: 0x11,
+};
+const H2: Style = Style {
+    size: 13.5,
+    bold: true,
+    gray: 0x11,
+};
+const H3: Style = Style {
+    size: 11.5,
+    bold: true,
+    gray: 0x11,
+};
+
+fn leading(s: &Style) -> f32 {
+    s.size * 1.45
+}
+
+impl Layout {
+    fn new(m: Metrics) -> Layout {
+        Layout {
+            m,
+            pages: vec![Vec::new()],
+            y: MARGIN,
+        }
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    /// Starts a new page unless `height` more fits on this one.
+    fn keep(&mut self, height: f32) {
+        if self.y + height > BOTTOM && self.y > MARGIN {
+            self.new_page();
+        }
+    }
+
+    fn push(&mut self, op: Op) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+        }
+    }
+
+    fn lines(&self, text: &str, s: &Style) -> Vec<String> {
+        text.split('\n')
+            .flat_map(|p| wrap(&self.m, p, s.bold, s.size, TEXT_W))
+            .collect()
+    }
+
+    fn text(&mut self, text: &str, s: &Style) {
+        for line in self.lines(text, s) {
+            self.keep(leading(s));
+            self.y += leading(s);
+            let y = self.y - leading(s) * 0.3;
+            self.push(Op::Text {
+                x: MARGIN,
+                y,
+                size: s.size,
+                bold: s.bold,
+                gray: s.gray,
+                text: line,
+            });
+        }
+    }
+
+    /// A heading, kept on one page with `then` points of what follows it.
+    fn heading(&mut self, text: &str, s: &Style, then: f32) {
+        self.y += s.size * 0.8;
+        let height = self.lines(text, s).len() as f32 * leading(s);
+        self.keep(height + then);
+        self.text(text, s);
+        self.y += s.size * 0.2;
+    }
+
+    fn gap(&mut self, points: f32) {
+        self.y += points;
+    }
+
+    /// Trigger intensity (0–10) over time: axes, a line and a dot per entry.
+    fn chart(&mut self, points: &[(chrono::DateTime<chrono::FixedOffset>, u8)]) {
+        let (h, left) = (110.0, MARGIN + 18.0);
+        self.keep(h + leading(&SMALL) * 2.0);
+        let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
+        let first = points.first().map(|p| p.0.timestamp()).unwrap_or(0);
+        let last = points.last().map(|p| p.0.timestamp()).unwrap_or(0);
+        let span = (last - first).max(1) as f32;
+        let xy: Vec<(f32, f32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, (t, v))| {
+                let x = if points.len() == 1 {
+                    (left + right) / 2.0
+                } else if last == first {
+                    left + (right - left) * i as f32 / (points.len() - 1) as f32
+                } else {
+                    left + (right - left) * (t.timestamp() - first) as f32 / span
+                };
+                (x, bottom - (bottom - top) * f32::from(*v) / 10.0)
+            })
+            .collect();
+        self.push(Op::Line {
+            points: vec![(left, top), (left, bottom), (right, bottom)],
+            width: 0.6,
+            gray: 0x99,
+        });
+        for (label, y) in [("10", top + 3.0), ("0", bottom + 3.0)] {
+            self.push(Op::Text {
+                x: MARGIN,
+                y,
+                size: SMALL.size,
+                bold: false,
+                gray: SMALL.gray,
+                text: label.into(),
+            });
+        }
+        if xy.len() > 1 {
+            self.push(Op::Line {
+                points: xy.clone(),
+                width: 1.5,
+                gray: 0x33,
+            });
+        }
+        for (x, y) in xy {
+            self.push(Op::Dot { x, y });
+        }
+        self.y = bottom + 4.0;
+        if let (Some(a), Some(b)) = (points.first(), points.last()) {
+            let dates = format!("{} … {}", a.0.format("%-d %b %Y"), b.0.format("%-d %b %Y"));
+            self.text(&dates, &SMALL);
+        }
+    }
+}
+
+/// Renders the export as PDF bytes.
+pub fn render(x: &Export) -> Result<Vec<u8>, String> {
+    let metrics = Metrics::new().ok_or("the bundled fonts cannot be read")?;
+    let mut l = Layout::new(metrics);
+    l.text(&x.title(), &H1);
+    if x.brief {
+        l.text(
+            &format!(
+                "{} · {} entries · written with Haven",
+                x.name,
+                x.entries.len()
+            ),
+            &META,
+        );
+        let intensity = x.intensity();
+        if !intensity.points.is_empty() {
+            l.heading("Trigger intensity", &H2, 140.0);
+            l.text(
+                &format!(
+                    "{} trigger entries, average intensity {:.1}, highest {}.",
+                    intensity.points.len(),
+                    intensity.average(),
+                    intensity.highest()
+                ),
+                &BODY,
+            );
+            l.chart(&intensity.points);
+        }
+        l.heading(
+            "Entries",
+            &H2,
+            leading(&H3) + leading(&META) + 2.0 * leading(&BODY),
+        );
+    }
+    for e in &x.entries {
+        if x.brief {
+            let title = if e.title.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", e.title)
+            };
+            // The heading, its meta line and two lines of the text stay together.
+            l.heading(
+                &format!("{}{title}", day_time(&e.created_at)),
+                &H3,
+                leading(&META) + 2.0 * leading(&BODY),
+            );
+        }
+        l.text(&Export::meta(e), &META);
+        l.gap(3.0);
+        l.text(e.body.trim_end(), &BODY);
+    }
+    if !x.agreements.is_empty() {
+        l.heading("Agreements in force", &H2, 2.0 * leading(&BODY));
+        for a in &x.agreements {
+            l.text(
+                &format!("• {} ({}): {}", a.title, a.status.label(), a.text.trim()),
+                &BODY,
+            );
+        }
+    }
+    l.gap(14.0);
+    if let Some(r) = &x.redactions {
+        l.text(&format!("Redacted: {}.", r.join(", ")), &META);
+    }
+    l.text(&format!("Exported {}. {FOOTER}", day(&x.until)), &META);
+    draw(l, &x.title())
+}
+
+fn gray(v: u8) -> krilla::paint::Paint {
+    rgb::Color::new(v, v, v).into()
+}
+
+fn draw(l: Layout, title: &str) -> Result<Vec<u8>, String> {
+    let fonts = Face::ALL
+        .iter()
+        .map(|f| Font::new(f.data().into(), 0))
+        .collect::<Option<Vec<Font>>>()
+        .ok_or("the bundled fonts cannot be read")?;
+    let krilla_font = |f: Face| fonts[f as usize].clone();
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(title.to_string())
+            .creator("Haven".to_string()),
+    );
+    let total = l.pages.len();
+    let size = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("bad page size")?;
+    for (n, ops) in l.pages.iter().enumerate() {
+        let mut page = doc.start_page_with(size.clone());
+        let mut s = page.surface();
+        let number = format!("Page {} of {total}", n + 1);
+        let number_x = (PAGE_W - l.m.width(&number, false, SMALL.size)) / 2.0;
+        let footer = Op::Text {
+            x: number_x,
+            y: PAGE_H - MARGIN / 2.0,
+            size: SMALL.size,
+            bold: false,
+            gray: SMALL.gray,
+            text: number,
+        };
+        for op in ops.iter().chain(std::iter::once(&footer)) {
+            match op {
+                Op::Text {
+                    x,
+                    y,
+                    size,
+                    bold,
+                    gray: g,
+                    text,
+                } => {
+                    s.set_fill(Some(Fill {
+                        paint: gray(*g),
+                        ..Fill::default()
+                    }));
+                    let mut at = *x;
+                    for (face, run) in l.m.runs(text, *bold) {
+                        s.draw_text(
+                            Point::from_xy(at, *y),
+                            krilla_font(face),
+                            *size,
+                            &run,
+                            false,
+                            TextDirection::Auto,
+                        );
+                        at += run
+                            .chars()
+                            .map(|c| l.m.advance(c, face, *size))
+                            .sum::<f32>();
+                    }
+                }
+                Op::Line {
+                    points,
+                    width,
+                    gray: g,
+                } => {
+                    let mut pb = PathBuilder::new();
+                    for (i, (px, py)) in points.iter().enumerate() {
+                        if i == 0 {
+                            pb.move_to(*px, *py);
+                        } else {
+                            pb.line_to(*px, *py);
+                        }
+                    }
+                    if let Some(path) = pb.finish() {
+                        s.set_fill(None);
+                        s.set_stroke(Some(Stroke {
+                            paint: gray(*g),
+                            width: *width,
+                            ..Stroke::default()
+                        }));
+                        s.draw_path(&path);
+                        s.set_stroke(None);
+                    }
+                }
+                Op::Dot { x, y } => {
+                    let mut pb = PathBuilder::new();
+                    if let Some(r) = krilla::geom::Rect::from_xywh(x - 2.0, y - 2.0, 4.0, 4.0) {
+                        pb.push_rect(r);
+                    }
+                    if let Some(path) = pb.finish() {
+                        s.set_fill(Some(Fill {
+                            paint: gray(0x33),
+                            ..Fill::default()
+                        }));
+                        s.draw_path(&path);
+                    }
+                }
+            }
+        }
+        s.finish();
+        page.finish();
+    }
+    doc.finish()
+        .map_err(|e| format!("cannot write the PDF: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_fit_and_keep_every_character() {
+        let m = Metrics::new().expect("fonts");
+        let text = "Ich hätte gern gewusst, ob es dir gut geht. 今日は返事がなくて不安だった。我需要你告诉我你没事。 averyveryveryveryveryveryveryveryveryveryveryverylongword";
+        let lines = wrap(&m, text, false, 10.5, 120.0);
+        assert!(lines.len() > 3, "{lines:?}");
+        for l in &lines {
+            assert!(m.width(l, false, 10.5) <= 120.0 + 0.01, "{l:?} is too wide");
+        }
+        let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        assert_eq!(squeeze(&lines.concat()), squeeze(text));
+        assert_eq!(wrap(&m, "", false, 10.5, 100.0), vec![String::new()]);
+    }
+
+    #[test]
+    fn each_character_gets_a_face_that_has_it() {
+        let m = Metrics::new().expect("fonts");
+        assert!(m.face_for('ä', false) == Face::Regular);
+        assert!(m.face_for('ä', true) == Face::Bold);
+        assert!(m.face_for('今', false) == Face::Fallback);
+        assert!(m.face_for('한', false) == Face::Hangul);
+        let runs = m.runs("Hallo 世界!", false);
+        assert_eq!(runs.len(), 3);
+        assert!(runs[1].0 == Face::Fallback && runs[1].1 == "世界");
+    }
+}
