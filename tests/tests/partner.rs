@@ -473,6 +473,8 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
         .unwrap()
         .noise_public();
     // Sam's keys, as a device that stole them (or Sam's own laptop gone rogue) would have.
+    // Sam's real laptop is off meanwhile: it would otherwise win back its connection.
+    b.ok(&["daemon", "stop"]);
     let sam = b.open_directly();
     let sam_static = *sam.identity.noise_static();
     let psk = *sam.partner().unwrap().expect("paired").psk.bytes();
@@ -522,13 +524,22 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
     let log = log_of(&a);
     assert!(log.contains("refused a connection"), "{log}");
     assert!(log.contains("a bad sync message"), "{log}");
-    // Maya's daemon is still serving, and Sam's real laptop still syncs.
+    // Maya's daemon is still serving, and Sam's real laptop, back on, still syncs.
     a.ok(&["status"]);
     let id = b
         .ok(&["agree", "propose", "After", "--text", "Still in sync"])
         .trim()
         .to_string();
-    wait_status(&a, &id, "proposed");
+    let deadline = std::time::Instant::now() + SOON;
+    while status_of(&a, &id).as_deref() != Some("proposed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Sam's laptop did not sync again.\nMaya's log:\n{}\nSam's log:\n{}",
+            log_of(&a),
+            log_of(&b)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

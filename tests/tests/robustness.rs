@@ -335,6 +335,14 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
+        // The home's daemon lives on this disk: stop it first, or its pid file vanishes
+        // with the mount (this guard drops before the Home) and the daemon outlives the test.
+        if let Ok(pid) = std::fs::read_to_string(self.0.join("haven/havend.pid")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                haven_tests::wait_gone(pid);
+            }
+        }
         let _ = std::process::Command::new("umount")
             .arg("-l")
             .arg(&self.0)

@@ -54,9 +54,12 @@ impl Face {
     }
 }
 
-/// Glyph lookup and advances for the three faces.
+/// Glyph lookup and advances for the faces, remembered per character: a brief of
+/// hundreds of entries measures the same few hundred characters again and again.
 struct Metrics {
     fonts: Vec<skrifa::FontRef<'static>>,
+    /// (character, bold) → the face that draws it and its advance at size 1.
+    known: std::cell::RefCell<std::collections::HashMap<(char, bool), (Face, f32)>>,
 }
 
 impl Metrics {
@@ -65,37 +68,47 @@ impl Metrics {
             .iter()
             .map(|f| skrifa::FontRef::new(f.data()).ok())
             .collect::<Option<Vec<_>>>()?;
-        Some(Metrics { fonts })
+        Some(Metrics {
+            fonts,
+            known: Default::default(),
+        })
     }
 
     fn font(&self, face: Face) -> &skrifa::FontRef<'static> {
         &self.fonts[face as usize]
     }
 
-    /// The face that draws `c`: the primary one if it has the glyph, else the fallback.
-    fn face_for(&self, c: char, bold: bool) -> Face {
-        let primary = if bold { Face::Bold } else { Face::Regular };
-        if c.is_whitespace() {
-            return primary;
+    /// The face that draws `c` (the primary one if it has the glyph, else the first
+    /// fallback that does) and its advance at size 1.
+    fn glyph(&self, c: char, bold: bool) -> (Face, f32) {
+        if let Some(known) = self.known.borrow().get(&(c, bold)) {
+            return *known;
         }
-        [primary, Face::Fallback, Face::Hangul]
-            .into_iter()
-            .find(|f| self.font(*f).charmap().map(c).is_some())
-            .unwrap_or(primary)
-    }
-
-    fn advance(&self, c: char, face: Face, size: f32) -> f32 {
+        let primary = if bold { Face::Bold } else { Face::Regular };
+        let face = if c.is_whitespace() {
+            primary
+        } else {
+            [primary, Face::Fallback, Face::Hangul]
+                .into_iter()
+                .find(|f| self.font(*f).charmap().map(c).is_some())
+                .unwrap_or(primary)
+        };
         let font = self.font(face);
         let glyph = font.charmap().map(c).unwrap_or_default();
-        font.glyph_metrics(Size::new(size), LocationRef::default())
+        let advance = font
+            .glyph_metrics(Size::new(1.0), LocationRef::default())
             .advance_width(glyph)
-            .unwrap_or(size * 0.5)
+            .unwrap_or(0.5);
+        self.known.borrow_mut().insert((c, bold), (face, advance));
+        (face, advance)
+    }
+
+    fn face_for(&self, c: char, bold: bool) -> Face {
+        self.glyph(c, bold).0
     }
 
     fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
-        text.chars()
-            .map(|c| self.advance(c, self.face_for(c, bold), size))
-            .sum()
+        text.chars().map(|c| self.glyph(c, bold).1).sum::<f32>() * size
     }
 
     /// `text` cut into runs that each use one face.
@@ -144,32 +157,42 @@ fn wrap(m: &Metrics, text: &str, bold: bool, size: f32, max: f32) -> Vec<String>
         }
         space = false;
     }
+    let space_w = m.width(" ", bold, size);
     let mut lines = Vec::new();
     let mut line = String::new();
+    let mut line_w = 0.0;
     for (space, token) in tokens {
-        let candidate = if line.is_empty() {
-            token.clone()
-        } else if space {
-            format!("{line} {token}")
+        let token_w = m.width(&token, bold, size);
+        let joined_w = if line.is_empty() {
+            token_w
         } else {
-            format!("{line}{token}")
+            line_w + token_w + if space { space_w } else { 0.0 }
         };
-        if m.width(&candidate, bold, size) <= max || line.is_empty() {
-            line = candidate;
+        if joined_w <= max || line.is_empty() {
+            if !line.is_empty() && space {
+                line.push(' ');
+            }
+            line.push_str(&token);
+            line_w = joined_w;
         } else {
             lines.push(std::mem::take(&mut line));
             line = token;
+            line_w = token_w;
         }
         // A word longer than the whole line is cut where it must be.
-        while m.width(&line, bold, size) > max && line.chars().count() > 1 {
+        while line_w > max && line.chars().count() > 1 {
             let mut head = String::new();
+            let mut head_w = 0.0;
             for c in line.chars() {
-                if !head.is_empty() && m.width(&format!("{head}{c}"), bold, size) > max {
+                let w = m.width(c.encode_utf8(&mut [0; 4]), bold, size);
+                if !head.is_empty() && head_w + w > max {
                     break;
                 }
                 head.push(c);
+                head_w += w;
             }
             line = line[head.len()..].to_string();
+            line_w = m.width(&line, bold, size);
             lines.push(head);
         }
     }
@@ -491,10 +514,7 @@ fn draw(l: Layout, title: &str) -> Result<Vec<u8>, String> {
                             false,
                             TextDirection::Auto,
                         );
-                        at += run
-                            .chars()
-                            .map(|c| l.m.advance(c, face, *size))
-                            .sum::<f32>();
+                        at += l.m.width(&run, *bold, *size);
                     }
                 }
                 Op::Line {
