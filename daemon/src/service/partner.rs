@@ -57,10 +57,12 @@ fn not_paired() -> ErrorReply {
 /// The keyring for this member and, when paired, the partner's pinned key.
 pub fn keyring(u: &Unlocked) -> Keyring {
     let mut keyring = Keyring::new().with(&u.name, u.home.identity.verifying_key());
-    if let Some(key) = u.partner.as_ref().and_then(|p| p.verifying_key()) {
-        if let Some(p) = &u.partner {
-            keyring.add(&p.name, key);
-        }
+    if let Some((p, key)) = u
+        .partner
+        .as_ref()
+        .and_then(|p| Some((p, p.verifying_key()?)))
+    {
+        keyring.add(&p.name, key);
     }
     keyring
 }
