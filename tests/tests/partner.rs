@@ -455,9 +455,29 @@ fn send_message(
     }
 }
 
+/// A session with Maya as Sam (with Sam's keys), and the first handshake message it used.
+fn as_sam(
+    target: &str,
+    sam_static: &[u8; 32],
+    maya_key: &[u8; 32],
+    psk: &[u8; 32],
+) -> (std::net::TcpStream, snow::TransportState, Vec<u8>) {
+    use std::io::{Read, Write};
+    let (mut hs, first) = ik_first(sam_static, maya_key, psk);
+    let mut s = connect(target);
+    s.write_all(&first).unwrap();
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).unwrap();
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut body).unwrap();
+    let mut payload = vec![0u8; 65535];
+    hs.read_message(&body, &mut payload).unwrap();
+    (s, hs.into_transport_mode().unwrap(), first)
+}
+
 #[test]
 fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let lan = Lan::new(3);
     let (a, b) = paired_pair(&lan);
     let port: u16 = log_of(&a)
@@ -480,6 +500,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
     let psk = *sam.partner().unwrap().expect("paired").psk.bytes();
     drop(sam);
 
+    let before = a.json(&["agree", "list", "--json"]);
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -492,19 +513,10 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 refused_silently(&target, &[0x42; 3000], "garbage");
 
                 // A captured handshake replayed gets no answer.
-                let (mut hs, first) = ik_first(&sam_static, &maya_key, &psk);
-                let mut s = connect(&target);
-                s.write_all(&first).unwrap();
-                let mut reply = [0u8; 2];
-                s.read_exact(&mut reply).unwrap();
-                let mut body = vec![0u8; usize::from(u16::from_be_bytes(reply))];
-                s.read_exact(&mut body).unwrap();
-                let mut payload = vec![0u8; 65535];
-                hs.read_message(&body, &mut payload).unwrap();
+                let (mut s, mut t, first) = as_sam(&target, &sam_static, &maya_key, &psk);
                 refused_silently(&target, &first, "a replayed handshake");
 
                 // A valid session that sends a malformed automerge message is dropped.
-                let mut t = hs.into_transport_mode().unwrap();
                 send_message(
                     &mut s,
                     &mut t,
@@ -516,10 +528,30 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                     &haven_shared::wire::Message::Sync(vec![0x42, 1, 2, 3]),
                 );
                 read_to_close(&mut s);
+
+                // One that vanishes in the middle of a long message changes nothing.
+                let (mut s, mut t, _) = as_sam(&target, &sam_static, &maya_key, &psk);
+                send_message(
+                    &mut s,
+                    &mut t,
+                    &haven_shared::wire::Message::Hello { version: 1 },
+                );
+                let mut half = vec![1u8, 2];
+                half.extend(std::iter::repeat_n(0x42, 20_000));
+                let mut buf = vec![0u8; 65535];
+                let n = t.write_message(&half, &mut buf).unwrap();
+                s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
+                    .unwrap();
+                drop(s);
             })
             .join()
             .unwrap();
     });
+    assert_eq!(
+        a.json(&["agree", "list", "--json"]),
+        before,
+        "nothing changed on Maya's side"
+    );
 
     let log = log_of(&a);
     assert!(log.contains("refused a connection"), "{log}");
