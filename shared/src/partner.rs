@@ -72,6 +72,10 @@ pub struct Partner {
     pub last_seen: Option<DateTime<FixedOffset>>,
     #[serde(default)]
     pub last_synced: Option<DateTime<FixedOffset>>,
+    /// The newest handshake timestamp accepted from the partner: a first message that is
+    /// not newer is a replay, also after a restart.
+    #[serde(default)]
+    pub last_handshake: u64,
 }
 
 impl Partner {

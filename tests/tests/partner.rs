@@ -455,6 +455,17 @@ fn send_message(
     }
 }
 
+/// Where Maya's daemon listens for the partner now (the port is new on each start).
+fn maya_address(lan: &Lan, a: &Home) -> String {
+    let port: u16 = log_of(a)
+        .lines()
+        .rfind(|l| l.contains("listening for the partner"))
+        .and_then(|l| l.split("port=").nth(1))
+        .and_then(|p| p.split_whitespace().next()?.parse().ok())
+        .expect("Maya's port in her log");
+    format!("{}:{port}", lan.address(0))
+}
+
 /// A session with Maya as Sam (with Sam's keys), and the first handshake message it used.
 fn as_sam(
     target: &str,
@@ -480,13 +491,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
     use std::io::Write;
     let lan = Lan::new(3);
     let (a, b) = paired_pair(&lan);
-    let port: u16 = log_of(&a)
-        .lines()
-        .find(|l| l.contains("listening for the partner"))
-        .and_then(|l| l.split("port=").nth(1))
-        .and_then(|p| p.split_whitespace().next()?.parse().ok())
-        .expect("Maya's port in her log");
-    let target = format!("{}:{port}", lan.address(0));
+    let target = maya_address(&lan, &a);
     let paths = haven_shared::paths::Paths::under_home(&a.home);
     let pass = secrecy::SecretString::from(haven_tests::PASSPHRASE.to_string());
     let maya_key = haven_shared::home::read_identity(&paths, &pass)
@@ -528,6 +533,13 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                     &haven_shared::wire::Message::Sync(vec![0x42, 1, 2, 3]),
                 );
                 read_to_close(&mut s);
+
+                // The replay is still refused after Maya's daemon restarts: the newest
+                // accepted timestamp is stored with the partner.
+                a.ok(&["daemon", "stop"]);
+                a.ok(&["unlock"]);
+                let target = maya_address(&lan, &a);
+                refused_silently(&target, &first, "a replay after a restart");
 
                 // One that vanishes in the middle of a long message changes nothing.
                 let (mut s, mut t, _) = as_sam(&target, &sam_static, &maya_key, &psk);

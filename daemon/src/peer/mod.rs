@@ -16,7 +16,7 @@ pub mod words;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -47,6 +47,8 @@ pub struct PairedLink {
     pub partner_public: [u8; 32],
     pub psk: Key32,
     pub discovery: Key32,
+    /// The newest handshake timestamp accepted before this start (replay protection).
+    pub last_handshake: u64,
     /// The last address the partner was reached at and the static ones, dialled as well
     /// as anything mDNS finds.
     pub dial: Vec<String>,
@@ -63,6 +65,8 @@ pub enum PeerOp {
     /// when this side dialled it (worth re-dialling later). `false`: no longer paired.
     Connected {
         dialled: Option<String>,
+        /// The timestamp of the handshake this side answered, to be remembered.
+        handshake_stamp: Option<u64>,
         reply: oneshot::Sender<bool>,
     },
     /// The next sync message for the partner, if there is anything to say.
@@ -244,6 +248,8 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
                 partner_public: &p.partner_public,
                 psk: p.psk.bytes(),
             };
+            net.last_handshake
+                .fetch_max(p.last_handshake, Ordering::SeqCst);
             match noise::respond(stream, keys, &net.last_handshake).await {
                 Ok(channel) => net.start_session(channel, p.partner_public, p.partner_public, None),
                 Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),

@@ -72,6 +72,8 @@ pub struct Channel {
     reassembler: Reassembler,
     /// Total bytes written to the socket (the benchmarks report them).
     pub bytes_sent: u64,
+    /// The timestamp of the partner's first handshake message, on the answering side.
+    pub handshake_stamp: Option<u64>,
 }
 
 impl Channel {
@@ -82,6 +84,7 @@ impl Channel {
             decoder,
             reassembler: Reassembler::new(),
             bytes_sent: 0,
+            handshake_stamp: None,
         }
     }
 
@@ -188,7 +191,9 @@ pub async fn respond(
         let mut buf = vec![0u8; MAX_FRAME];
         let n = hs.write_message(&[], &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
-        Ok(Channel::new(stream, hs.into_transport_mode()?, decoder))
+        let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        channel.handshake_stamp = Some(stamp);
+        Ok(channel)
     })
     .await
     .map_err(|_| ChannelError::Timeout)?

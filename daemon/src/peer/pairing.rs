@@ -302,6 +302,7 @@ async fn exchange(
             last_address: None,
             last_seen: None,
             last_synced: None,
+            last_handshake: 0,
         },
         safety_words: safety,
     })

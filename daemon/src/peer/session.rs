@@ -78,9 +78,14 @@ async fn drive(
         Ok(Err(e)) => return err(e),
         Err(_) => return End::Error("no hello within 10 s".into()),
     }
-    if !ask(&net.core, |reply| PeerOp::Connected { dialled, reply })
-        .await
-        .unwrap_or(false)
+    let handshake_stamp = channel.handshake_stamp;
+    if !ask(&net.core, |reply| PeerOp::Connected {
+        dialled,
+        handshake_stamp,
+        reply,
+    })
+    .await
+    .unwrap_or(false)
     {
         return End::Closed("no longer paired");
     }

@@ -84,6 +84,7 @@ impl Service {
                             partner_public,
                             psk: p.psk.clone(),
                             discovery: p.discovery.clone(),
+                            last_handshake: p.last_handshake,
                             dial,
                         }))
                     }
@@ -109,13 +110,20 @@ impl Service {
             PeerOp::Paired(partner, reply) => {
                 let _ = reply.send(self.pin(*partner));
             }
-            PeerOp::Connected { dialled, reply } => {
+            PeerOp::Connected {
+                dialled,
+                handshake_stamp,
+                reply,
+            } => {
                 let ok = match &mut self.vault {
                     Vault::Unlocked(u) if u.partner.is_some() => {
                         u.sync = load_sync_state(u);
                         if let Some(p) = &mut u.partner {
                             if dialled.is_some() {
                                 p.last_address = dialled;
+                            }
+                            if let Some(stamp) = handshake_stamp {
+                                p.last_handshake = p.last_handshake.max(stamp);
                             }
                             p.last_seen = Some(haven_shared::when::now());
                         }
