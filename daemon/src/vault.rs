@@ -21,6 +21,8 @@ pub struct Unlocked {
     pub name: String,
     /// The paired partner, pinned at pairing.
     pub partner: Option<Partner>,
+    /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
+    pub farewell: Option<[u8; 32]>,
     /// The automerge sync state of the current (or last) session with the partner.
     pub sync: automerge::sync::State,
 }
@@ -58,12 +60,14 @@ impl Vault {
             load_ms = (started.elapsed() - scrypt).as_millis() as u64,
             "unlocked"
         );
+        let farewell = home.farewell().unwrap_or_default();
         let mut unlocked = Unlocked {
             home,
             index,
             keyring: Keyring::new(),
             name,
             partner,
+            farewell,
             sync: automerge::sync::State::new(),
         };
         unlocked.keyring = crate::service::partner::keyring(&unlocked);

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
 use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
-use crate::partner::{open_blob, seal_blob, BlobError, Partner, PARTNER_KEY, SYNC_STATE_KEY};
+use crate::partner::{
+    open_blob, seal_blob, BlobError, Partner, FAREWELL_KEY, PARTNER_KEY, SYNC_STATE_KEY,
+};
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
 
@@ -256,10 +258,24 @@ impl OpenHome {
         Ok(())
     }
 
-    /// Forgets the partner's keys and the sync state.
-    pub fn forget_partner(&self) -> Result<(), HomeError> {
+    /// Forgets the partner's keys and the sync state, keeping only `farewell`: a hash of
+    /// the former partner's Noise key, by which that laptop is told it was unpaired.
+    pub fn forget_partner(&self, farewell: Option<[u8; 32]>) -> Result<(), HomeError> {
         self.store.clear_peer()?;
+        if let Some(hash) = farewell {
+            let sealed = seal_blob(&self.identity.recipient(), FAREWELL_KEY, &hash)?;
+            self.store.put_peer_blob(FAREWELL_KEY, &sealed)?;
+        }
         Ok(())
+    }
+
+    /// The hash kept by [`Self::forget_partner`], if any.
+    pub fn farewell(&self) -> Result<Option<[u8; 32]>, HomeError> {
+        let Some(sealed) = self.store.peer_blob(FAREWELL_KEY)? else {
+            return Ok(None);
+        };
+        let bytes = open_blob(self.identity.storage(), FAREWELL_KEY, &sealed)?;
+        Ok(<[u8; 32]>::try_from(&bytes[..]).ok())
     }
 
     /// The automerge sync state with the partner, as `sync::State::encode` wrote it.

@@ -95,6 +95,9 @@ impl Partner {
 /// The `peer` table keys.
 pub const PARTNER_KEY: &str = "partner";
 pub const SYNC_STATE_KEY: &str = "sync_state";
+/// After `unpair`: a hash of the former partner's Noise key (never the key), so that laptop
+/// can be told it was unpaired when it next calls.
+pub const FAREWELL_KEY: &str = "farewell";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {

@@ -382,6 +382,26 @@ fn unpairing_stops_sync_at_once_on_both_sides_and_wipe_deletes_the_agreements() 
     assert!(err.contains("not paired"), "{err}");
 }
 
+#[test]
+fn a_partner_who_was_away_learns_of_the_unpairing_when_it_calls_and_can_pair_again() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    b.ok(&["daemon", "stop"]);
+    eventually("Maya to notice", SOON, || (!connected(&a)).then_some(()));
+    a.ok(&["partner", "unpair"]);
+    b.ok(&["unlock"]);
+    eventually("Sam to learn of the unpairing", SOON, || {
+        (b.json(&["partner", "--json"])["paired"] == false).then_some(())
+    });
+    assert!(log_of(&a).contains("told the former partner it was unpaired"));
+    assert!(!connected(&a) && !connected(&b));
+    // Both are free to pair again.
+    pair(&a, &b);
+    eventually("the new pairing to connect", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+}
+
 /// The first handshake message of a Noise IKpsk2 initiator, and its state.
 fn ik_first(
     own_static: &[u8; 32],
@@ -404,7 +424,10 @@ fn ik_first(
         .unwrap()
         .as_nanos() as u64;
     let mut buf = vec![0u8; 65535];
-    let n = hs.write_message(&stamp.to_be_bytes(), &mut buf).unwrap();
+    // The timestamp, then a port to call back on.
+    let mut hello = stamp.to_be_bytes().to_vec();
+    hello.extend_from_slice(&47000u16.to_be_bytes());
+    let n = hs.write_message(&hello, &mut buf).unwrap();
     (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
 }
 

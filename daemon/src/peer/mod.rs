@@ -36,15 +36,27 @@ use pairing::{Code, Material, Outcome, PairError};
 pub enum Link {
     /// Locked: no keys in memory, nothing on the network.
     Off,
-    /// Unlocked and unpaired: a random advertisement, no sessions.
-    Unpaired,
+    /// Unlocked and unpaired: a random advertisement, no sessions; a former partner who
+    /// calls is told it was unpaired.
+    Unpaired(Option<Arc<Farewell>>),
     Paired(Arc<PairedLink>),
+}
+
+/// What answering a former partner needs.
+pub struct Farewell {
+    /// SHA-256 of the former partner's Noise key.
+    pub former: [u8; 32],
+    pub own_static: Zeroizing<[u8; 32]>,
+    pub own_public: [u8; 32],
+    pub signing: haven_shared::ed25519_dalek::SigningKey,
 }
 
 pub struct PairedLink {
     pub own_static: Zeroizing<[u8; 32]>,
     pub own_public: [u8; 32],
     pub partner_public: [u8; 32],
+    /// The partner's signing key: a farewell must carry its signature.
+    pub partner_signing: haven_shared::ed25519_dalek::VerifyingKey,
     pub psk: Key32,
     pub discovery: Key32,
     /// The newest handshake timestamp accepted before this start (replay protection).
@@ -62,7 +74,8 @@ pub enum PeerOp {
     /// Pairing succeeded: pin this partner.
     Paired(Box<Partner>, oneshot::Sender<Result<(), ErrorReply>>),
     /// A session is up: load its sync state. `dialled` is the partner's listening address
-    /// when this side dialled it (worth re-dialling later). `false`: no longer paired.
+    /// (the one dialled, or the one the partner named in its handshake), worth re-dialling
+    /// later. `false`: no longer paired.
     Connected {
         dialled: Option<String>,
         /// The timestamp of the handshake this side answered, to be remembered.
@@ -237,9 +250,29 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
             }
         };
         let link = net.link.borrow().clone();
-        let Link::Paired(p) = link else {
-            tracing::debug!(%addr, "refused a connection: not paired or locked");
-            continue;
+        let p = match link {
+            Link::Paired(p) => p,
+            Link::Unpaired(Some(f)) => {
+                tokio::spawn(async move {
+                    match noise::farewell(
+                        stream,
+                        &f.own_static,
+                        &f.own_public,
+                        &f.former,
+                        &f.signing,
+                    )
+                    .await
+                    {
+                        Ok(()) => tracing::info!(%addr, "told the former partner it was unpaired"),
+                        Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),
+                    }
+                });
+                continue;
+            }
+            _ => {
+                tracing::debug!(%addr, "refused a connection: not paired or locked");
+                continue;
+            }
         };
         let net = net.clone();
         tokio::spawn(async move {
@@ -251,7 +284,10 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
             net.last_handshake
                 .fetch_max(p.last_handshake, Ordering::SeqCst);
             match noise::respond(stream, keys, &net.last_handshake).await {
-                Ok(channel) => net.start_session(channel, p.partner_public, p.partner_public, None),
+                Ok(channel) => {
+                    let callback = channel.callback.clone();
+                    net.start_session(channel, p.partner_public, p.partner_public, callback)
+                }
                 Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),
             }
         });
@@ -266,7 +302,7 @@ pub async fn keep_linked(net: Arc<Net>) {
         let work = async {
             match current {
                 Link::Off => std::future::pending::<()>().await,
-                Link::Unpaired => {
+                Link::Unpaired(_) => {
                     let _advert = net
                         .mdns
                         .as_ref()
@@ -366,7 +402,24 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<()> 
         partner_public: &p.partner_public,
         psk: p.psk.bytes(),
     };
-    let channel = noise::initiate(stream, keys).await?;
+    let channel = match noise::initiate(stream, keys, net.port).await {
+        Err(noise::ChannelError::Farewell(frame)) => {
+            let statement = noise::farewell_statement(&p.own_public, &p.partner_public);
+            let signed = frame
+                .get(noise::FAREWELL_MAGIC.len()..)
+                .and_then(|s| haven_shared::ed25519_dalek::Signature::from_slice(s).ok())
+                .is_some_and(|sig| p.partner_signing.verify_strict(&statement, &sig).is_ok());
+            if signed {
+                tracing::info!(%addr, "the partner unpaired while we were apart");
+                let _ = net.core.send(CoreMsg::Peer(PeerOp::PartnerLeft)).await;
+            }
+            anyhow::bail!(
+                "a farewell{}",
+                if signed { "" } else { " with a bad signature" }
+            );
+        }
+        other => other?,
+    };
     net.start_session(
         channel,
         p.own_public,

@@ -39,6 +39,19 @@ pub enum ChannelError {
     Replay,
     #[error("timed out")]
     Timeout,
+    #[error("the partner has unpaired")]
+    Farewell(Vec<u8>),
+}
+
+/// Starts a farewell frame: `FAREWELL_MAGIC`, then an Ed25519 signature.
+pub const FAREWELL_MAGIC: &[u8] = b"HVBYE1";
+
+/// What a farewell signs: the former partner's Noise key, then the signer's.
+pub fn farewell_statement(to: &[u8; 32], from: &[u8; 32]) -> Vec<u8> {
+    let mut s = b"haven-unpaired-v1".to_vec();
+    s.extend_from_slice(to);
+    s.extend_from_slice(from);
+    s
 }
 
 /// Reads one whole frame, whatever the stream's split.
@@ -74,6 +87,8 @@ pub struct Channel {
     pub bytes_sent: u64,
     /// The timestamp of the partner's first handshake message, on the answering side.
     pub handshake_stamp: Option<u64>,
+    /// Where the partner listens, on the answering side (its IP and the port it sent).
+    pub callback: Option<String>,
 }
 
 impl Channel {
@@ -85,6 +100,7 @@ impl Channel {
             reassembler: Reassembler::new(),
             bytes_sent: 0,
             handshake_stamp: None,
+            callback: None,
         }
     }
 
@@ -142,7 +158,12 @@ fn now_nanos() -> u64 {
 }
 
 /// Dials side of the handshake.
-pub async fn initiate(mut stream: TcpStream, keys: LinkKeys<'_>) -> Result<Channel, ChannelError> {
+/// `listen_port` tells the partner where to call back (it sees only our source port).
+pub async fn initiate(
+    mut stream: TcpStream,
+    keys: LinkKeys<'_>,
+    listen_port: u16,
+) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
             .prologue(PROLOGUE)?
@@ -151,13 +172,57 @@ pub async fn initiate(mut stream: TcpStream, keys: LinkKeys<'_>) -> Result<Chann
             .psk(2, keys.psk)?
             .build_initiator()?;
         let mut buf = vec![0u8; MAX_FRAME];
-        let n = hs.write_message(&now_nanos().to_be_bytes(), &mut buf)?;
+        let mut hello = now_nanos().to_be_bytes().to_vec();
+        hello.extend_from_slice(&listen_port.to_be_bytes());
+        let n = hs.write_message(&hello, &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
         let mut decoder = FrameDecoder::new();
         let reply = read_frame(&mut stream, &mut decoder).await?;
+        if reply.starts_with(FAREWELL_MAGIC) {
+            return Err(ChannelError::Farewell(reply));
+        }
         let mut payload = vec![0u8; MAX_FRAME];
         hs.read_message(&reply, &mut payload)?;
         Ok(Channel::new(stream, hs.into_transport_mode()?, decoder))
+    })
+    .await
+    .map_err(|_| ChannelError::Timeout)?
+}
+
+/// After unpairing: reads a caller's first message and, if the caller is the former
+/// partner (its key hashes to `former`), answers with a signed farewell and closes.
+/// Anyone else gets nothing.
+pub async fn farewell(
+    mut stream: TcpStream,
+    own_static: &[u8; 32],
+    own_public: &[u8; 32],
+    former: &[u8; 32],
+    signing: &haven_shared::ed25519_dalek::SigningKey,
+) -> Result<(), ChannelError> {
+    use haven_shared::ed25519_dalek::Signer;
+    use sha2::Digest;
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
+        // The PSK is forgotten; the first message of IKpsk2 does not need it.
+        let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
+            .prologue(PROLOGUE)?
+            .local_private_key(own_static)?
+            .psk(2, &[0u8; 32])?
+            .build_responder()?;
+        let mut decoder = FrameDecoder::new();
+        let first = read_frame(&mut stream, &mut decoder).await?;
+        let mut payload = vec![0u8; MAX_FRAME];
+        hs.read_message(&first, &mut payload)?;
+        let caller: [u8; 32] = hs
+            .get_remote_static()
+            .and_then(|k| k.try_into().ok())
+            .ok_or(ChannelError::UnknownPeer)?;
+        if sha2::Sha256::digest(caller).as_slice() != former {
+            return Err(ChannelError::UnknownPeer);
+        }
+        let signature = signing.sign(&farewell_statement(&caller, own_public));
+        let mut frame = FAREWELL_MAGIC.to_vec();
+        frame.extend_from_slice(&signature.to_bytes());
+        write_frame(&mut stream, &frame).await
     })
     .await
     .map_err(|_| ChannelError::Timeout)?
@@ -183,7 +248,12 @@ pub async fn respond(
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {
             return Err(ChannelError::UnknownPeer);
         }
-        let stamp: [u8; 8] = payload[..n].try_into().map_err(|_| ChannelError::Replay)?;
+        // The timestamp, then the port the partner listens on.
+        if n != 10 {
+            return Err(ChannelError::Replay);
+        }
+        let stamp: [u8; 8] = payload[..8].try_into().map_err(|_| ChannelError::Replay)?;
+        let port = u16::from_be_bytes([payload[8], payload[9]]);
         let stamp = u64::from_be_bytes(stamp);
         if last_accepted.fetch_max(stamp, Ordering::SeqCst) >= stamp {
             return Err(ChannelError::Replay);
@@ -193,6 +263,9 @@ pub async fn respond(
         write_frame(&mut stream, &buf[..n]).await?;
         let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
         channel.handshake_stamp = Some(stamp);
+        channel.callback = channel
+            .peer_addr()
+            .map(|a| std::net::SocketAddr::new(a.ip(), port).to_string());
         Ok(channel)
     })
     .await

@@ -145,7 +145,7 @@ async fn drive(
                 let now = if r.is_err() { Link::Off } else { link.borrow_and_update().clone() };
                 match now {
                     Link::Paired(p) if p.partner_public == partner_key => {}
-                    Link::Unpaired => {
+                    Link::Unpaired(_) => {
                         let _ = channel.send(&Message::Unpaired).await;
                         return End::Closed("we unpaired");
                     }

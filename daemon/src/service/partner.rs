@@ -17,7 +17,7 @@ use haven_shared::partner::Partner;
 
 use super::Service;
 use crate::peer::pairing::{safety_words, Intro, Material};
-use crate::peer::{Link, PairedLink, PeerOp, Registry};
+use crate::peer::{Farewell, Link, PairedLink, PeerOp, Registry};
 use crate::vault::{home_error, Unlocked, Vault};
 
 /// The core's ends of the channels to the network tasks.
@@ -73,24 +73,32 @@ impl Service {
         let link = match &self.vault {
             Vault::Locked => Link::Off,
             Vault::Unlocked(u) => match &u.partner {
-                None => Link::Unpaired,
-                Some(p) => match p.noise_public() {
-                    Some(partner_public) => {
+                None => Link::Unpaired(u.farewell.map(|former| {
+                    Arc::new(Farewell {
+                        former,
+                        own_static: Zeroizing::new(*u.home.identity.noise_static()),
+                        own_public: u.home.identity.noise_public(),
+                        signing: u.home.identity.signing_key().clone(),
+                    })
+                })),
+                Some(p) => match (p.noise_public(), p.verifying_key()) {
+                    (Some(partner_public), Some(partner_signing)) => {
                         let mut dial: Vec<String> = p.last_address.iter().cloned().collect();
                         dial.extend(p.addresses.iter().cloned());
                         Link::Paired(Arc::new(PairedLink {
                             own_static: Zeroizing::new(*u.home.identity.noise_static()),
                             own_public: u.home.identity.noise_public(),
                             partner_public,
+                            partner_signing,
                             psk: p.psk.clone(),
                             discovery: p.discovery.clone(),
                             last_handshake: p.last_handshake,
                             dial,
                         }))
                     }
-                    None => {
+                    _ => {
                         tracing::warn!("the partner record holds a malformed key; not connecting");
-                        Link::Unpaired
+                        Link::Unpaired(None)
                     }
                 },
             },
@@ -161,7 +169,8 @@ impl Service {
             PeerOp::PartnerLeft => {
                 if let Vault::Unlocked(u) = &mut self.vault {
                     let name = u.partner.as_ref().map(|p| p.name.clone());
-                    if let Err(e) = u.home.forget_partner() {
+                    // The partner left: nothing to tell it later.
+                    if let Err(e) = u.home.forget_partner(None) {
                         tracing::warn!(error = %e, "could not forget the partner who unpaired");
                     }
                     u.partner = None;
@@ -202,7 +211,10 @@ impl Service {
         if u.partner.is_some() {
             return Err(ErrorReply::new(ErrorKind::Pairing, "already paired"));
         }
+        // A new pairing ends any farewell to a former partner.
+        u.home.forget_partner(None).map_err(home_error)?;
         u.home.save_partner(&partner).map_err(home_error)?;
+        u.farewell = None;
         u.partner = Some(partner);
         u.sync = sync::State::new();
         u.keyring = keyring(u);
@@ -305,7 +317,12 @@ impl Service {
         let Some(p) = u.partner.take() else {
             return Err(not_paired());
         };
-        u.home.forget_partner().map_err(home_error)?;
+        let former = p.noise_public().map(|k| {
+            use sha2::Digest;
+            <[u8; 32]>::from(sha2::Sha256::digest(k))
+        });
+        u.home.forget_partner(former).map_err(home_error)?;
+        u.farewell = former;
         u.sync = sync::State::new();
         u.keyring = keyring(u);
         if wipe {
