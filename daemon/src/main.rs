@@ -135,7 +135,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         jobs_tx.clone(),
         link_rx,
         changed_rx,
-        registry,
+        registry.clone(),
         mdns.clone(),
         port,
         listen.ip(),
@@ -213,6 +213,16 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         .await;
     drop(core_tx);
     let _ = tokio::task::spawn_blocking(move || core.join()).await;
+    // The core switched the link off: give a live session a moment to say goodbye.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline
+        && registry
+            .lock()
+            .map(|r| r.connected_address().is_some())
+            .unwrap_or(false)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     if let Some(mdns) = mdns {
         // Withdraws our advertisements (goodbye packets) before the process ends.
         let _ = mdns.shutdown();

@@ -106,7 +106,11 @@ impl Service {
                 tracing::info!("locked");
                 Ok(Response::Done)
             }
-            Request::Shutdown => Ok(Response::Done),
+            Request::Shutdown => {
+                // Sessions say goodbye to the partner (and log what they sent) on the way out.
+                self.peer.link.send_replace(crate::peer::Link::Off);
+                Ok(Response::Done)
+            }
             Request::Partner => self.partner_info(),
             Request::PartnerAddress { address } => self.partner_address(&address),
             Request::PartnerUnpair { wipe } => self.unpair(wipe),
