@@ -12,6 +12,7 @@ use crate::partner::{
 };
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
+use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HomeError {
@@ -237,12 +238,26 @@ impl OpenHome {
         Ok(())
     }
 
+    /// A sealed row of the `peer` table, opened.
+    fn open_peer_blob(&self, key: &'static str) -> Result<Option<Zeroizing<Vec<u8>>>, HomeError> {
+        match self.store.peer_blob(key)? {
+            Some(sealed) => Ok(Some(open_blob(self.identity.storage(), key, &sealed)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Seals `bytes` to this home and stores them as a row of the `peer` table.
+    fn put_peer_blob(&self, key: &'static str, bytes: &[u8]) -> Result<(), HomeError> {
+        let sealed = seal_blob(&self.identity.recipient(), key, bytes)?;
+        self.store.put_peer_blob(key, &sealed)?;
+        Ok(())
+    }
+
     /// The paired partner, if any.
     pub fn partner(&self) -> Result<Option<Partner>, HomeError> {
-        let Some(sealed) = self.store.peer_blob(PARTNER_KEY)? else {
+        let Some(json) = self.open_peer_blob(PARTNER_KEY)? else {
             return Ok(None);
         };
-        let json = open_blob(self.identity.storage(), PARTNER_KEY, &sealed)?;
         let partner =
             serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?;
         Ok(Some(partner))
@@ -250,48 +265,36 @@ impl OpenHome {
 
     /// Stores (replaces) the partner record, sealed; durable when this returns.
     pub fn save_partner(&self, partner: &Partner) -> Result<(), HomeError> {
-        let json = zeroize::Zeroizing::new(
+        let json = Zeroizing::new(
             serde_json::to_vec(partner).map_err(|e| BlobError::Malformed(e.to_string()))?,
         );
-        let sealed = seal_blob(&self.identity.recipient(), PARTNER_KEY, &json)?;
-        self.store.put_peer_blob(PARTNER_KEY, &sealed)?;
-        Ok(())
+        self.put_peer_blob(PARTNER_KEY, &json)
     }
 
     /// Forgets the partner's keys and the sync state, keeping only `farewell`: a hash of
     /// the former partner's Noise key, by which that laptop is told it was unpaired.
     pub fn forget_partner(&self, farewell: Option<[u8; 32]>) -> Result<(), HomeError> {
         self.store.clear_peer()?;
-        if let Some(hash) = farewell {
-            let sealed = seal_blob(&self.identity.recipient(), FAREWELL_KEY, &hash)?;
-            self.store.put_peer_blob(FAREWELL_KEY, &sealed)?;
+        match farewell {
+            Some(hash) => self.put_peer_blob(FAREWELL_KEY, &hash),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The hash kept by [`Self::forget_partner`], if any.
     pub fn farewell(&self) -> Result<Option<[u8; 32]>, HomeError> {
-        let Some(sealed) = self.store.peer_blob(FAREWELL_KEY)? else {
-            return Ok(None);
-        };
-        let bytes = open_blob(self.identity.storage(), FAREWELL_KEY, &sealed)?;
-        Ok(<[u8; 32]>::try_from(&bytes[..]).ok())
+        Ok(self
+            .open_peer_blob(FAREWELL_KEY)?
+            .and_then(|bytes| <[u8; 32]>::try_from(&bytes[..]).ok()))
     }
 
     /// The automerge sync state with the partner, as `sync::State::encode` wrote it.
     pub fn sync_state(&self) -> Result<Option<Vec<u8>>, HomeError> {
-        let Some(sealed) = self.store.peer_blob(SYNC_STATE_KEY)? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            open_blob(self.identity.storage(), SYNC_STATE_KEY, &sealed)?.to_vec(),
-        ))
+        Ok(self.open_peer_blob(SYNC_STATE_KEY)?.map(|b| b.to_vec()))
     }
 
     pub fn save_sync_state(&self, encoded: &[u8]) -> Result<(), HomeError> {
-        let sealed = seal_blob(&self.identity.recipient(), SYNC_STATE_KEY, encoded)?;
-        self.store.put_peer_blob(SYNC_STATE_KEY, &sealed)?;
-        Ok(())
+        self.put_peer_blob(SYNC_STATE_KEY, encoded)
     }
 
     /// Replaces the couple document with a fresh one naming only this member, and removes

@@ -111,19 +111,30 @@ impl Drop for Lan {
 }
 
 /// Polls `check` until it returns `Some` or `within` passes; panics naming `what`.
-pub fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub fn eventually<T>(what: &str, within: Duration, check: impl FnMut() -> Option<T>) -> T {
+    eventually_explained(within, check, || format!("timed out waiting for {what}"))
+}
+
+/// Like [`eventually`], with the panic message made only on a timeout (say, daemon logs).
+pub fn eventually_explained<T>(
+    within: Duration,
+    mut check: impl FnMut() -> Option<T>,
+    explain: impl FnOnce() -> String,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
         if let Some(v) = check() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            panic!("{}", explain());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-/// Pairs two laptops through the real CLI; returns both outputs.
-pub fn pair(host: &Home, joiner: &Home) -> (String, String) {
+/// Starts `haven pair` on `host`; returns the running command and the code it shows.
+pub fn show_code(host: &Home) -> (std::process::Child, String) {
     let mut shown = host
         .command("haven")
         .arg("pair")
@@ -131,19 +142,25 @@ pub fn pair(host: &Home, joiner: &Home) -> (String, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("haven pair");
-    let mut stdout = shown.stdout.take().expect("stdout");
-    let code = read_code(&mut stdout);
+    let code = read_code(shown.stdout.as_mut().expect("stdout"));
+    (shown, code)
+}
+
+/// Pairs two laptops through the real CLI; returns both outputs.
+pub fn pair(host: &Home, joiner: &Home) -> (String, String) {
+    let (shown, code) = show_code(host);
     let joined = joiner.ok(&["pair", &code]);
-    let mut rest = String::new();
-    use std::io::Read;
-    stdout.read_to_string(&mut rest).expect("read");
-    let status = shown.wait().expect("wait");
-    assert!(status.success(), "haven pair on the host failed: {rest}");
+    let out = shown.wait_with_output().expect("wait");
+    let rest = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "haven pair on the host failed: {rest}"
+    );
     (rest, joined)
 }
 
 /// Reads `haven pair`'s output up to the code it shows.
-pub fn read_code(stdout: &mut impl std::io::Read) -> String {
+fn read_code(stdout: &mut impl std::io::Read) -> String {
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     loop {

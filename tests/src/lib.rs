@@ -216,6 +216,14 @@ impl Home {
         serde_json::from_str(&self.ok(args)).expect("json output")
     }
 
+    /// How many entries `haven journal list --json` shows.
+    pub fn entry_count(&self) -> usize {
+        self.json(&["journal", "list", "--json"])
+            .as_array()
+            .expect("a list of entries")
+            .len()
+    }
+
     pub fn daemon_pid(&self) -> Option<i32> {
         std::fs::read_to_string(self.home.join("havend.pid"))
             .ok()?
@@ -256,9 +264,17 @@ impl Home {
 
     /// Opens the home directly with the library (the daemon must be stopped).
     pub fn open_directly(&self) -> haven_shared::home::OpenHome {
-        let paths = haven_shared::paths::Paths::under_home(&self.home);
-        haven_shared::home::open(&paths, &secrecy::SecretString::from(PASSPHRASE.to_string()))
-            .expect("open home")
+        haven_shared::home::open_with(&self.paths(), self.identity()).expect("open home")
+    }
+
+    /// The home's keys, decrypted with the test passphrase (the daemon may run).
+    pub fn identity(&self) -> haven_shared::crypto::Identity {
+        let pass = secrecy::SecretString::from(PASSPHRASE.to_string());
+        haven_shared::home::read_identity(&self.paths(), &pass).expect("read identity.age")
+    }
+
+    fn paths(&self) -> haven_shared::paths::Paths {
+        haven_shared::paths::Paths::under_home(&self.home)
     }
 }
 

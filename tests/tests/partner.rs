@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::time::Duration;
 
-use haven_tests::lan::{eventually, pair, read_code, Lan};
+use haven_tests::lan::{eventually, eventually_explained, pair, show_code, Lan};
 use haven_tests::Home;
 
 const SOON: Duration = Duration::from_secs(20);
@@ -38,6 +38,13 @@ fn paired_pair(lan: &Lan) -> (Home, Home) {
         (connected(&a) && connected(&b)).then_some(())
     });
     (a, b)
+}
+
+/// Proposes an agreement through the CLI; returns its id.
+fn propose(h: &Home, title: &str, text: &str) -> String {
+    h.ok(&["agree", "propose", title, "--text", text])
+        .trim()
+        .to_string()
 }
 
 fn log_of(h: &Home) -> String {
@@ -86,32 +93,14 @@ fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
     assert_eq!(status["partner"], "Sam");
 
     // A proposal travels; the acceptance travels back and makes it active on both.
-    let id = a
-        .ok(&[
-            "agree",
-            "propose",
-            "Check-in",
-            "--text",
-            "A quick check-in text once a day",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Check-in", "A quick check-in text once a day");
     wait_status(&b, &id, "proposed");
     b.ok(&["agree", "accept", &id]);
     wait_status(&a, &id, "active");
     wait_status(&b, &id, "active");
 
     // A decline travels too.
-    let other = b
-        .ok(&[
-            "agree",
-            "propose",
-            "Dinner",
-            "--text",
-            "Phones away at dinner",
-        ])
-        .trim()
-        .to_string();
+    let other = propose(&b, "Dinner", "Phones away at dinner");
     wait_status(&a, &other, "proposed");
     a.ok(&["agree", "decline", &other]);
     wait_status(&b, &other, "declined");
@@ -187,14 +176,7 @@ fn a_wrong_code_fails_on_both_sides_burns_the_code_and_pairing_twice_is_refused(
     let a = lan.laptop(0, "Maya");
     let b = lan.laptop(1, "Sam");
 
-    let mut host = a
-        .command("haven")
-        .arg("pair")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("pair");
-    let code = read_code(host.stdout.as_mut().expect("stdout"));
+    let (host, code) = show_code(&a);
     let mut parts: Vec<&str> = code.split('-').collect();
     parts[2] = if parts[2] == "acorn" {
         "amber"
@@ -232,16 +214,7 @@ fn a_wrong_code_fails_on_both_sides_burns_the_code_and_pairing_twice_is_refused(
 fn edits_made_apart_merge_and_a_revision_racing_an_accept_is_not_active() {
     let lan = Lan::new(2);
     let (a, b) = paired_pair(&lan);
-    let id = a
-        .ok(&[
-            "agree",
-            "propose",
-            "Space",
-            "--text",
-            "An hour alone after work",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Space", "An hour alone after work");
     wait_status(&b, &id, "proposed");
 
     // Sam's cable is pulled; both edit.
@@ -254,16 +227,7 @@ fn edits_made_apart_merge_and_a_revision_racing_an_accept_is_not_active() {
         "Half an hour alone after work",
     ]);
     b.ok(&["agree", "accept", &id]);
-    let apart = b
-        .ok(&[
-            "agree",
-            "propose",
-            "Weekends",
-            "--text",
-            "One free evening each weekend",
-        ])
-        .trim()
-        .to_string();
+    let apart = propose(&b, "Weekends", "One free evening each weekend");
     assert_eq!(status_of(&a, &apart), None, "not there while apart");
     lan.set_link(1, true);
 
@@ -297,13 +261,11 @@ fn a_restart_resumes_with_an_incremental_sync() {
     let lan = Lan::new(2);
     let (a, b) = paired_pair(&lan);
     for i in 0..40 {
-        a.ok(&[
-            "agree",
-            "propose",
+        propose(
+            &a,
             &format!("Agreement {i}"),
-            "--text",
             &format!("We agree on thing number {i}, with enough words to weigh something"),
-        ]);
+        );
     }
     eventually("Sam to have all 40", SOON, || {
         (b.json(&["agree", "list", "--json"])
@@ -323,16 +285,7 @@ fn a_restart_resumes_with_an_incremental_sync() {
     );
     let first: u64 = sessions_sent(&a).iter().sum();
     let before = sessions_sent(&a).len();
-    let id = a
-        .ok(&[
-            "agree",
-            "propose",
-            "Late",
-            "--text",
-            "Made while Sam was away",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Late", "Made while Sam was away");
     b.ok(&["unlock"]);
     wait_status(&b, &id, "proposed");
     eventually("the sync to settle", SOON, || {
@@ -351,10 +304,7 @@ fn a_restart_resumes_with_an_incremental_sync() {
 fn unpairing_stops_sync_at_once_on_both_sides_and_wipe_deletes_the_agreements() {
     let lan = Lan::new(2);
     let (a, b) = paired_pair(&lan);
-    let id = a
-        .ok(&["agree", "propose", "Check-in", "--text", "A text at lunch"])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Check-in", "A text at lunch");
     wait_status(&b, &id, "proposed");
 
     let out = a.ok(&["partner", "unpair", "--wipe"]);
@@ -371,10 +321,7 @@ fn unpairing_stops_sync_at_once_on_both_sides_and_wipe_deletes_the_agreements() 
     });
     // Sam keeps his copy; nothing syncs any more.
     assert_eq!(status_of(&b, &id).as_deref(), Some("proposed"));
-    let later = b
-        .ok(&["agree", "propose", "Later", "--text", "Never reaches Maya"])
-        .trim()
-        .to_string();
+    let later = propose(&b, "Later", "Never reaches Maya");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(status_of(&a, &later), None);
     assert!(!connected(&a) && !connected(&b));
@@ -515,11 +462,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
     let lan = Lan::new(3);
     let (a, b) = paired_pair(&lan);
     let target = maya_address(&lan, &a);
-    let paths = haven_shared::paths::Paths::under_home(&a.home);
-    let pass = secrecy::SecretString::from(haven_tests::PASSPHRASE.to_string());
-    let maya_key = haven_shared::home::read_identity(&paths, &pass)
-        .unwrap()
-        .noise_public();
+    let maya_key = a.identity().noise_public();
     // Sam's keys, as a device that stole them (or Sam's own laptop gone rogue) would have.
     // Sam's real laptop is off meanwhile: it would otherwise win back its connection.
     b.ok(&["daemon", "stop"]);
@@ -593,20 +536,18 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
     assert!(log.contains("a bad sync message"), "{log}");
     // Maya's daemon is still serving, and Sam's real laptop, back on, still syncs.
     a.ok(&["status"]);
-    let id = b
-        .ok(&["agree", "propose", "After", "--text", "Still in sync"])
-        .trim()
-        .to_string();
-    let deadline = std::time::Instant::now() + SOON;
-    while status_of(&a, &id).as_deref() != Some("proposed") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Sam's laptop did not sync again.\nMaya's log:\n{}\nSam's log:\n{}",
-            log_of(&a),
-            log_of(&b)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let id = propose(&b, "After", "Still in sync");
+    eventually_explained(
+        SOON,
+        || (status_of(&a, &id).as_deref() == Some("proposed")).then_some(()),
+        || {
+            format!(
+                "Sam's laptop did not sync again.\nMaya's log:\n{}\nSam's log:\n{}",
+                log_of(&a),
+                log_of(&b)
+            )
+        },
+    );
 }
 
 #[test]
@@ -614,22 +555,9 @@ fn a_consent_forged_in_the_other_members_name_never_counts() {
     use haven_shared::model::{ConsentRecord, Verb};
     let lan = Lan::new(2);
     let (a, b) = paired_pair(&lan);
-    let id = b
-        .ok(&[
-            "agree",
-            "propose",
-            "Money",
-            "--text",
-            "We split the rent evenly",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&b, "Money", "We split the rent evenly");
     wait_status(&a, &id, "proposed");
-    let paths = haven_shared::paths::Paths::under_home(&a.home);
-    let pass = secrecy::SecretString::from(haven_tests::PASSPHRASE.to_string());
-    let maya = haven_shared::home::read_identity(&paths, &pass)
-        .unwrap()
-        .member_id();
+    let maya = a.identity().member_id();
 
     // Sam's laptop writes "Maya consents" into the couple document, signed with Sam's key.
     b.ok(&["daemon", "stop"]);
@@ -728,16 +656,7 @@ fn restarting_both_at_once_leaves_one_connection_and_a_third_laptop_is_ignored()
         "Alex has no peer connection"
     );
     // And the one connection carries changes both ways.
-    let id = a
-        .ok(&[
-            "agree",
-            "propose",
-            "Sleep",
-            "--text",
-            "Lights out by midnight",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Sleep", "Lights out by midnight");
     wait_status(&b, &id, "proposed");
 }
 
@@ -765,15 +684,6 @@ fn a_static_address_connects_where_multicast_finds_nothing() {
     eventually("Sam to reach Maya by address", SOON, || {
         (connected(&a) && connected(&b)).then_some(())
     });
-    let id = a
-        .ok(&[
-            "agree",
-            "propose",
-            "Calls",
-            "--text",
-            "A call before bed when apart",
-        ])
-        .trim()
-        .to_string();
+    let id = propose(&a, "Calls", "A call before bed when apart");
     wait_status(&b, &id, "proposed");
 }

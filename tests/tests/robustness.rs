@@ -8,13 +8,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-fn count(h: &Home) -> usize {
-    h.json(&["journal", "list", "--json"])
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 #[test]
 fn wrong_passphrase_and_no_terminal() {
     let mut h = Home::init("Maya");
@@ -42,7 +35,7 @@ fn wrong_passphrase_and_no_terminal() {
     assert!(out.stderr.contains("no terminal"), "{}", out.stderr);
     h.env.clear();
     h.ok(&["unlock"]);
-    assert_eq!(count(&h), 1);
+    assert_eq!(h.entry_count(), 1);
 }
 
 #[test]
@@ -56,7 +49,7 @@ fn init_refuses_an_existing_home() {
     );
     let err = h.fails(&["init", "--name", "Other", "--force"], 2);
     assert!(err.contains("confirmation"), "{err}");
-    assert_eq!(count(&h), 1);
+    assert_eq!(h.entry_count(), 1);
     assert_eq!(h.json(&["status", "--json"])["name"], "Maya");
 }
 
@@ -84,7 +77,7 @@ fn bad_values_are_refused_before_anything_is_written() {
     }
     let empty = h.run_stdin(&["journal", "write", "-"], "\n\n");
     assert_one_error(&empty, 2, "empty stdin");
-    assert_eq!(count(&h), 0);
+    assert_eq!(h.entry_count(), 0);
 }
 
 fn stop_and(h: &Home, damage: impl FnOnce(&Path)) {
@@ -220,7 +213,11 @@ fn garbage_on_the_socket_gets_an_error_and_the_daemon_keeps_serving() {
     w3.write_all(b"{\"op\":\"sta").unwrap();
     w3.shutdown(std::net::Shutdown::Both).unwrap();
 
-    assert_eq!(count(&h), 1, "the daemon still serves and nothing was lost");
+    assert_eq!(
+        h.entry_count(),
+        1,
+        "the daemon still serves and nothing was lost"
+    );
 }
 
 #[test]
@@ -299,12 +296,12 @@ fn a_stale_socket_is_replaced_and_a_second_daemon_refused() {
         h.home.join("haven.sock").exists(),
         "kill -9 leaves the socket behind"
     );
-    assert_eq!(count(&h), 1);
+    assert_eq!(h.entry_count(), 1);
     let second = h.command("havend").arg("--foreground").output().unwrap();
     assert_ne!(second.status.code(), Some(0));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already running"), "{err}");
-    assert_eq!(count(&h), 1, "the first daemon is unharmed");
+    assert_eq!(h.entry_count(), 1, "the first daemon is unharmed");
 }
 
 /// A tiny tmpfs mounted for one test, unmounted on drop.
@@ -391,21 +388,11 @@ fn a_full_disk_is_an_error_that_loses_nothing() {
     drop(f);
     std::fs::remove_file(&filler).unwrap();
     h.write(&["written after space came back"]);
-    let after = h
-        .json(&["journal", "list", "--json"])
-        .as_array()
-        .unwrap()
-        .len();
+    let after = h.entry_count();
     assert_eq!(after, ids.len() + 1);
     // And the stored state reloads cleanly.
     h.ok(&["daemon", "stop"]);
-    assert_eq!(
-        h.json(&["journal", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        after
-    );
+    assert_eq!(h.entry_count(), after);
     let _ = PASSPHRASE;
 }
 
@@ -420,7 +407,7 @@ fn the_journal_locks_itself_when_idle_and_a_bad_config_is_named() {
         assert!(std::time::Instant::now() < deadline, "never locked itself");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert_eq!(count(&h), 1, "unlocks again on the next use");
+    assert_eq!(h.entry_count(), 1, "unlocks again on the next use");
     h.ok(&["daemon", "stop"]);
 
     std::fs::write(h.home.join("config.toml"), "idle_lock = \"whenever\"\n").unwrap();

@@ -53,13 +53,7 @@ fn init_force_asks_then_keeps_the_old_home_aside() {
     h.write(&["from the first home"]);
     let (ok, text) = on_terminal(&h, "init --name Maya --force", &["no"]);
     assert!(!ok && text.contains("not confirmed"), "{text}");
-    assert_eq!(
-        h.json(&["journal", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(h.entry_count(), 1);
 
     let (ok, text) = on_terminal(
         &h,

@@ -1,7 +1,7 @@
 //! The HTML export: one self-contained file (no remote fonts, scripts or images) with an
 //! inline SVG chart of trigger intensity, styled to print well.
 
-use super::model::{day, day_time, Export, FOOTER};
+use super::model::{day, Export, Intensity, FOOTER};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -18,25 +18,9 @@ footer{margin-top:3em;border-top:1px solid #ccc;color:#555;font-size:.9em}svg{ma
 @media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}}";
 
 /// A small line chart of intensity (0 to 10) over time, as inline SVG.
-fn chart(points: &[(chrono::DateTime<chrono::FixedOffset>, u8)]) -> String {
+fn chart(intensity: &Intensity) -> String {
     let (w, h, pad) = (600.0, 160.0, 24.0);
-    let first = points.first().map(|p| p.0.timestamp()).unwrap_or(0);
-    let last = points.last().map(|p| p.0.timestamp()).unwrap_or(0);
-    let span = (last - first).max(1) as f64;
-    let xy: Vec<(f64, f64)> = points
-        .iter()
-        .enumerate()
-        .map(|(i, (t, v))| {
-            let x = if points.len() == 1 {
-                w / 2.0
-            } else if last == first {
-                pad + (w - 2.0 * pad) * i as f64 / (points.len() - 1) as f64
-            } else {
-                pad + (w - 2.0 * pad) * (t.timestamp() - first) as f64 / span
-            };
-            (x, h - pad - (h - 2.0 * pad) * f64::from(*v) / 10.0)
-        })
-        .collect();
+    let xy = intensity.positions(pad, w - pad, pad, h - pad);
     let line: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
     let dots: String = xy
         .iter()
@@ -68,20 +52,15 @@ pub fn render(x: &Export) -> String {
                 intensity.points.len(),
                 intensity.average(),
                 intensity.highest(),
-                chart(&intensity.points)
+                chart(&intensity)
             ));
         }
         body.push_str("<h2>Entries</h2>\n");
     }
     for e in &x.entries {
-        let title = if e.title.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", esc(&e.title))
-        };
         body.push_str(&format!(
-            "<section class=\"entry\"><h3>{}{title}</h3><p class=\"meta\">{}</p><div class=\"body\">{}</div></section>\n",
-            esc(&day_time(&e.created_at)),
+            "<section class=\"entry\"><h3>{}</h3><p class=\"meta\">{}</p><div class=\"body\">{}</div></section>\n",
+            esc(&Export::heading(e)),
             esc(&Export::meta(e)),
             esc(e.body.trim_end())
         ));

@@ -1,6 +1,6 @@
 //! The Markdown export.
 
-use super::model::{day, day_time, Export, FOOTER};
+use super::model::{day, Export, FOOTER};
 
 pub fn render(x: &Export) -> String {
     let mut out = format!("# {}\n\n", x.title());
@@ -24,15 +24,10 @@ pub fn render(x: &Export) -> String {
         out.push_str("## Entries\n\n");
     }
     for e in &x.entries {
-        let heading = if x.brief { "###" } else { "##" };
-        let title = if e.title.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", e.title)
-        };
+        let level = if x.brief { "###" } else { "##" };
         out.push_str(&format!(
-            "{heading} {}{title}\n\n*{}*\n\n{}\n\n",
-            day_time(&e.created_at),
+            "{level} {}\n\n*{}*\n\n{}\n\n",
+            Export::heading(e),
             Export::meta(e),
             e.body.trim_end()
         ));

@@ -182,31 +182,12 @@ pub fn check_output_folder(path: &Path) -> CliResult {
 
 /// Writes via a temp file and a rename, so the file is either whole or absent.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".haven-export-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error(
+    haven_shared::paths::write_private_file(path, bytes).map_err(|e| {
+        io_error(
             &format!("cannot write {}; nothing was written", path.display()),
             e,
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// age, ASCII-armored (mail-friendly); `age -d` reads it.

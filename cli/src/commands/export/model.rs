@@ -32,6 +32,29 @@ impl Intensity {
     pub fn highest(&self) -> u8 {
         self.points.iter().map(|(_, i)| *i).max().unwrap_or(0)
     }
+    /// Where each point goes on a chart spanning `left..right` and `top..bottom` (y grows
+    /// downwards): x by time (evenly spaced if all share one time), y by intensity 0–10.
+    pub fn positions(&self, left: f64, right: f64, top: f64, bottom: f64) -> Vec<(f64, f64)> {
+        let points = &self.points;
+        let first = points.first().map(|p| p.0.timestamp()).unwrap_or(0);
+        let last = points.last().map(|p| p.0.timestamp()).unwrap_or(0);
+        let span = (last - first).max(1) as f64;
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, (t, v))| {
+                let x = if points.len() == 1 {
+                    (left + right) / 2.0
+                } else if last == first {
+                    left + (right - left) * i as f64 / (points.len() - 1) as f64
+                } else {
+                    left + (right - left) * (t.timestamp() - first) as f64 / span
+                };
+                (x, bottom - (bottom - top) * f64::from(*v) / 10.0)
+            })
+            .collect()
+    }
+
     /// One block per point, ▁ (0) to █ (10).
     pub fn sparkline(&self) -> String {
         const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -95,6 +118,15 @@ impl Export {
     }
 
     /// One line describing an entry: kind, tags, mood, intensity.
+    /// An entry's heading: when it was written, and its title if it has one.
+    pub fn heading(e: &Entry) -> String {
+        if e.title.is_empty() {
+            day_time(&e.created_at)
+        } else {
+            format!("{}: {}", day_time(&e.created_at), e.title)
+        }
+    }
+
     pub fn meta(e: &Entry) -> String {
         let mut parts = vec![e.kind.to_string()];
         if let Some(i) = e.intensity {

@@ -19,7 +19,7 @@ use krilla::Document;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::MetadataProvider;
 
-use super::model::{day, day_time, Export, FOOTER};
+use super::model::{day, Export, Intensity, FOOTER};
 
 static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -335,26 +335,15 @@ impl Layout {
     }
 
     /// Trigger intensity (0–10) over time: axes, a line and a dot per entry.
-    fn chart(&mut self, points: &[(chrono::DateTime<chrono::FixedOffset>, u8)]) {
+    fn chart(&mut self, intensity: &Intensity) {
+        let points = &intensity.points;
         let (h, left) = (110.0, MARGIN + 18.0);
         self.keep(h + leading(&SMALL) * 2.0);
         let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
-        let first = points.first().map(|p| p.0.timestamp()).unwrap_or(0);
-        let last = points.last().map(|p| p.0.timestamp()).unwrap_or(0);
-        let span = (last - first).max(1) as f32;
-        let xy: Vec<(f32, f32)> = points
-            .iter()
-            .enumerate()
-            .map(|(i, (t, v))| {
-                let x = if points.len() == 1 {
-                    (left + right) / 2.0
-                } else if last == first {
-                    left + (right - left) * i as f32 / (points.len() - 1) as f32
-                } else {
-                    left + (right - left) * (t.timestamp() - first) as f32 / span
-                };
-                (x, bottom - (bottom - top) * f32::from(*v) / 10.0)
-            })
+        let xy: Vec<(f32, f32)> = intensity
+            .positions(left.into(), right.into(), top.into(), bottom.into())
+            .into_iter()
+            .map(|(x, y)| (x as f32, y as f32))
             .collect();
         self.push(Op::Line {
             points: vec![(left, top), (left, bottom), (right, bottom)],
@@ -415,7 +404,7 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
                 ),
                 &BODY,
             );
-            l.chart(&intensity.points);
+            l.chart(&intensity);
         }
         l.heading(
             "Entries",
@@ -425,14 +414,9 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
     }
     for e in &x.entries {
         if x.brief {
-            let title = if e.title.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", e.title)
-            };
             // The heading, its meta line and two lines of the text stay together.
             l.heading(
-                &format!("{}{title}", day_time(&e.created_at)),
+                &Export::heading(e),
                 &H3,
                 leading(&META) + 2.0 * leading(&BODY),
             );

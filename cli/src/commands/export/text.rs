@@ -1,6 +1,6 @@
 //! The plain-text export: the Markdown structure without markup, for printing or pasting.
 
-use super::model::{day, day_time, Export, FOOTER};
+use super::model::{day, Export, FOOTER};
 
 fn underline(title: &str, ch: char) -> String {
     format!(
@@ -26,15 +26,7 @@ pub fn render(x: &Export) -> String {
         }
     }
     for e in &x.entries {
-        let title = if e.title.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", e.title)
-        };
-        out.push_str(&underline(
-            &format!("{}{title}", day_time(&e.created_at)),
-            '-',
-        ));
+        out.push_str(&underline(&Export::heading(e), '-'));
         out.push_str(&format!("{}\n\n{}\n\n", Export::meta(e), e.body.trim_end()));
     }
     if !x.agreements.is_empty() {
