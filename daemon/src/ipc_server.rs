@@ -13,26 +13,16 @@ use tokio::sync::{mpsc, oneshot, watch};
 use zeroize::Zeroize;
 
 use crate::peer::Net;
+use crate::service::core::{CoreMsg, Job};
 use haven_shared::ipc::{
     decode_line, encode_line, ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES,
 };
 
+/// How long a stop waits for the core to finish the request in hand.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// How long a connection may sit idle between requests.
 const IDLE: Duration = Duration::from_secs(300);
-
-/// A request on its way to the core, with where to send the reply.
-pub struct Job {
-    pub request: Request,
-    pub reply: oneshot::Sender<Reply>,
-}
-
-/// What the core thread receives: requests, a periodic tick for the idle lock, and
-/// what the partner sessions need from the documents.
-pub enum CoreMsg {
-    Job(Job),
-    Tick,
-    Peer(crate::peer::PeerOp),
-}
 
 /// `shutdown` is told once a shutdown request has been answered on its socket: stopping
 /// any earlier would cancel the task before the reply is written.
@@ -119,6 +109,23 @@ async fn connection(
                 request
                 @ (Request::PairStart | Request::PairWait { .. } | Request::PairJoin { .. }),
             ) => crate::peer::handle_pairing(&net, request).await,
+            // A stop must work whatever state the core is in: if it does not answer in
+            // time (wedged, or gone after a failure), the daemon stops all the same; every
+            // acknowledged write is already committed to SQLite.
+            Ok(Request::Shutdown) => {
+                match tokio::time::timeout(SHUTDOWN_GRACE, dispatch(&core, Request::Shutdown)).await
+                {
+                    Ok(Ok(done)) => Ok(done),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e.message, "the core did not take the stop; stopping anyway");
+                        Ok(haven_shared::ipc::Response::Done)
+                    }
+                    Err(_) => {
+                        tracing::warn!("the core did not answer the stop in time; stopping anyway");
+                        Ok(haven_shared::ipc::Response::Done)
+                    }
+                }
+            }
             Ok(request) => dispatch(&core, request).await,
             Err(e) => {
                 // serde's message can quote a value from the request (an entry's text):

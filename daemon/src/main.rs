@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use haven_shared::ipc::Request;
 use haven_shared::paths::Paths;
 
-use crate::ipc_server::{CoreMsg, Job};
+use crate::service::core::{CoreMsg, Job};
 use crate::service::Service;
 
 /// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
@@ -83,6 +83,8 @@ fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(serve(paths, args));
     drop(instance);
+    // A blocking task still waiting on a wedged core must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
     result
 }
 
@@ -95,7 +97,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let config = haven_shared::config::Config::load(&paths.config_file())?;
-    let (jobs_tx, mut jobs_rx) = mpsc::channel::<CoreMsg>(64);
+    let (jobs_tx, jobs_rx) = mpsc::channel::<CoreMsg>(64);
 
     let listen = args
         .listen
@@ -146,27 +148,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
-            let mut service = Service::new(paths, config.idle_lock, links);
-            while let Some(msg) = jobs_rx.blocking_recv() {
-                let job = match msg {
-                    CoreMsg::Tick => {
-                        service.lock_if_idle();
-                        continue;
-                    }
-                    CoreMsg::Peer(op) => {
-                        service.peer_op(op);
-                        continue;
-                    }
-                    CoreMsg::Job(job) => job,
-                };
-                let shutdown = matches!(job.request, Request::Shutdown);
-                let reply = service.handle(job.request);
-                let _ = job.reply.send(reply);
-                if shutdown {
-                    // The connection that asked signals the stop once the reply is out.
-                    break;
-                }
-            }
+            service::core::run(Service::new(paths, config.idle_lock, links), jobs_rx);
         })?;
     if let Some(idle) = config.idle_lock {
         tracing::info!(
@@ -212,7 +194,19 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         }))
         .await;
     drop(core_tx);
-    let _ = tokio::task::spawn_blocking(move || core.join()).await;
+    // A wedged core must not keep the process alive: give it the grace period, then go.
+    let joined = tokio::time::timeout(
+        ipc_server::SHUTDOWN_GRACE,
+        tokio::task::spawn_blocking(move || core.join()),
+    )
+    .await;
+    if joined.is_err() {
+        tracing::error!("the core did not stop in time; exiting without it");
+        if let Some(mdns) = mdns {
+            let _ = mdns.shutdown();
+        }
+        return Ok(());
+    }
     // The core switched the link off: give a live session a moment to say goodbye.
     let deadline = Instant::now() + Duration::from_secs(1);
     while Instant::now() < deadline

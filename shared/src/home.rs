@@ -219,7 +219,9 @@ impl OpenHome {
         Ok(())
     }
 
-    fn reload(&mut self, name: DocName) -> Result<(), HomeError> {
+    /// Replaces a document in memory with what is stored: after a failed write, or after
+    /// a panic that may have left it half-changed.
+    pub fn reload(&mut self, name: DocName) -> Result<(), HomeError> {
         let meta = self.store.meta()?;
         match name {
             DocName::Journal => {

@@ -124,6 +124,40 @@ pub enum ExportSelection {
 }
 
 impl Request {
+    /// The request's name as on the wire (`op`), for logs and errors: never its content.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Unlock { .. } => "unlock",
+            Request::Lock => "lock",
+            Request::Shutdown => "shutdown",
+            Request::Recipient => "recipient",
+            Request::JournalWrite { .. } => "journal_write",
+            Request::JournalList { .. } => "journal_list",
+            Request::JournalShow { .. } => "journal_show",
+            Request::JournalEdit { .. } => "journal_edit",
+            Request::JournalDelete { .. } => "journal_delete",
+            Request::JournalPurge => "journal_purge",
+            Request::AgreePropose { .. } => "agree_propose",
+            Request::AgreeList => "agree_list",
+            Request::AgreeShow { .. } => "agree_show",
+            Request::AgreeAccept { .. } => "agree_accept",
+            Request::AgreeDecline { .. } => "agree_decline",
+            Request::AgreeRevise { .. } => "agree_revise",
+            Request::AgreeWithdraw { .. } => "agree_withdraw",
+            Request::JournalImport { .. } => "journal_import",
+            Request::CopyDatabase => "copy_database",
+            Request::Export { .. } => "export",
+            Request::PairStart => "pair_start",
+            Request::PairWait { .. } => "pair_wait",
+            Request::PairJoin { .. } => "pair_join",
+            Request::Partner => "partner",
+            Request::PartnerAddress { .. } => "partner_address",
+            Request::PartnerUnpair { .. } => "partner_unpair",
+            Request::NetworkChecks => "network_checks",
+        }
+    }
+
     /// Whether the request needs the keys (everything but status and housekeeping).
     pub fn needs_unlock(&self) -> bool {
         !matches!(

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod config;
+pub mod couple_sync;
 pub mod crypto;
 pub mod documents;
 pub mod health;

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod couple;
 pub mod lan;
+pub mod rogue;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 

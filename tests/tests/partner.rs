@@ -3,63 +3,16 @@
 //! unpairing, and strangers and garbage on the peer port.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use serde_json::Value;
 use std::time::Duration;
 
+use haven_tests::couple::{
+    agreement, connected, log_of, paired_pair, propose, sessions_sent, status_of, wait_status, SOON,
+};
 use haven_tests::lan::{eventually, eventually_explained, pair, show_code, Lan};
+use haven_tests::rogue::{
+    as_sam, ik_first, listening_address, read_to_close, refused_silently, send_message,
+};
 use haven_tests::Home;
-
-const SOON: Duration = Duration::from_secs(20);
-
-fn connected(h: &Home) -> bool {
-    h.json(&["status", "--json"])["connected"] == Value::Bool(true)
-}
-
-fn agreement(h: &Home, id: &str) -> Option<Value> {
-    let out = h.run(&["agree", "show", id, "--json"]);
-    (out.code == 0).then(|| serde_json::from_str(&out.stdout).expect("json"))
-}
-
-fn status_of(h: &Home, id: &str) -> Option<String> {
-    agreement(h, id).map(|a| a["status"].as_str().unwrap_or_default().to_string())
-}
-
-fn wait_status(h: &Home, id: &str, want: &str) {
-    eventually(&format!("agreement {id} to be {want}"), SOON, || {
-        (status_of(h, id).as_deref() == Some(want)).then_some(())
-    });
-}
-
-fn paired_pair(lan: &Lan) -> (Home, Home) {
-    let a = lan.laptop(0, "Maya");
-    let b = lan.laptop(1, "Sam");
-    pair(&a, &b);
-    eventually("both laptops to connect", SOON, || {
-        (connected(&a) && connected(&b)).then_some(())
-    });
-    (a, b)
-}
-
-/// Proposes an agreement through the CLI; returns its id.
-fn propose(h: &Home, title: &str, text: &str) -> String {
-    h.ok(&["agree", "propose", title, "--text", text])
-        .trim()
-        .to_string()
-}
-
-fn log_of(h: &Home) -> String {
-    std::fs::read_to_string(h.home.join("havend.log")).unwrap_or_default()
-}
-
-/// The `sent_bytes` of every session the daemon ended, in order.
-fn sessions_sent(h: &Home) -> Vec<u64> {
-    log_of(h)
-        .lines()
-        .filter(|l| l.contains("from the partner") || l.contains("with the partner"))
-        .filter_map(|l| l.split("sent_bytes=").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-        .collect()
-}
 
 const CANARY: &str = "CANARY-JOURNAL-0417";
 
@@ -349,119 +302,12 @@ fn a_partner_who_was_away_learns_of_the_unpairing_when_it_calls_and_can_pair_aga
     });
 }
 
-/// The first handshake message of a Noise IKpsk2 initiator, and its state.
-fn ik_first(
-    own_static: &[u8; 32],
-    remote: &[u8; 32],
-    psk: &[u8; 32],
-) -> (snow::HandshakeState, Vec<u8>) {
-    let mut hs = snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
-        .prologue(b"haven/1 transport")
-        .unwrap()
-        .local_private_key(own_static)
-        .unwrap()
-        .remote_public_key(remote)
-        .unwrap()
-        .psk(2, psk)
-        .unwrap()
-        .build_initiator()
-        .unwrap();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let mut buf = vec![0u8; 65535];
-    // The timestamp, then a port to call back on.
-    let mut hello = stamp.to_be_bytes().to_vec();
-    hello.extend_from_slice(&47000u16.to_be_bytes());
-    let n = hs.write_message(&hello, &mut buf).unwrap();
-    (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
-}
-
-fn connect(target: &str) -> std::net::TcpStream {
-    let s = std::net::TcpStream::connect(target).expect("connect to Maya");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s
-}
-
-/// Everything the daemon sends until it closes the connection.
-fn read_to_close(s: &mut std::net::TcpStream) -> Vec<u8> {
-    use std::io::Read;
-    let mut all = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => return all,
-            Ok(n) => all.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return all,
-            Err(e) => panic!("the daemon kept the connection open: {e}"),
-        }
-    }
-}
-
-/// Sends `bytes` and asserts the daemon closes without sending a single byte.
-fn refused_silently(target: &str, bytes: &[u8], what: &str) {
-    use std::io::Write;
-    let mut s = connect(target);
-    s.write_all(bytes).unwrap();
-    assert_eq!(
-        read_to_close(&mut s),
-        Vec::<u8>::new(),
-        "{what}: the daemon answered"
-    );
-}
-
-fn send_message(
-    s: &mut std::net::TcpStream,
-    t: &mut snow::TransportState,
-    m: &haven_shared::wire::Message,
-) {
-    use std::io::Write;
-    let mut buf = vec![0u8; 65535];
-    for chunk in haven_shared::wire::chunks(&m.encode()).unwrap() {
-        let n = t.write_message(&chunk, &mut buf).unwrap();
-        s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
-            .unwrap();
-    }
-}
-
-/// Where Maya's daemon listens for the partner now (the port is new on each start).
-fn maya_address(lan: &Lan, a: &Home) -> String {
-    let port: u16 = log_of(a)
-        .lines()
-        .rfind(|l| l.contains("listening for the partner"))
-        .and_then(|l| l.split("port=").nth(1))
-        .and_then(|p| p.split_whitespace().next()?.parse().ok())
-        .expect("Maya's port in her log");
-    format!("{}:{port}", lan.address(0))
-}
-
-/// A session with Maya as Sam (with Sam's keys), and the first handshake message it used.
-fn as_sam(
-    target: &str,
-    sam_static: &[u8; 32],
-    maya_key: &[u8; 32],
-    psk: &[u8; 32],
-) -> (std::net::TcpStream, snow::TransportState, Vec<u8>) {
-    use std::io::{Read, Write};
-    let (mut hs, first) = ik_first(sam_static, maya_key, psk);
-    let mut s = connect(target);
-    s.write_all(&first).unwrap();
-    let mut len = [0u8; 2];
-    s.read_exact(&mut len).unwrap();
-    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut body).unwrap();
-    let mut payload = vec![0u8; 65535];
-    hs.read_message(&body, &mut payload).unwrap();
-    (s, hs.into_transport_mode().unwrap(), first)
-}
-
 #[test]
 fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on() {
     use std::io::Write;
     let lan = Lan::new(3);
     let (a, b) = paired_pair(&lan);
-    let target = maya_address(&lan, &a);
+    let target = listening_address(&lan, 0, &a);
     let maya_key = a.identity().noise_public();
     // Sam's keys, as a device that stole them (or Sam's own laptop gone rogue) would have.
     // Sam's real laptop is off meanwhile: it would otherwise win back its connection.
@@ -504,7 +350,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 // accepted timestamp is stored with the partner.
                 a.ok(&["daemon", "stop"]);
                 a.ok(&["unlock"]);
-                let target = maya_address(&lan, &a);
+                let target = listening_address(&lan, 0, &a);
                 refused_silently(&target, &first, "a replay after a restart");
 
                 // One that vanishes in the middle of a long message changes nothing.

@@ -417,3 +417,36 @@ fn the_journal_locks_itself_when_idle_and_a_bad_config_is_named() {
         "{err}"
     );
 }
+
+/// A panic inside one request ends that request, never the daemon: the next requests
+/// are served, nothing saved is lost, and `daemon stop` still stops it. (Debug builds
+/// honour `HAVEN_TEST_PANIC`; before the core caught panics, every request after this one
+/// got "the daemon is shutting down" and stop could not stop it.)
+#[test]
+fn a_panic_in_one_request_leaves_the_daemon_serving_and_stoppable() {
+    let mut h = Home::init("Maya");
+    h.write(&["kept before the panic"]);
+    h.ok(&["daemon", "stop"]);
+    h.env.push(("HAVEN_TEST_PANIC".into(), "agree_list".into()));
+    h.ok(&["unlock"]);
+    let out = h.run(&["agree", "list"]);
+    assert_one_error(&out, 1, "a request that panics");
+    assert!(out.stderr.contains("internal error"), "{}", out.stderr);
+    // Served again, with what was saved before, and writable.
+    assert_eq!(h.json(&["status", "--json"])["locked"], false);
+    h.write(&["written after the panic"]);
+    assert_eq!(h.entry_count(), 2);
+    let out = h.run(&["agree", "list"]);
+    assert_one_error(&out, 1, "the same request again");
+    let pid = h.daemon_pid().expect("a daemon");
+    h.ok(&["daemon", "stop"]);
+    haven_tests::wait_gone(pid);
+    let log = std::fs::read_to_string(h.home.join("havend.log")).unwrap();
+    assert!(
+        log.contains("an internal error while handling this"),
+        "{log}"
+    );
+    h.env.clear();
+    h.ok(&["unlock"]);
+    assert_eq!(h.entry_count(), 2);
+}

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::noise::{self, LinkKeys};
 use super::{discovery, Link, Net, PairedLink, PeerOp};
-use crate::ipc_server::CoreMsg;
+use crate::service::core::CoreMsg;
 
 /// Listens for the partner for the daemon's whole life; refuses everyone while locked or
 /// unpaired, and any key but the partner's.

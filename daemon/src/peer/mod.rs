@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 use haven_shared::ipc::{ErrorReply, Reply};
 use haven_shared::partner::{Key32, Partner};
 
-use crate::ipc_server::CoreMsg;
+use crate::service::core::CoreMsg;
 use pairing::Material;
 
 /// Whether and with whom to keep a connection: published by the core thread.
@@ -89,6 +89,21 @@ pub enum PeerOp {
     Disconnected,
     /// The partner ran `haven partner unpair`.
     PartnerLeft,
+}
+
+impl PeerOp {
+    /// For the log when handling it failed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PeerOp::PairingMaterial(_) => "pairing",
+            PeerOp::Paired(..) => "pinning the partner",
+            PeerOp::Connected { .. } => "a new session",
+            PeerOp::Generate(_) => "a sync message for the partner",
+            PeerOp::Receive(..) => "a sync message from the partner",
+            PeerOp::Disconnected => "a session's end",
+            PeerOp::PartnerLeft => "the partner's unpairing",
+        }
+    }
 }
 
 /// Sends `op` to the core and waits for its answer; `None` if the core has stopped.

@@ -51,7 +51,7 @@ pub async fn run(
     net.registry_leave(id);
     let _ = net
         .core
-        .send(crate::ipc_server::CoreMsg::Peer(PeerOp::Disconnected))
+        .send(crate::service::core::CoreMsg::Peer(PeerOp::Disconnected))
         .await;
 }
 
@@ -117,7 +117,9 @@ async fn drive(
                         match ask(&net.core, |reply| PeerOp::Receive(bytes, reply)).await {
                             Some(Ok(())) => generate = true,
                             Some(Err(e)) => return End::Error(format!("a bad sync message: {e}")),
-                            None => return End::Closed("the daemon is stopping"),
+                            // The core dropped the reply: stopping, or it failed on this
+                            // message (and said so in the log).
+                            None => return End::Closed("the daemon did not take the message"),
                         }
                     }
                     Ok(Message::Ping) => {
@@ -128,7 +130,7 @@ async fn drive(
                     Ok(Message::Pong) => {}
                     Ok(Message::Bye) => return End::Closed("the partner said goodbye"),
                     Ok(Message::Unpaired) => {
-                        let _ = net.core.send(crate::ipc_server::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
+                        let _ = net.core.send(crate::service::core::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
                         return End::Closed("the partner unpaired");
                     }
                     Ok(Message::Hello { .. }) => return End::Error("a second hello".into()),

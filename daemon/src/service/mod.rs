@@ -23,6 +23,7 @@ use haven_shared::when;
 use crate::journal_index::Resolve;
 use crate::vault::{home_error, Unlocked, Vault};
 
+pub mod core;
 pub mod partner;
 
 pub use partner::PeerLinks;
@@ -56,6 +57,36 @@ impl Service {
                 tracing::info!(idle_secs = idle.as_secs(), "locked after being idle");
             }
         }
+    }
+
+    /// After a panic while handling `what`: reload both documents from disk (only whole,
+    /// committed writes are there), rebuild the index and start the partner's sync state
+    /// afresh; if that fails too, lock. Never panics itself.
+    pub fn recover(&mut self, what: &str) {
+        tracing::error!(
+            what,
+            "an internal error while handling this; reloading the documents from disk"
+        );
+        let reloaded = match &mut self.vault {
+            Vault::Locked => Ok(()),
+            Vault::Unlocked(u) => {
+                let mut result = u.home.reload(haven_shared::store::DocName::Journal);
+                if result.is_ok() {
+                    result = u.home.reload(haven_shared::store::DocName::Couple);
+                }
+                if result.is_ok() {
+                    rebuild_index(u);
+                    u.sync = automerge::sync::State::new();
+                }
+                result
+            }
+        };
+        if let Err(e) = reloaded {
+            tracing::error!(error = %e, "could not reload the documents; locking");
+            self.vault = Vault::Locked;
+        }
+        self.publish_link();
+        self.couple_changed();
     }
 
     pub fn handle(&mut self, request: Request) -> Reply {

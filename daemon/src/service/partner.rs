@@ -6,11 +6,12 @@
 //! is told it may answer, and shown through the keyring: a consent counts only if it
 //! verifies against the key pinned at pairing.
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
+use haven_shared::couple_sync::CoupleSync;
 use haven_shared::ipc::{Check, ErrorKind, ErrorReply, PartnerInfo, Reply, Response};
 use haven_shared::model::Keyring;
 use haven_shared::partner::Partner;
@@ -144,13 +145,9 @@ impl Service {
             }
             PeerOp::Generate(reply) => {
                 let message = match &mut self.vault {
-                    Vault::Unlocked(u) if u.partner.is_some() => u
-                        .home
-                        .couple
-                        .automerge_mut()
-                        .sync()
-                        .generate_sync_message(&mut u.sync)
-                        .map(|m| m.encode()),
+                    Vault::Unlocked(u) if u.partner.is_some() => {
+                        CoupleSync::new(&mut u.home.couple, &mut u.sync).next_message()
+                    }
                     _ => None,
                 };
                 let _ = reply.send(message);
@@ -229,15 +226,10 @@ impl Service {
         if u.partner.is_none() {
             return Err("not paired".into());
         }
-        let message = sync::Message::decode(bytes).map_err(|e| e.to_string())?;
-        let before = u.home.couple.automerge_mut().get_heads();
-        u.home
-            .couple
-            .automerge_mut()
-            .sync()
-            .receive_sync_message(&mut u.sync, message)
+        let changed = CoupleSync::new(&mut u.home.couple, &mut u.sync)
+            .receive(bytes)
             .map_err(|e| e.to_string())?;
-        if u.home.couple.automerge_mut().get_heads() != before {
+        if changed {
             // On disk before anything is acknowledged to the partner.
             u.home.persist_couple().map_err(|e| e.to_string())?;
             if let Some(p) = &mut u.partner {
@@ -257,12 +249,7 @@ impl Service {
         let Some(p) = u.partner.clone() else {
             return Ok(Response::Partner(PartnerInfo::default()));
         };
-        let waiting = u
-            .home
-            .couple
-            .automerge_mut()
-            .get_changes(&u.sync.shared_heads)
-            .len();
+        let waiting = CoupleSync::new(&mut u.home.couple, &mut u.sync).waiting();
         let identity = &u.home.identity;
         let words = p.noise_public().map(|theirs| {
             safety_words(

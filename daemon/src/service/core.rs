@@ -1,0 +1,83 @@
+//! The core thread: the one owner of the vault, fed by the IPC connections, the partner
+//! sessions and a timer through one channel.
+//!
+//! Whatever one request or one partner message does, the core keeps serving: each message
+//! is handled inside `catch_unwind`. A panic may have left a document half-changed in
+//! memory, so afterwards the documents are reloaded from disk (which holds only whole,
+//! committed writes) and the sync state with the partner starts afresh; if even that fails,
+//! the vault locks. The request gets an internal error, a partner session simply ends (its
+//! reply channel is dropped), and the log says which.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tokio::sync::{mpsc, oneshot};
+
+use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request};
+
+use super::Service;
+use crate::peer::PeerOp;
+
+/// A request on its way to the core, with where to send the reply.
+pub struct Job {
+    pub request: Request,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// What the core thread receives: requests, a periodic tick for the idle lock, and
+/// what the partner sessions need from the documents.
+pub enum CoreMsg {
+    Job(Job),
+    Tick,
+    Peer(PeerOp),
+}
+
+/// Runs until a shutdown request has been answered or every sender is gone.
+pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
+    while let Some(msg) = inbox.blocking_recv() {
+        match msg {
+            CoreMsg::Tick => {
+                if catch_unwind(AssertUnwindSafe(|| service.lock_if_idle())).is_err() {
+                    service.recover("the idle timer");
+                }
+            }
+            CoreMsg::Peer(op) => {
+                let what = op.name();
+                if catch_unwind(AssertUnwindSafe(|| service.peer_op(op))).is_err() {
+                    service.recover(what);
+                }
+            }
+            CoreMsg::Job(job) => {
+                let shutdown = matches!(job.request, Request::Shutdown);
+                let what = job.request.name();
+                let reply = catch_unwind(AssertUnwindSafe(|| {
+                    panic_for_tests(what);
+                    service.handle(job.request)
+                }))
+                    .unwrap_or_else(|_| {
+                        service.recover(what);
+                        Err(ErrorReply::new(
+                            ErrorKind::Internal,
+                            format!("Haven hit an internal error in `{what}`; nothing saved before it was lost"),
+                        )
+                        .hint("try again; if it happens again, run `haven doctor` and report it"))
+                    });
+                let _ = job.reply.send(reply);
+                if shutdown {
+                    // The connection that asked signals the stop once the reply is out.
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Debug builds only: `HAVEN_TEST_PANIC=<request name>` makes that request panic, so the
+/// end-to-end tests can prove the daemon survives a panic it does not know of yet.
+/// Compiled out of release builds.
+fn panic_for_tests(what: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("HAVEN_TEST_PANIC").is_ok_and(|name| name == what) {
+        panic!("HAVEN_TEST_PANIC asked {what} to panic");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = what;
+}

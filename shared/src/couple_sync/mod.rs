@@ -1,0 +1,102 @@
+//! The couple document's sync with the partner, in one place and with no transport in it
+//! (the shape of automerge's own `sync.rs` example): what to send next, what arrived, and
+//! what is still waiting. The daemon's session only moves these bytes.
+//!
+//! Everything the partner sends enters here, and passes [`guard::check`] before automerge
+//! sees it. What it may write *into* the document is judged later, on every read: an
+//! agreement counts only through signatures (see `model::agreement`).
+
+use automerge::sync::{self, SyncDoc};
+
+use crate::documents::CoupleDoc;
+
+pub mod guard;
+
+pub use guard::{Limits, Refused};
+
+/// Why a message from the partner was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("refused before decoding: {0}")]
+    Refused(#[from] Refused),
+    #[error("not an automerge sync message: {0}")]
+    Decode(String),
+    #[error("automerge refused it: {0}")]
+    Apply(#[from] automerge::AutomergeError),
+}
+
+/// One side of the couple document's sync: the document and the state kept for the peer.
+pub struct CoupleSync<'a> {
+    doc: &'a mut CoupleDoc,
+    state: &'a mut sync::State,
+}
+
+impl<'a> CoupleSync<'a> {
+    pub fn new(doc: &'a mut CoupleDoc, state: &'a mut sync::State) -> CoupleSync<'a> {
+        CoupleSync { doc, state }
+    }
+
+    /// The next message for the partner, if there is anything to say.
+    pub fn next_message(&mut self) -> Option<Vec<u8>> {
+        self.doc
+            .automerge_mut()
+            .sync()
+            .generate_sync_message(self.state)
+            .map(|m| m.encode())
+    }
+
+    /// Takes a message from the partner. `Ok(true)`: the document changed (persist it
+    /// before answering).
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<bool, SyncError> {
+        guard::check(bytes, &Limits::default())?;
+        let message = sync::Message::decode(bytes).map_err(|e| SyncError::Decode(e.to_string()))?;
+        let doc = self.doc.automerge_mut();
+        let before = doc.get_heads();
+        doc.sync().receive_sync_message(self.state, message)?;
+        Ok(doc.get_heads() != before)
+    }
+
+    /// Local changes the partner is not known to have.
+    pub fn waiting(&mut self) -> usize {
+        self.doc
+            .automerge_mut()
+            .get_changes(&self.state.shared_heads)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two documents converge through the one entrance, with no network.
+    #[test]
+    fn two_documents_converge() {
+        let (mut a, mut b) = (CoupleDoc::new(), CoupleDoc::new());
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let now = crate::when::now();
+        a.propose(&key, "01jxxxxxxxxxxxxxxxxxxxxxxx", "t", "text", None, now)
+            .expect("propose");
+        let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
+        for _ in 0..10 {
+            let ma = CoupleSync::new(&mut a, &mut sa).next_message();
+            if let Some(m) = &ma {
+                CoupleSync::new(&mut b, &mut sb).receive(m).expect("b");
+            }
+            let mb = CoupleSync::new(&mut b, &mut sb).next_message();
+            if let Some(m) = &mb {
+                CoupleSync::new(&mut a, &mut sa).receive(m).expect("a");
+            }
+            if ma.is_none() && mb.is_none() {
+                break;
+            }
+        }
+        assert_eq!(CoupleSync::new(&mut a, &mut sa).waiting(), 0);
+        assert_eq!(a.automerge_mut().get_heads(), b.automerge_mut().get_heads());
+        let bloom = [0x42, 0, 0, 1, 0, 3, 1, 0, 7, 0];
+        assert!(matches!(
+            CoupleSync::new(&mut a, &mut sa).receive(&bloom),
+            Err(SyncError::Refused(_))
+        ));
+    }
+}
