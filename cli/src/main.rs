@@ -71,6 +71,7 @@ fn main() -> ExitCode {
 }
 
 fn report(e: CliError) -> ExitCode {
-    eprintln!("{e}");
+    // An error can quote an id or a name that came from the partner's device.
+    eprintln!("{}", output::visible(&e.to_string()));
     ExitCode::from(e.exit as u8)
 }

@@ -11,9 +11,33 @@ use std::io::Write;
 use haven_shared::ipc::ListedEntry;
 use haven_shared::model::{AgreementView, Entry};
 
-/// Writes to stdout; a broken pipe exits 0.
+/// Writes text for a person to stdout, with control characters made visible; a broken
+/// pipe exits 0.
 pub fn emit(text: &str) {
-    emit_bytes(text.as_bytes());
+    emit_bytes(visible(text).as_bytes());
+}
+
+/// Text that came from outside (the partner's device, an imported file) may hold escape
+/// sequences that repaint the screen, set the clipboard (OSC 52) or reorder what is shown.
+/// Every such character is written as `\u{…}` instead: C0 controls but newline and tab,
+/// DEL, C1 controls, and the bidirectional overrides. `--json` is left exact.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 pub fn stdout_is_terminal() -> bool {
@@ -33,10 +57,11 @@ pub fn emit_bytes(bytes: &[u8]) {
     }
 }
 
+/// JSON is printed exactly (serde escapes what JSON must); scripts get the true strings.
 pub fn json<T: Serialize + ?Sized>(value: &T) {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
     text.push('\n');
-    emit(&text);
+    emit_bytes(text.as_bytes());
 }
 
 pub fn when(t: &DateTime<FixedOffset>) -> String {
@@ -112,7 +137,7 @@ pub fn agreement_row(a: &AgreementView) -> String {
         .unwrap_or_default();
     format!(
         "{}  {:<14}  {}{}\n",
-        &a.id[..a.id.len().min(10)],
+        a.id.chars().take(10).collect::<String>(),
         a.status.label(),
         one_line(&a.title, 50),
         review
@@ -171,4 +196,21 @@ pub fn agreement_full(a: &AgreementView) -> String {
         out.push_str(&format!("\nwarning: {note}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn escape_sequences_are_made_visible_and_plain_text_is_untouched() {
+        assert_eq!(
+            visible("plain\ttext\nnext line é 日本"),
+            "plain\ttext\nnext line é 日本"
+        );
+        assert_eq!(
+            visible("\u{1b}[2J\u{9b}31m\u{7}\u{202e}x\u{7f}"),
+            "\\u{1b}[2J\\u{9b}31m\\u{7}\\u{202e}x\\u{7f}"
+        );
+    }
 }

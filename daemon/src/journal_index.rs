@@ -181,8 +181,8 @@ impl JournalIndex {
     pub fn short_id(&self, id: &str) -> String {
         let common = |other: Option<&String>| {
             other.map_or(0, |o| {
-                o.bytes()
-                    .zip(id.bytes())
+                o.chars()
+                    .zip(id.chars())
                     .take_while(|(a, b)| a == b)
                     .count()
             })
@@ -193,10 +193,12 @@ impl JournalIndex {
             .range::<str, _>((Unbounded, Excluded(id)))
             .next_back();
         let after = self.ids.range::<str, _>((Excluded(id), Unbounded)).next();
+        // Counted in characters: an id from an imported file is checked, but a slice
+        // must never land inside a character whatever the id holds.
         let len = (common(before).max(common(after)) + 1)
             .max(MIN_SHORT_ID)
-            .min(id.len());
-        id[..len].to_string()
+            .min(id.chars().count());
+        id.chars().take(len).collect()
     }
 }
 

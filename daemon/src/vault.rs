@@ -71,6 +71,26 @@ impl Vault {
             sync: automerge::sync::State::new(),
         };
         unlocked.keyring = crate::service::partner::keyring(&unlocked);
+        // Agreements from before signed items are carried over once; then anything of this
+        // member's that went missing from the couple document is put back.
+        match unlocked.home.migrate_agreements(&unlocked.keyring) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                agreements = n,
+                "carried v1 agreements over to signed statements"
+            ),
+            Err(e) => return Err(home_error(e)),
+        }
+        match unlocked.home.republish_own() {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                items = n,
+                "put back agreement items of ours that were missing from the couple document"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not put back our agreement items; will try again")
+            }
+        }
         Ok(unlocked)
     }
 }

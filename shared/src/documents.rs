@@ -23,16 +23,20 @@ use automerge::{
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::collections::BTreeMap;
 
-use ed25519_dalek::SigningKey;
-
 use crate::model::agreement::{
-    member_id_of, text_hash, Agreement, ConsentRecord, MemberId, Revision, Verb,
+    is_agreement_id, LegacyAgreement, LegacyRecord, LegacyRevision, MemberId, SignedItem, Sources,
+    Verb, REVISION_KEY, STATEMENT_KEY,
 };
 use crate::model::journal::Entry;
 
 const ENTRY: &str = "e/";
 const AGREEMENT: &str = "a/";
 const MEMBER: &str = "m/";
+/// In the journal: this member's own signed agreement items (`o/r/…`, `o/s/…`) and the v1
+/// snapshot (`o/l/<id>`). Private like the entries; see `model::agreement`.
+const OWN: &str = "o/";
+const SNAPSHOT: &str = "l/";
+const MIGRATED: &str = "o/agreements-v2";
 
 pub type DocResult<T> = Result<T, AutomergeError>;
 
@@ -102,14 +106,81 @@ impl JournalDoc {
         Ok((out, skipped))
     }
 
-    /// The same entries in a new document with no history: what `purge` writes, so deleted
-    /// and overwritten text is gone from the stored log too.
+    /// The same entries (and this member's own agreement items) in a new document with no
+    /// history: what `purge` writes, so deleted and overwritten text is gone from the
+    /// stored log too.
     pub fn rebuilt(&self) -> DocResult<JournalDoc> {
         let mut fresh = JournalDoc::new();
         for entry in self.entries()?.0 {
             fresh.put_entry(&entry)?;
         }
+        for (key, value) in self.own_range() {
+            fresh.doc.put(ROOT, format!("{OWN}{key}"), value)?;
+        }
+        if self.agreements_migrated()? {
+            fresh.mark_agreements_migrated()?;
+        }
         Ok(fresh)
+    }
+
+    fn own_range(&self) -> Vec<(String, String)> {
+        self.doc
+            .map_range(ROOT, OWN.to_string().."o0".to_string())
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Str(v)) => {
+                    Some((item.key.trim_start_matches(OWN).to_string(), v.to_string()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every agreement item this member signed, by its couple-document key: this device's
+    /// authoritative copy, merged into every read and republished when missing.
+    pub fn own_items(&self) -> BTreeMap<String, String> {
+        self.own_range()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(REVISION_KEY) || k.starts_with(STATEMENT_KEY))
+            .collect()
+    }
+
+    pub fn put_own_item(&mut self, item: &SignedItem) -> DocResult<()> {
+        self.doc
+            .put(ROOT, format!("{OWN}{}", item.key), item.value.as_str())
+    }
+
+    /// The v1 agreements as this device held them when it upgraded.
+    pub fn legacy_snapshots(&self) -> BTreeMap<String, LegacyAgreement> {
+        self.own_range()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let id = k.strip_prefix(SNAPSHOT)?;
+                let a: LegacyAgreement = serde_json::from_str(&v).ok()?;
+                (a.id == id).then_some((a.id.clone(), a))
+            })
+            .collect()
+    }
+
+    pub fn put_legacy_snapshot(&mut self, a: &LegacyAgreement) -> DocResult<()> {
+        let json = serde_json::to_string(a).map_err(|_| AutomergeError::Fail)?;
+        self.doc.put(ROOT, format!("{OWN}{SNAPSHOT}{}", a.id), json)
+    }
+
+    /// Whether this device has carried its v1 agreements over to signed items.
+    pub fn agreements_migrated(&self) -> DocResult<bool> {
+        Ok(self.doc.get(ROOT, MIGRATED)?.is_some())
+    }
+
+    pub fn mark_agreements_migrated(&mut self) -> DocResult<()> {
+        self.doc.put(ROOT, MIGRATED, 2)
+    }
+
+    /// Forgets every agreement item and snapshot (`partner unpair --wipe`).
+    pub fn clear_own(&mut self) -> DocResult<()> {
+        for (key, _) in self.own_range() {
+            self.doc.delete(ROOT, format!("{OWN}{key}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -202,273 +273,70 @@ impl CoupleDoc {
         Ok(out)
     }
 
-    /// Writes a new agreement with its first revision and the proposer's signed consent.
-    pub fn put_agreement(&mut self, a: &Agreement) -> DocResult<()> {
-        let obj = self
-            .doc
-            .put_object(ROOT, format!("{AGREEMENT}{}", a.id), ObjType::Map)?;
-        let d = &mut self.doc;
-        d.put(&obj, "title", a.title.as_str())?;
-        d.put(&obj, "created_at", a.created_at.to_rfc3339())?;
-        d.put(&obj, "proposed_by", a.proposed_by.as_str())?;
-        if let Some(day) = a.review_on {
-            d.put(&obj, "review_on", day.format("%Y-%m-%d").to_string())?;
-        }
-        let revisions = d.put_object(&obj, "revisions", ObjType::List)?;
-        for (i, r) in a.revisions.iter().enumerate() {
-            let rev = d.insert_object(&revisions, i, ObjType::Map)?;
-            write_revision(d, &rev, r)?;
-        }
-        for (verb, table) in [
-            (Verb::Consent, &a.consents),
-            (Verb::Decline, &a.declines),
-            (Verb::Withdraw, &a.withdrawals),
-        ] {
-            let t = d.put_object(&obj, table_key(verb), ObjType::Map)?;
-            for (member, record) in table {
-                write_record(d, &t, member, record)?;
+    /// Writes one signed item (a revision or a statement) under its own key.
+    pub fn put_item(&mut self, item: &SignedItem) -> DocResult<()> {
+        self.doc.put(ROOT, item.key.as_str(), item.value.as_str())
+    }
+
+    /// Whether the document holds exactly this item.
+    pub fn has_item(&self, item: &SignedItem) -> DocResult<bool> {
+        Ok(get_str(&self.doc, &ROOT, &item.key)?.as_deref() == Some(item.value.as_str()))
+    }
+
+    /// Everything about agreements, unverified: signed items, v1 agreements, and the keys
+    /// that are neither (counted, never shown).
+    pub fn sources(&self) -> DocResult<Sources> {
+        let mut sources = Sources::default();
+        for prefix in [REVISION_KEY, STATEMENT_KEY] {
+            let end = format!("{}0", prefix.trim_end_matches('/'));
+            for item in self.doc.map_range(ROOT, prefix.to_string()..end) {
+                match &item.value {
+                    ValueRef::Scalar(ScalarValueRef::Str(v)) => {
+                        sources.items.insert(item.key.to_string(), v.to_string());
+                    }
+                    _ => sources.malformed.push(item.key.to_string()),
+                }
             }
         }
-        Ok(())
-    }
-
-    fn agreement_obj(&self, id: &str) -> DocResult<Option<ObjId>> {
-        get_obj(&self.doc, &ROOT, &format!("{AGREEMENT}{id}"), ObjType::Map)
-    }
-
-    /// Appends a revision. Concurrent revisions on two devices both stay in the list.
-    pub fn add_revision(&mut self, id: &str, revision: &Revision) -> DocResult<bool> {
-        let Some(obj) = self.agreement_obj(id)? else {
-            return Ok(false);
-        };
-        let Some(list) = get_obj(&self.doc, &obj, "revisions", ObjType::List)? else {
-            return Ok(false);
-        };
-        let end = self.doc.length(&list);
-        let rev = self.doc.insert_object(&list, end, ObjType::Map)?;
-        write_revision(&mut self.doc, &rev, revision)?;
-        Ok(true)
-    }
-
-    /// Records a member's signed consent, decline or withdrawal.
-    pub fn put_record(
-        &mut self,
-        id: &str,
-        verb: Verb,
-        member: &str,
-        record: &ConsentRecord,
-    ) -> DocResult<bool> {
-        let Some(obj) = self.agreement_obj(id)? else {
-            return Ok(false);
-        };
-        let table = match get_obj(&self.doc, &obj, table_key(verb), ObjType::Map)? {
-            Some(t) => t,
-            None => self.doc.put_object(&obj, table_key(verb), ObjType::Map)?,
-        };
-        write_record(&mut self.doc, &table, member, record)?;
-        Ok(true)
-    }
-
-    /// Removes a member's record of `verb` (an accept clears one's own decline, say).
-    pub fn remove_record(&mut self, id: &str, verb: Verb, member: &str) -> DocResult<()> {
-        let Some(obj) = self.agreement_obj(id)? else {
-            return Ok(());
-        };
-        if let Some(table) = get_obj(&self.doc, &obj, table_key(verb), ObjType::Map)? {
-            if self.doc.get(&table, member)?.is_some() {
-                self.doc.delete(&table, member)?;
-            }
-        }
-        Ok(())
-    }
-
-    pub fn agreement(&self, id: &str) -> DocResult<Option<Agreement>> {
-        match self.agreement_obj(id)? {
-            Some(obj) => read_agreement(&self.doc, &obj, id.to_string()),
-            None => Ok(None),
-        }
-    }
-
-    /// Every readable agreement; malformed ones (a partner's buggy or hostile device) are
-    /// skipped rather than failing the whole list.
-    pub fn agreements(&self) -> DocResult<Vec<Agreement>> {
-        let mut out = Vec::new();
         for item in self
             .doc
             .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
         {
-            let id = item.key.trim_start_matches(AGREEMENT).to_string();
-            if let Some(obj) = get_obj(&self.doc, &ROOT, item.key.as_ref(), ObjType::Map)? {
-                if let Some(a) = read_agreement(&self.doc, &obj, id)? {
-                    out.push(a);
+            let id = item.key.trim_start_matches(AGREEMENT);
+            let legacy = match get_obj(&self.doc, &ROOT, item.key.as_ref(), ObjType::Map)? {
+                Some(obj) if is_agreement_id(id) => read_legacy(&self.doc, &obj, id.to_string())?,
+                _ => None,
+            };
+            match legacy {
+                Some(a) => {
+                    sources.legacy.insert(a.id.clone(), a);
+                }
+                None => sources.malformed.push(item.key.to_string()),
+            }
+        }
+        Ok(sources)
+    }
+
+    /// How many agreements the document names (cheap: for `status`).
+    pub fn agreement_count(&self) -> usize {
+        let mut ids: Vec<&str> = Vec::new();
+        let keys: Vec<String> = self
+            .doc
+            .map_range(ROOT, REVISION_KEY.to_string().."r0".to_string())
+            .map(|i| i.key.to_string())
+            .collect();
+        for k in &keys {
+            if let Some((id, _)) = k.trim_start_matches(REVISION_KEY).split_once('/') {
+                if ids.last() != Some(&id) {
+                    ids.push(id);
                 }
             }
         }
-        Ok(out)
-    }
-
-    pub fn agreement_ids(&self) -> Vec<String> {
-        self.doc
-            .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
-            .map(|item| item.key.trim_start_matches(AGREEMENT).to_string())
-            .collect()
-    }
-}
-
-/// Why an agreement verb could not be applied.
-#[derive(Debug, thiserror::Error)]
-pub enum VerbError {
-    #[error("no agreement {0}")]
-    NotFound(String),
-    #[error(
-        "you wrote the latest text of this agreement: revise or withdraw it instead of declining"
-    )]
-    OwnRevision,
-    #[error("the text is the same as the current one")]
-    SameText,
-    #[error(transparent)]
-    Doc(#[from] AutomergeError),
-}
-
-/// The verbs people use on agreements. Each writes only the acting member's own records,
-/// signed with their key; the status rule in `model::agreement` does the rest.
-impl CoupleDoc {
-    pub fn propose(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        title: &str,
-        text: &str,
-        review_on: Option<NaiveDate>,
-        now: DateTime<FixedOffset>,
-    ) -> DocResult<Agreement> {
-        let me = member_id_of(&key.verifying_key());
-        let mut consents = BTreeMap::new();
-        consents.insert(
-            me.clone(),
-            ConsentRecord::sign(key, id, &text_hash(text), Verb::Consent, now, None),
-        );
-        let agreement = Agreement {
-            id: id.to_string(),
-            title: title.to_string(),
-            created_at: now,
-            proposed_by: me.clone(),
-            review_on,
-            revisions: vec![Revision {
-                text: text.to_string(),
-                by: me,
-                at: now,
-            }],
-            consents,
-            declines: BTreeMap::new(),
-            withdrawals: BTreeMap::new(),
-        };
-        self.put_agreement(&agreement)?;
-        Ok(agreement)
-    }
-
-    /// A new text, consented to by its author (and only by them).
-    pub fn revise(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        text: &str,
-        now: DateTime<FixedOffset>,
-    ) -> Result<(), VerbError> {
-        let current = self
-            .agreement(id)?
-            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
-        if current.latest().is_some_and(|r| r.text == text) {
-            return Err(VerbError::SameText);
-        }
-        let me = member_id_of(&key.verifying_key());
-        self.add_revision(
-            id,
-            &Revision {
-                text: text.to_string(),
-                by: me.clone(),
-                at: now,
-            },
-        )?;
-        self.sign_latest(key, id, text, Verb::Consent, now, None)?;
-        self.remove_record(id, Verb::Withdraw, &me)?;
-        self.remove_record(id, Verb::Decline, &me)?;
-        Ok(())
-    }
-
-    /// Consent to the latest text; clears one's own decline or withdrawal.
-    pub fn accept(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        now: DateTime<FixedOffset>,
-    ) -> Result<(), VerbError> {
-        let text = self.latest_text(id)?;
-        let me = member_id_of(&key.verifying_key());
-        self.sign_latest(key, id, &text, Verb::Consent, now, None)?;
-        self.remove_record(id, Verb::Decline, &me)?;
-        self.remove_record(id, Verb::Withdraw, &me)?;
-        Ok(())
-    }
-
-    /// Decline the partner's latest text.
-    pub fn decline(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        now: DateTime<FixedOffset>,
-    ) -> Result<(), VerbError> {
-        let agreement = self
-            .agreement(id)?
-            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
-        let me = member_id_of(&key.verifying_key());
-        let latest = agreement
-            .latest()
-            .ok_or_else(|| VerbError::NotFound(id.to_string()))?;
-        if latest.by == me {
-            return Err(VerbError::OwnRevision);
-        }
-        self.sign_latest(key, id, &latest.text.clone(), Verb::Decline, now, None)?;
-        self.remove_record(id, Verb::Consent, &me)?;
-        Ok(())
-    }
-
-    /// Withdraw consent. Always allowed, needs nobody's agreement.
-    pub fn withdraw(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        reason: Option<String>,
-        now: DateTime<FixedOffset>,
-    ) -> Result<(), VerbError> {
-        let text = self.latest_text(id)?;
-        let me = member_id_of(&key.verifying_key());
-        self.sign_latest(key, id, &text, Verb::Withdraw, now, reason)?;
-        self.remove_record(id, Verb::Consent, &me)?;
-        Ok(())
-    }
-
-    fn latest_text(&self, id: &str) -> Result<String, VerbError> {
-        self.agreement(id)?
-            .and_then(|a| a.latest().map(|r| r.text.clone()))
-            .ok_or_else(|| VerbError::NotFound(id.to_string()))
-    }
-
-    fn sign_latest(
-        &mut self,
-        key: &SigningKey,
-        id: &str,
-        text: &str,
-        verb: Verb,
-        now: DateTime<FixedOffset>,
-        reason: Option<String>,
-    ) -> Result<(), VerbError> {
-        let me = member_id_of(&key.verifying_key());
-        let record = ConsentRecord::sign(key, id, &text_hash(text), verb, now, reason);
-        if !self.put_record(id, verb, &me, &record)? {
-            return Err(VerbError::NotFound(id.to_string()));
-        }
-        Ok(())
+        ids.len()
+            + self
+                .doc
+                .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
+                .count()
     }
 }
 
@@ -480,62 +348,8 @@ fn table_key(verb: Verb) -> &'static str {
     }
 }
 
-fn write_revision(d: &mut AutoCommit, obj: &ObjId, r: &Revision) -> DocResult<()> {
-    d.put(obj, "text", r.text.as_str())?;
-    d.put(obj, "by", r.by.as_str())?;
-    d.put(obj, "at", r.at.to_rfc3339())?;
-    Ok(())
-}
-
-fn write_record(
-    d: &mut AutoCommit,
-    table: &ObjId,
-    member: &str,
-    r: &ConsentRecord,
-) -> DocResult<()> {
-    let obj = d.put_object(table, member, ObjType::Map)?;
-    d.put(&obj, "hash", r.hash.as_str())?;
-    d.put(&obj, "at", r.at.to_rfc3339())?;
-    d.put(&obj, "sig", r.sig.as_str())?;
-    if let Some(reason) = &r.reason {
-        d.put(&obj, "reason", reason.as_str())?;
-    }
-    Ok(())
-}
-
-fn read_records(
-    doc: &AutoCommit,
-    obj: &ObjId,
-    verb: Verb,
-) -> DocResult<BTreeMap<MemberId, ConsentRecord>> {
-    let mut out = BTreeMap::new();
-    let Some(table) = get_obj(doc, obj, table_key(verb), ObjType::Map)? else {
-        return Ok(out);
-    };
-    for member in doc.keys(&table) {
-        let Some(rec) = get_obj(doc, &table, &member, ObjType::Map)? else {
-            continue;
-        };
-        if let (Some(hash), Some(at), Some(sig)) = (
-            get_str(doc, &rec, "hash")?,
-            get_time(doc, &rec, "at")?,
-            get_str(doc, &rec, "sig")?,
-        ) {
-            out.insert(
-                member,
-                ConsentRecord {
-                    hash,
-                    at,
-                    sig,
-                    reason: get_str(doc, &rec, "reason")?,
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
-fn read_agreement(doc: &AutoCommit, obj: &ObjId, id: String) -> DocResult<Option<Agreement>> {
+/// A v1 agreement object (see `LegacyAgreement`); `None` when it is not one.
+fn read_legacy(doc: &AutoCommit, obj: &ObjId, id: String) -> DocResult<Option<LegacyAgreement>> {
     let (Some(title), Some(created_at), Some(proposed_by), Some(list)) = (
         get_str(doc, obj, "title")?,
         get_time(doc, obj, "created_at")?,
@@ -554,23 +368,46 @@ fn read_agreement(doc: &AutoCommit, obj: &ObjId, id: String) -> DocResult<Option
             get_str(doc, &rev, "by")?,
             get_time(doc, &rev, "at")?,
         ) {
-            revisions.push(Revision { text, by, at });
+            revisions.push(LegacyRevision { text, by, at });
         }
     }
     if revisions.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Agreement {
+    let mut records = Vec::new();
+    for verb in [Verb::Consent, Verb::Decline, Verb::Withdraw] {
+        let Some(table) = get_obj(doc, obj, table_key(verb), ObjType::Map)? else {
+            continue;
+        };
+        for member in doc.keys(&table) {
+            let Some(rec) = get_obj(doc, &table, &member, ObjType::Map)? else {
+                continue;
+            };
+            if let (Some(hash), Some(at), Some(sig)) = (
+                get_str(doc, &rec, "hash")?,
+                get_time(doc, &rec, "at")?,
+                get_str(doc, &rec, "sig")?,
+            ) {
+                records.push(LegacyRecord {
+                    member,
+                    verb,
+                    hash,
+                    at,
+                    sig,
+                    reason: get_str(doc, &rec, "reason")?,
+                });
+            }
+        }
+    }
+    Ok(Some(LegacyAgreement {
         review_on: get_str(doc, obj, "review_on")?
             .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
-        consents: read_records(doc, obj, Verb::Consent)?,
-        declines: read_records(doc, obj, Verb::Decline)?,
-        withdrawals: read_records(doc, obj, Verb::Withdraw)?,
         id,
         title,
         created_at,
         proposed_by,
         revisions,
+        records,
     }))
 }
 

@@ -195,6 +195,9 @@ pub enum Response {
     },
     Agreements {
         agreements: Vec<AgreementView>,
+        /// Items in the couple document that are not well-formed: ignored, never shown.
+        #[serde(default)]
+        ignored: usize,
     },
     Purged {
         entries: usize,

@@ -1,6 +1,6 @@
 //! Two paired laptops on a [`Lan`], and the few things every couple test asks of them:
 //! wait for a connection, propose, read an agreement's status as the CLI shows it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use std::time::Duration;

@@ -9,7 +9,7 @@
 //!
 //! The environment is cleared for each command (HOME points into the temp folder), as jj's
 //! test environment does. Dropping a [`Home`] stops its daemon by pid, also on failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! A partner's device gone rogue, for the tests: it holds the real keys (read from a
 //! paired home) and speaks the real handshake, then sends whatever bytes a test chooses
 //! inside a valid session.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

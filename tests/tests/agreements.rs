@@ -1,7 +1,7 @@
 //! Agreements on one laptop: propose from text or a template, revise, withdraw, and the
 //! derived status, through the real binaries. (Accept and decline by a partner arrive with
 //! pairing; the consent rule under concurrency is unit-tested in shared/documents.)
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::Home;
 

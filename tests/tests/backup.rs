@@ -1,6 +1,6 @@
 //! `haven backup` and `haven restore`: the same state comes back (same listings, same
 //! document heads); damaged, foreign, newer or wrongly unlocked backups restore nothing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::{Home, PASSPHRASE};
 

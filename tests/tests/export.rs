@@ -1,6 +1,6 @@
 //! `haven export`: each text format written and read back, redaction, age encryption read
 //! by the reference `age` CLI, and bad input that writes nothing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::Home;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `haven import`: from a file the real jrnl 4.6 wrote, and from a Day One export fixture
 //! written to the format's documentation (as .json and as .zip); twice adds nothing; bad
 //! files import nothing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::Home;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The journal through the real CLI and daemon: write, list, filter, search, show, edit,
 //! delete, purge, ids by prefix, and `--json` shapes.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::Home;
 use serde_json::Value;

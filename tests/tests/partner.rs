@@ -1,12 +1,12 @@
 //! Two (and three) laptops on one LAN made of network namespaces: pairing by code over
 //! real mDNS, live sync of agreements, consent across the link, a partition, a restart,
 //! unpairing, and strangers and garbage on the peer port.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use haven_tests::couple::{
-    agreement, connected, log_of, paired_pair, propose, sessions_sent, status_of, wait_status, SOON,
+    connected, log_of, paired_pair, propose, sessions_sent, status_of, wait_status, SOON,
 };
 use haven_tests::lan::{eventually, eventually_explained, pair, show_code, Lan};
 use haven_tests::rogue::{
@@ -337,7 +337,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 send_message(
                     &mut s,
                     &mut t,
-                    &haven_shared::wire::Message::Hello { version: 1 },
+                    &haven_shared::wire::Message::Hello { version: 2 },
                 );
                 send_message(
                     &mut s,
@@ -358,7 +358,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 send_message(
                     &mut s,
                     &mut t,
-                    &haven_shared::wire::Message::Hello { version: 1 },
+                    &haven_shared::wire::Message::Hello { version: 2 },
                 );
                 let mut half = vec![1u8, 2];
                 half.extend(std::iter::repeat_n(0x42, 20_000));
@@ -394,51 +394,6 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
             )
         },
     );
-}
-
-#[test]
-fn a_consent_forged_in_the_other_members_name_never_counts() {
-    use haven_shared::model::{ConsentRecord, Verb};
-    let lan = Lan::new(2);
-    let (a, b) = paired_pair(&lan);
-    let id = propose(&b, "Money", "We split the rent evenly");
-    wait_status(&a, &id, "proposed");
-    let maya = a.identity().member_id();
-
-    // Sam's laptop writes "Maya consents" into the couple document, signed with Sam's key.
-    b.ok(&["daemon", "stop"]);
-    {
-        let mut home = b.open_directly();
-        let agreement = home.couple.agreement(&id).unwrap().expect("agreement");
-        let hash = agreement.latest().expect("a revision").hash();
-        let key = home.identity.signing_key().clone();
-        let forged = ConsentRecord::sign(
-            &key,
-            &id,
-            &hash,
-            Verb::Consent,
-            haven_shared::when::now(),
-            None,
-        );
-        assert!(home
-            .couple
-            .put_record(&id, Verb::Consent, &maya, &forged)
-            .unwrap());
-        home.persist_couple().unwrap();
-    }
-    b.ok(&["unlock"]);
-
-    let seen = eventually("the forged consent to arrive", SOON, || {
-        agreement(&a, &id).filter(|v| v["unverified"].as_array().is_some_and(|u| !u.is_empty()))
-    });
-    assert_eq!(seen["status"], "proposed", "{seen}");
-    assert_eq!(
-        seen["consents"].as_object().map(|c| c.len()),
-        Some(1),
-        "{seen}"
-    );
-    assert!(seen["consents"].get("Sam").is_some(), "{seen}");
-    assert_eq!(status_of(&b, &id).as_deref(), Some("proposed"));
 }
 
 /// Established TCP connections between Maya (10.88.0.1) and Sam (10.88.0.2), seen from

@@ -1,7 +1,7 @@
 //! Private stays private: no plaintext on disk or in logs, the editor's temp file on tmpfs
 //! and erased, owner-only files, other users refused, no core dumps, and every daemon in
 //! the test's own network namespace.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::{assert_one_error, Home};
 use std::os::unix::fs::PermissionsExt;

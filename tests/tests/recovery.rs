@@ -1,7 +1,7 @@
 //! Haven's files stay readable without Haven: every stored row is an age file that the
 //! reference `age` CLI decrypts with `identity.age` and the passphrase (DESIGN.md,
 //! "Storage and encryption at rest").
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::{Home, PASSPHRASE};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Bad input gets one clear line, a non-zero exit, loses nothing, and the daemon keeps
 //! serving: wrong passphrase, damaged or foreign files, garbage on the socket, concurrent
 //! writers, `kill -9` mid-write, and a full disk.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::{assert_one_error, Home, PASSPHRASE};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -449,4 +449,40 @@ fn a_panic_in_one_request_leaves_the_daemon_serving_and_stoppable() {
     h.env.clear();
     h.ok(&["unlock"]);
     assert_eq!(h.entry_count(), 2);
+}
+
+/// An import whose id is not a Haven id (here one with a multi-byte character, which made
+/// every later `journal list` panic on a byte slice) is refused whole, and lists still work.
+#[test]
+fn an_import_with_a_malformed_id_is_refused_and_lists_keep_working() {
+    let h = Home::init("Maya");
+    h.write(&["kept"]);
+    let (mut r, mut w) = connect(&h);
+    for id in [
+        "01jx000000000000000000000é",
+        "../../etc",
+        "01JX0000000000000000000000",
+        "",
+    ] {
+        let request = serde_json::json!({
+            "op": "journal_import",
+            "entries": [{
+                "id": id, "kind": "note", "title": "", "body": "imported", "tags": [],
+                "mood": null, "intensity": null,
+                "created_at": "2026-11-01T10:00:00+01:00", "updated_at": "2026-11-01T10:00:00+01:00"
+            }]
+        });
+        w.write_all(format!("{request}\n").as_bytes()).unwrap();
+        let v = reply(&mut r);
+        assert_eq!(v["Err"]["kind"], "invalid_input", "{id:?} -> {v}");
+        assert!(
+            v["Err"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a Haven id"),
+            "{v}"
+        );
+    }
+    h.ok(&["journal", "list"]);
+    assert_eq!(h.entry_count(), 1);
 }

@@ -2,7 +2,7 @@
 //! against"): it holds valid keys, writes any automerge change into its couple document and
 //! sends any bytes inside a valid session. After each attack this laptop shows the truth,
 //! exports the truth, keeps serving, and the honest partner syncs again.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used, clippy::expect_used)]
 
 use haven_shared::wire::Message;
 use haven_tests::couple::{log_of, paired_pair, propose, status_of, wait_status, SOON};
@@ -34,7 +34,7 @@ fn inside_a_session(lan: &Lan, a: &Home, keys: &SamKeys, messages: &[Message]) {
             .spawn(|| {
                 lan.enter(2);
                 let (mut s, mut t, _) = as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
-                send_message(&mut s, &mut t, &Message::Hello { version: 1 });
+                send_message(&mut s, &mut t, &Message::Hello { version: 2 });
                 for m in messages {
                     send_message(&mut s, &mut t, m);
                 }
@@ -81,5 +81,246 @@ fn a_bloom_filter_with_no_bits_is_refused_and_the_daemon_keeps_serving() {
     inside_a_session(&lan, &a, &keys, &[Message::Sync(bloom)]);
     let log = log_of(&a);
     assert!(log.contains("a Bloom filter with"), "{log}");
+    maya_serves_and_sam_syncs_again(&a, &b);
+}
+
+/// Sam's laptop, stopped, edits its couple document directly (any automerge change it
+/// likes), then comes back online so the change syncs to Maya.
+fn as_rogue_sam(b: &Home, edit: impl FnOnce(&mut haven_shared::home::OpenHome)) {
+    b.ok(&["daemon", "stop"]);
+    {
+        let mut home = b.open_directly();
+        edit(&mut home);
+        home.persist_couple().unwrap();
+    }
+    b.ok(&["unlock"]);
+}
+
+fn statements(home: &haven_shared::home::OpenHome) -> Vec<(String, StatementBody)> {
+    home.couple
+        .sources()
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, serde_json::from_str::<StatementBody>(&v).ok()?)))
+        .collect()
+}
+
+fn show(h: &Home, id: &str) -> serde_json::Value {
+    h.json(&["agree", "show", id, "--json"])
+}
+
+use automerge::transaction::Transactable;
+use haven_shared::model::agreement::{sign_revision, sign_statement, RevisionBody, StatementBody};
+use haven_shared::model::Verb;
+use std::time::Duration;
+
+/// The review's first attack: Sam's device deletes Maya's withdrawal (the earlier consent
+/// is still there and its signature verifies). Maya's laptop keeps showing the withdrawal,
+/// the brief does not list the agreement as in force, and Maya's daemon puts the withdrawal
+/// back so Sam's own laptop shows it again.
+#[test]
+fn a_deleted_withdrawal_stays_withdrawn_and_comes_back() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    a.write(&["an entry, so the brief has a range"]);
+    let id = propose(&a, "Check-in", "A quick check-in text once a day");
+    wait_status(&b, &id, "proposed");
+    b.ok(&["agree", "accept", &id]);
+    wait_status(&a, &id, "active");
+    let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
+    assert!(
+        brief.contains("A quick check-in text once a day"),
+        "{brief}"
+    );
+    a.ok(&["agree", "withdraw", &id, "--reason", "I need a pause"]);
+    wait_status(&b, &id, "withdrawn");
+    let maya = a.identity().member_id();
+
+    as_rogue_sam(&b, |home| {
+        let withdrawals: Vec<String> = statements(home)
+            .into_iter()
+            .filter(|(_, s)| s.by == maya && s.verb == Verb::Withdraw)
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(withdrawals.len(), 1);
+        for k in withdrawals {
+            home.couple
+                .automerge_mut()
+                .delete(automerge::ROOT, k.as_str())
+                .unwrap();
+        }
+    });
+    // Sam's laptop, reading only its own tampered document for a moment, would say active;
+    // once Maya's laptop puts the withdrawal back it says withdrawn again.
+    wait_status(&b, &id, "withdrawn");
+    let seen = show(&a, &id);
+    assert_eq!(seen["status"], "withdrawn", "{seen}");
+    assert_eq!(seen["withdrawn"]["reason"], "I need a pause", "{seen}");
+    let log = log_of(&a);
+    assert!(log.contains("put them back"), "{log}");
+    let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
+    assert!(
+        !brief.contains("A quick check-in text once a day"),
+        "{brief}"
+    );
+    // And after a restart, with nothing from Sam yet.
+    b.ok(&["lock"]);
+    a.ok(&["daemon", "stop"]);
+    a.ok(&["unlock"]);
+    assert_eq!(show(&a, &id)["status"], "withdrawn");
+}
+
+/// The review's second, third and fifth attacks, from Sam's device at once: a consent in
+/// Maya's name, a revision that renames the agreement and moves its review date "by Maya",
+/// a decoy key beside the real id, and escape sequences in a title and a text.
+#[test]
+fn forged_consents_renames_decoys_and_escape_sequences_change_nothing_here() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = propose(&b, "Money", "We split the rent evenly");
+    wait_status(&a, &id, "proposed");
+    let maya = a.identity().member_id();
+    let sam_key = b.identity().signing_key().clone();
+    let ansi = "\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}31mactive";
+    let mut evil_id = String::new();
+
+    as_rogue_sam(&b, |home| {
+        let sources = home.couple.sources().unwrap();
+        let (rev_key, rev) = sources
+            .items
+            .iter()
+            .find(|(k, _)| k.starts_with("r/"))
+            .map(|(k, v)| (k.clone(), serde_json::from_str::<RevisionBody>(v).unwrap()))
+            .unwrap();
+        // A consent "by Maya", signed with Sam's key.
+        let forged = sign_statement(
+            &sam_key,
+            &StatementBody {
+                agreement: id.clone(),
+                revision: rev.hash(),
+                verb: Verb::Consent,
+                by: maya.clone(),
+                counter: 1_000,
+                at: haven_shared::when::now(),
+                reason: None,
+            },
+        );
+        // A renamed title and a moved review date, "by Maya".
+        let renamed = sign_revision(
+            &sam_key,
+            &RevisionBody {
+                seq: 2,
+                title: "Sam keeps the rent".into(),
+                review_on: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
+                by: maya.clone(),
+                ..rev.clone()
+            },
+        );
+        // A decoy key whose id starts with the real one.
+        let (_, sig) = rev_key.rsplit_once('/').unwrap();
+        let decoy = format!("r/{id}z/{sig}");
+        // An agreement whose title and text carry escape sequences (Sam's own, signed).
+        evil_id = "01jevxk000000000000000000z".to_string();
+        let evil = haven_shared::model::agreement::propose(
+            &sam_key,
+            &evil_id,
+            &format!("Title {ansi}"),
+            &format!("Text {ansi}"),
+            None,
+            1_001,
+            haven_shared::when::now(),
+        );
+        for item in [forged, renamed].iter().chain(evil.iter()) {
+            home.couple.put_item(item).unwrap();
+        }
+        home.couple
+            .automerge_mut()
+            .put(automerge::ROOT, decoy.as_str(), rev_key.as_str())
+            .unwrap();
+    });
+    let seen = haven_tests::lan::eventually("the forgeries to arrive", SOON, || {
+        let v = show(&a, &id);
+        v["unverified"]
+            .as_array()
+            .is_some_and(|u| u.len() >= 2)
+            .then_some(v)
+    });
+    assert_eq!(seen["status"], "proposed", "{seen}");
+    assert_eq!(seen["title"], "Money", "{seen}");
+    assert_eq!(seen["review_on"], serde_json::Value::Null, "{seen}");
+    assert_eq!(seen["revisions"].as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(seen["consents"].as_object().unwrap().len(), 1, "{seen}");
+    assert!(seen["consents"].get("Sam").is_some(), "{seen}");
+    // The exact id always resolves, whatever sits beside it; Maya can always decline.
+    a.ok(&["agree", "decline", &id]);
+    wait_status(&b, &id, "declined");
+    // Nothing the partner wrote reaches the terminal raw; --json stays exact.
+    haven_tests::lan::eventually("the evil agreement", SOON, || {
+        (a.run(&["agree", "show", &evil_id]).code == 0).then_some(())
+    });
+    for args in [
+        vec!["agree", "list"],
+        vec!["agree", "show", evil_id.as_str()],
+    ] {
+        let out = a.run(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(
+                !out.stdout.contains(bad) && !out.stderr.contains(bad),
+                "{args:?} printed {bad:?} raw:\n{}",
+                out.stdout
+            );
+        }
+        assert!(out.stdout.contains("\\u{1b}"), "{}", out.stdout);
+    }
+    let listed = a.run(&["agree", "list"]);
+    assert!(listed.stderr.contains("ignored"), "{}", listed.stderr);
+    let json = show(&a, &evil_id);
+    assert_eq!(json["title"], format!("Title {ansi}"));
+    // A withdrawal by full id works despite the decoy.
+    a.ok(&["agree", "withdraw", &id]);
+    assert_eq!(show(&a, &id)["status"], "withdrawn");
+}
+
+/// A compressed change chunk that inflates to 300 MiB, inside a valid session: refused
+/// before automerge allocates it.
+#[test]
+fn an_inflation_bomb_is_refused_and_the_daemon_keeps_serving() {
+    use std::io::Read;
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let keys = sam_keys(&b);
+    let mut deflated = Vec::new();
+    flate2::read::DeflateEncoder::new(
+        std::io::repeat(0).take(300 << 20),
+        flate2::Compression::best(),
+    )
+    .read_to_end(&mut deflated)
+    .unwrap();
+    let leb = |mut v: usize, out: &mut Vec<u8>| loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    };
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    leb(deflated.len(), &mut chunk);
+    chunk.extend(&deflated);
+    let mut message = vec![0x42, 0, 0, 0, 1];
+    leb(chunk.len(), &mut message);
+    message.extend(&chunk);
+    let before = std::time::Instant::now();
+    inside_a_session(&lan, &a, &keys, &[Message::Sync(message)]);
+    assert!(before.elapsed() < Duration::from_secs(60));
+    let log = log_of(&a);
+    assert!(log.contains("inflates to more than"), "{log}");
+    let rss = a.json(&["status", "--json"])["memory_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(rss < 200 << 20, "havend holds {rss} bytes after the bomb");
     maya_serves_and_sam_syncs_again(&a, &b);
 }

@@ -1,6 +1,6 @@
 //! What happens on a real terminal (a pty from `script`): the passphrase prompt when
 //! Haven is locked, and `init --force`, which asks before it sets an old home aside.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::string_slice, clippy::unwrap_used)]
 
 use haven_tests::{Home, PASSPHRASE};
 use std::process::Command;

@@ -16,7 +16,8 @@ use haven_shared::wire::Message;
 use super::noise::{Channel, ChannelError};
 use super::{ask, Link, Net, PeerOp};
 
-const PROTOCOL: u16 = 1;
+/// 2: agreements as signed items (consent v2); a laptop still on 1 is told to update.
+const PROTOCOL: u16 = 2;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
 

@@ -9,13 +9,13 @@ use chrono::Local;
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
 
-use haven_shared::documents::{CoupleDoc, VerbError};
 use haven_shared::ed25519_dalek::SigningKey;
 use haven_shared::ipc::{
     ErrorKind, ErrorReply, ExportData, ExportSelection, Reply, Request, Response, StatusInfo,
 };
+use haven_shared::model::agreement::{self, Agreement, Book, SignedItem, VerbError};
 use haven_shared::model::{new_id, Entry, EntryChanges, ModelError};
-use haven_shared::model::{AgreementView, ListQuery, Status};
+use haven_shared::model::{AgreementView, ListQuery, Status, Verb};
 use haven_shared::paths::Paths;
 use haven_shared::store::Store;
 use haven_shared::when;
@@ -190,7 +190,7 @@ impl Service {
             partner: unlocked.and_then(|u| u.partner.as_ref().map(|p| p.name.clone())),
             connected: self.peer.connected_address().is_some(),
             entries: unlocked.map(|u| u.index.len()),
-            agreements: unlocked.map(|u| u.home.couple.agreement_ids().len()),
+            agreements: unlocked.map(|u| u.home.couple.agreement_count()),
             pid: std::process::id(),
             version: haven_shared::VERSION.to_string(),
             memory_bytes: resident_memory(),
@@ -227,46 +227,34 @@ fn resolve<'a>(u: &'a Unlocked, prefix: &str) -> Result<&'a Entry, ErrorReply> {
     })
 }
 
-fn resolve_agreement(u: &Unlocked, prefix: &str) -> Result<String, ErrorReply> {
-    let p = prefix.trim().to_ascii_lowercase();
-    let ids: Vec<String> = u
-        .home
-        .couple
-        .agreement_ids()
-        .into_iter()
-        .filter(|id| !p.is_empty() && id.starts_with(&p))
-        .collect();
-    match ids.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(ErrorReply::new(
+/// Every agreement, assembled from verified items (this member's own merged in).
+fn book(u: &Unlocked) -> Result<Book, ErrorReply> {
+    let sources = u.home.agreement_sources().map_err(home_error)?;
+    Ok(agreement::assemble(&sources, &u.keyring))
+}
+
+/// An agreement by exact id (always wins) or unique prefix.
+fn resolve_agreement<'b>(book: &'b Book, prefix: &str) -> Result<&'b Agreement, ErrorReply> {
+    book.resolve(prefix).map_err(|ids| match ids.as_slice() {
+        [] => ErrorReply::new(
             ErrorKind::NotFound,
-            format!("no agreement matches {prefix:?}"),
+            format!("no agreement matches {:?}", prefix.trim()),
         )
-        .hint("see the ids with `haven agree list`")),
-        many => Err(ErrorReply::new(
+        .hint("see the ids with `haven agree list`"),
+        many => ErrorReply::new(
             ErrorKind::Ambiguous,
             format!(
-                "{prefix:?} matches several agreements ({})",
+                "{:?} matches several agreements ({})",
+                prefix.trim(),
                 many.join(", ")
             ),
         )
-        .hint("type more of the id")),
-    }
+        .hint("type more of the id"),
+    })
 }
 
 fn verb_error(e: VerbError) -> ErrorReply {
-    match e {
-        VerbError::NotFound(id) => {
-            ErrorReply::new(ErrorKind::NotFound, format!("no agreement {id}"))
-        }
-        VerbError::OwnRevision | VerbError::SameText => {
-            ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
-        }
-        VerbError::Doc(e) => ErrorReply::new(
-            ErrorKind::Internal,
-            format!("could not change the couple document: {e}"),
-        ),
-    }
+    ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
 }
 
 fn doc_error(e: impl std::fmt::Display) -> ErrorReply {
@@ -276,26 +264,36 @@ fn doc_error(e: impl std::fmt::Display) -> ErrorReply {
     )
 }
 
-/// Applies one signed verb to an agreement (by id prefix), persists, and shows the result.
+/// Applies one signed verb to an agreement (by id or prefix), publishes what it signed,
+/// and shows the result.
 fn agreement_verb(
     u: &mut Unlocked,
     prefix: &str,
-    verb: impl FnOnce(&mut CoupleDoc, &SigningKey, &str) -> Result<(), VerbError>,
+    verb: impl FnOnce(&Agreement, &SigningKey, u64) -> Result<Vec<SignedItem>, VerbError>,
 ) -> Reply {
-    let id = resolve_agreement(u, prefix)?;
+    let book = book(u)?;
+    let agreement = resolve_agreement(&book, prefix)?;
     let key = u.home.identity.signing_key().clone();
-    verb(&mut u.home.couple, &key, &id).map_err(verb_error)?;
-    u.home.persist_couple().map_err(home_error)?;
+    let counter = book.next_counter(&u.home.identity.member_id());
+    let items = verb(agreement, &key, counter).map_err(verb_error)?;
+    let id = agreement.id.clone();
+    publish(u, &items)?;
     agreement_reply(u, &id)
+}
+
+fn publish(u: &mut Unlocked, items: &[SignedItem]) -> Result<(), ErrorReply> {
+    u.home.publish_items(items).map_err(|e| {
+        rebuild_index(u);
+        home_error(e)
+    })
 }
 
 fn agreement_reply(u: &Unlocked, id: &str) -> Reply {
     let today = Local::now().date_naive();
-    let agreement = u
-        .home
-        .couple
-        .agreement(id)
-        .map_err(doc_error)?
+    let book = book(u)?;
+    let agreement = book
+        .agreements
+        .get(id)
         .ok_or_else(|| ErrorReply::new(ErrorKind::NotFound, format!("no agreement {id}")))?;
     Ok(Response::Agreement {
         agreement: agreement.view(&u.keyring, today),
@@ -377,31 +375,47 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             }
             let id = new_id();
             let key = u.home.identity.signing_key().clone();
-            u.home
-                .couple
-                .propose(&key, &id, title.trim(), text.trim(), review_on, now)
-                .map_err(doc_error)?;
-            u.home.persist_couple().map_err(home_error)?;
+            let counter = book(u)?.next_counter(&u.home.identity.member_id());
+            let items = agreement::propose(
+                &key,
+                &id,
+                title.trim(),
+                text.trim(),
+                review_on,
+                counter,
+                now,
+            );
+            publish(u, &items)?;
             Ok(Response::Created { id })
         }
-        Request::AgreeList => Ok(Response::Agreements {
-            agreements: agreement_views(u)?,
-        }),
+        Request::AgreeList => {
+            let book = book(u)?;
+            Ok(Response::Agreements {
+                agreements: agreement_views(u, &book),
+                ignored: book.malformed,
+            })
+        }
         Request::AgreeShow { id } => {
-            let id = resolve_agreement(u, &id)?;
+            let book = book(u)?;
+            let id = resolve_agreement(&book, &id)?.id.clone();
             agreement_reply(u, &id)
         }
-        Request::AgreeAccept { id } => agreement_verb(u, &id, |c, k, id| c.accept(k, id, now)),
-        Request::AgreeDecline { id } => agreement_verb(u, &id, |c, k, id| c.decline(k, id, now)),
+        Request::AgreeAccept { id } => agreement_verb(u, &id, |a, k, n| {
+            a.respond(k, Verb::Consent, None, n, now).map(|i| vec![i])
+        }),
+        Request::AgreeDecline { id } => agreement_verb(u, &id, |a, k, n| {
+            a.respond(k, Verb::Decline, None, n, now).map(|i| vec![i])
+        }),
         Request::AgreeRevise { id, text } => {
             if text.trim().is_empty() {
                 return Err(invalid(ModelError::EmptyAgreement));
             }
-            agreement_verb(u, &id, |c, k, id| c.revise(k, id, text.trim(), now))
+            agreement_verb(u, &id, |a, k, n| a.revise(k, text.trim(), n, now))
         }
-        Request::AgreeWithdraw { id, reason } => {
-            agreement_verb(u, &id, |c, k, id| c.withdraw(k, id, reason, now))
-        }
+        Request::AgreeWithdraw { id, reason } => agreement_verb(u, &id, |a, k, n| {
+            a.respond(k, Verb::Withdraw, reason, n, now)
+                .map(|i| vec![i])
+        }),
         Request::JournalImport { entries } => {
             // Validate the whole batch before writing any of it.
             let mut fresh = Vec::new();
@@ -467,23 +481,20 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
 }
 
 /// Every agreement as users see it (status derived now), oldest first.
-fn agreement_views(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
+fn agreement_views(u: &Unlocked, book: &Book) -> Vec<AgreementView> {
     let today = Local::now().date_naive();
-    let mut views: Vec<AgreementView> = u
-        .home
-        .couple
-        .agreements()
-        .map_err(doc_error)?
-        .into_iter()
+    let mut views: Vec<AgreementView> = book
+        .agreements
+        .values()
         .map(|a| a.view(&u.keyring, today))
         .collect();
     views.sort_by_key(|a| a.created_at);
-    Ok(views)
+    views
 }
 
 /// Active and due-for-review agreements, for a session brief.
 fn in_force_agreements(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
-    let mut views = agreement_views(u)?;
+    let mut views = agreement_views(u, &book(u)?);
     views.retain(|v| matches!(v.status, Status::Active | Status::DueForReview));
     Ok(views)
 }

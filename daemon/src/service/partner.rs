@@ -232,6 +232,16 @@ impl Service {
         if changed {
             // On disk before anything is acknowledged to the partner.
             u.home.persist_couple().map_err(|e| e.to_string())?;
+            // The partner's device may have deleted what we signed: put it back, so it
+            // travels again (our own laptop shows it either way).
+            match u.home.republish_own() {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    items = n,
+                    "the partner's document lacked agreement items of ours; put them back"
+                ),
+                Err(e) => tracing::warn!(error = %e, "could not put back our agreement items"),
+            }
             if let Some(p) = &mut u.partner {
                 p.last_synced = Some(haven_shared::when::now());
             }

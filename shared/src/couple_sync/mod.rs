@@ -75,8 +75,17 @@ mod tests {
         let (mut a, mut b) = (CoupleDoc::new(), CoupleDoc::new());
         let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
         let now = crate::when::now();
-        a.propose(&key, "01jxxxxxxxxxxxxxxxxxxxxxxx", "t", "text", None, now)
-            .expect("propose");
+        for item in crate::model::agreement::propose(
+            &key,
+            "01jx0000000000000000000000",
+            "t",
+            "text",
+            None,
+            1,
+            now,
+        ) {
+            a.put_item(&item).expect("propose");
+        }
         let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
         for _ in 0..10 {
             let ma = CoupleSync::new(&mut a, &mut sa).next_message();

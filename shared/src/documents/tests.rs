@@ -2,8 +2,9 @@
 //! then merged (the model of automerge's own `sync.rs` tests, with no network).
 
 use super::*;
-use crate::model::agreement::{Keyring, Status};
+use crate::model::agreement::{assemble, propose, Agreement, Keyring, Status};
 use crate::model::Kind;
+use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 
 fn key(seed: u8) -> SigningKey {
@@ -19,12 +20,57 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 10).expect("day")
 }
 
+const AG: &str = "01jag000000000000000000000";
+
+struct Replica {
+    doc: CoupleDoc,
+    key: SigningKey,
+    counter: u64,
+}
+
+impl Replica {
+    fn agreement(&self, ring: &Keyring) -> Agreement {
+        let sources = self.doc.sources().expect("sources");
+        assemble(&sources, ring)
+            .agreements
+            .remove(AG)
+            .expect("the agreement")
+    }
+    fn apply(&mut self, items: Vec<SignedItem>) {
+        for i in items {
+            self.doc.put_item(&i).expect("put");
+        }
+    }
+    fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+    fn respond(&mut self, ring: &Keyring, verb: Verb, t: DateTime<FixedOffset>) -> bool {
+        let n = self.next();
+        match self.agreement(ring).respond(&self.key, verb, None, n, t) {
+            Ok(item) => {
+                self.apply(vec![item]);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn revise(&mut self, ring: &Keyring, text: &str, t: DateTime<FixedOffset>) -> bool {
+        let n = self.next();
+        match self.agreement(ring).revise(&self.key, text, n, t) {
+            Ok(items) => {
+                self.apply(items);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 struct Couple {
-    maya: SigningKey,
-    sam: SigningKey,
     ring: Keyring,
-    a: CoupleDoc,
-    b: CoupleDoc,
+    a: Replica,
+    b: Replica,
 }
 
 /// Maya proposes on replica `a`; replica `b` (Sam's device) starts as a copy.
@@ -34,42 +80,48 @@ fn couple(text: &str) -> Couple {
         .with("Maya", maya.verifying_key())
         .with("Sam", sam.verifying_key());
     let mut a = CoupleDoc::new();
-    a.propose(&maya, "ag", "check-in", text, None, at(0))
-        .expect("propose");
+    for i in propose(&maya, AG, "check-in", text, None, 1, at(0)) {
+        a.put_item(&i).expect("propose");
+    }
     let b = CoupleDoc::from_automerge(
         a.automerge_mut()
             .fork()
             .with_actor(automerge::ActorId::random()),
     );
     Couple {
-        maya,
-        sam,
         ring,
-        a,
-        b,
+        a: Replica {
+            doc: a,
+            key: maya,
+            counter: 1,
+        },
+        b: Replica {
+            doc: b,
+            key: sam,
+            counter: 0,
+        },
     }
 }
 
 fn merge_both(c: &mut Couple) {
-    c.a.automerge_mut()
-        .merge(c.b.automerge_mut())
+    c.a.doc
+        .automerge_mut()
+        .merge(c.b.doc.automerge_mut())
         .expect("merge a<-b");
-    c.b.automerge_mut()
-        .merge(c.a.automerge_mut())
+    c.b.doc
+        .automerge_mut()
+        .merge(c.a.doc.automerge_mut())
         .expect("merge b<-a");
 }
 
-fn status(doc: &CoupleDoc, ring: &Keyring) -> Status {
-    doc.agreement("ag")
-        .expect("read")
-        .expect("exists")
-        .status(ring, today())
+fn status(r: &Replica, ring: &Keyring) -> Status {
+    r.agreement(ring).status(ring, today())
 }
 
 #[test]
 fn accept_makes_it_active_on_both_replicas() {
     let mut c = couple("one text a day");
-    c.b.accept(&c.sam, "ag", at(1)).expect("accept");
+    assert!(c.b.respond(&c.ring, Verb::Consent, at(1)));
     assert_eq!(status(&c.a, &c.ring), Status::Proposed, "not yet merged");
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Active);
@@ -79,95 +131,29 @@ fn accept_makes_it_active_on_both_replicas() {
 #[test]
 fn a_revision_concurrent_with_an_accept_is_not_active() {
     let mut c = couple("one text a day");
-    c.a.revise(&c.maya, "ag", "two texts a day", at(1))
-        .expect("revise");
-    c.b.accept(&c.sam, "ag", at(1)).expect("accept old text");
+    assert!(c.a.revise(&c.ring, "two texts a day", at(1)));
+    assert!(c.b.respond(&c.ring, Verb::Consent, at(1)));
     merge_both(&mut c);
-    for doc in [&c.a, &c.b] {
-        let a = doc.agreement("ag").expect("read").expect("exists");
+    for r in [&c.a, &c.b] {
+        let a = r.agreement(&c.ring);
         assert_eq!(a.revisions.len(), 2, "both revisions stay visible");
         assert_eq!(a.status(&c.ring, today()), Status::Proposed);
     }
     // Sam accepts the text he now sees: active on both.
-    c.b.accept(&c.sam, "ag", at(2)).expect("accept new");
+    assert!(c.b.respond(&c.ring, Verb::Consent, at(2)));
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Active);
     assert_eq!(
-        c.a.agreement("ag")
-            .expect("r")
-            .expect("e")
-            .latest()
-            .expect("l")
-            .text,
+        c.a.agreement(&c.ring).latest().expect("l").body.text,
         "two texts a day"
     );
 }
 
 #[test]
-fn two_concurrent_revisions_both_appear_and_neither_is_active() {
-    let mut c = couple("one text a day");
-    c.b.accept(&c.sam, "ag", at(1)).expect("accept");
-    merge_both(&mut c);
-    c.a.revise(&c.maya, "ag", "a text on weekdays", at(2))
-        .expect("revise a");
-    c.b.revise(&c.sam, "ag", "a call on Sundays", at(2))
-        .expect("revise b");
-    merge_both(&mut c);
-    let a = c.a.agreement("ag").expect("r").expect("e");
-    let b = c.b.agreement("ag").expect("r").expect("e");
-    assert_eq!(a, b, "replicas converge");
-    assert_eq!(a.revisions.len(), 3);
-    assert_eq!(a.status(&c.ring, today()), Status::Proposed);
-}
-
-#[test]
-fn a_withdrawal_concurrent_with_an_accept_wins() {
-    let mut c = couple("one text a day");
-    c.a.withdraw(&c.maya, "ag", Some("not ready".into()), at(1))
-        .expect("withdraw");
-    c.b.accept(&c.sam, "ag", at(1)).expect("accept");
-    merge_both(&mut c);
-    assert_eq!(status(&c.a, &c.ring), Status::Withdrawn);
-    assert_eq!(status(&c.b, &c.ring), Status::Withdrawn);
-}
-
-#[test]
-fn a_consent_forged_in_the_other_members_name_never_counts() {
-    let mut c = couple("one text a day");
-    // Maya's device writes a consent under Sam's member id, signed with Maya's own key,
-    // and another with no signature at all.
-    let sam_id = member_id_of(&c.sam.verifying_key());
-    let hash = text_hash("one text a day");
-    let forged = ConsentRecord::sign(&c.maya, "ag", &hash, Verb::Consent, at(1), None);
-    c.a.put_record("ag", Verb::Consent, &sam_id, &forged)
-        .expect("write forged");
-    merge_both(&mut c);
-    assert_eq!(status(&c.b, &c.ring), Status::Proposed);
-    let unsigned = ConsentRecord {
-        sig: String::new(),
-        ..forged
-    };
-    c.a.put_record("ag", Verb::Consent, &sam_id, &unsigned)
-        .expect("write unsigned");
-    merge_both(&mut c);
-    assert_eq!(status(&c.b, &c.ring), Status::Proposed);
-    let view =
-        c.b.agreement("ag")
-            .expect("r")
-            .expect("e")
-            .view(&c.ring, today());
-    assert!(view.consents.keys().all(|n| n != "Sam"));
-    assert_eq!(view.unverified.len(), 1);
-}
-
-#[test]
 fn a_decline_of_the_partners_text_is_declined_and_own_text_cannot_be_declined() {
     let mut c = couple("one text a day");
-    assert!(matches!(
-        c.a.decline(&c.maya, "ag", at(1)),
-        Err(VerbError::OwnRevision)
-    ));
-    c.b.decline(&c.sam, "ag", at(1)).expect("decline");
+    assert!(!c.a.respond(&c.ring, Verb::Decline, at(1)));
+    assert!(c.b.respond(&c.ring, Verb::Decline, at(1)));
     merge_both(&mut c);
     assert_eq!(status(&c.a, &c.ring), Status::Declined);
 }
@@ -175,18 +161,29 @@ fn a_decline_of_the_partners_text_is_declined_and_own_text_cannot_be_declined() 
 #[test]
 fn couple_documents_created_apart_merge_without_losing_items() {
     let (maya, sam) = (key(1), key(2));
+    let ring = Keyring::new()
+        .with("Maya", maya.verifying_key())
+        .with("Sam", sam.verifying_key());
     let mut a = CoupleDoc::new();
     let mut b = CoupleDoc::new();
-    a.propose(&maya, "x", "mine", "text a", None, at(0))
-        .expect("a");
-    b.propose(&sam, "y", "yours", "text b", None, at(0))
-        .expect("b");
+    let (x, y) = ("01jx0000000000000000000000", "01jy0000000000000000000000");
+    for i in propose(&maya, x, "mine", "text a", None, 1, at(0)) {
+        a.put_item(&i).expect("a");
+    }
+    for i in propose(&sam, y, "yours", "text b", None, 1, at(0)) {
+        b.put_item(&i).expect("b");
+    }
     a.automerge_mut().merge(b.automerge_mut()).expect("merge");
-    assert_eq!(a.agreement_ids(), vec!["x".to_string(), "y".to_string()]);
+    let book = assemble(&a.sources().expect("s"), &ring);
+    assert_eq!(
+        book.agreements.keys().cloned().collect::<Vec<_>>(),
+        vec![x.to_string(), y.to_string()]
+    );
+    assert_eq!(a.agreement_count(), 2);
 }
 
 #[test]
-fn purge_rebuild_keeps_entries_and_drops_history() {
+fn purge_rebuild_keeps_entries_and_own_items_and_drops_history() {
     let mut j = JournalDoc::new();
     let now = at(0);
     let mut e = Entry {
@@ -203,6 +200,11 @@ fn purge_rebuild_keeps_entries_and_drops_history() {
     j.put_entry(&e).expect("put");
     e.body = "new text".into();
     j.put_entry(&e).expect("update");
+    let items = propose(&key(1), AG, "t", "x", None, 1, now);
+    for i in &items {
+        j.put_own_item(i).expect("own");
+    }
+    j.mark_agreements_migrated().expect("mark");
     let old = j.automerge_mut().save();
     assert!(contains(
         &automerge::AutoCommit::load(&old)
@@ -212,10 +214,14 @@ fn purge_rebuild_keeps_entries_and_drops_history() {
     ));
     let mut fresh = j.rebuilt().expect("rebuild");
     assert_eq!(fresh.entries().expect("entries").0, vec![e]);
+    assert_eq!(fresh.own_items().len(), 2);
+    assert!(fresh.agreements_migrated().expect("m"));
     assert!(!contains(
         &fresh.automerge_mut().save_nocompress(),
         b"SECRET-OLD-TEXT"
     ));
+    fresh.clear_own().expect("clear");
+    assert!(fresh.own_items().is_empty());
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -244,44 +250,44 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     /// Random edits on two replicas with random sync points always converge, and an agreement
-    /// is only ever active on a text that both members themselves signed a consent to.
+    /// is only ever active on terms that both members themselves signed a consent to.
     #[test]
     fn replicas_converge_and_never_activate_unseen_text(ops in proptest::collection::vec(op(), 1..24)) {
         let mut c = couple("text 0");
-        // Which texts each member has signed a consent to (Maya proposed "text 0").
         let mut signed: [Vec<String>; 2] = [vec!["text 0".into()], vec![]];
         for (i, op) in ops.iter().enumerate() {
             let t = at(i as u32 + 1);
             match op {
                 Op::Sync => merge_both(&mut c),
                 Op::Revise(m, _) | Op::Accept(m) | Op::Decline(m) | Op::Withdraw(m) => {
-                    let (doc, key, who) = if *m { (&mut c.a, &c.maya, 0) } else { (&mut c.b, &c.sam, 1) };
-                    let seen = doc.agreement("ag").expect("r").expect("e").latest().expect("l").text.clone();
+                    let (r, who) = if *m { (&mut c.a, 0) } else { (&mut c.b, 1) };
+                    let seen = r.agreement(&c.ring).latest().expect("l").body.text.clone();
                     match op {
                         Op::Revise(_, n) => {
                             let text = format!("text {n}");
-                            if doc.revise(key, "ag", &text, t).is_ok() { signed[who].push(text); }
+                            if r.revise(&c.ring, &text, t) { signed[who].push(text); }
                         }
-                        Op::Accept(_) => { doc.accept(key, "ag", t).expect("accept"); signed[who].push(seen); }
-                        Op::Decline(_) => { let _ = doc.decline(key, "ag", t); }
-                        Op::Withdraw(_) => { doc.withdraw(key, "ag", None, t).expect("withdraw"); }
+                        Op::Accept(_) => { prop_assert!(r.respond(&c.ring, Verb::Consent, t)); signed[who].push(seen); }
+                        Op::Decline(_) => { r.respond(&c.ring, Verb::Decline, t); }
+                        Op::Withdraw(_) => { prop_assert!(r.respond(&c.ring, Verb::Withdraw, t)); }
                         Op::Sync => {}
                     }
                 }
             }
-            for doc in [&c.a, &c.b] {
-                let a = doc.agreement("ag").expect("r").expect("e");
+            for r in [&c.a, &c.b] {
+                let a = r.agreement(&c.ring);
                 if matches!(a.status(&c.ring, today()), Status::Active | Status::DueForReview) {
-                    let text = &a.latest().expect("l").text;
+                    let text = &a.latest().expect("l").body.text;
                     prop_assert!(signed[0].contains(text) && signed[1].contains(text),
                         "active on {text:?}, signed {signed:?}");
                 }
             }
         }
         merge_both(&mut c);
-        let a = c.a.agreement("ag").expect("r").expect("e");
-        let b = c.b.agreement("ag").expect("r").expect("e");
+        let a = c.a.agreement(&c.ring);
+        let b = c.b.agreement(&c.ring);
         prop_assert_eq!(a.status(&c.ring, today()), b.status(&c.ring, today()));
-        prop_assert_eq!(a, b);
+        prop_assert_eq!(a.revisions, b.revisions);
+        prop_assert_eq!(a.newest, b.newest);
     }
 }

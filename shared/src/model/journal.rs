@@ -24,6 +24,10 @@ pub enum ModelError {
     EmptyAgreement,
     #[error("unknown template {0:?}: use one of {1}")]
     UnknownTemplate(String, String),
+    #[error(
+        "{0:?} is not a Haven id (26 letters and digits, as `haven journal list --json` shows)"
+    )]
+    BadId(String),
 }
 
 /// The kinds of entry the practice uses.
@@ -195,6 +199,9 @@ impl Entry {
     /// its title and tags; its id and times are kept.
     pub fn validated(self) -> Result<Entry, ModelError> {
         let (id, created_at, updated_at) = (self.id, self.created_at, self.updated_at);
+        if !super::is_valid_id(&id) {
+            return Err(ModelError::BadId(id));
+        }
         let new = NewEntry {
             kind: self.kind,
             title: self.title,

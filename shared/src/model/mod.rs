@@ -8,9 +8,20 @@ pub mod agreement;
 pub mod journal;
 
 pub use agreement::{
-    Agreement, AgreementView, ConsentRecord, Keyring, MemberId, Revision, Status, Verb,
+    Agreement, AgreementView, Book, Keyring, MemberId, Revision, SignedItem, Sources, Status, Verb,
 };
 pub use journal::{Entry, EntryChanges, Kind, ListQuery, ModelError, NewEntry};
+
+/// Whether `id` is an id as Haven makes them: a lowercase ULID (26 characters of
+/// Crockford's base 32). Ids from outside (an import, the partner's device) are checked
+/// against this before they are stored or shown.
+pub fn is_valid_id(id: &str) -> bool {
+    id.len() == 26
+        && id.bytes().all(|b| {
+            b.is_ascii_digit()
+                || (b.is_ascii_lowercase() && !matches!(b, b'i' | b'l' | b'o' | b'u'))
+        })
+}
 
 /// Makes a new sortable id (a ULID, lowercase).
 pub fn new_id() -> String {

@@ -14,13 +14,23 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let agreements = match ctx.client.call(Request::AgreeList)? {
-        Response::Agreements { agreements } => agreements,
+    let (agreements, ignored) = match ctx.client.call(Request::AgreeList)? {
+        Response::Agreements {
+            agreements,
+            ignored,
+        } => (agreements, ignored),
         other => return Err(unexpected(&other)),
     };
     if args.json {
         output::json(&agreements);
-    } else if agreements.is_empty() {
+        return Ok(());
+    }
+    if ignored > 0 {
+        eprintln!(
+            "({ignored} malformed item(s) in the shared document were ignored; `haven doctor` says more)"
+        );
+    }
+    if agreements.is_empty() {
         eprintln!("No agreements yet. Propose one: haven agree propose --template daily-check-in");
     } else {
         output::emit(

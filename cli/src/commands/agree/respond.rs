@@ -4,7 +4,7 @@ use haven_shared::ipc::{Request, Response};
 
 use crate::client::unexpected;
 use crate::error::CliResult;
-use crate::Ctx;
+use crate::{output, Ctx};
 
 #[derive(clap::Args, Debug)]
 pub struct IdArgs {
@@ -31,7 +31,11 @@ pub struct WithdrawArgs {
 fn report(ctx: &mut Ctx, request: Request) -> CliResult {
     match ctx.client.call(request)? {
         Response::Agreement { agreement } => {
-            eprintln!("{}: {}", agreement.title, agreement.status.label());
+            eprintln!(
+                "{}: {}",
+                output::visible(&agreement.title),
+                agreement.status.label()
+            );
             Ok(())
         }
         other => Err(unexpected(&other)),

@@ -116,8 +116,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         ));
     }
     let rendered = match args.format {
-        Format::Md => markdown::render(&export).into_bytes(),
-        Format::Txt => text::render(&export).into_bytes(),
+        // Text that came from the partner or an import may carry escape sequences: a brief
+        // read with `cat` must not repaint the terminal.
+        Format::Md => output::visible(&markdown::render(&export))
+            .into_owned()
+            .into_bytes(),
+        Format::Txt => output::visible(&text::render(&export))
+            .into_owned()
+            .into_bytes(),
         Format::Html => html::render(&export).into_bytes(),
         Format::Pdf => pdf::render(&export)
             .map_err(|e| CliError::new(Exit::Failure, format!("cannot make the PDF: {e}")))?,

@@ -191,7 +191,7 @@ fn wrap(m: &Metrics, text: &str, bold: bool, size: f32, max: f32) -> Vec<String>
                 head.push(c);
                 head_w += w;
             }
-            line = line[head.len()..].to_string();
+            line = line.get(head.len()..).unwrap_or_default().to_string();
             line_w = m.width(&line, bold, size);
             lines.push(head);
         }

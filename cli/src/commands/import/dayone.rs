@@ -83,9 +83,10 @@ pub fn read(path: &Path) -> CliResult<Vec<Imported>> {
                 .map_err(|_| at("has a creationDate that does not parse"))?;
             // Day One writes the title as the first line, as a Markdown heading.
             let (title, body) = match e.text.split_once('\n') {
-                Some((first, rest)) if first.starts_with("# ") => {
-                    (first[2..].trim().to_string(), rest.trim_start().to_string())
-                }
+                Some((first, rest)) if first.starts_with("# ") => (
+                    first.trim_start_matches("# ").trim().to_string(),
+                    rest.trim_start().to_string(),
+                ),
                 _ => (String::new(), e.text),
             };
             out.push(Imported {

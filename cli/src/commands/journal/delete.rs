@@ -15,7 +15,11 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     match ctx.client.call(Request::JournalDelete { id: args.id })? {
         Response::Entry { entry } => {
-            eprintln!("Deleted {} ({}).", entry.id, entry.headline());
+            eprintln!(
+                "Deleted {} ({}).",
+                entry.id,
+                crate::output::visible(entry.headline())
+            );
             eprintln!("It is gone from your journal; `haven journal purge` also erases it from the stored history.");
             Ok(())
         }
