@@ -75,6 +75,13 @@ impl Lan {
         h
     }
 
+    /// A copy of the home folder `from` on node `i` (not started).
+    pub fn laptop_from(&self, i: usize, from: &std::path::Path) -> Home {
+        let h = Home::in_netns(&self.nodes[i], "eth0");
+        h.copy_home_from(from);
+        h
+    }
+
     pub fn address(&self, i: usize) -> String {
         format!("10.88.0.{}", i + 1)
     }

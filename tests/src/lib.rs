@@ -264,6 +264,18 @@ impl Home {
         hits
     }
 
+    /// Makes this home a copy of the home folder `from` (its identity and database).
+    pub fn copy_home_from(&self, from: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(&self.home).expect("home dir");
+        std::fs::set_permissions(&self.home, std::fs::Permissions::from_mode(0o700)).expect("0700");
+        for file in ["identity.age", "haven.db"] {
+            let to = self.home.join(file);
+            std::fs::copy(from.join(file), &to).expect("copy the home");
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("0600");
+        }
+    }
+
     /// Opens the home directly with the library (the daemon must be stopped).
     pub fn open_directly(&self) -> haven_shared::home::OpenHome {
         haven_shared::home::open_with(&self.paths(), self.identity()).expect("open home")
