@@ -365,6 +365,9 @@ impl Service {
             format!("listening on {}", facts.listen),
             None,
         ));
+        if let Vault::Unlocked(u) = &self.vault {
+            out.push(shared_document_check(u));
+        }
         let address = self.peer.connected_address();
         out.push(match &self.vault {
             Vault::Locked => check(
@@ -469,5 +472,40 @@ fn save_partner(u: &Unlocked) {
         if let Err(e) = u.home.save_partner(p) {
             tracing::warn!(error = %e, "could not save when the partner was last seen");
         }
+    }
+}
+
+/// What in the couple document does not count: malformed keys, and items whose signature
+/// does not verify (a buggy or modified device on the other side).
+fn shared_document_check(u: &Unlocked) -> Check {
+    let (malformed, unverified) = match u.home.agreement_sources() {
+        Ok(sources) => {
+            let book = haven_shared::model::agreement::assemble(&sources, &u.keyring);
+            let unverified: usize = book.agreements.values().map(|a| a.unverified.len()).sum();
+            (book.malformed, unverified)
+        }
+        Err(e) => {
+            return Check {
+                name: "shared document".into(),
+                ok: false,
+                detail: format!("cannot read it: {e}"),
+                fix: Some("restore from a backup (`haven restore`)".into()),
+            }
+        }
+    };
+    let ok = malformed == 0 && unverified == 0;
+    Check {
+        name: "shared document".into(),
+        ok,
+        detail: if ok {
+            "every agreement item is well-formed and signed".into()
+        } else {
+            format!(
+                "{malformed} malformed item(s) and {unverified} item(s) without a valid signature are ignored; they change nothing here"
+            )
+        },
+        fix: (!ok).then(|| {
+            "nothing to repair on this laptop; if it persists, ask your partner to update Haven (`haven agree show ID` names the items)".into()
+        }),
     }
 }
