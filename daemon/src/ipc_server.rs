@@ -19,7 +19,7 @@ use haven_shared::ipc::{
 };
 
 /// How long a stop waits for the core to finish the request in hand.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// How long a connection may sit idle between requests.
 const IDLE: Duration = Duration::from_secs(300);

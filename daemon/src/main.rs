@@ -65,6 +65,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long the stop waits for the core thread to finish, after it was told to stop (a
+/// request in hand is one SQLite commit; a core that takes longer is wedged).
+const JOIN_GRACE: Duration = Duration::from_secs(2);
+
 fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -187,19 +191,15 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     // store so SQLite folds its WAL back into haven.db. If it already stopped on a
     // shutdown request, the send fails and the join returns at once.
     let (reply, _) = tokio::sync::oneshot::channel();
-    let _ = core_tx
-        .send(CoreMsg::Job(Job {
-            request: Request::Shutdown,
-            reply,
-        }))
-        .await;
+    // try_send: a wedged core with a full inbox must not hold the stop either.
+    let _ = core_tx.try_send(CoreMsg::Job(Job {
+        request: Request::Shutdown,
+        reply,
+    }));
     drop(core_tx);
     // A wedged core must not keep the process alive: give it the grace period, then go.
-    let joined = tokio::time::timeout(
-        ipc_server::SHUTDOWN_GRACE,
-        tokio::task::spawn_blocking(move || core.join()),
-    )
-    .await;
+    let joined =
+        tokio::time::timeout(JOIN_GRACE, tokio::task::spawn_blocking(move || core.join())).await;
     if joined.is_err() {
         tracing::error!("the core did not stop in time; exiting without it");
         if let Some(mdns) = mdns {

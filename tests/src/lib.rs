@@ -324,7 +324,8 @@ pub fn assert_one_error(out: &Out, code: i32, what: &str) {
     );
 }
 
-fn alive(pid: i32) -> bool {
+/// Whether process `pid` runs (a zombie counts as gone).
+pub fn alive(pid: i32) -> bool {
     // A zombie counts as gone.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat

@@ -486,3 +486,46 @@ fn an_import_with_a_malformed_id_is_refused_and_lists_keep_working() {
     h.ok(&["journal", "list"]);
     assert_eq!(h.entry_count(), 1);
 }
+
+/// A core that never returns (debug builds honour `HAVEN_TEST_HANG`) cannot keep the
+/// daemon from stopping: `daemon stop` answers after the grace period and the process
+/// exits; what was saved before is still there.
+#[test]
+fn a_wedged_core_still_stops() {
+    let mut h = Home::init("Maya");
+    h.write(&["kept"]);
+    h.ok(&["daemon", "stop"]);
+    h.env.push(("HAVEN_TEST_HANG".into(), "agree_list".into()));
+    h.ok(&["unlock"]);
+    let pid = h.daemon_pid().expect("a daemon");
+    // This request wedges the core; its client waits, and is ended by the test.
+    let mut stuck = h.command("haven");
+    stuck
+        .args(["agree", "list"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut stuck = stuck.spawn().unwrap();
+    haven_tests::lan::eventually(
+        "the core to hang",
+        std::time::Duration::from_secs(20),
+        || {
+            std::fs::read_to_string(h.home.join("havend.log"))
+                .unwrap()
+                .contains("HAVEN_TEST_HANG: the core hangs here")
+                .then_some(())
+        },
+    );
+    h.ok(&["daemon", "stop"]);
+    haven_tests::wait_gone(pid);
+    let _ = stuck.kill();
+    let _ = stuck.wait();
+    let log = std::fs::read_to_string(h.home.join("havend.log")).unwrap();
+    assert!(!haven_tests::alive(pid), "havend is still running:\n{log}");
+    assert!(
+        log.contains("the core did not answer the stop in time"),
+        "{log}"
+    );
+    h.env.clear();
+    h.ok(&["unlock"]);
+    assert_eq!(h.entry_count(), 1);
+}

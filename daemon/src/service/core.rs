@@ -70,13 +70,22 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
     }
 }
 
-/// Debug builds only: `HAVEN_TEST_PANIC=<request name>` makes that request panic, so the
-/// end-to-end tests can prove the daemon survives a panic it does not know of yet.
-/// Compiled out of release builds.
+/// Debug builds only: `HAVEN_TEST_PANIC=<request name>` makes that request panic, and
+/// `HAVEN_TEST_HANG=<request name>` makes it never return, so the end-to-end tests can
+/// prove the daemon survives a panic it does not know of yet and stops even with a wedged
+/// core. Compiled out of release builds.
 fn panic_for_tests(what: &str) {
     #[cfg(debug_assertions)]
-    if std::env::var("HAVEN_TEST_PANIC").is_ok_and(|name| name == what) {
-        panic!("HAVEN_TEST_PANIC asked {what} to panic");
+    {
+        if std::env::var("HAVEN_TEST_PANIC").is_ok_and(|name| name == what) {
+            panic!("HAVEN_TEST_PANIC asked {what} to panic");
+        }
+        if std::env::var("HAVEN_TEST_HANG").is_ok_and(|name| name == what) {
+            tracing::warn!(what, "HAVEN_TEST_HANG: the core hangs here");
+            loop {
+                std::thread::park();
+            }
+        }
     }
     #[cfg(not(debug_assertions))]
     let _ = what;

@@ -64,6 +64,23 @@ pub fn keyring(u: &Unlocked) -> Keyring {
         .and_then(|p| Some((p, p.verifying_key()?)))
     {
         keyring.add(&p.name, key);
+    } else {
+        // Unpaired (before pairing, or after `unpair` without --wipe): the agreements made
+        // together stay readable, signed by the member keys the couple document names. A
+        // key counts only under the id derived from it, and this member's own key is never
+        // taken from the document, so nothing read this way can speak for this member.
+        let me = u.home.identity.member_id();
+        for m in u.home.couple.members().unwrap_or_default() {
+            let key = hex::decode(&m.signing_key)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                .and_then(|b| haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
+            if let Some(key) = key {
+                if m.id != me && haven_shared::model::agreement::member_id_of(&key) == m.id {
+                    keyring.add(&m.name, key);
+                }
+            }
+        }
     }
     keyring
 }
@@ -311,7 +328,7 @@ impl Service {
 
     pub(super) fn unpair(&mut self, wipe: bool) -> Reply {
         let u = self.unlocked()?;
-        let Some(p) = u.partner.take() else {
+        let Some(p) = u.partner.clone() else {
             return Err(not_paired());
         };
         let former = p.noise_public().map(|k| {
@@ -319,12 +336,13 @@ impl Service {
             <[u8; 32]>::from(sha2::Sha256::digest(k))
         });
         u.home.forget_partner(former).map_err(home_error)?;
+        u.partner = None;
         u.farewell = former;
         u.sync = sync::State::new();
-        u.keyring = keyring(u);
         if wipe {
             u.home.wipe_couple().map_err(home_error)?;
         }
+        u.keyring = keyring(u);
         tracing::info!(wipe, "unpaired");
         // Stops the session at once; it tells the partner on its way out.
         self.publish_link();
