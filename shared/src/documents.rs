@@ -317,26 +317,25 @@ impl CoupleDoc {
         Ok(sources)
     }
 
-    /// How many agreements the document names (cheap: for `status`).
+    /// How many agreements the document names (cheap: for `status`): distinct ids of
+    /// signed revisions and of v1 agreements.
     pub fn agreement_count(&self) -> usize {
-        let mut ids: Vec<&str> = Vec::new();
-        let keys: Vec<String> = self
+        let mut ids = std::collections::BTreeSet::new();
+        for item in self
             .doc
             .map_range(ROOT, REVISION_KEY.to_string().."r0".to_string())
-            .map(|i| i.key.to_string())
-            .collect();
-        for k in &keys {
-            if let Some((id, _)) = k.trim_start_matches(REVISION_KEY).split_once('/') {
-                if ids.last() != Some(&id) {
-                    ids.push(id);
-                }
+        {
+            if let Some((id, _)) = item.key.trim_start_matches(REVISION_KEY).split_once('/') {
+                ids.insert(id.to_string());
             }
         }
+        for item in self
+            .doc
+            .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
+        {
+            ids.insert(item.key.trim_start_matches(AGREEMENT).to_string());
+        }
         ids.len()
-            + self
-                .doc
-                .map_range(ROOT, AGREEMENT.to_string().."a0".to_string())
-                .count()
     }
 }
 
