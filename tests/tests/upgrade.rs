@@ -52,6 +52,8 @@ fn v1_homes_keep_every_agreement_and_the_upgraded_laptops_sync() {
             before(name),
             "{name}'s agreements changed in the upgrade"
         );
+        // Signed revisions and the v1 objects share ids: each agreement is counted once.
+        assert_eq!(h.json(&["status", "--json"])["agreements"], 6);
         // The upgrade ran once: a restart changes nothing and logs no second migration.
         h.ok(&["daemon", "stop"]);
         h.ok(&["unlock"]);
