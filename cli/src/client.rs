@@ -3,12 +3,17 @@
 //! Plain blocking I/O over the Unix socket (a CLI command is one or two round trips; it
 //! needs no async runtime). A `Locked` reply to a request that needs the keys triggers
 //! one unlock (from the passphrase file or the terminal) and one retry.
+//!
+//! Every reply is awaited for a bounded time ([`patience`]): a daemon that hangs must give
+//! the user an error line, not a terminal that never comes back. `HAVEN_IPC_TIMEOUT`
+//! (seconds) overrides the bound for ordinary requests, for scripts and tests.
 
 use secrecy::ExposeSecret;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use haven_shared::ipc::{
     decode_line, encode_line, ErrorKind, Reply, Request, Response, SecretText,
@@ -122,8 +127,33 @@ impl Client {
             .get_mut()
             .write_all(&encode_line(request))
             .map_err(lost)?;
+        let wait = patience(request);
+        stream
+            .get_ref()
+            .set_read_timeout(Some(wait))
+            .map_err(lost)?;
         let mut line = Vec::new();
-        let n = stream.read_until(b'\n', &mut line).map_err(lost)?;
+        let n = match stream.read_until(b'\n', &mut line) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                // A late reply would answer the next request: this connection is done.
+                self.stream = None;
+                return Err(CliError::new(
+                    Exit::Daemon,
+                    format!("havend did not answer within {} s", wait.as_secs()),
+                )
+                .hint(format!(
+                    "`haven daemon stop` stops it even when it is stuck; see {}",
+                    self.paths.log_file().display()
+                )));
+            }
+            Err(e) => return Err(lost(e)),
+        };
         if n == 0 {
             self.stream = None;
             return Err(CliError::new(
@@ -162,6 +192,24 @@ impl Client {
             Response::Unlocked { name } => Ok(name),
             other => Err(unexpected(&other)),
         }
+    }
+}
+
+/// How long to wait for the reply to `request`: long enough for the slowest honest answer
+/// (an unlock spends up to a few seconds in scrypt, `pair` waits for the partner as long as
+/// the code lives), short enough that a stuck daemon is reported.
+fn patience(request: &Request) -> Duration {
+    match request {
+        Request::PairWait { .. } => Duration::from_secs(330),
+        Request::PairJoin { .. } => Duration::from_secs(90),
+        Request::Unlock { .. } | Request::CopyDatabase | Request::JournalPurge => {
+            Duration::from_secs(120)
+        }
+        _ => std::env::var("HAVEN_IPC_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(Duration::from_secs(30), Duration::from_secs),
     }
 }
 

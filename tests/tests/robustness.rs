@@ -488,8 +488,9 @@ fn an_import_with_a_malformed_id_is_refused_and_lists_keep_working() {
 }
 
 /// A core that never returns (debug builds honour `HAVEN_TEST_HANG`) cannot keep the
-/// daemon from stopping: `daemon stop` answers after the grace period and the process
-/// exits; what was saved before is still there.
+/// daemon from stopping, nor its client from coming back: the waiting `haven` gives up
+/// with one line after its timeout, `daemon stop` answers after the grace period and the
+/// process exits; what was saved before is still there.
 #[test]
 fn a_wedged_core_still_stops() {
     let mut h = Home::init("Maya");
@@ -498,12 +499,13 @@ fn a_wedged_core_still_stops() {
     h.env.push(("HAVEN_TEST_HANG".into(), "agree_list".into()));
     h.ok(&["unlock"]);
     let pid = h.daemon_pid().expect("a daemon");
-    // This request wedges the core; its client waits, and is ended by the test.
+    // This request wedges the core; its client must give up on its own.
     let mut stuck = h.command("haven");
     stuck
+        .env("HAVEN_IPC_TIMEOUT", "2")
         .args(["agree", "list"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     let mut stuck = stuck.spawn().unwrap();
     haven_tests::lan::eventually(
         "the core to hang",
@@ -515,10 +517,20 @@ fn a_wedged_core_still_stops() {
                 .then_some(())
         },
     );
+    let status = haven_tests::lan::eventually(
+        "the waiting client to give up",
+        std::time::Duration::from_secs(20),
+        || stuck.try_wait().unwrap(),
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stuck.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(5), "{err}");
+    assert!(
+        err.starts_with("error: havend did not answer within 2 s\nhint: `haven daemon stop`"),
+        "{err}"
+    );
     h.ok(&["daemon", "stop"]);
     haven_tests::wait_gone(pid);
-    let _ = stuck.kill();
-    let _ = stuck.wait();
     let log = std::fs::read_to_string(h.home.join("havend.log")).unwrap();
     assert!(!haven_tests::alive(pid), "havend is still running:\n{log}");
     assert!(
