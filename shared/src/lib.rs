@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod documents;
 pub mod health;
 pub mod home;
+pub mod import;
 pub mod ipc;
 pub mod model;
 pub mod partner;

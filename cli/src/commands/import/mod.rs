@@ -1,25 +1,24 @@
 //! `haven import --from jrnl|dayone FILE`: bring a journal in from another app.
 //!
-//! The file is read and checked whole before anything is sent, so a bad file imports
-//! nothing. Each entry's id is derived from its time and content (a ULID whose random part
-//! is a hash), so importing the same file twice adds nothing the second time. Entries go to
-//! the daemon in batches, with a progress bar on a terminal.
-
-mod dayone;
-mod jrnl;
+//! The file is parsed and checked whole (`haven_shared::import`) before anything is sent,
+//! so a bad file imports nothing. Entries go to the daemon in batches bounded by count and
+//! by bytes, with a progress bar on a terminal; if a batch fails, the error says how many
+//! entries are in, and running the same import again adds only the rest (ids come from
+//! the content).
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, FixedOffset};
-use haven_shared::ipc::{Request, Response};
-use haven_shared::model::{Entry, Kind};
-use sha2::{Digest, Sha256};
+use haven_shared::import::{self, ImportError};
+use haven_shared::ipc::{Request, Response, MAX_REQUEST_BYTES};
+use haven_shared::model::Entry;
 
 use crate::client::unexpected;
 use crate::error::{CliError, CliResult};
 use crate::Ctx;
 
 const BATCH: usize = 500;
+/// A batch's entries in bytes of JSON: well under what one request may carry.
+const BATCH_BYTES: usize = MAX_REQUEST_BYTES / 2;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum Source {
@@ -38,63 +37,45 @@ pub struct Args {
     file: PathBuf,
 }
 
-/// An entry as read from another app, before it gets an id.
-pub struct Imported {
-    pub created_at: DateTime<FixedOffset>,
-    pub title: String,
-    pub body: String,
-    pub tags: Vec<String>,
-    /// Stable identity in the source app (Day One's uuid), if it has one.
-    pub source_id: Option<String>,
-}
-
-impl Imported {
-    fn into_entry(self) -> Entry {
-        let mut hash = Sha256::new();
-        for part in [
-            self.source_id.as_deref().unwrap_or(""),
-            &self.title,
-            &self.body,
-            &self.created_at.to_rfc3339(),
-        ] {
-            hash.update(part.as_bytes());
-            hash.update([0]);
-        }
-        let digest = hash.finalize();
-        let mut random = [0u8; 16];
-        random[6..].copy_from_slice(&digest[..10]);
-        let millis = u64::try_from(self.created_at.timestamp_millis()).unwrap_or(0);
-        let id = ulid::Ulid::from_parts(millis, u128::from_be_bytes(random))
-            .to_string()
-            .to_ascii_lowercase();
-        Entry {
-            id,
-            kind: Kind::Note,
-            title: self.title,
-            body: self.body,
-            tags: self.tags,
-            mood: None,
-            intensity: None,
-            created_at: self.created_at,
-            updated_at: self.created_at,
-        }
-    }
-}
-
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let name = args.file.display().to_string();
-    let imported = match args.from {
-        Source::Jrnl => jrnl::read(&args.file)?,
-        Source::Dayone => dayone::read(&args.file)?,
+    let file = std::fs::File::open(&args.file)
+        .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
+    let parsed = match args.from {
+        Source::Jrnl => import::read_text(file, "jrnl").and_then(|t| import::jrnl::parse(&t)),
+        Source::Dayone => import::dayone::parse(std::io::BufReader::new(file)),
     };
+    let imported = parsed.map_err(|e| {
+        let message = match &e {
+            ImportError::Entry { index, why } => format!("entry {index} of {name} {why}"),
+            other => format!("{name} {other}"),
+        };
+        let error = CliError::usage(format!("{message}; nothing was imported"));
+        match (args.from, e) {
+            (Source::Jrnl, ImportError::NotAnExport { .. }) => {
+                error.hint("make one with `jrnl --format json > FILE`")
+            }
+            _ => error,
+        }
+    })?;
     let mut entries = Vec::with_capacity(imported.len());
     for (i, item) in imported.into_iter().enumerate() {
-        let entry = item.into_entry().validated().map_err(|e| {
+        let refuse = |why: String| {
             CliError::usage(format!(
-                "entry {} of {name} cannot be imported: {e}; nothing was imported",
+                "entry {} of {name} cannot be imported: {why}; nothing was imported",
                 i + 1
             ))
-        })?;
+        };
+        let entry = item
+            .into_entry()
+            .validated()
+            .map_err(|e| refuse(e.to_string()))?;
+        if json_size(&entry) > BATCH_BYTES {
+            return Err(refuse(format!(
+                "it is larger than the {} MiB one entry may be",
+                BATCH_BYTES >> 20
+            )));
+        }
         entries.push(entry);
     }
     if entries.is_empty() {
@@ -102,8 +83,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             "{name} holds no entries; nothing was imported"
         )));
     }
+    let total = entries.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-        let bar = indicatif::ProgressBar::new(entries.len() as u64);
+        let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -111,21 +93,40 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         bar
     });
     let (mut added, mut existing) = (0, 0);
-    for batch in entries.chunks(BATCH) {
-        match ctx.client.call(Request::JournalImport {
-            entries: batch.to_vec(),
-        })? {
+    for batch in batches(entries) {
+        let count = batch.len();
+        let reply = ctx.client.call(Request::JournalImport { entries: batch });
+        let reply = reply.and_then(|r| match r {
             Response::Imported {
                 added: a,
                 existing: e,
-            } => {
+            } => Ok((a, e)),
+            other => Err(unexpected(&other)),
+        });
+        match reply {
+            Ok((a, e)) => {
                 added += a;
                 existing += e;
             }
-            other => return Err(unexpected(&other)),
+            Err(mut error) => {
+                if let Some(bar) = &progress {
+                    bar.finish_and_clear();
+                }
+                let done = added + existing;
+                error.message = format!(
+                    "{}; {done} of the {total} entries of {name} are in, the other {} are not",
+                    error.message,
+                    total - done
+                );
+                error.hint = Some(
+                    "run the same import again once this is fixed: it adds only what is missing"
+                        .into(),
+                );
+                return Err(error);
+            }
         }
         if let Some(bar) = &progress {
-            bar.inc(batch.len() as u64);
+            bar.inc(count as u64);
         }
     }
     if let Some(bar) = progress {
@@ -142,17 +143,59 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     Ok(())
 }
 
-/// Tags from other apps: `@tag` and `#tag` lose their sign; blanks and spaces go.
-pub fn clean_tags(tags: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t
-            .trim()
-            .trim_start_matches(['@', '#'])
-            .replace(char::is_whitespace, "-");
-        if !t.is_empty() && !out.contains(&t) {
-            out.push(t);
+fn json_size(entry: &Entry) -> usize {
+    serde_json::to_vec(entry).map_or(usize::MAX, |v| v.len())
+}
+
+/// Splits entries into requests of at most [`BATCH`] entries and about [`BATCH_BYTES`].
+fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut out: Vec<Vec<Entry>> = Vec::new();
+    let mut bytes = 0;
+    for entry in entries {
+        let size = json_size(&entry);
+        match out.last_mut() {
+            Some(batch) if batch.len() < BATCH && bytes + size <= BATCH_BYTES => {
+                bytes += size;
+                batch.push(entry);
+            }
+            _ => {
+                bytes = size;
+                out.push(vec![entry]);
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haven_shared::import::Imported;
+
+    fn entry(i: usize, body_bytes: usize) -> Entry {
+        Imported {
+            created_at: chrono::DateTime::parse_from_rfc3339("2026-11-01T09:30:00Z").expect("date"),
+            title: format!("entry {i}"),
+            body: "x".repeat(body_bytes),
+            tags: vec![],
+            source_id: None,
+        }
+        .into_entry()
+    }
+
+    #[test]
+    fn batches_are_bounded_by_count_and_by_bytes_and_keep_every_entry() {
+        let small: Vec<Entry> = (0..1200).map(|i| entry(i, 10)).collect();
+        let sizes: Vec<usize> = batches(small).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![500, 500, 200]);
+        // Entries of a megabyte each: a batch holds at most BATCH_BYTES of them.
+        let big: Vec<Entry> = (0..9).map(|i| entry(i, 1 << 20)).collect();
+        let split = batches(big);
+        assert_eq!(split.iter().map(Vec::len).sum::<usize>(), 9);
+        for batch in &split {
+            let bytes: usize = batch.iter().map(json_size).sum();
+            assert!(bytes <= BATCH_BYTES, "{bytes} bytes in one batch");
+        }
+        assert!(split.len() >= 3, "{} batches", split.len());
+    }
 }
