@@ -27,14 +27,19 @@ fn bench(c: &mut Criterion) {
         couple_id: [2; 16],
         recipient: recipient.to_string(),
     };
-    let store = Store::create(&dir.path().join("haven.db"), &meta).expect("store");
+    let mut store = Store::create(
+        &dir.path().join("haven.db"),
+        &meta,
+        haven_shared::crypto::RowKey::derive(&id),
+    )
+    .expect("store");
     let mut journal = JournalDoc::new();
     let entries = haven_bench::journal(10_000, haven_shared::when::now());
     for e in &entries {
         journal.put_entry(e).expect("put");
     }
     let mut log = DocLog::create(
-        &store,
+        &mut store,
         &recipient,
         DocName::Journal,
         [1; 16],
@@ -67,7 +72,7 @@ fn bench(c: &mut Criterion) {
                 },
                 |e| {
                     journal.put_entry(&e).expect("put");
-                    log.persist(&store, &recipient, journal.automerge_mut())
+                    log.persist(&mut store, &recipient, journal.automerge_mut())
                         .expect("persist");
                 },
                 BatchSize::SmallInput,

@@ -15,8 +15,11 @@ fn main() {
     let t = Instant::now();
     let identity = haven_shared::home::read_identity(&paths, &pass).unwrap();
     println!("scrypt + identity     {:6} ms", t.elapsed().as_millis());
-    let store = Store::open(&paths.database()).unwrap();
+    let mut store = Store::open(&paths.database()).unwrap();
     let meta = store.meta().unwrap();
+    store
+        .authenticate(identity.row_key(), identity.rows_authenticated)
+        .unwrap();
     let t = Instant::now();
     let chunks = store.chunks_since_snapshot(DocName::Journal).unwrap();
     println!(

@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Store the generated journal as one compacted snapshot, as a long-used journal is.
     let recipient = open.identity.recipient();
     open.journal_log
-        .compact(&open.store, &recipient, open.journal.automerge_mut())?;
+        .compact(&mut open.store, &recipient, open.journal.automerge_mut())?;
     open.store.checkpoint()?;
     println!("{n} entries, {plaintext} bytes of plaintext");
     Ok(())

@@ -63,6 +63,7 @@ impl From<ErrorReply> for CliError {
             ErrorKind::DiskFull
             | ErrorKind::Corrupt
             | ErrorKind::ForeignIdentity
+            | ErrorKind::Tampered
             | ErrorKind::Storage => Exit::Storage,
             ErrorKind::Internal | ErrorKind::Pairing => Exit::Failure,
         };

@@ -21,6 +21,10 @@ pub struct Unlocked {
     pub name: String,
     /// The paired partner, pinned at pairing.
     pub partner: Option<Partner>,
+    /// Why the partner's rows in `haven.db` do not verify, if they do not: someone with
+    /// the disk wrote them. Then there is no partner to dial or sync with until
+    /// `unpair` (or a new pairing) clears them.
+    pub partner_problem: Option<String>,
     /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
     pub farewell: Option<[u8; 32]>,
     /// The automerge sync state of the current (or last) session with the partner.
@@ -40,7 +44,7 @@ impl Vault {
         let started = std::time::Instant::now();
         let identity = home::read_identity(paths, passphrase).map_err(home_error)?;
         let scrypt = started.elapsed();
-        let home = home::open_with(paths, identity).map_err(home_error)?;
+        let home = home::open_with(paths, identity, passphrase).map_err(home_error)?;
         let (entries, skipped) = home.journal.entries().map_err(|e| home_error(e.into()))?;
         if skipped > 0 {
             tracing::warn!(
@@ -50,6 +54,13 @@ impl Vault {
         }
         let index = JournalIndex::build(entries);
         let name = home.own_name();
+        let partner_problem = home.store.peer_problem().map(str::to_string);
+        if let Some(problem) = &partner_problem {
+            tracing::error!(
+                problem = %problem,
+                "the partner's rows in haven.db do not verify: not connecting to anyone"
+            );
+        }
         let partner = home.partner().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the partner record is unreadable; acting unpaired");
             None
@@ -67,6 +78,7 @@ impl Vault {
             keyring: Keyring::new(),
             name,
             partner,
+            partner_problem,
             farewell,
             sync: automerge::sync::State::new(),
         };
@@ -95,6 +107,9 @@ impl Vault {
     }
 }
 
+/// How to recover from rows that do not verify.
+pub const RESTORE_HINT: &str = "Haven changed nothing; restore your latest backup into a new home (`haven --home NEW_DIR restore FILE`)";
+
 /// Maps a home error to what the CLI shows: what happened, and what to do.
 pub fn home_error(e: HomeError) -> ErrorReply {
     use haven_shared::crypto::IdentityError;
@@ -117,6 +132,9 @@ pub fn home_error(e: HomeError) -> ErrorReply {
         HomeError::Store(StoreError::DiskFull) => {
             ErrorReply::new(ErrorKind::DiskFull, "the disk is full: nothing was saved")
                 .hint("free some space and try again; everything saved before is intact")
+        }
+        HomeError::Store(e @ StoreError::Tampered(_)) => {
+            ErrorReply::new(ErrorKind::Tampered, e.to_string()).hint(RESTORE_HINT)
         }
         HomeError::Store(e @ (StoreError::Foreign(_) | StoreError::TooNew(_))) => {
             ErrorReply::new(ErrorKind::Corrupt, e.to_string())

@@ -88,7 +88,7 @@ pub fn unpack(
         return Err(bad("not protected by a passphrase"));
     }
     let mut identity = age::scrypt::Identity::new(passphrase.clone());
-    identity.set_max_work_factor(22);
+    identity.set_max_work_factor(crate::crypto::identity::SCRYPT_MAX_LOG_N);
     let mut reader = decryptor
         .decrypt(std::iter::once(&identity as _))
         .map_err(|e| match e {

@@ -68,10 +68,10 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
     };
     let db = paths.database();
     let result = (|| {
-        let store = Store::create(&db, &meta)?;
+        let mut store = Store::create(&db, &meta, identity.row_key())?;
         let mut journal = JournalDoc::new();
         DocLog::create(
-            &store,
+            &mut store,
             &identity.recipient(),
             DocName::Journal,
             meta.journal_id,
@@ -80,7 +80,7 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
         let mut couple = CoupleDoc::new();
         couple.put_member(&own_member(&identity, name))?;
         DocLog::create(
-            &store,
+            &mut store,
             &identity.recipient(),
             DocName::Couple,
             meta.couple_id,
@@ -114,7 +114,7 @@ fn own_member(identity: &Identity, name: &str) -> MemberRecord {
 
 /// Appends a document's unsaved changes, compacting the log when it has grown long.
 fn persist_and_compact(
-    store: &Store,
+    store: &mut Store,
     recipient: &age::x25519::Recipient,
     log: &mut DocLog,
     doc: &mut automerge::AutoCommit,
@@ -130,7 +130,7 @@ fn persist_and_compact(
 /// Decrypts the identity and loads both documents.
 pub fn open(paths: &Paths, passphrase: &Passphrase) -> Result<OpenHome, HomeError> {
     let identity = read_identity(paths, passphrase)?;
-    open_with(paths, identity)
+    open_with(paths, identity, passphrase)
 }
 
 /// Decrypts `identity.age` (one scrypt, ~0.7 s by design).
@@ -148,13 +148,23 @@ pub fn read_identity(paths: &Paths, passphrase: &Passphrase) -> Result<Identity,
     Ok(Identity::unseal(&sealed, passphrase)?)
 }
 
-/// Loads both documents with an already decrypted identity.
-pub fn open_with(paths: &Paths, identity: Identity) -> Result<OpenHome, HomeError> {
-    let store = Store::open(&paths.database())?;
+/// Loads both documents with an already decrypted identity, checking every row against
+/// the home's key (`store`). A home from before authenticated rows is upgraded here, once:
+/// its rows get their tags in one transaction, then `identity.age` is sealed again with
+/// `passphrase` and a mark that says so, after which a database without tags is refused. A
+/// crash between the two leaves tagged rows and an unmarked identity, which the next
+/// unlock simply marks.
+pub fn open_with(
+    paths: &Paths,
+    mut identity: Identity,
+    passphrase: &Passphrase,
+) -> Result<OpenHome, HomeError> {
+    let mut store = Store::open(&paths.database())?;
     let meta = store.meta()?;
     if identity.recipient().to_string() != meta.recipient {
         return Err(HomeError::ForeignIdentity);
     }
+    store.authenticate(identity.row_key(), identity.rows_authenticated)?;
     let (journal_log, journal) = DocLog::load(
         &store,
         identity.storage(),
@@ -163,6 +173,14 @@ pub fn open_with(paths: &Paths, identity: Identity) -> Result<OpenHome, HomeErro
     )?;
     let (couple_log, couple) =
         DocLog::load(&store, identity.storage(), DocName::Couple, meta.couple_id)?;
+    if !identity.rows_authenticated {
+        identity.rows_authenticated = true;
+        let sealed = identity.seal(passphrase)?;
+        write_private_file(&paths.identity(), &sealed).map_err(|source| HomeError::Io {
+            path: paths.identity(),
+            source,
+        })?;
+    }
     Ok(OpenHome {
         identity,
         store,
@@ -186,23 +204,30 @@ impl OpenHome {
     }
 
     /// Appends the journal's unsaved changes. On failure the in-memory journal is reloaded
-    /// from disk, so what the user sees is exactly what is stored.
+    /// from disk, so what the user sees is exactly what is stored. When the log has grown
+    /// long it is compacted the way `purge` does it, from the current state with no
+    /// history: a private journal keeps no deleted or overwritten text, on no schedule.
     pub fn persist_journal(&mut self) -> Result<(), HomeError> {
         let recipient = self.identity.recipient();
-        let result = persist_and_compact(
-            &self.store,
-            &recipient,
-            &mut self.journal_log,
-            self.journal.automerge_mut(),
-        );
-        self.reload_on_error(result, DocName::Journal)
+        let result =
+            self.journal_log
+                .persist(&mut self.store, &recipient, self.journal.automerge_mut());
+        self.reload_on_error(result.map(|_| ()), DocName::Journal)?;
+        if self.journal_log.needs_compaction() {
+            // A failed compaction loses nothing: the chunks it would fold are still there.
+            if let Err(e) = self.purge_journal() {
+                self.reload(DocName::Journal)?;
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Same as [`Self::persist_journal`] for the couple document.
     pub fn persist_couple(&mut self) -> Result<(), HomeError> {
         let recipient = self.identity.recipient();
         let result = persist_and_compact(
-            &self.store,
+            &mut self.store,
             &recipient,
             &mut self.couple_log,
             self.couple.automerge_mut(),
@@ -252,7 +277,7 @@ impl OpenHome {
     }
 
     /// Seals `bytes` to this home and stores them as a row of the `peer` table.
-    fn put_peer_blob(&self, key: &'static str, bytes: &[u8]) -> Result<(), HomeError> {
+    fn put_peer_blob(&mut self, key: &'static str, bytes: &[u8]) -> Result<(), HomeError> {
         let sealed = seal_blob(&self.identity.recipient(), key, bytes)?;
         self.store.put_peer_blob(key, &sealed)?;
         Ok(())
@@ -269,7 +294,7 @@ impl OpenHome {
     }
 
     /// Stores (replaces) the partner record, sealed; durable when this returns.
-    pub fn save_partner(&self, partner: &Partner) -> Result<(), HomeError> {
+    pub fn save_partner(&mut self, partner: &Partner) -> Result<(), HomeError> {
         let json = Zeroizing::new(
             serde_json::to_vec(partner).map_err(|e| BlobError::Malformed(e.to_string()))?,
         );
@@ -278,7 +303,7 @@ impl OpenHome {
 
     /// Forgets the partner's keys and the sync state, keeping only `farewell`: a hash of
     /// the former partner's Noise key, by which that laptop is told it was unpaired.
-    pub fn forget_partner(&self, farewell: Option<[u8; 32]>) -> Result<(), HomeError> {
+    pub fn forget_partner(&mut self, farewell: Option<[u8; 32]>) -> Result<(), HomeError> {
         self.store.clear_peer()?;
         match farewell {
             Some(hash) => self.put_peer_blob(FAREWELL_KEY, &hash),
@@ -298,7 +323,7 @@ impl OpenHome {
         Ok(self.open_peer_blob(SYNC_STATE_KEY)?.map(|b| b.to_vec()))
     }
 
-    pub fn save_sync_state(&self, encoded: &[u8]) -> Result<(), HomeError> {
+    pub fn save_sync_state(&mut self, encoded: &[u8]) -> Result<(), HomeError> {
         self.put_peer_blob(SYNC_STATE_KEY, encoded)
     }
 
@@ -312,7 +337,7 @@ impl OpenHome {
         fresh.put_member(&own_member(&self.identity, &self.own_name()))?;
         let recipient = self.identity.recipient();
         self.couple_log
-            .compact(&self.store, &recipient, fresh.automerge_mut())?;
+            .compact(&mut self.store, &recipient, fresh.automerge_mut())?;
         self.couple = fresh;
         self.store.checkpoint()?;
         Ok(())
@@ -416,7 +441,7 @@ impl OpenHome {
         let mut fresh = self.journal.rebuilt()?;
         let recipient = self.identity.recipient();
         self.journal_log
-            .compact(&self.store, &recipient, fresh.automerge_mut())?;
+            .compact(&mut self.store, &recipient, fresh.automerge_mut())?;
         self.journal = fresh;
         self.store.checkpoint()?;
         Ok(())

@@ -308,6 +308,8 @@ pub enum ErrorKind {
     DiskFull,
     Corrupt,
     ForeignIdentity,
+    /// `haven.db` holds rows the home's key did not write, or lacks rows it did.
+    Tampered,
     Storage,
     BadRequest,
     TooLarge,

@@ -278,7 +278,8 @@ impl Home {
 
     /// Opens the home directly with the library (the daemon must be stopped).
     pub fn open_directly(&self) -> haven_shared::home::OpenHome {
-        haven_shared::home::open_with(&self.paths(), self.identity()).expect("open home")
+        let pass = secrecy::SecretString::from(PASSPHRASE.to_string());
+        haven_shared::home::open(&self.paths(), &pass).expect("open home")
     }
 
     /// The home's keys, decrypted with the test passphrase (the daemon may run).

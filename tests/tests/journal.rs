@@ -295,6 +295,64 @@ fn delete_then_purge_erases_the_text_from_the_stored_history() {
         )
         .unwrap();
     assert_eq!(rows, 1, "one snapshot left after purge");
+    // Byte by byte: every sealed row starts with age's header, so the files hold exactly
+    // the live rows' copies, and no stale sealed copy of the old history in free pages,
+    // the WAL or the shared-memory file.
+    let live: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
+        .unwrap()
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM chunks) + (SELECT COUNT(*) FROM peer)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sealed_copies_on_disk(&h), live as usize);
+}
+
+/// How many age files (`age-encryption.org/v1` headers) `haven.db`, `-wal` and `-shm` hold.
+fn sealed_copies_on_disk(h: &Home) -> usize {
+    ["haven.db", "haven.db-wal", "haven.db-shm"]
+        .iter()
+        .filter_map(|f| std::fs::read(h.home.join(f)).ok())
+        .map(|bytes| {
+            bytes
+                .windows(b"age-encryption.org/v1".len())
+                .filter(|w| w == b"age-encryption.org/v1")
+                .count()
+        })
+        .sum()
+}
+
+/// The log is compacted on its own every few hundred writes; that compaction forgets
+/// deleted and overwritten text as `purge` does (it used to keep the whole history).
+#[test]
+fn automatic_compaction_forgets_deleted_text_too() {
+    let h = Home::init("Maya");
+    let gone = h.write(&["CANARY-COMPACTED-9182 a secret to forget"]);
+    h.ok(&["journal", "delete", &gone]);
+    // Enough writes for the log to pass COMPACT_AFTER chunks since its snapshot.
+    let writes = haven_shared::store::COMPACT_AFTER + 5;
+    for i in 0..writes {
+        h.write(&[&format!("entry {i}")]);
+    }
+    h.ok(&["daemon", "stop"]);
+    let mut home = h.open_directly();
+    let (entries, _) = home.journal.entries().unwrap();
+    assert_eq!(entries.len(), writes, "every entry survives compaction");
+    let history = home.journal.automerge_mut().save_nocompress();
+    assert!(
+        !contains(&history, b"CANARY-COMPACTED-9182"),
+        "compaction must drop deleted text from history"
+    );
+    let rows: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(rows < 20, "the log was compacted: {rows} rows");
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

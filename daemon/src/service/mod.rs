@@ -35,6 +35,8 @@ pub struct Service {
     /// Lock after this long without a request (status does not count); from config.toml.
     idle_lock: Option<Duration>,
     last_used: Instant,
+    /// Why the last unlock refused `haven.db` as tampered with, for `haven doctor`.
+    tampered: Option<String>,
 }
 
 impl Service {
@@ -45,6 +47,7 @@ impl Service {
             peer,
             idle_lock,
             last_used: Instant::now(),
+            tampered: None,
         }
     }
 
@@ -171,7 +174,12 @@ impl Service {
                 name: u.name.clone(),
             });
         }
-        let unlocked = Vault::unlock(&self.paths, &passphrase)?;
+        let unlocked = Vault::unlock(&self.paths, &passphrase).inspect_err(|e| {
+            if e.kind == ErrorKind::Tampered {
+                self.tampered = Some(e.message.clone());
+            }
+        })?;
+        self.tampered = None;
         let name = unlocked.name.clone();
         self.vault = Vault::Unlocked(Box::new(unlocked));
         self.publish_link();

@@ -47,6 +47,15 @@ impl PeerLinks {
     }
 }
 
+/// `haven partner` when the partner's rows do not verify (see `Unlocked::partner_problem`).
+fn untrusted_partner(problem: &str) -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::Corrupt,
+        format!("the partner record in haven.db was changed outside Haven ({problem}); Haven connects to nobody"),
+    )
+    .hint("`haven partner unpair` forgets it, then pair again side by side; or restore a backup (`haven restore FILE`)")
+}
+
 fn not_paired() -> ErrorReply {
     ErrorReply::new(
         ErrorKind::NotFound,
@@ -227,6 +236,7 @@ impl Service {
         }
         // A new pairing ends any farewell to a former partner.
         u.home.forget_partner(None).map_err(home_error)?;
+        u.partner_problem = None;
         u.home.save_partner(&partner).map_err(home_error)?;
         u.farewell = None;
         u.partner = Some(partner);
@@ -273,6 +283,9 @@ impl Service {
     pub(super) fn partner_info(&mut self) -> Reply {
         let address = self.peer.connected_address();
         let u = self.unlocked()?;
+        if let Some(problem) = &u.partner_problem {
+            return Err(untrusted_partner(problem));
+        }
         let Some(p) = u.partner.clone() else {
             return Ok(Response::Partner(PartnerInfo::default()));
         };
@@ -328,6 +341,24 @@ impl Service {
 
     pub(super) fn unpair(&mut self, wipe: bool) -> Reply {
         let u = self.unlocked()?;
+        if u.partner_problem.is_some() {
+            // Rows someone else wrote: forget them all; there is nobody to tell.
+            u.home.forget_partner(None).map_err(home_error)?;
+            u.partner_problem = None;
+            u.partner = None;
+            u.farewell = None;
+            u.sync = sync::State::new();
+            if wipe {
+                u.home.wipe_couple().map_err(home_error)?;
+            }
+            u.keyring = keyring(u);
+            tracing::info!(wipe, "forgot the partner rows that did not verify");
+            self.publish_link();
+            return Ok(Response::Unpaired {
+                partner: "the partner record that did not verify".into(),
+                wiped: wipe,
+            });
+        }
         let Some(p) = u.partner.clone() else {
             return Err(not_paired());
         };
@@ -383,8 +414,30 @@ impl Service {
             format!("listening on {}", facts.listen),
             None,
         ));
+        if let Some(why) = &self.tampered {
+            out.push(check(
+                "database rows",
+                false,
+                format!("the last unlock refused haven.db: {why}"),
+                Some(crate::vault::RESTORE_HINT),
+            ));
+        }
         if let Vault::Unlocked(u) = &self.vault {
+            out.push(check(
+                "database rows",
+                true,
+                "every row of haven.db verifies against this home's key".into(),
+                None,
+            ));
             out.push(shared_document_check(u));
+            if let Some(problem) = &u.partner_problem {
+                out.push(check(
+                    "partner record",
+                    false,
+                    format!("haven.db was changed outside Haven: {problem}; Haven connects to nobody"),
+                    Some("`haven partner unpair` forgets it; pair again side by side, or restore a backup (`haven restore FILE`)"),
+                ));
+            }
         }
         let address = self.peer.connected_address();
         out.push(match &self.vault {
@@ -485,7 +538,7 @@ fn load_sync_state(u: &Unlocked) -> sync::State {
 }
 
 /// Saves the partner's last-seen facts; a failure costs only those facts.
-fn save_partner(u: &Unlocked) {
+fn save_partner(u: &mut Unlocked) {
     if let Some(p) = &u.partner {
         if let Err(e) = u.home.save_partner(p) {
             tracing::warn!(error = %e, "could not save when the partner was last seen");

@@ -20,10 +20,18 @@ use crate::model::agreement::{member_id_of, MemberId};
 /// age's default scrypt work factor.
 pub const SCRYPT_LOG_N: u8 = 18;
 /// The highest work factor accepted when unlocking (a hostile file cannot make us spin).
-const SCRYPT_MAX_LOG_N: u8 = 22;
+#[cfg(not(fuzzing))]
+pub const SCRYPT_MAX_LOG_N: u8 = 22;
+/// Under the fuzzer an input must not spend seconds in scrypt: the decoders behind the
+/// decryption are what is being searched, with files the fuzz target encrypts cheaply.
+#[cfg(fuzzing)]
+pub const SCRYPT_MAX_LOG_N: u8 = 2;
 
 const NOISE_PREFIX: &str = "# haven-noise-static: ";
 const SIGNING_PREFIX: &str = "# haven-signing: ";
+/// Written once the home's rows carry tags (`crypto::rows`): from then on a `haven.db`
+/// without its head record has been stripped, not merely never upgraded.
+const ROWS_MARK: &str = "# haven-rows: authenticated";
 
 /// A passphrase, wiped from memory when dropped.
 pub type Passphrase = SecretString;
@@ -47,6 +55,9 @@ pub struct Identity {
     storage: age::x25519::Identity,
     noise_static: Zeroizing<[u8; 32]>,
     signing: SigningKey,
+    /// Whether this home's rows are authenticated (every home made since they are; older
+    /// ones once their first unlock has upgraded them).
+    pub rows_authenticated: bool,
 }
 
 impl Identity {
@@ -55,7 +66,13 @@ impl Identity {
             storage: age::x25519::Identity::generate(),
             noise_static: Zeroizing::new(random_bytes::<32>()),
             signing: SigningKey::from_bytes(&random_bytes::<32>()),
+            rows_authenticated: true,
         }
+    }
+
+    /// The key that tags this home's rows in `haven.db`.
+    pub fn row_key(&self) -> super::RowKey {
+        super::RowKey::derive(&self.storage)
     }
 
     /// The recipient every chunk of this home is sealed to.
@@ -93,6 +110,10 @@ impl Identity {
         plain.push_str(SIGNING_PREFIX);
         plain.push_str(&hex::encode(self.signing.to_bytes()));
         plain.push('\n');
+        if self.rows_authenticated {
+            plain.push_str(ROWS_MARK);
+            plain.push('\n');
+        }
         plain.push_str(self.storage.to_string().expose_secret());
         plain.push('\n');
 
@@ -137,7 +158,11 @@ impl Identity {
         let mut noise = None;
         let mut signing = None;
         let mut storage = None;
+        let mut rows_authenticated = false;
         for line in plain.lines() {
+            if line.trim_end() == ROWS_MARK {
+                rows_authenticated = true;
+            }
             if let Some(h) = line.strip_prefix(NOISE_PREFIX) {
                 noise = Some(decode_key(h)?);
             } else if let Some(h) = line.strip_prefix(SIGNING_PREFIX) {
@@ -154,6 +179,7 @@ impl Identity {
                 storage,
                 noise_static: noise,
                 signing: SigningKey::from_bytes(&signing),
+                rows_authenticated,
             }),
             _ => Err(IdentityError::Malformed("a key is missing")),
         }
@@ -181,6 +207,15 @@ mod tests {
         assert_eq!(back.member_id(), id.member_id());
         assert_eq!(back.recipient().to_string(), id.recipient().to_string());
         assert_eq!(back.noise_static(), id.noise_static());
+        assert!(back.rows_authenticated);
+        let mut old = back;
+        old.rows_authenticated = false;
+        let file = old.seal(&pass).expect("seal");
+        assert!(
+            !Identity::unseal(&file, &pass)
+                .expect("unseal")
+                .rows_authenticated
+        );
     }
 
     #[test]

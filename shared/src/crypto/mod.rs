@@ -4,9 +4,11 @@
 //! with the reference `age` CLI: `age -d -i identity.age chunk.age`.
 
 pub mod identity;
+pub mod rows;
 pub mod seal;
 
 pub use identity::{Identity, IdentityError, Passphrase};
+pub use rows::RowKey;
 pub use seal::{ChunkHeader, ChunkKind, SealError};
 
 /// Fills a buffer from the OS random source.

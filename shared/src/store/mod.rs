@@ -2,27 +2,43 @@
 //!
 //! One table of chunks per document id and sequence number (incremental changes appended as
 //! they are made, a compacted snapshot now and then), a small `meta` table of ids and the
-//! public recipient, and `peer`: the paired partner and the sync state, each one sealed blob. WAL with `synchronous=FULL`, so a write acknowledged to the user survives
-//! `kill -9` and power loss; `secure_delete` so rows removed by compaction or purge are
-//! overwritten rather than left in free pages.
+//! public recipient, and `peer`: the paired partner and the sync state, each one sealed
+//! blob. WAL with `synchronous=FULL`, so a write acknowledged to the user survives `kill -9`
+//! and power loss; `secure_delete` so rows removed by compaction or purge are overwritten
+//! rather than left in free pages.
+//!
+//! Rows are authenticated (`crypto::rows`): every chunk and peer row carries a tag, and one
+//! head record names, per document, the snapshot and the last sequence number, and a tag
+//! over the whole `peer` table. Every write changes its row and the head in one
+//! transaction. On load the rows must be exactly what the head names, each with a valid
+//! tag: a forged, dropped, reordered or replayed row is an error naming the row. What this
+//! cannot see is a rollback of the whole file, head included, to an older copy of itself
+//! (see the README). A [`Store`] reads only the `meta` table until [`Store::authenticate`]
+//! gives it the key.
 
 pub mod doc_log;
 
 pub use doc_log::{DocLog, COMPACT_AFTER};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::crypto::{ChunkKind, SealError};
+use crate::crypto::{ChunkKind, RowKey, SealError};
 
 /// `PRAGMA application_id` of a Haven database: "HVEN".
 const APPLICATION_ID: i32 = 0x4856_454E;
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Version 2 added the partner: its keys, addresses and sync state, sealed like chunks.
-const PEER_TABLE: &str =
+const PEER_TABLE_V2: &str =
     "CREATE TABLE IF NOT EXISTS peer (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;";
+/// Version 3 authenticated the rows: a tag on each, and the head record.
+const AUTH_V3: &str = "ALTER TABLE chunks ADD COLUMN mac BLOB;
+     ALTER TABLE peer ADD COLUMN mac BLOB;
+     CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 0), data BLOB NOT NULL, mac BLOB NOT NULL);";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,6 +58,12 @@ pub enum StoreError {
     Seal(#[from] SealError),
     #[error("the stored document cannot be read: {0}")]
     Document(#[from] automerge::AutomergeError),
+    /// A row that the home's key did not write, or a row missing: someone with the disk
+    /// changed the file. Names the rows.
+    #[error("haven.db was changed outside Haven: {0}")]
+    Tampered(String),
+    #[error("haven.db is not unlocked (a write or read before the key was given)")]
+    NotAuthenticated,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -91,14 +113,98 @@ pub struct StoredChunk {
     pub data: Vec<u8>,
 }
 
+/// The rows of one document: a snapshot at `snapshot`, then chunks up to `last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Span {
+    snapshot: u64,
+    last: u64,
+}
+
+/// What the tables must hold, authenticated as one record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+struct Head {
+    /// A tag over the `meta` table's ids and recipient.
+    meta: String,
+    journal: Option<Span>,
+    couple: Option<Span>,
+    /// A tag over every (key, row tag) of the `peer` table.
+    peer: String,
+}
+
+impl Head {
+    fn span(&self, doc: DocName) -> Option<Span> {
+        match doc {
+            DocName::Journal => self.journal,
+            DocName::Couple => self.couple,
+        }
+    }
+    fn set_span(&mut self, doc: DocName, span: Span) {
+        match doc {
+            DocName::Journal => self.journal = Some(span),
+            DocName::Couple => self.couple = Some(span),
+        }
+    }
+}
+
+/// The `peer` table's tags by row key.
+type PeerTags = BTreeMap<String, Vec<u8>>;
+
+/// The key, and what the head said when it was last read or written.
+struct Auth {
+    key: RowKey,
+    head: Head,
+    /// The `peer` table's rows by key, with their tags, as the head names them.
+    peer: PeerTags,
+    /// Why the `peer` table cannot be trusted, if it cannot: the partner is then neither
+    /// dialled nor synced with until `unpair` clears the table.
+    peer_problem: Option<String>,
+}
+
+fn chunk_parts<'a>(
+    doc: &'a str,
+    seq: &'a [u8; 8],
+    kind: &'a [u8; 1],
+    data: &'a [u8],
+) -> [&'a [u8]; 5] {
+    [b"chunk", doc.as_bytes(), seq, kind, data]
+}
+
+fn chunk_tag(key: &RowKey, doc: DocName, seq: u64, kind: ChunkKind, data: &[u8]) -> [u8; 32] {
+    let (seq_bytes, kind_byte) = (seq.to_be_bytes(), [kind as u8]);
+    key.tag(&chunk_parts(doc.as_str(), &seq_bytes, &kind_byte, data))
+}
+
+fn peer_tag(key: &RowKey, name: &str, data: &[u8]) -> [u8; 32] {
+    key.tag(&[b"peer", name.as_bytes(), data])
+}
+
+fn peer_set_tag(key: &RowKey, rows: &PeerTags) -> String {
+    let mut parts: Vec<&[u8]> = vec![b"peer-set"];
+    for (name, tag) in rows {
+        parts.push(name.as_bytes());
+        parts.push(tag);
+    }
+    hex::encode(key.tag(&parts))
+}
+
+fn meta_tag(key: &RowKey, meta: &Meta) -> String {
+    hex::encode(key.tag(&[
+        b"meta",
+        &meta.journal_id,
+        &meta.couple_id,
+        meta.recipient.as_bytes(),
+    ]))
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    auth: Option<Auth>,
 }
 
 impl Store {
-    /// Creates a new database; fails if the file exists.
-    pub fn create(path: &Path, meta: &Meta) -> Result<Store> {
+    /// Creates a new database, authenticated with `key`; fails if the file exists.
+    pub fn create(path: &Path, meta: &Meta, key: RowKey) -> Result<Store> {
         if path.exists() {
             return Err(StoreError::Sqlite(rusqlite::Error::InvalidPath(
                 path.to_path_buf(),
@@ -109,9 +215,10 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
         restrict(path);
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            auth: None,
         };
         store.configure()?;
         store.conn.execute_batch(&format!(
@@ -123,9 +230,11 @@ impl Store {
                  seq INTEGER NOT NULL,
                  kind INTEGER NOT NULL,
                  data BLOB NOT NULL,
+                 mac BLOB,
                  PRIMARY KEY (doc, seq)
              ) WITHOUT ROWID;
-             {PEER_TABLE}"
+             CREATE TABLE peer (key TEXT PRIMARY KEY, data BLOB NOT NULL, mac BLOB) WITHOUT ROWID;
+             CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 0), data BLOB NOT NULL, mac BLOB NOT NULL);"
         ))?;
         let tx = store.conn.unchecked_transaction()?;
         for (k, v) in [
@@ -138,7 +247,21 @@ impl Store {
                 params![k, v],
             )?;
         }
+        let peer = BTreeMap::new();
+        let head = Head {
+            meta: meta_tag(&key, meta),
+            journal: None,
+            couple: None,
+            peer: peer_set_tag(&key, &peer),
+        };
+        write_head(&tx, &key, &head)?;
         tx.commit()?;
+        store.auth = Some(Auth {
+            key,
+            head,
+            peer,
+            peer_problem: None,
+        });
         Ok(store)
     }
 
@@ -148,6 +271,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            auth: None,
         };
         let app_id: i32 = store
             .conn
@@ -170,40 +294,263 @@ impl Store {
         }
         store.configure()?;
         if version < SCHEMA_VERSION {
-            store.migrate()?;
+            store.migrate(version)?;
         }
         Ok(store)
     }
 
-    /// Brings an older database to this build's schema, in one transaction.
-    fn migrate(&self) -> Result<()> {
+    /// Brings an older database to this build's schema, in one transaction. The rows of a
+    /// version 2 database get their tags at the first unlock ([`Store::authenticate`]),
+    /// which needs the key.
+    fn migrate(&self, from: i32) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute_batch(PEER_TABLE)?;
+        if from < 2 {
+            tx.execute_batch(PEER_TABLE_V2)?;
+        }
+        tx.execute_batch(AUTH_V3)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// A sealed blob of the `peer` table (the partner record, the sync state).
-    pub fn peer_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
+    /// Gives the store its key and checks the head record. `expect_head`: the identity says
+    /// this home's rows are authenticated, so a missing head means it was stripped. Without
+    /// it (a home from before authenticated rows), the rows as they are now get their tags
+    /// and a head, in one transaction; returns true then.
+    ///
+    /// The chunks are checked when they are read (a load); the `peer` table here, and if it
+    /// does not verify the store still opens, with [`Store::peer_problem`] saying why.
+    pub fn authenticate(&mut self, key: RowKey, expect_head: bool) -> Result<bool> {
+        let meta = self.meta()?;
+        let stored: Option<(Vec<u8>, Vec<u8>)> = self
             .conn
-            .prepare_cached("SELECT data FROM peer WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?)
+            .query_row("SELECT data, mac FROM head WHERE id = 0", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (head, upgraded) = match stored {
+            Some((data, mac)) => {
+                if !key.verify(&[b"head", &data], &mac) {
+                    return Err(StoreError::Tampered(
+                        "the head record does not verify".into(),
+                    ));
+                }
+                let head: Head = serde_json::from_slice(&data)
+                    .map_err(|_| StoreError::Tampered("the head record is unreadable".into()))?;
+                if head.meta != meta_tag(&key, &meta) {
+                    return Err(StoreError::Tampered(
+                        "the document ids or the recipient in the meta table were changed".into(),
+                    ));
+                }
+                (head, false)
+            }
+            None if expect_head => {
+                return Err(StoreError::Tampered(
+                    "the head record is missing (the rows' tags were stripped)".into(),
+                ))
+            }
+            None => (self.tag_existing_rows(&key, &meta)?, true),
+        };
+        let (peer, peer_problem) = self.read_peer_tags(&key, &head)?;
+        self.auth = Some(Auth {
+            key,
+            head,
+            peer,
+            peer_problem,
+        });
+        Ok(upgraded)
+    }
+
+    /// The upgrade of a version 2 home: tags every row as it stands and writes the head.
+    fn tag_existing_rows(&self, key: &RowKey, meta: &Meta) -> Result<Head> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut head = Head {
+            meta: meta_tag(key, meta),
+            ..Head::default()
+        };
+        for doc in [DocName::Journal, DocName::Couple] {
+            let snapshot: Option<i64> = tx.query_row(
+                "SELECT MAX(seq) FROM chunks WHERE doc = ?1 AND kind = 1",
+                [doc.as_str()],
+                |r| r.get(0),
+            )?;
+            let last: Option<i64> = tx.query_row(
+                "SELECT MAX(seq) FROM chunks WHERE doc = ?1",
+                [doc.as_str()],
+                |r| r.get(0),
+            )?;
+            let rows = {
+                let mut stmt = tx.prepare("SELECT seq, kind, data FROM chunks WHERE doc = ?1")?;
+                let rows = stmt.query_map([doc.as_str()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            for (seq, kind, data) in rows {
+                let kind = stored_kind(seq, kind)?;
+                let seq_u = stored_seq(seq)?;
+                tx.execute(
+                    "UPDATE chunks SET mac = ?3 WHERE doc = ?1 AND seq = ?2",
+                    params![
+                        doc.as_str(),
+                        seq,
+                        chunk_tag(key, doc, seq_u, kind, &data).to_vec()
+                    ],
+                )?;
+            }
+            if let (Some(snapshot), Some(last)) = (snapshot, last) {
+                head.set_span(
+                    doc,
+                    Span {
+                        snapshot: stored_seq(snapshot)?,
+                        last: stored_seq(last)?,
+                    },
+                );
+            }
+        }
+        let peer_rows = {
+            let mut stmt = tx.prepare("SELECT key, data FROM peer")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let mut peer = BTreeMap::new();
+        for (name, data) in peer_rows {
+            let tag = peer_tag(key, &name, &data).to_vec();
+            tx.execute(
+                "UPDATE peer SET mac = ?2 WHERE key = ?1",
+                params![name, tag],
+            )?;
+            peer.insert(name, tag);
+        }
+        head.peer = peer_set_tag(key, &peer);
+        write_head(&tx, key, &head)?;
+        tx.commit()?;
+        Ok(head)
+    }
+
+    /// Reads the `peer` table's tags and checks each row and the whole set against `head`.
+    fn read_peer_tags(
+        &self,
+        key: &RowKey,
+        head: &Head,
+    ) -> Result<(PeerTags, Option<String>)> {
+        let mut stmt = self.conn.prepare("SELECT key, data, mac FROM peer")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+            ))
+        })?;
+        let mut peer = BTreeMap::new();
+        let mut problem = None;
+        for row in rows {
+            let (name, data, mac) = row?;
+            let mac = mac.unwrap_or_default();
+            if !key.verify(&[b"peer", name.as_bytes(), &data], &mac) {
+                problem.get_or_insert(format!("the peer row `{name}` does not verify"));
+            }
+            peer.insert(name, mac);
+        }
+        if problem.is_none() && peer_set_tag(key, &peer) != head.peer {
+            problem = Some("peer rows were removed or put back from an older copy".into());
+        }
+        Ok((peer, problem))
+    }
+
+    fn auth(&self) -> Result<&Auth> {
+        self.auth.as_ref().ok_or(StoreError::NotAuthenticated)
+    }
+
+    /// Why the partner's rows cannot be trusted, if they cannot (see [`Store::authenticate`]).
+    pub fn peer_problem(&self) -> Option<&str> {
+        self.auth.as_ref().and_then(|a| a.peer_problem.as_deref())
+    }
+
+    /// Remembers the head a transaction just committed.
+    fn remember(&mut self, head: Head) {
+        if let Some(auth) = self.auth.as_mut() {
+            auth.head = head;
+        }
+    }
+
+    /// A sealed blob of the `peer` table (the partner record, the sync state), verified.
+    pub fn peer_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let auth = self.auth()?;
+        if let Some(problem) = &auth.peer_problem {
+            return Err(StoreError::Tampered(problem.clone()));
+        }
+        let row: Option<(Vec<u8>, Option<Vec<u8>>)> = self
+            .conn
+            .prepare_cached("SELECT data, mac FROM peer WHERE key = ?1")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            None if auth.peer.contains_key(key) => Err(StoreError::Tampered(format!(
+                "the peer row `{key}` was removed"
+            ))),
+            None => Ok(None),
+            Some((data, mac)) => {
+                let mac = mac.unwrap_or_default();
+                if auth.peer.get(key) != Some(&mac)
+                    || !auth.key.verify(&[b"peer", key.as_bytes(), &data], &mac)
+                {
+                    return Err(StoreError::Tampered(format!(
+                        "the peer row `{key}` does not verify"
+                    )));
+                }
+                Ok(Some(data))
+            }
+        }
     }
 
     /// Writes (or replaces) a sealed blob of the `peer` table; durable when this returns.
-    pub fn put_peer_blob(&self, key: &str, data: &[u8]) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO peer (key, data) VALUES (?1, ?2)")?
-            .execute(params![key, data])?;
+    /// Refused while the table does not verify: writing would bless what someone else put
+    /// there.
+    pub fn put_peer_blob(&mut self, key: &str, data: &[u8]) -> Result<()> {
+        let auth = self.auth()?;
+        if let Some(problem) = &auth.peer_problem {
+            return Err(StoreError::Tampered(problem.clone()));
+        }
+        let tag = peer_tag(&auth.key, key, data).to_vec();
+        let mut peer = auth.peer.clone();
+        peer.insert(key.to_string(), tag.clone());
+        let mut head = auth.head.clone();
+        head.peer = peer_set_tag(&auth.key, &peer);
+        let tx = self.conn.unchecked_transaction()?;
+        tx.prepare_cached("INSERT OR REPLACE INTO peer (key, data, mac) VALUES (?1, ?2, ?3)")?
+            .execute(params![key, data, tag])?;
+        write_head(&tx, &auth.key, &head)?;
+        tx.commit()?;
+        self.remember(head);
+        if let Some(auth) = self.auth.as_mut() {
+            auth.peer = peer;
+        }
         Ok(())
     }
 
-    /// Forgets the partner: every row of the `peer` table.
-    pub fn clear_peer(&self) -> Result<()> {
-        self.conn.execute("DELETE FROM peer", [])?;
+    /// Forgets the partner: every row of the `peer` table. Also the way back to a `peer`
+    /// table that verifies after it was tampered with.
+    pub fn clear_peer(&mut self) -> Result<()> {
+        let auth = self.auth()?;
+        let peer = BTreeMap::new();
+        let mut head = auth.head.clone();
+        head.peer = peer_set_tag(&auth.key, &peer);
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM peer", [])?;
+        write_head(&tx, &auth.key, &head)?;
+        tx.commit()?;
+        self.remember(head);
+        if let Some(auth) = self.auth.as_mut() {
+            auth.peer = peer;
+            auth.peer_problem = None;
+        }
         Ok(())
     }
 
@@ -242,66 +589,138 @@ impl Store {
         })
     }
 
-    /// The latest snapshot of `doc` and every chunk after it, in order.
+    /// The snapshot of `doc` the head names and every chunk after it, in order, each
+    /// verified; any row missing, extra or not verifying is [`StoreError::Tampered`].
     pub fn chunks_since_snapshot(&self, doc: DocName) -> Result<Vec<StoredChunk>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, kind, data FROM chunks
-             WHERE doc = ?1 AND seq >= COALESCE((SELECT MAX(seq) FROM chunks WHERE doc = ?1 AND kind = 1), 0)
-             ORDER BY seq",
+        let auth = self.auth()?;
+        let name = doc.as_str();
+        let span = auth
+            .head
+            .span(doc)
+            .ok_or_else(|| StoreError::Corrupt(format!("the {name} document has no snapshot")))?;
+        let tampered = StoreError::Tampered;
+        let outside: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM chunks WHERE doc = ?1 AND (seq < ?2 OR seq > ?3)",
+            params![name, seq_i64(span.snapshot)?, seq_i64(span.last)?],
+            |r| r.get(0),
         )?;
-        let rows = stmt.query_map([doc.as_str()], |r| {
+        if outside > 0 {
+            return Err(tampered(format!(
+                "{outside} rows of the {name} document were not written by Haven"
+            )));
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, kind, data, mac FROM chunks WHERE doc = ?1 AND seq >= ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![name, seq_i64(span.snapshot)?], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
             ))
         })?;
         let mut out = Vec::new();
+        let mut expected = span.snapshot;
         for row in rows {
-            let (seq, kind, data) = row?;
-            let kind = u8::try_from(kind)
-                .ok()
-                .and_then(ChunkKind::from_u8)
-                .ok_or_else(|| StoreError::Corrupt(format!("chunk {seq} has an unknown kind")))?;
-            let seq =
-                u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative sequence".into()))?;
+            let (seq, kind, data, mac) = row?;
+            let kind = stored_kind(seq, kind)?;
+            let seq = stored_seq(seq)?;
+            if seq != expected {
+                return Err(tampered(format!(
+                    "chunk {expected} of the {name} document is missing"
+                )));
+            }
+            let want_kind = if seq == span.snapshot {
+                ChunkKind::Snapshot
+            } else {
+                ChunkKind::Changes
+            };
+            let (seq_bytes, kind_byte) = (seq.to_be_bytes(), [kind as u8]);
+            let parts = chunk_parts(name, &seq_bytes, &kind_byte, &data);
+            if kind != want_kind || !auth.key.verify(&parts, &mac.unwrap_or_default()) {
+                return Err(tampered(format!(
+                    "chunk {seq} of the {name} document does not verify"
+                )));
+            }
             out.push(StoredChunk { seq, kind, data });
+            expected += 1;
+        }
+        if expected != span.last + 1 {
+            return Err(tampered(format!(
+                "chunks {expected} to {} of the {name} document were removed",
+                span.last
+            )));
         }
         Ok(out)
     }
 
-    /// Appends one sealed chunk; durable when this returns.
-    pub fn append(&self, doc: DocName, seq: u64, kind: ChunkKind, data: &[u8]) -> Result<()> {
-        let seq =
-            i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
-        self.conn
-            .prepare_cached("INSERT INTO chunks (doc, seq, kind, data) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![doc.as_str(), seq, kind as u8, data])?;
+    /// Appends one sealed chunk, right after the last; durable when this returns.
+    pub fn append(&mut self, doc: DocName, seq: u64, kind: ChunkKind, data: &[u8]) -> Result<()> {
+        let auth = self.auth()?;
+        let mut head = auth.head.clone();
+        let span = head
+            .span(doc)
+            .filter(|s| s.last + 1 == seq)
+            .ok_or_else(|| StoreError::Corrupt(format!("chunk {seq} does not follow the log")))?;
+        head.set_span(doc, Span { last: seq, ..span });
+        let tag = chunk_tag(&auth.key, doc, seq, kind, data).to_vec();
+        let tx = self.conn.unchecked_transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO chunks (doc, seq, kind, data, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![doc.as_str(), seq_i64(seq)?, kind as u8, data, tag])?;
+        write_head(&tx, &auth.key, &head)?;
+        tx.commit()?;
+        self.remember(head);
         Ok(())
     }
 
     /// Writes a snapshot at `seq` and removes every older row of `doc`, atomically.
-    pub fn replace_with_snapshot(&self, doc: DocName, seq: u64, data: &[u8]) -> Result<()> {
-        let seq_i =
-            i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
+    pub fn replace_with_snapshot(&mut self, doc: DocName, seq: u64, data: &[u8]) -> Result<()> {
+        let auth = self.auth()?;
+        let mut head = auth.head.clone();
+        head.set_span(
+            doc,
+            Span {
+                snapshot: seq,
+                last: seq,
+            },
+        );
+        let tag = chunk_tag(&auth.key, doc, seq, ChunkKind::Snapshot, data).to_vec();
+        let seq_i = seq_i64(seq)?;
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
-            "INSERT INTO chunks (doc, seq, kind, data) VALUES (?1, ?2, ?3, ?4)",
-            params![doc.as_str(), seq_i, ChunkKind::Snapshot as u8, data],
+            "INSERT INTO chunks (doc, seq, kind, data, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![doc.as_str(), seq_i, ChunkKind::Snapshot as u8, data, tag],
         )?;
         tx.execute(
             "DELETE FROM chunks WHERE doc = ?1 AND seq < ?2",
             params![doc.as_str(), seq_i],
         )?;
+        write_head(&tx, &auth.key, &head)?;
         tx.commit()?;
+        self.remember(head);
         Ok(())
     }
 
-    /// Moves the WAL into the main file and truncates it, so removed rows leave no copy behind.
+    /// Moves the WAL into the main file and truncates it, so removed rows leave no copy
+    /// behind. A checkpoint that a reader holds up is retried for a few seconds, then an
+    /// error: `purge` must not report success while old pages are still in the WAL.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        for attempt in 0..40 {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25 * (1 + attempt % 4)));
+        }
+        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("another process keeps haven.db's log in use; close it and purge again".into()),
+        )))
     }
 
     /// Writes a consistent, compacted copy of the database to `path` (for backups). The rows
@@ -335,6 +754,29 @@ impl Store {
     }
 }
 
+fn write_head(tx: &rusqlite::Transaction<'_>, key: &RowKey, head: &Head) -> Result<()> {
+    let data = serde_json::to_vec(head).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mac = key.tag(&[b"head", &data]).to_vec();
+    tx.prepare_cached("INSERT OR REPLACE INTO head (id, data, mac) VALUES (0, ?1, ?2)")?
+        .execute(params![data, mac])?;
+    Ok(())
+}
+
+fn seq_i64(seq: u64) -> Result<i64> {
+    i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))
+}
+
+fn stored_seq(seq: i64) -> Result<u64> {
+    u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative sequence".into()))
+}
+
+fn stored_kind(seq: i64, kind: i64) -> Result<ChunkKind> {
+    u8::try_from(kind)
+        .ok()
+        .and_then(ChunkKind::from_u8)
+        .ok_or_else(|| StoreError::Corrupt(format!("chunk {seq} has an unknown kind")))
+}
+
 fn has_sqlite_header(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
@@ -347,4 +789,222 @@ fn has_sqlite_header(path: &Path) -> bool {
 fn restrict(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(test)]
+mod tests {
+    //! Someone with the disk, writing `haven.db` with SQLite directly.
+    use super::*;
+
+    struct Disk {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        id: age::x25519::Identity,
+    }
+
+    impl Disk {
+        /// A store with a snapshot and two chunks of the journal, and a partner row.
+        fn new() -> (Disk, Store) {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("haven.db");
+            let id = age::x25519::Identity::generate();
+            let meta = Meta {
+                journal_id: [1; 16],
+                couple_id: [2; 16],
+                recipient: id.to_public().to_string(),
+            };
+            let mut store = Store::create(&path, &meta, RowKey::derive(&id)).expect("create");
+            store
+                .replace_with_snapshot(DocName::Journal, 0, b"snapshot")
+                .expect("snapshot");
+            store
+                .append(DocName::Journal, 1, ChunkKind::Changes, b"one")
+                .expect("1");
+            store
+                .append(DocName::Journal, 2, ChunkKind::Changes, b"two")
+                .expect("2");
+            store.put_peer_blob("partner", b"keys").expect("peer");
+            (
+                Disk {
+                    _dir: dir,
+                    path,
+                    id,
+                },
+                store,
+            )
+        }
+
+        fn sql(&self, statement: &str) {
+            Connection::open(&self.path)
+                .expect("open")
+                .execute_batch(statement)
+                .expect("attacker's write");
+        }
+
+        fn reopen(&self) -> Result<Store> {
+            let mut store = Store::open(&self.path)?;
+            store.authenticate(RowKey::derive(&self.id), true)?;
+            Ok(store)
+        }
+    }
+
+    fn tampered(result: Result<impl Sized>) -> String {
+        match result {
+            Err(StoreError::Tampered(why)) => why,
+            Err(other) => panic!("expected tampering, got {other}"),
+            Ok(_) => panic!("expected tampering, the store accepted it"),
+        }
+    }
+
+    #[test]
+    fn what_haven_wrote_reads_back_after_a_reopen() {
+        let (disk, store) = Disk::new();
+        drop(store);
+        let store = disk.reopen().expect("reopen");
+        let chunks = store.chunks_since_snapshot(DocName::Journal).expect("rows");
+        let data: Vec<&[u8]> = chunks.iter().map(|c| c.data.as_slice()).collect();
+        assert_eq!(data, vec![&b"snapshot"[..], b"one", b"two"]);
+        assert_eq!(
+            store.peer_blob("partner").expect("peer"),
+            Some(b"keys".to_vec())
+        );
+        assert_eq!(store.peer_problem(), None);
+    }
+
+    #[test]
+    fn a_forged_dropped_or_moved_chunk_is_named() {
+        let (disk, _store) = Disk::new();
+        // A row appended after the last one, with no tag or a made-up one.
+        disk.sql("INSERT INTO chunks VALUES ('journal', 3, 0, x'00', x'0102')");
+        let why = tampered(
+            disk.reopen()
+                .expect("the head verifies")
+                .chunks_since_snapshot(DocName::Journal),
+        );
+        assert_eq!(
+            why,
+            "1 rows of the journal document were not written by Haven"
+        );
+        disk.sql("DELETE FROM chunks WHERE seq = 3");
+        // The tail dropped: a deleted entry would come back.
+        disk.sql("DELETE FROM chunks WHERE doc = 'journal' AND seq = 2");
+        let why = tampered(
+            disk.reopen()
+                .expect("the head verifies")
+                .chunks_since_snapshot(DocName::Journal),
+        );
+        assert_eq!(why, "chunks 2 to 2 of the journal document were removed");
+        // A row's content replaced by another row's (a replay at another place).
+        let (disk, _store) = Disk::new();
+        disk.sql("UPDATE chunks SET data = (SELECT data FROM chunks WHERE seq = 1) WHERE seq = 2");
+        let why = tampered(
+            disk.reopen()
+                .expect("the head verifies")
+                .chunks_since_snapshot(DocName::Journal),
+        );
+        assert_eq!(why, "chunk 2 of the journal document does not verify");
+        // Both data and tag moved together: the tag binds the place.
+        let (disk, _store) = Disk::new();
+        disk.sql(
+            "UPDATE chunks SET data = (SELECT data FROM chunks WHERE seq = 1),
+                               mac = (SELECT mac FROM chunks WHERE seq = 1) WHERE seq = 2",
+        );
+        let why = tampered(
+            disk.reopen()
+                .expect("the head verifies")
+                .chunks_since_snapshot(DocName::Journal),
+        );
+        assert_eq!(why, "chunk 2 of the journal document does not verify");
+    }
+
+    #[test]
+    fn a_stripped_head_is_refused_unless_the_home_was_never_upgraded() {
+        let (disk, store) = Disk::new();
+        drop(store);
+        disk.sql("DELETE FROM head");
+        assert_eq!(
+            tampered(disk.reopen()),
+            "the head record is missing (the rows' tags were stripped)"
+        );
+        // A home from before authenticated rows: its rows get tags and a head.
+        let mut store = Store::open(&disk.path).expect("open");
+        assert!(store
+            .authenticate(RowKey::derive(&disk.id), false)
+            .expect("upgrade"));
+        assert_eq!(
+            store
+                .chunks_since_snapshot(DocName::Journal)
+                .expect("rows")
+                .len(),
+            3
+        );
+        drop(store);
+        disk.reopen().expect("an upgraded home opens");
+        // A head from another home's key, or a changed meta table.
+        disk.sql("UPDATE head SET mac = x'00'");
+        assert_eq!(tampered(disk.reopen()), "the head record does not verify");
+        let (disk, _store) = Disk::new();
+        disk.sql(
+            "UPDATE meta SET value = '03030303030303030303030303030303' WHERE key = 'couple_id'",
+        );
+        assert!(tampered(disk.reopen()).contains("meta table"));
+    }
+
+    #[test]
+    fn a_forged_dropped_or_replayed_peer_row_stops_the_partner_until_unpaired() {
+        let (disk, _store) = Disk::new();
+        disk.sql("UPDATE peer SET data = x'6174746163686572' WHERE key = 'partner'");
+        let mut store = disk.reopen().expect("the journal still opens");
+        assert_eq!(
+            store.peer_problem(),
+            Some("the peer row `partner` does not verify")
+        );
+        tampered(store.peer_blob("partner"));
+        // No write may bless it; forgetting the partner is the way back.
+        tampered(store.put_peer_blob("sync", b"state"));
+        store.clear_peer().expect("unpair");
+        assert_eq!(store.peer_blob("partner").expect("clean"), None);
+        store
+            .put_peer_blob("partner", b"new keys")
+            .expect("pair again");
+        drop(store);
+        assert_eq!(
+            disk.reopen()
+                .expect("reopen")
+                .peer_blob("partner")
+                .expect("ok"),
+            Some(b"new keys".to_vec())
+        );
+
+        // An older row put back, tag and all: each row verifies, the set does not.
+        let (disk, mut store) = Disk::new();
+        let old: (Vec<u8>, Vec<u8>) = store
+            .conn
+            .query_row(
+                "SELECT data, mac FROM peer WHERE key = 'partner'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("old row");
+        store
+            .put_peer_blob("partner", b"newer keys")
+            .expect("newer");
+        drop(store);
+        disk.sql(&format!(
+            "UPDATE peer SET data = x'{}', mac = x'{}' WHERE key = 'partner'",
+            hex::encode(&old.0),
+            hex::encode(&old.1)
+        ));
+        let store = disk.reopen().expect("opens");
+        assert_eq!(
+            store.peer_problem(),
+            Some("peer rows were removed or put back from an older copy")
+        );
+        // A row dropped.
+        let (disk, _store) = Disk::new();
+        disk.sql("DELETE FROM peer");
+        let store = disk.reopen().expect("opens");
+        assert!(store.peer_problem().is_some());
+        tampered(store.peer_blob("partner"));
+    }
 }
