@@ -47,7 +47,11 @@ pub fn parse_since(
     let (number, unit) = text.split_at(split);
     let n: i64 = number.parse().map_err(|_| err())?;
     let days = match unit {
-        "h" => return Ok(now - Duration::hours(n)),
+        "h" => {
+            return Duration::try_hours(n)
+                .and_then(|d| now.checked_sub_signed(d))
+                .ok_or_else(err)
+        }
         "d" => n,
         "w" => n.checked_mul(7).ok_or_else(err)?,
         "m" => n.checked_mul(30).ok_or_else(err)?,
@@ -92,6 +96,10 @@ mod tests {
         );
         let y = parse_since("yesterday", now).expect("yesterday");
         assert!(y < now && now - y <= Duration::hours(48));
+        // Past what a date can hold: an error, not a panic.
+        for huge in ["9999999999h", "9223372036854775807h", "99999999999d", "999999999999y"] {
+            assert!(parse_since(huge, now).is_err(), "{huge}");
+        }
     }
 
     #[test]
