@@ -32,6 +32,38 @@ pub fn disable_core_dumps() {
     }
 }
 
+/// Raises the open-file limit to the hard limit: a flood of connections on the peer port
+/// must run out of handshake slots (`peer::admission`), not of descriptors for the socket,
+/// the database and the partner's session.
+pub fn raise_file_limit() {
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// How large `havend.log` may grow before a start moves it to `havend.log.1`.
+pub const LOG_ROTATE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Moves a log grown past [`LOG_ROTATE_BYTES`] aside (replacing the older one), so the log
+/// never takes more than twice that.
+pub fn rotate_log(path: &std::path::Path) {
+    let big = std::fs::metadata(path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES);
+    if big {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        let _ = std::fs::rename(path, old);
+    }
+}
+
 /// Takes the home's lock or explains who holds it.
 pub fn acquire(paths: &Paths) -> Result<Instance> {
     paths

@@ -79,6 +79,7 @@ fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     lifecycle::disable_core_dumps();
+    lifecycle::raise_file_limit();
     let instance = lifecycle::acquire(&paths)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -233,6 +234,7 @@ fn detach(args: &Args, paths: &Paths) -> Result<()> {
         println!("havend is already running");
         return Ok(());
     }
+    lifecycle::rotate_log(&paths.log_file());
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -16,20 +16,31 @@ use crate::service::core::CoreMsg;
 /// Listens for the partner for the daemon's whole life; refuses everyone while locked or
 /// unpaired, and any key but the partner's.
 pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
+    let quiet = &net.admission.quiet;
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                tracing::warn!(error = %e, "accepting a peer connection failed");
+                // Out of descriptors under a flood: wait for some to close.
+                if quiet.allow().is_some() {
+                    tracing::warn!(error = %e, "accepting a peer connection failed");
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
+        };
+        // Dropping the stream closes it: nothing is sent to a connection that gets no slot.
+        let Some(ticket) = net.admission.admit(addr.ip()) else {
+            quiet.refused(addr, &"too many handshakes at once");
+            continue;
         };
         let link = net.link.borrow().clone();
         let p = match link {
             Link::Paired(p) => p,
             Link::Unpaired(Some(f)) => {
+                let net = net.clone();
                 tokio::spawn(async move {
+                    let _ticket = ticket;
                     match noise::farewell(
                         stream,
                         &f.own_static,
@@ -40,7 +51,7 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
                     .await
                     {
                         Ok(()) => tracing::info!(%addr, "told the former partner it was unpaired"),
-                        Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),
+                        Err(e) => net.admission.quiet.refused(addr, &e),
                     }
                 });
                 continue;
@@ -52,6 +63,7 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
         };
         let net = net.clone();
         tokio::spawn(async move {
+            let ticket = ticket;
             let keys = LinkKeys {
                 own_static: &p.own_static,
                 partner_public: &p.partner_public,
@@ -59,12 +71,15 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
             };
             net.last_handshake
                 .fetch_max(p.last_handshake, Ordering::SeqCst);
-            match noise::respond(stream, keys, &net.last_handshake).await {
+            let result = noise::respond(stream, keys, &net.last_handshake).await;
+            // The slot is for the handshake only; a session lives outside the cap.
+            drop(ticket);
+            match result {
                 Ok(channel) => {
                     let callback = channel.callback.clone();
                     net.start_session(channel, p.partner_public, p.partner_public, callback)
                 }
-                Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),
+                Err(e) => net.admission.quiet.refused(addr, &e),
             }
         });
     }

@@ -8,6 +8,7 @@
 //! sessions at once (both sides dialled) are settled by one rule both sides apply: keep the
 //! one whose initiator has the lower Noise static key.
 
+pub mod admission;
 pub mod connections;
 pub mod discovery;
 pub mod noise;
@@ -180,6 +181,8 @@ pub struct Net {
     last_handshake: AtomicU64,
     /// Codes shown by `haven pair`, waiting for the partner.
     pending: Mutex<HashMap<String, oneshot::Receiver<Reply>>>,
+    /// Handshake slots on the peer port, and the budget of refusal log lines.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl Net {
@@ -202,6 +205,7 @@ impl Net {
             listen_ip,
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
+            admission: Arc::default(),
         }
     }
 

@@ -20,6 +20,9 @@ pub const IK_PARAMS: &str = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 const PROLOGUE: &[u8] = b"haven/1 transport";
 /// A handshake that takes longer than this is dropped (a stalled or malicious peer).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A caller must send its first message this soon: the partner sends it at once, and an
+/// idle connection holds one of the few handshake slots (`admission`).
+pub const FIRST_FRAME: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
@@ -70,6 +73,16 @@ pub async fn read_frame(
         }
         decoder.push(&buf[..n]);
     }
+}
+
+/// The caller's first frame, within [`FIRST_FRAME`].
+async fn read_first_frame(
+    stream: &mut TcpStream,
+    decoder: &mut FrameDecoder,
+) -> Result<Vec<u8>, ChannelError> {
+    tokio::time::timeout(FIRST_FRAME, read_frame(stream, decoder))
+        .await
+        .map_err(|_| ChannelError::Timeout)?
 }
 
 pub async fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> Result<(), ChannelError> {
@@ -209,7 +222,7 @@ pub async fn farewell(
             .psk(2, &[0u8; 32])?
             .build_responder()?;
         let mut decoder = FrameDecoder::new();
-        let first = read_frame(&mut stream, &mut decoder).await?;
+        let first = read_first_frame(&mut stream, &mut decoder).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         hs.read_message(&first, &mut payload)?;
         let caller: [u8; 32] = hs
@@ -242,7 +255,7 @@ pub async fn respond(
             .psk(2, keys.psk)?
             .build_responder()?;
         let mut decoder = FrameDecoder::new();
-        let first = read_frame(&mut stream, &mut decoder).await?;
+        let first = read_first_frame(&mut stream, &mut decoder).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         let n = hs.read_message(&first, &mut payload)?;
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {

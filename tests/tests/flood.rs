@@ -1,0 +1,136 @@
+//! A stranger on the LAN floods the peer port: a third laptop opens 2,000 idle connections
+//! and keeps starting half-handshakes for 30 s. Meanwhile the flooded laptop answers its
+//! own CLI, its partner's proposal still arrives (also over a session that must be made
+//! anew during the flood), and the daemon's memory and log stay bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use haven_tests::couple::{connected, paired_pair, propose, wait_status, SOON};
+use haven_tests::lan::{eventually, Lan};
+use haven_tests::rogue::listening_address;
+
+const FLOOD: Duration = Duration::from_secs(30);
+/// Connections opened in all, at most (the loop is bounded in count as well as in time).
+const MOST: usize = 40_000;
+
+fn rss_kb(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+fn raise_file_limit() {
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+}
+
+#[test]
+fn a_flood_on_the_peer_port_stops_nothing() {
+    let lan = Lan::new(3);
+    let (maya, sam) = paired_pair(&lan);
+    let target = listening_address(&lan, 0, &maya);
+    let pid = maya.daemon_pid().expect("Maya's daemon");
+    let log_before = std::fs::metadata(maya.home.join("havend.log"))
+        .unwrap()
+        .len();
+    let rss_before = rss_kb(pid);
+
+    let done = AtomicBool::new(false);
+    let opened = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let flood = scope.spawn(|| {
+            lan.enter(2);
+            raise_file_limit();
+            let started = Instant::now();
+            // 2,000 connections that say nothing, held for the whole flood.
+            let mut idle = Vec::new();
+            for _ in 0..2000 {
+                if let Ok(s) =
+                    TcpStream::connect_timeout(&target.parse().unwrap(), Duration::from_secs(2))
+                {
+                    idle.push(s);
+                }
+            }
+            opened.fetch_add(idle.len(), Ordering::SeqCst);
+            // Then half-handshakes: a frame header promising 200 bytes, and 50 of them.
+            let mut half = std::collections::VecDeque::new();
+            while started.elapsed() < FLOOD && opened.load(Ordering::SeqCst) < MOST {
+                if let Ok(mut s) =
+                    TcpStream::connect_timeout(&target.parse().unwrap(), Duration::from_millis(500))
+                {
+                    let _ = s.write_all(&[0, 200]);
+                    let _ = s.write_all(&[0x42; 50]);
+                    half.push_back(s);
+                    opened.fetch_add(1, Ordering::SeqCst);
+                }
+                if half.len() > 500 {
+                    half.pop_front();
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            done.store(true, Ordering::SeqCst);
+            (idle.len(), started.elapsed())
+        });
+
+        // While it floods: Maya's own commands answer, and Sam's proposals arrive.
+        eventually("the flood to be under way", SOON, || {
+            (opened.load(Ordering::SeqCst) >= 2000).then_some(())
+        });
+        let written = maya.write(&["written during the flood"]);
+        assert!(maya
+            .ok(&["journal", "show", &written])
+            .contains("during the flood"));
+        let first = propose(&sam, "Check-in", "A quick text once a day.");
+        wait_status(&maya, &first, "proposed");
+        // A session made anew during the flood: Sam's laptop restarts.
+        sam.ok(&["daemon", "stop"]);
+        sam.ok(&["unlock"]);
+        eventually("Sam to connect again during the flood", SOON, || {
+            (connected(&maya) && connected(&sam)).then_some(())
+        });
+        let second = propose(&sam, "Sunday", "We talk about the week on Sunday.");
+        wait_status(&maya, &second, "proposed");
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "the checks should have run while the flood lasted"
+        );
+        let (idle, lasted) = flood.join().unwrap();
+        assert!(idle >= 1900, "only {idle} idle connections were opened");
+        let total = opened.load(Ordering::SeqCst);
+        let rss_after = rss_kb(pid);
+        let log_after = std::fs::metadata(maya.home.join("havend.log"))
+            .unwrap()
+            .len();
+        eprintln!(
+            "flood: {total} connections in {lasted:?}; havend RSS {rss_before} kB -> {rss_after} kB; \
+             log +{} bytes",
+            log_after - log_before
+        );
+        assert!(
+            rss_after < rss_before + 64 * 1024,
+            "havend grew from {rss_before} kB to {rss_after} kB"
+        );
+        // A few lines a minute, plus what the restart and the proposals logged.
+        assert!(
+            log_after - log_before < 32 * 1024,
+            "the log grew by {} bytes during the flood",
+            log_after - log_before
+        );
+    });
+    assert!(connected(&maya), "the partner's session survived the flood");
+}
