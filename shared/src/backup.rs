@@ -101,6 +101,13 @@ pub fn unpack(
     reader
         .read_to_end(&mut plain)
         .map_err(|_| bad("truncated or altered"))?;
+    parse(&plain)
+}
+
+/// The files inside a decrypted backup, checked against its manifest. Public for the
+/// fuzzer: this is what runs on the bytes behind the passphrase.
+pub fn parse(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
+    let bad = |why: &str| BackupError::NotABackup(why.to_string());
     let rest = plain
         .strip_prefix(MAGIC)
         .ok_or_else(|| bad("no Haven header"))?;

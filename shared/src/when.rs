@@ -97,7 +97,12 @@ mod tests {
         let y = parse_since("yesterday", now).expect("yesterday");
         assert!(y < now && now - y <= Duration::hours(48));
         // Past what a date can hold: an error, not a panic.
-        for huge in ["9999999999h", "9223372036854775807h", "99999999999d", "999999999999y"] {
+        for huge in [
+            "9999999999h",
+            "9223372036854775807h",
+            "99999999999d",
+            "999999999999y",
+        ] {
             assert!(parse_since(huge, now).is_err(), "{huge}");
         }
     }

@@ -154,7 +154,9 @@ impl Identity {
         Identity::parse(&plain)
     }
 
-    fn parse(plain: &str) -> Result<Identity, IdentityError> {
+    /// The keys inside a decrypted identity file. Public for the fuzzer: this is what runs
+    /// on the bytes behind the passphrase.
+    pub fn parse(plain: &str) -> Result<Identity, IdentityError> {
         let mut noise = None;
         let mut signing = None;
         let mut storage = None;

@@ -435,11 +435,7 @@ impl Store {
     }
 
     /// Reads the `peer` table's tags and checks each row and the whole set against `head`.
-    fn read_peer_tags(
-        &self,
-        key: &RowKey,
-        head: &Head,
-    ) -> Result<(PeerTags, Option<String>)> {
+    fn read_peer_tags(&self, key: &RowKey, head: &Head) -> Result<(PeerTags, Option<String>)> {
         let mut stmt = self.conn.prepare("SELECT key, data, mac FROM peer")?;
         let rows = stmt.query_map([], |r| {
             Ok((
