@@ -116,35 +116,26 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
-/// Writes `bytes` to `path` as a new 0600 file, atomically (temp file, fsync, rename, fsync dir).
+/// Writes `bytes` to `path` as a new 0600 file, atomically (temp file, fsync, rename, fsync
+/// dir). The temp file has a random name and is created with `O_EXCL` (tempfile), so in a
+/// shared folder a link planted where it will be cannot make us write through it into
+/// someone else's file; the rename replaces `path` itself, never what it may point to.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     // A bare file name ("brief.pdf") has an empty parent: the current folder.
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("haven")
-    ));
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    // Mode 0600, removed again if anything below fails.
+    let mut file = tempfile::Builder::new()
+        .prefix(".haven-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    fs::File::open(dir)?.sync_all()
 }
 
 fn absolute(path: &Path) -> PathBuf {

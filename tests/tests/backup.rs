@@ -122,3 +122,39 @@ fn bad_backups_restore_nothing() {
     );
     assert!(err.contains("does not exist"), "{err}");
 }
+
+/// A backup whose files do not open together (the identity of one home, the database of
+/// another) fails after its files were written: the home is left exactly as it was, with
+/// no `-wal`, `-shm` or staging folder behind.
+#[test]
+fn a_restore_that_fails_midway_leaves_the_home_as_it_was() {
+    let a = Home::init("Maya");
+    let b = Home::init("Sam");
+    a.ok(&["daemon", "stop"]);
+    b.ok(&["daemon", "stop"]);
+    let pass = secrecy::SecretString::from(PASSPHRASE.to_string());
+    let mixed = haven_shared::backup::pack(
+        &[
+            (
+                "identity.age",
+                std::fs::read(a.home.join("identity.age")).unwrap(),
+            ),
+            ("haven.db", std::fs::read(b.home.join("haven.db")).unwrap()),
+        ],
+        &pass,
+    )
+    .unwrap();
+    let file = a.tmp.path().join("mixed.backup");
+    std::fs::write(&file, mixed).unwrap();
+    let fresh = Home::new();
+    std::fs::create_dir_all(&fresh.home).unwrap();
+    std::fs::write(fresh.home.join("notes.txt"), "mine").unwrap();
+    let err = fresh.fails(&["restore", file.to_str().unwrap()], 6);
+    assert!(err.contains("the restored home does not open"), "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(&fresh.home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, vec!["notes.txt".to_string()], "the home changed");
+}

@@ -330,3 +330,47 @@ fn the_pdf_is_real_text_in_any_script_with_page_numbers_and_no_stranded_headings
         "a whole PDF"
     );
 }
+
+/// An export into a shared folder (here one anyone may write to): a link planted where
+/// the old writer put its temp file, or at the target itself, never makes the export
+/// write into someone else's file.
+#[test]
+fn an_export_into_a_shared_folder_never_writes_through_a_planted_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let h = journal();
+    let shared = h.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = h.tmp.path().join("victim.txt");
+    std::fs::write(&victim, "VICTIM'S OWN TEXT").unwrap();
+    symlink(&victim, shared.join(".brief.md.tmp")).unwrap();
+    let out = shared.join("brief.md");
+    h.ok(&["export", "--since", "2w", "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "VICTIM'S OWN TEXT"
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Late reply"));
+    // The target itself a link: it is replaced, its target left alone.
+    let linked = shared.join("linked.md");
+    symlink(&victim, &linked).unwrap();
+    h.ok(&["export", "--since", "2w", "-o", linked.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "VICTIM'S OWN TEXT"
+    );
+    assert!(!std::fs::symlink_metadata(&linked)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let mode = std::fs::metadata(&linked).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let left: Vec<_> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".haven-"))
+        .collect();
+    assert!(left.is_empty(), "temp files left behind: {left:?}");
+}

@@ -36,31 +36,36 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     paths
         .create_dirs()
         .map_err(|e| io_error("cannot create the home folder", e))?;
-    let written = (|| {
-        for (name, bytes) in &files {
-            if backup::FILES.contains(&name.as_str()) {
-                write_private_file(&paths.data_dir.join(name), bytes)?;
-            }
+    // Everything is written and opened in a staging folder inside the home first, and
+    // renamed into place only once it opens: a crash or a failure midway leaves the home as
+    // it was, with no half-written file and no -wal or -shm (the folder goes with them).
+    let stage = tempfile::Builder::new()
+        .prefix(".restore-")
+        .tempdir_in(&paths.data_dir)
+        .map_err(|e| io_error("cannot create a staging folder in the home", e))?;
+    let staged = haven_shared::paths::Paths::under_home(stage.path());
+    for (name, bytes) in &files {
+        if backup::FILES.contains(&name.as_str()) {
+            write_private_file(&stage.path().join(name), bytes)
+                .map_err(|e| io_error("cannot write the restored files", e))?;
         }
-        Ok::<(), std::io::Error>(())
-    })();
-    // Prove the restored files open together; otherwise leave nothing behind.
-    let check = written
-        .map_err(|e| io_error("cannot write the restored files", e))
-        .and_then(|_| {
-            home::open(&paths, &pass).map(|_| ()).map_err(|e| {
-                CliError::new(
-                    Exit::Storage,
-                    format!("the restored home does not open: {e}"),
-                )
-            })
-        });
-    if let Err(e) = check {
-        for name in backup::FILES {
-            let _ = std::fs::remove_file(paths.data_dir.join(name));
-        }
-        return Err(e);
     }
+    home::open(&staged, &pass).map(drop).map_err(|e| {
+        CliError::new(
+            Exit::Storage,
+            format!("the restored home does not open: {e}; nothing was restored"),
+        )
+    })?;
+    // haven.db first: the home counts as made once identity.age is there too. (Between the
+    // two renames, a crash leaves a haven.db alone, which `doctor` and `init` name.)
+    for name in ["haven.db", "identity.age"] {
+        std::fs::rename(stage.path().join(name), paths.data_dir.join(name))
+            .map_err(|e| io_error("cannot move the restored files into place", e))?;
+    }
+    std::fs::File::open(&paths.data_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error("cannot sync the home folder", e))?;
+    drop(stage);
     eprintln!(
         "Restored into {}. Unlock it with your passphrase as before.",
         paths.data_dir.display()
