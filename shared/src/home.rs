@@ -214,11 +214,9 @@ impl OpenHome {
                 .persist(&mut self.store, &recipient, self.journal.automerge_mut());
         self.reload_on_error(result.map(|_| ()), DocName::Journal)?;
         if self.journal_log.needs_compaction() {
-            // A failed compaction loses nothing: the chunks it would fold are still there.
-            if let Err(e) = self.purge_journal() {
-                self.reload(DocName::Journal)?;
-                return Err(e);
-            }
+            // The write is saved whatever happens here: a failed compaction loses nothing
+            // (the chunks it would fold are still there) and is tried again next write.
+            let _ = self.purge_journal();
         }
         Ok(())
     }
