@@ -4,13 +4,26 @@
 //! however it dies, so a crashed daemon never blocks the next one. Holding the lock proves
 //! any `haven.sock` left behind is stale, and it is replaced rather than reported.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
 use haven_shared::paths::Paths;
+
+/// Another daemon holds this home's lock. Its own exit code ([`ALREADY_RUNNING`]), so a
+/// `havend` that lost a race to start tells its starter to wait for the winner instead.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another havend is already running for this home (pid {pid}); stop it with `haven daemon stop`"
+)]
+pub struct AlreadyRunning {
+    pub pid: String,
+}
+
+/// The exit code of a `havend --foreground` that found another one holding the lock.
+pub const ALREADY_RUNNING: u8 = 75;
 
 /// Held for the daemon's lifetime; dropping it removes the pid file and socket.
 pub struct Instance {
@@ -82,10 +95,10 @@ pub fn acquire(paths: &Paths) -> Result<Instance> {
     if rc != 0 {
         let mut pid = String::new();
         let _ = lock.read_to_string(&mut pid);
-        bail!(
-            "another havend is already running for this home (pid {}); stop it with `haven daemon stop`",
-            pid.trim()
-        );
+        return Err(AlreadyRunning {
+            pid: pid.trim().to_string(),
+        }
+        .into());
     }
     lock.set_len(0)?;
     write!(lock, "{}", std::process::id())?;

@@ -60,7 +60,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("havend: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<lifecycle::AlreadyRunning>().is_some() {
+                ExitCode::from(lifecycle::ALREADY_RUNNING)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -266,12 +270,27 @@ fn detach(args: &Args, paths: &Paths) -> Result<()> {
     }
     let mut child = command.spawn().context("cannot start havend")?;
     let deadline = Instant::now() + Duration::from_secs(15);
+    // Set when ours lost a race to another havend starting at the same moment (two CLIs
+    // at once): then the other one's socket is what we wait for.
+    let mut raced = false;
     while Instant::now() < deadline {
         if std::os::unix::net::UnixStream::connect(paths.socket()).is_ok() {
-            println!("havend started (pid {})", child.id());
+            if raced {
+                println!("havend is already running");
+            } else {
+                println!("havend started (pid {})", child.id());
+            }
             return Ok(());
         }
+        if raced {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
         if let Some(status) = child.try_wait()? {
+            if status.code() == Some(i32::from(lifecycle::ALREADY_RUNNING)) {
+                raced = true;
+                continue;
+            }
             let text = std::fs::read_to_string(paths.log_file()).unwrap_or_default();
             let tail = text.get(log_len as usize..).unwrap_or("").trim();
             let last = tail

@@ -546,3 +546,28 @@ fn a_wedged_core_still_stops() {
     h.ok(&["unlock"]);
     assert_eq!(h.entry_count(), 1);
 }
+
+/// Two commands at the same moment with no daemon running each start one; the one that
+/// loses the race waits for the winner instead of failing.
+#[test]
+fn commands_started_at_once_all_find_one_daemon() {
+    let h = Home::init("Maya");
+    for round in 0..5 {
+        h.ok(&["daemon", "stop"]);
+        let running: Vec<_> = (0..4)
+            .map(|_| {
+                h.command("haven")
+                    .arg("status")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in running {
+            let out = haven_tests::Out::from(child.wait_with_output().unwrap());
+            assert_eq!(out.code, 0, "round {round}: {}", out.stderr);
+        }
+    }
+    assert!(h.daemon_pid().is_some_and(haven_tests::alive));
+}
