@@ -47,6 +47,28 @@ impl PeerLinks {
     }
 }
 
+/// `HOST:PORT` with an IP address or a well-formed host name, checked without a name
+/// lookup: the core thread must never wait on DNS (the dialler resolves it, off the core).
+fn plausible_address(address: &str) -> bool {
+    if address.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    let Some((host, port)) = address.rsplit_once(':') else {
+        return false;
+    };
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    port_ok && host_ok
+}
+
 /// `haven partner` when the partner's rows do not verify (see `Unlocked::partner_problem`).
 fn untrusted_partner(problem: &str) -> ErrorReply {
     ErrorReply::new(
@@ -314,13 +336,8 @@ impl Service {
     }
 
     pub(super) fn partner_address(&mut self, address: &str) -> Reply {
-        use std::net::ToSocketAddrs;
         let address = address.trim();
-        let valid = address
-            .to_socket_addrs()
-            .map(|mut a| a.next().is_some())
-            .unwrap_or(false);
-        if !valid {
+        if !plausible_address(address) {
             return Err(ErrorReply::new(
                 ErrorKind::InvalidInput,
                 format!("{address:?} is not an address: give HOST:PORT, e.g. 192.168.1.20:47000"),
@@ -578,5 +595,35 @@ fn shared_document_check(u: &Unlocked) -> Check {
         fix: (!ok).then(|| {
             "nothing to repair on this laptop; if it persists, ask your partner to update Haven (`haven agree show ID` names the items)".into()
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_address;
+
+    #[test]
+    fn addresses_are_checked_without_a_lookup() {
+        for ok in [
+            "10.0.0.2:47000",
+            "[fe80::1]:47000",
+            "maya-laptop.local:47000",
+            "box:1",
+        ] {
+            assert!(plausible_address(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "10.0.0.2",
+            "host:0",
+            "host:70000",
+            ":47000",
+            "a..b:1",
+            "-a:1",
+            "a b:1",
+            "é:1",
+        ] {
+            assert!(!plausible_address(bad), "{bad}");
+        }
     }
 }
