@@ -286,27 +286,24 @@ fn delete_then_purge_erases_the_text_from_the_stored_history() {
     let (entries, _) = home.journal.entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].body, "keep me, edited");
-    let rows: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let rows = count(&h, "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'");
     assert_eq!(rows, 1, "one snapshot left after purge");
     // Byte by byte: every sealed row starts with age's header, so the files hold exactly
     // the live rows' copies, and no stale sealed copy of the old history in free pages,
     // the WAL or the shared-memory file.
-    let live: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
-        .unwrap()
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM chunks) + (SELECT COUNT(*) FROM peer)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let live = count(
+        &h,
+        "SELECT (SELECT COUNT(*) FROM chunks) + (SELECT COUNT(*) FROM peer)",
+    );
     assert_eq!(sealed_copies_on_disk(&h), live as usize);
+}
+
+/// One number from `haven.db` (the daemon stopped).
+fn count(h: &Home, query: &str) -> i64 {
+    rusqlite::Connection::open(h.home.join("haven.db"))
+        .unwrap()
+        .query_row(query, [], |r| r.get(0))
+        .unwrap()
 }
 
 /// How many age files (`age-encryption.org/v1` headers) `haven.db`, `-wal` and `-shm` hold.
@@ -344,14 +341,7 @@ fn automatic_compaction_forgets_deleted_text_too() {
         !contains(&history, b"CANARY-COMPACTED-9182"),
         "compaction must drop deleted text from history"
     );
-    let rows: i64 = rusqlite::Connection::open(h.home.join("haven.db"))
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let rows = count(&h, "SELECT COUNT(*) FROM chunks WHERE doc = 'journal'");
     assert!(rows < 20, "the log was compacted: {rows} rows");
 }
 

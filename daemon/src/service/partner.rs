@@ -358,32 +358,20 @@ impl Service {
 
     pub(super) fn unpair(&mut self, wipe: bool) -> Reply {
         let u = self.unlocked()?;
-        if u.partner_problem.is_some() {
+        let (name, former) = match (&u.partner_problem, &u.partner) {
             // Rows someone else wrote: forget them all; there is nobody to tell.
-            u.home.forget_partner(None).map_err(home_error)?;
-            u.partner_problem = None;
-            u.partner = None;
-            u.farewell = None;
-            u.sync = sync::State::new();
-            if wipe {
-                u.home.wipe_couple().map_err(home_error)?;
-            }
-            u.keyring = keyring(u);
-            tracing::info!(wipe, "forgot the partner rows that did not verify");
-            self.publish_link();
-            return Ok(Response::Unpaired {
-                partner: "the partner record that did not verify".into(),
-                wiped: wipe,
-            });
-        }
-        let Some(p) = u.partner.clone() else {
-            return Err(not_paired());
+            (Some(_), _) => ("the partner record that did not verify".to_string(), None),
+            (None, Some(p)) => (
+                p.name.clone(),
+                p.noise_public().map(|k| {
+                    use sha2::Digest;
+                    <[u8; 32]>::from(sha2::Sha256::digest(k))
+                }),
+            ),
+            (None, None) => return Err(not_paired()),
         };
-        let former = p.noise_public().map(|k| {
-            use sha2::Digest;
-            <[u8; 32]>::from(sha2::Sha256::digest(k))
-        });
         u.home.forget_partner(former).map_err(home_error)?;
+        u.partner_problem = None;
         u.partner = None;
         u.farewell = former;
         u.sync = sync::State::new();
@@ -395,7 +383,7 @@ impl Service {
         // Stops the session at once; it tells the partner on its way out.
         self.publish_link();
         Ok(Response::Unpaired {
-            partner: p.name,
+            partner: name,
             wiped: wipe,
         })
     }
