@@ -28,13 +28,16 @@ pub const REBROWSE: Duration = Duration::from_secs(30);
 /// The mDNS responder, restricted to one interface when asked (`--mdns-interface`).
 pub fn start(interface: Option<&str>) -> anyhow::Result<ServiceDaemon> {
     let mdns = ServiceDaemon::new().map_err(|e| anyhow::anyhow!("cannot start mDNS: {e}"))?;
-    mdns.disable_interface(IfKind::IPv6)
-        .map_err(|e| anyhow::anyhow!("mDNS: {e}"))?;
     if let Some(name) = interface {
         mdns.disable_interface(IfKind::All)
             .and_then(|()| mdns.enable_interface(IfKind::Name(name.to_string())))
             .map_err(|e| anyhow::anyhow!("mDNS on {name}: {e}"))?;
     }
+    // Last: in mdns-sd the last rule that matches an address wins, and enabling an
+    // interface by name enables its IPv6 addresses too. A link-local IPv6 address can
+    // carry the MAC address, a stable id that would link the rotating names.
+    mdns.disable_interface(IfKind::IPv6)
+        .map_err(|e| anyhow::anyhow!("mDNS: {e}"))?;
     Ok(mdns)
 }
 
