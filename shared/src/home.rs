@@ -206,7 +206,7 @@ impl OpenHome {
     /// Appends the journal's unsaved changes. On failure the in-memory journal is reloaded
     /// from disk, so what the user sees is exactly what is stored. When the log has grown
     /// long it is compacted the way `purge` does it, from the current state with no
-    /// history: a private journal keeps no deleted or overwritten text, on no schedule.
+    /// history, so deleted or overwritten text does not wait for a purge to leave the disk.
     pub fn persist_journal(&mut self) -> Result<(), HomeError> {
         let recipient = self.identity.recipient();
         let result =
