@@ -163,18 +163,20 @@ mod tests {
         (dir, store, id)
     }
 
+    /// A new journal log of `doc` in `store`.
+    fn create_journal(
+        store: &mut Store,
+        id: &age::x25519::Identity,
+        doc: &mut AutoCommit,
+    ) -> Result<DocLog> {
+        DocLog::create(store, &id.to_public(), DocName::Journal, [1; 16], doc)
+    }
+
     #[test]
     fn appended_changes_and_compaction_load_back() {
         let (_dir, mut store, id) = setup();
         let mut doc = AutoCommit::new();
-        let mut log = DocLog::create(
-            &mut store,
-            &id.to_public(),
-            DocName::Journal,
-            [1; 16],
-            &mut doc,
-        )
-        .expect("create");
+        let mut log = create_journal(&mut store, &id, &mut doc).expect("create");
         for i in 0..(COMPACT_AFTER + 10) {
             doc.put(ROOT, format!("k{i}"), i as u64).expect("put");
             assert!(log
@@ -211,14 +213,7 @@ mod tests {
             )
             .expect("put");
         }
-        DocLog::create(
-            &mut store,
-            &id.to_public(),
-            DocName::Journal,
-            [1; 16],
-            &mut doc,
-        )
-        .expect("create");
+        create_journal(&mut store, &id, &mut doc).expect("create");
         let (mut log, mut loaded) =
             DocLog::load(&store, &id, DocName::Journal, [1; 16]).expect("load");
         let (_, before) = store.usage(DocName::Journal).expect("usage");
@@ -237,14 +232,7 @@ mod tests {
     fn a_row_from_another_document_is_refused() {
         let (_dir, mut store, id) = setup();
         let mut doc = AutoCommit::new();
-        DocLog::create(
-            &mut store,
-            &id.to_public(),
-            DocName::Journal,
-            [1; 16],
-            &mut doc,
-        )
-        .expect("create");
+        create_journal(&mut store, &id, &mut doc).expect("create");
         // Loading the journal's rows as if they were the couple document's.
         assert!(DocLog::load(&store, &id, DocName::Journal, [2; 16]).is_err());
         let other = age::x25519::Identity::generate();
