@@ -105,10 +105,18 @@ async fn connection(
         line.zeroize();
         let shutting_down = matches!(decoded, Ok(Request::Shutdown));
         let reply = match decoded {
-            Ok(
-                request
-                @ (Request::PairStart | Request::PairWait { .. } | Request::PairJoin { .. }),
-            ) => crate::peer::handle_pairing(&net, request).await,
+            // The `haven pair` waiting for its code goes away (Ctrl-C, a closed terminal):
+            // the connection closes, and dropping the wait withdraws the code.
+            Ok(request @ Request::PairWait { .. }) => tokio::select! {
+                reply = crate::peer::handle_pairing(&net, request) => reply,
+                () = closed_by_client(&mut reader) => {
+                    tracing::info!("the `haven pair` that showed a code went away");
+                    return;
+                }
+            },
+            Ok(request @ (Request::PairStart | Request::PairJoin { .. })) => {
+                crate::peer::handle_pairing(&net, request).await
+            }
             // A stop must work whatever state the core is in: if it does not answer in
             // time (wedged, or gone after a failure), the daemon stops all the same; every
             // acknowledged write is already committed to SQLite.
@@ -147,6 +155,13 @@ async fn connection(
             return;
         }
     }
+}
+
+/// Resolves when the client closes its end (or, against the protocol, sends more while
+/// it should be waiting for a reply).
+async fn closed_by_client(reader: &mut (impl tokio::io::AsyncRead + Unpin)) {
+    let mut byte = [0u8; 1];
+    let _ = reader.read(&mut byte).await;
 }
 
 async fn dispatch(core: &mpsc::Sender<CoreMsg>, request: Request) -> Reply {

@@ -132,25 +132,29 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let (link_tx, link_rx) = watch::channel(peer::Link::Off);
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let registry = std::sync::Arc::new(std::sync::Mutex::new(peer::Registry::default()));
-    let links = service::PeerLinks {
-        link: link_tx,
-        changed: changed_tx,
-        registry: registry.clone(),
-        facts: service::partner::NetFacts {
-            listen: std::net::SocketAddr::new(listen.ip(), port),
-            mdns_interface: args.mdns_interface.clone(),
-            mdns_error,
-        },
-    };
     let net = std::sync::Arc::new(peer::Net::new(
         jobs_tx.clone(),
         link_rx,
         changed_rx,
         registry.clone(),
         mdns.clone(),
-        port,
-        listen.ip(),
+        peer::Listen {
+            bound: std::net::SocketAddr::new(listen.ip(), port),
+            fixed_port: listen.port() != 0,
+            mdns_interface: args.mdns_interface.clone(),
+        },
     ));
+    let links = service::PeerLinks {
+        link: link_tx,
+        changed: changed_tx,
+        registry: registry.clone(),
+        facts: service::partner::NetFacts {
+            listen_ip: listen.ip(),
+            port: net.port_changes(),
+            mdns_interface: args.mdns_interface.clone(),
+            mdns_error,
+        },
+    };
     tokio::spawn(peer::accept_loop(net.clone(), peer_listener));
     tokio::spawn(peer::keep_linked(net.clone()));
 

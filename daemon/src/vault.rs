@@ -26,7 +26,7 @@ pub struct Unlocked {
     /// `unpair` (or a new pairing) clears them.
     pub partner_problem: Option<String>,
     /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
-    pub farewell: Option<[u8; 32]>,
+    pub farewell: Option<haven_shared::partner::FormerPartner>,
     /// The automerge sync state of the current (or last) session with the partner.
     pub sync: automerge::sync::State,
 }

@@ -11,7 +11,8 @@ use crate::model::agreement::{
     sign_revision, sign_statement, Keyring, SignedItem, Sources, StatementBody,
 };
 use crate::partner::{
-    open_blob, seal_blob, BlobError, Partner, FAREWELL_KEY, PARTNER_KEY, SYNC_STATE_KEY,
+    open_blob, seal_blob, BlobError, FormerPartner, Partner, FAREWELL_KEY, PARTNER_KEY,
+    SYNC_STATE_KEY,
 };
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
@@ -299,21 +300,30 @@ impl OpenHome {
         self.put_peer_blob(PARTNER_KEY, &json)
     }
 
-    /// Forgets the partner's keys and the sync state, keeping only `farewell`: a hash of
-    /// the former partner's Noise key, by which that laptop is told it was unpaired.
-    pub fn forget_partner(&mut self, farewell: Option<[u8; 32]>) -> Result<(), HomeError> {
-        self.store.clear_peer()?;
-        match farewell {
-            Some(hash) => self.put_peer_blob(FAREWELL_KEY, &hash),
-            None => Ok(()),
-        }
+    /// Forgets the partner's keys and the sync state, keeping only `farewell`, by which
+    /// that laptop is told it was unpaired.
+    pub fn forget_partner(&mut self, farewell: Option<FormerPartner>) -> Result<(), HomeError> {
+        let sealed = farewell
+            .map(|f| {
+                let bytes = [f.key_hash, f.pairing].concat();
+                seal_blob(&self.identity.recipient(), FAREWELL_KEY, &bytes)
+            })
+            .transpose()?;
+        self.store
+            .clear_peer(sealed.as_deref().map(|s| (FAREWELL_KEY, s)))?;
+        Ok(())
     }
 
-    /// The hash kept by [`Self::forget_partner`], if any.
-    pub fn farewell(&self) -> Result<Option<[u8; 32]>, HomeError> {
-        Ok(self
-            .open_peer_blob(FAREWELL_KEY)?
-            .and_then(|bytes| <[u8; 32]>::try_from(&bytes[..]).ok()))
+    /// What [`Self::forget_partner`] kept, if any. A farewell kept by an older Haven (the
+    /// key's hash alone) names no pairing and is not answered.
+    pub fn farewell(&self) -> Result<Option<FormerPartner>, HomeError> {
+        Ok(self.open_peer_blob(FAREWELL_KEY)?.and_then(|bytes| {
+            let (key_hash, pairing) = bytes.split_at_checked(32)?;
+            Some(FormerPartner {
+                key_hash: key_hash.try_into().ok()?,
+                pairing: pairing.try_into().ok()?,
+            })
+        }))
     }
 
     /// The automerge sync state with the partner, as `sync::State::encode` wrote it.

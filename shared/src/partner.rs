@@ -79,6 +79,16 @@ pub struct Partner {
 }
 
 impl Partner {
+    /// Names this pairing without revealing its secret: both laptops compute the same id
+    /// from the transport PSK, which is new at every pairing.
+    pub fn pairing_id(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"haven pairing id v1");
+        h.update(self.psk.bytes());
+        h.finalize().into()
+    }
+
     pub fn verifying_key(&self) -> Option<VerifyingKey> {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(&self.signing_key, &mut bytes).ok()?;
@@ -92,11 +102,22 @@ impl Partner {
     }
 }
 
+/// What is kept of a former partner after `unpair`: enough to answer its next call with a
+/// farewell bound to the pairing that ended (so a farewell captured then cannot end a
+/// later pairing of the same two laptops), and nothing that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormerPartner {
+    /// SHA-256 of the former partner's Noise key.
+    pub key_hash: [u8; 32],
+    /// [`Partner::pairing_id`] of the pairing that ended.
+    pub pairing: [u8; 32],
+}
+
 /// The `peer` table keys.
 pub const PARTNER_KEY: &str = "partner";
 pub const SYNC_STATE_KEY: &str = "sync_state";
-/// After `unpair`: a hash of the former partner's Noise key (never the key), so that laptop
-/// can be told it was unpaired when it next calls.
+/// After `unpair`: a [`FormerPartner`] (a hash of the former partner's Noise key, never the
+/// key, and the pairing's id), so that laptop can be told it was unpaired when it next calls.
 pub const FAREWELL_KEY: &str = "farewell";
 
 #[derive(Debug, thiserror::Error)]

@@ -361,3 +361,43 @@ impl Drop for Home {
         let _ = std::fs::remove_dir_all(&self.runtime);
     }
 }
+
+/// A tiny tmpfs mounted for one test, unmounted on drop.
+pub struct SmallDisk(pub std::path::PathBuf);
+
+impl SmallDisk {
+    pub fn mount(at: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "cannot mount a small tmpfs for the full-disk test: run the tests as root (CI does)"
+        );
+        SmallDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // The home's daemon lives on this disk: stop it first, or its pid file vanishes
+        // with the mount (this guard drops before the Home) and the daemon outlives the test.
+        if let Ok(pid) = std::fs::read_to_string(self.0.join("haven/havend.pid")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                wait_gone(pid);
+            }
+        }
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}

@@ -488,3 +488,51 @@ fn a_static_address_connects_where_multicast_finds_nothing() {
     let id = propose(&a, "Calls", "A call before bed when apart");
     wait_status(&b, &id, "proposed");
 }
+
+/// `haven partner unpair` on a full disk fails with one line and changes nothing: still
+/// paired and connected, on disk and in memory, and the farewell not half-written. With
+/// room again, it works and stays done across a restart.
+#[test]
+fn an_unpair_that_cannot_be_written_changes_nothing() {
+    let lan = Lan::new(2);
+    let mut a = Home::in_netns(&lan.nodes[0], "eth0");
+    let disk = a.tmp.path().join("small");
+    let _mount = haven_tests::SmallDisk::mount(&disk, "4m");
+    a.home = disk.join("haven");
+    a.ok(&["init", "--name", "Maya"]);
+    a.ok(&["unlock"]);
+    let b = lan.laptop(1, "Sam");
+    pair(&a, &b);
+    eventually("both laptops to connect", SOON, || {
+        (connected(&a) && connected(&b)).then_some(())
+    });
+    // Fill the disk.
+    let filler = disk.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+    let out = a.run(&["partner", "unpair"]);
+    haven_tests::assert_one_error(&out, 6, "unpair on a full disk");
+    assert!(out.stderr.contains("the disk is full"), "{}", out.stderr);
+    assert_eq!(a.json(&["partner", "--json"])["paired"], true);
+    assert!(connected(&a), "the session went on");
+    std::fs::remove_file(&filler).unwrap();
+    a.ok(&["daemon", "stop"]);
+    a.ok(&["unlock"]);
+    assert_eq!(
+        a.json(&["partner", "--json"])["paired"],
+        true,
+        "nothing of the failed unpair reached the disk"
+    );
+    a.ok(&["partner", "unpair"]);
+    a.ok(&["daemon", "stop"]);
+    a.ok(&["unlock"]);
+    assert_eq!(a.json(&["partner", "--json"])["paired"], false);
+    eventually("Sam to learn of the unpairing", SOON, || {
+        (b.json(&["partner", "--json"])["paired"] == false).then_some(())
+    });
+}

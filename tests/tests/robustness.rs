@@ -3,7 +3,7 @@
 //! writers, `kill -9` mid-write, and a full disk.
 #![allow(clippy::string_slice, clippy::unwrap_used)]
 
-use haven_tests::{assert_one_error, Home, PASSPHRASE};
+use haven_tests::{assert_one_error, Home, SmallDisk, PASSPHRASE};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -307,49 +307,6 @@ fn a_stale_socket_is_replaced_and_a_second_daemon_refused() {
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already running"), "{err}");
     assert_eq!(h.entry_count(), 1, "the first daemon is unharmed");
-}
-
-/// A tiny tmpfs mounted for one test, unmounted on drop.
-struct SmallDisk(std::path::PathBuf);
-
-impl SmallDisk {
-    fn mount(at: &Path, size: &str) -> SmallDisk {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(at)
-            .status()
-            .unwrap()
-            .success();
-        assert!(
-            ok,
-            "cannot mount a small tmpfs for the full-disk test: run the tests as root (CI does)"
-        );
-        SmallDisk(at.to_path_buf())
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        // The home's daemon lives on this disk: stop it first, or its pid file vanishes
-        // with the mount (this guard drops before the Home) and the daemon outlives the test.
-        if let Ok(pid) = std::fs::read_to_string(self.0.join("haven/havend.pid")) {
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                unsafe { libc::kill(pid, libc::SIGTERM) };
-                haven_tests::wait_gone(pid);
-            }
-        }
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
 }
 
 #[test]

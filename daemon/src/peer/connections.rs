@@ -1,24 +1,58 @@
 //! Keeping the link up: listening for the partner for the daemon's whole life, and
-//! while paired, advertising, browsing and dialling the known addresses with backoff.
+//! while paired, advertising, browsing and dialling the partner's candidate addresses
+//! (see `candidates`) side by side, with backoff.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::candidates::Candidates;
 use super::noise::{self, LinkKeys};
 use super::{discovery, Link, Net, PairedLink, PeerOp};
 use crate::service::core::CoreMsg;
 
+/// How often the listener checks whether the laptop moved to another network.
+pub const NETWORK_CHECK: Duration = Duration::from_secs(5);
+
 /// Listens for the partner for the daemon's whole life; refuses everyone while locked or
 /// unpaired, and any key but the partner's.
-pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
+///
+/// On a new network (the interface's IPv4 addresses change) it moves to a new random port,
+/// so a port seen at a café and one seen at home cannot link the rotating names; the
+/// advertisement follows, and the partner finds the new port on mDNS. A port fixed with
+/// `--listen` stays.
+pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
     let quiet = &net.admission.quiet;
+    let mut networks = discovery::LocalNets::read(net.mdns_interface.as_deref());
+    let mut check = tokio::time::interval(NETWORK_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        let (stream, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = check.tick(), if !net.fixed_port => {
+                let now = discovery::LocalNets::read(net.mdns_interface.as_deref());
+                if now != networks {
+                    networks = now;
+                    match TcpListener::bind((net.listen_ip, 0)).await {
+                        Ok(moved) => {
+                            listener = moved;
+                            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                            net.port.send_replace(port);
+                            tracing::info!(port, "the network changed: listening for the partner on a new port");
+                        }
+                        Err(e) => tracing::warn!(error = %e, "the network changed, but no new port could be opened; keeping the old one"),
+                    }
+                }
+                continue;
+            }
+        };
+        let (stream, addr) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 // Out of descriptors under a flood: wait for some to close.
@@ -46,6 +80,7 @@ pub async fn accept_loop(net: Arc<Net>, listener: TcpListener) {
                         &f.own_static,
                         &f.own_public,
                         &f.former,
+                        &f.pairing,
                         &f.signing,
                     )
                     .await
@@ -94,11 +129,15 @@ pub async fn keep_linked(net: Arc<Net>) {
             match current {
                 Link::Off => std::future::pending::<()>().await,
                 Link::Unpaired(_) => {
-                    let _advert = net
-                        .mdns
-                        .as_ref()
-                        .and_then(|m| discovery::advertise_unpaired(m, net.port).ok());
-                    std::future::pending::<()>().await
+                    let mut port = net.port_changes();
+                    loop {
+                        let _advert = net.mdns.as_ref().and_then(|m| {
+                            discovery::advertise_unpaired(m, *port.borrow_and_update()).ok()
+                        });
+                        if port.changed().await.is_err() {
+                            std::future::pending::<()>().await
+                        }
+                    }
                 }
                 Link::Paired(p) => stay_connected(&net, p).await,
             }
@@ -110,55 +149,43 @@ pub async fn keep_linked(net: Arc<Net>) {
     }
 }
 
-/// One address to dial, with its backoff.
-struct Candidate {
-    addr: String,
-    next_try: Instant,
-    backoff: Duration,
-}
-
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
     let (found_tx, mut found_rx) = mpsc::channel::<SocketAddr>(16);
     let discovery = async {
         match &net.mdns {
-            Some(mdns) => {
-                let probe = net.clone();
-                discovery::run(
-                    mdns.clone(),
-                    *p.discovery.bytes(),
-                    p.own_public,
-                    p.partner_public,
-                    net.port,
-                    found_tx,
-                    move || probe.connected(),
-                )
-                .await
-            }
+            Some(mdns) => discovery::run(mdns.clone(), net, &p, found_tx).await,
             None => std::future::pending().await,
         }
     };
     let dialer = async {
-        let now = Instant::now();
-        let mut candidates: Vec<Candidate> = p
-            .dial
-            .iter()
-            .map(|addr| Candidate {
-                addr: addr.clone(),
-                next_try: now,
-                backoff: Duration::from_secs(1),
-            })
-            .collect();
+        let mut candidates = Candidates::new(p.dial.iter().cloned(), Instant::now());
+        let mut dials = JoinSet::new();
+        let mut dialling: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                Some(addr) = found_rx.recv() => {
-                    let addr = addr.to_string();
-                    match candidates.iter_mut().find(|c| c.addr == addr) {
-                        Some(c) => { c.next_try = Instant::now(); c.backoff = Duration::from_secs(1); }
-                        None => candidates.push(Candidate { addr, next_try: Instant::now(), backoff: Duration::from_secs(1) }),
+                Some(addr) = found_rx.recv() => candidates.heard(addr.to_string(), Instant::now()),
+                Some(done) = dials.join_next_with_id() => {
+                    let (id, result) = match done {
+                        Ok((id, result)) => (id, result),
+                        Err(e) => (e.id(), Err(anyhow::anyhow!("the dial failed: {e}"))),
+                    };
+                    let Some(addr) = dialling.remove(&id) else { continue };
+                    match result {
+                        Ok(channel) => {
+                            candidates.finished(&addr, true, Instant::now());
+                            if net.connected() {
+                                tracing::debug!(%addr, "already connected: closed the extra connection");
+                            } else {
+                                net.start_session(channel, p.own_public, p.partner_public, Some(addr));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::debug!(%addr, error = %e, "could not reach the partner");
+                            candidates.finished(&addr, false, Instant::now());
+                        }
                     }
                 }
                 _ = tick.tick() => {}
@@ -166,36 +193,34 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
             if net.connected() {
                 continue;
             }
-            let now = Instant::now();
-            for c in candidates.iter_mut().filter(|c| c.next_try <= now) {
-                match dial(net, &p, &c.addr).await {
-                    Ok(()) => {
-                        c.backoff = Duration::from_secs(1);
-                        c.next_try = now;
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::debug!(addr = %c.addr, error = %e, "could not reach the partner");
-                        c.next_try = Instant::now() + c.backoff;
-                        c.backoff = (c.backoff * 2).min(MAX_BACKOFF);
-                    }
-                }
+            for addr in candidates.due(Instant::now(), dials.len()) {
+                let (net, p) = (net.clone(), p.clone());
+                let task = dials.spawn({
+                    let addr = addr.clone();
+                    async move { dial(&net, &p, &addr).await }
+                });
+                dialling.insert(task.id(), addr);
             }
         }
     };
     tokio::join!(discovery, dialer);
 }
 
-async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<()> {
+/// Connects and runs the handshake; the caller decides whether to start a session.
+async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<noise::Channel> {
     let stream = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await??;
     let keys = LinkKeys {
         own_static: &p.own_static,
         partner_public: &p.partner_public,
         psk: p.psk.bytes(),
     };
-    let channel = match noise::initiate(stream, keys, net.port).await {
+    // The partner answers at once; an address that accepts and then stalls is not it.
+    let answered = tokio::time::timeout(DIAL_TIMEOUT, noise::initiate(stream, keys, net.port()))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer to the handshake"))?;
+    match answered {
         Err(noise::ChannelError::Farewell(frame)) => {
-            let statement = noise::farewell_statement(&p.own_public, &p.partner_public);
+            let statement = noise::farewell_statement(&p.own_public, &p.partner_public, &p.pairing);
             let signed = frame
                 .get(noise::FAREWELL_MAGIC.len()..)
                 .and_then(|s| haven_shared::ed25519_dalek::Signature::from_slice(s).ok())
@@ -209,13 +234,6 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<()> 
                 if signed { "" } else { " with a bad signature" }
             );
         }
-        other => other?,
-    };
-    net.start_session(
-        channel,
-        p.own_public,
-        p.partner_public,
-        Some(addr.to_string()),
-    );
-    Ok(())
+        other => Ok(other?),
+    }
 }

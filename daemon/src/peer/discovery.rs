@@ -3,18 +3,28 @@
 //! Nothing in an advertisement names a person or stays stable: the instance name is an
 //! HMAC, keyed by the discovery secret from pairing, of the advertiser's Noise key and the
 //! current 15-minute window (the partner checks the neighbouring windows too, for clock
-//! skew); the host name is random per start; TXT is `v=1`; the port is whatever the
-//! listener got. Only the partner can tell that two names a day apart are the same laptop.
+//! skew); the host name is random per start; TXT is `v=1`; the port is a random one,
+//! new on each network (`connections::accept_loop`). Only the partner can tell that two
+//! names a day apart are the same laptop.
 //!
 //! mdns-sd facts handled here: a browse re-queries at 1, 2, 4, 8 s… so a missed answer
 //! can hide a peer for minutes, hence a fresh browse every 30 s while not connected; a
 //! daemon sees its own instance, which never matches the partner's name (it is keyed by
-//! the advertiser's own key). Only IPv4 is used.
+//! the advertiser's own key); a name conflict renames an advertisement to `NAME (2)`
+//! (`DaemonEvent::NameChange`), so the partner's name is matched with or without that
+//! suffix. Only IPv4 is used.
+//!
+//! Anyone on the LAN can copy the partner's current name into an advertisement of their
+//! own, with any addresses and ports. So an address is only a candidate to dial, never
+//! trusted (the Noise handshake decides who is the partner), and only a plausible one is
+//! passed on: on a subnet of the interface, not loopback, not this laptop, not a network
+//! or broadcast address. The browse loop never waits on the dialler (`try_send`): a busy
+//! dialler drops an address, which comes again at the next browse.
 
 use hmac::{Hmac, Mac};
-use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
+use mdns_sd::{DaemonEvent, IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
 use sha2::Sha256;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -103,6 +113,67 @@ fn instance_of<'a>(fullname: &'a str, service: &str) -> Option<&'a str> {
     fullname.strip_suffix(service)?.strip_suffix('.')
 }
 
+/// The instance name without the ` (N)` mdns-sd appends when it renames one after a
+/// conflict (someone else, perhaps on purpose, announced the same name first).
+fn base_instance(instance: &str) -> &str {
+    instance
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once(" ("))
+        .filter(|(_, n)| n.parse::<u32>().is_ok())
+        .map_or(instance, |(base, _)| base)
+}
+
+/// The IPv4 networks this laptop is on: the mDNS interface's, or every non-loopback one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalNets {
+    /// This laptop's address and the netmask of its network.
+    nets: Vec<(Ipv4Addr, Ipv4Addr)>,
+}
+
+impl LocalNets {
+    pub fn read(interface: Option<&str>) -> LocalNets {
+        let nets = if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| !i.is_loopback() && interface.is_none_or(|name| i.name == name))
+            .filter_map(|i| match i.addr {
+                if_addrs::IfAddr::V4(v4) => Some((v4.ip, v4.netmask)),
+                if_addrs::IfAddr::V6(_) => None,
+            })
+            .collect();
+        LocalNets { nets }
+    }
+
+    #[cfg(test)]
+    fn of(nets: &[(&str, &str)]) -> LocalNets {
+        LocalNets {
+            nets: nets
+                .iter()
+                .map(|(a, m)| (a.parse().expect("ip"), m.parse().expect("mask")))
+                .collect(),
+        }
+    }
+
+    /// Whether the partner could be at `addr`: a host on one of our networks, not us.
+    pub fn plausible(&self, addr: &SocketAddr) -> bool {
+        let SocketAddr::V4(v4) = addr else {
+            return false;
+        };
+        let ip = *v4.ip();
+        if v4.port() == 0 || ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() {
+            return false;
+        }
+        self.nets.iter().any(|&(own, mask)| {
+            let (ip, own, mask) = (u32::from(ip), u32::from(own), u32::from(mask));
+            let host = ip & !mask;
+            // On a /31 both addresses are hosts; on larger networks the first and last
+            // are the network and its broadcast.
+            let host_ok = mask >= 0xffff_fffe || (host != 0 && host != !mask);
+            ip != own && ip & mask == own & mask && host_ok
+        })
+    }
+}
+
 fn v4_addresses(info: &mdns_sd::ResolvedService) -> Vec<SocketAddr> {
     info.get_addresses_v4()
         .into_iter()
@@ -114,20 +185,29 @@ fn v4_addresses(info: &mdns_sd::ResolvedService) -> Vec<SocketAddr> {
 /// Runs until cancelled; the advertisement goes with it.
 pub async fn run(
     mdns: ServiceDaemon,
-    secret: [u8; 32],
-    own_key: [u8; 32],
-    partner_key: [u8; 32],
-    port: u16,
+    net: &super::Net,
+    link: &super::PairedLink,
     found: mpsc::Sender<SocketAddr>,
-    connected: impl Fn() -> bool,
 ) {
-    let mut window = current_window();
-    let mut advert = advertise(
-        &mdns,
-        SERVICE,
-        &instance_name(&secret, &own_key, window),
-        port,
+    let (secret, own_key, partner_key) = (
+        *link.discovery.bytes(),
+        link.own_public,
+        link.partner_public,
     );
+    let interface = net.mdns_interface.as_deref();
+    let mut port = net.port_changes();
+    let mut nets = LocalNets::read(interface);
+    let monitor = mdns.monitor().ok();
+    let mut window = current_window();
+    let advertise_now = |window: u64, port: u16| {
+        advertise(
+            &mdns,
+            SERVICE,
+            &instance_name(&secret, &own_key, window),
+            port,
+        )
+    };
+    let mut advert = advertise_now(window, *port.borrow_and_update());
     if let Err(e) = &advert {
         tracing::warn!(error = %e, "cannot advertise on mDNS; the partner can still dial us");
     }
@@ -141,18 +221,31 @@ pub async fn run(
                 None => std::future::pending().await,
             }
         };
+        let renamed = async {
+            match &monitor {
+                Some(rx) => rx.recv_async().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             event = event => match event {
                 Some(ServiceEvent::ServiceResolved(info)) => {
                     let Some(instance) = instance_of(info.get_fullname(), SERVICE) else { continue };
+                    let instance = base_instance(instance);
                     let now = current_window();
                     let partner = [now.saturating_sub(1), now, now + 1]
                         .into_iter()
                         .any(|w| instance_name(&secret, &partner_key, w) == instance);
                     if partner {
                         for addr in v4_addresses(&info) {
-                            tracing::debug!(%addr, "found the partner on mDNS");
-                            let _ = found.send(addr).await;
+                            if !nets.plausible(&addr) {
+                                tracing::debug!(%addr, "ignored an address off this network advertised under the partner's name");
+                                continue;
+                            }
+                            match found.try_send(addr) {
+                                Ok(()) => tracing::debug!(%addr, "found the partner on mDNS"),
+                                Err(_) => tracing::debug!(%addr, "the dialler is busy; the address comes again at the next browse"),
+                            }
                         }
                     }
                 }
@@ -165,13 +258,27 @@ pub async fn run(
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             },
+            Some(event) = renamed => {
+                if let DaemonEvent::NameChange(_) = event {
+                    tracing::info!("mDNS renamed our advertisement after a name conflict (another device announced the same name); the partner still recognises it");
+                }
+            }
+            Ok(()) = port.changed() => {
+                // A new network, a new port: say so, and look for the partner there.
+                nets = LocalNets::read(interface);
+                drop(advert);
+                advert = advertise_now(window, *port.borrow_and_update());
+                let _ = mdns.stop_browse(SERVICE);
+                browse = mdns.browse(SERVICE).ok();
+            }
             _ = rebrowse.tick() => {
+                nets = LocalNets::read(interface);
                 if current_window() != window {
                     window = current_window();
                     drop(advert);
-                    advert = advertise(&mdns, SERVICE, &instance_name(&secret, &own_key, window), port);
+                    advert = advertise_now(window, *port.borrow());
                 }
-                if !connected() {
+                if !net.connected() {
                     let _ = mdns.stop_browse(SERVICE);
                     browse = mdns.browse(SERVICE).ok();
                 }
@@ -180,32 +287,70 @@ pub async fn run(
     }
 }
 
-/// Looks for the pairing service with `nameplate` until `deadline`.
-pub async fn find_nameplate(
-    mdns: &ServiceDaemon,
-    nameplate: u8,
-    wait: Duration,
-) -> Option<Vec<SocketAddr>> {
-    let rx = mdns.browse(PAIR_SERVICE).ok()?;
-    let wanted = nameplate.to_string();
-    let result = tokio::time::timeout(wait, async {
-        while let Ok(event) = rx.recv_async().await {
-            if let ServiceEvent::ServiceResolved(info) = event {
-                if instance_of(info.get_fullname(), PAIR_SERVICE) == Some(wanted.as_str()) {
-                    let addrs = v4_addresses(&info);
-                    if !addrs.is_empty() {
-                        return Some(addrs);
-                    }
-                }
-            }
+/// The laptops showing a pairing code with one nameplate, one at a time: anyone can
+/// announce a nameplate, so the joiner tries each instance it hears in turn (each try is
+/// one guess for whoever answers, so the joiner limits how many it makes).
+pub struct NameplateBrowse<'a> {
+    mdns: &'a ServiceDaemon,
+    rx: Option<mdns_sd::Receiver<ServiceEvent>>,
+    wanted: String,
+    nets: LocalNets,
+    tried: Vec<(String, Vec<SocketAddr>)>,
+}
+
+impl<'a> NameplateBrowse<'a> {
+    pub fn start(mdns: &'a ServiceDaemon, nameplate: u8, interface: Option<&str>) -> Self {
+        NameplateBrowse {
+            mdns,
+            rx: mdns.browse(PAIR_SERVICE).ok(),
+            wanted: nameplate.to_string(),
+            nets: LocalNets::read(interface),
+            tried: Vec::new(),
         }
-        None
-    })
-    .await
-    .ok()
-    .flatten();
-    let _ = mdns.stop_browse(PAIR_SERVICE);
-    result
+    }
+
+    /// The addresses of the next instance with the nameplate not yet returned, waiting
+    /// until `deadline` at most.
+    pub async fn next(&mut self, deadline: tokio::time::Instant) -> Option<Vec<SocketAddr>> {
+        let rx = self.rx.as_ref()?;
+        tokio::time::timeout_at(deadline, async {
+            while let Ok(event) = rx.recv_async().await {
+                let ServiceEvent::ServiceResolved(info) = event else {
+                    continue;
+                };
+                let fullname = info.get_fullname().to_string();
+                let instance = instance_of(&fullname, PAIR_SERVICE).map(base_instance);
+                if instance != Some(self.wanted.as_str()) {
+                    continue;
+                }
+                let addrs: Vec<SocketAddr> = v4_addresses(&info)
+                    .into_iter()
+                    .filter(|a| self.nets.plausible(a))
+                    .collect();
+                // The same instance resolves again when it re-announces: one try each.
+                if addrs.is_empty()
+                    || self
+                        .tried
+                        .iter()
+                        .any(|t| t == &(fullname.clone(), addrs.clone()))
+                {
+                    continue;
+                }
+                self.tried.push((fullname, addrs.clone()));
+                return Some(addrs);
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+impl Drop for NameplateBrowse<'_> {
+    fn drop(&mut self) {
+        let _ = self.mdns.stop_browse(PAIR_SERVICE);
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +380,41 @@ mod tests {
             instance_name(&[8u8; 32], &a, 100),
             "another couple, another name"
         );
+    }
+
+    #[test]
+    fn a_renamed_instance_is_still_recognised() {
+        assert_eq!(base_instance("abc (2)"), "abc");
+        assert_eq!(base_instance("abc (17)"), "abc");
+        assert_eq!(base_instance("abc"), "abc");
+        assert_eq!(base_instance("abc (x)"), "abc (x)");
+        assert_eq!(base_instance("abc (2) "), "abc (2) ");
+        assert_eq!(base_instance(" (2)"), "");
+    }
+
+    #[test]
+    fn only_hosts_on_our_networks_are_plausible() {
+        let nets = LocalNets::of(&[("10.88.0.1", "255.255.255.0")]);
+        let ok = |a: &str| nets.plausible(&a.parse().expect("addr"));
+        assert!(ok("10.88.0.2:4000"));
+        assert!(ok("10.88.0.254:1"));
+        for bad in [
+            "10.88.0.1:4000",   // this laptop
+            "10.88.0.0:4000",   // the network
+            "10.88.0.255:4000", // its broadcast
+            "10.88.1.2:4000",   // another subnet
+            "127.0.0.1:4000",
+            "0.0.0.0:4000",
+            "224.0.0.251:5353",
+            "255.255.255.255:4000",
+            "10.88.0.2:0",
+            "[fe80::1]:4000",
+        ] {
+            assert!(!ok(bad), "{bad} should not be dialled");
+        }
+        assert!(!LocalNets::default().plausible(&"10.88.0.2:4000".parse().expect("addr")));
+        let p2p = LocalNets::of(&[("192.168.5.0", "255.255.255.254")]);
+        assert!(p2p.plausible(&"192.168.5.1:4000".parse().expect("addr")));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! one whose initiator has the lower Noise static key.
 
 pub mod admission;
+pub mod candidates;
 pub mod connections;
 pub mod discovery;
 pub mod noise;
@@ -47,6 +48,8 @@ pub enum Link {
 pub struct Farewell {
     /// SHA-256 of the former partner's Noise key.
     pub former: [u8; 32],
+    /// The id of the pairing that ended, which the farewell signs.
+    pub pairing: [u8; 32],
     pub own_static: Zeroizing<[u8; 32]>,
     pub own_public: [u8; 32],
     pub signing: haven_shared::ed25519_dalek::SigningKey,
@@ -60,6 +63,8 @@ pub struct PairedLink {
     pub partner_signing: haven_shared::ed25519_dalek::VerifyingKey,
     pub psk: Key32,
     pub discovery: Key32,
+    /// The id of this pairing: a farewell must name it.
+    pub pairing: [u8; 32],
     /// The newest handshake timestamp accepted before this start (replay protection).
     pub last_handshake: u64,
     /// The last address the partner was reached at and the static ones, dialled as well
@@ -166,6 +171,16 @@ impl Registry {
     }
 }
 
+/// Where the partner listener is, as the command line set it up.
+pub struct Listen {
+    /// The address the listener is bound to (its port the one it got).
+    pub bound: std::net::SocketAddr,
+    /// `--listen` named a port: keep it whatever the network.
+    pub fixed_port: bool,
+    /// `--mdns-interface`.
+    pub mdns_interface: Option<String>,
+}
+
 /// Shared by the network tasks.
 pub struct Net {
     pub core: mpsc::Sender<CoreMsg>,
@@ -174,9 +189,15 @@ pub struct Net {
     pub changed: watch::Receiver<u64>,
     pub registry: Arc<Mutex<Registry>>,
     pub mdns: Option<mdns_sd::ServiceDaemon>,
-    pub port: u16,
+    /// The port the partner listener is on now: a new one on each network (see
+    /// `connections::accept_loop`), unless `--listen` fixed it.
+    port: watch::Sender<u16>,
+    /// `--listen` named a port: keep it whatever the network.
+    fixed_port: bool,
     /// The address `--listen` named (pairing listens on it too, on a random port).
     listen_ip: std::net::IpAddr,
+    /// `--mdns-interface`: only addresses on its networks are dialled.
+    pub mdns_interface: Option<String>,
     /// The newest handshake timestamp accepted (replay protection).
     last_handshake: AtomicU64,
     /// Codes shown by `haven pair`, waiting for the partner.
@@ -192,8 +213,7 @@ impl Net {
         changed: watch::Receiver<u64>,
         registry: Arc<Mutex<Registry>>,
         mdns: Option<mdns_sd::ServiceDaemon>,
-        port: u16,
-        listen_ip: std::net::IpAddr,
+        listen: Listen,
     ) -> Net {
         Net {
             core,
@@ -201,12 +221,24 @@ impl Net {
             changed,
             registry,
             mdns,
-            port,
-            listen_ip,
+            port: watch::Sender::new(listen.bound.port()),
+            fixed_port: listen.fixed_port,
+            listen_ip: listen.bound.ip(),
+            mdns_interface: listen.mdns_interface,
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             admission: Arc::default(),
         }
+    }
+
+    /// The port the partner listener is on now.
+    pub fn port(&self) -> u16 {
+        *self.port.borrow()
+    }
+
+    /// Changes of [`Net::port`], for whatever advertises it.
+    pub fn port_changes(&self) -> watch::Receiver<u16> {
+        self.port.subscribe()
     }
 
     fn registry_leave(&self, id: u64) {

@@ -7,6 +7,12 @@
 //! device learns nothing, not even the responder's key. The first message also carries a
 //! timestamp; a responder refuses one not newer than the last it accepted, so a captured
 //! handshake replayed gets no answer.
+//!
+//! The responder admits a session only once the caller's first transport message has
+//! decrypted. The first handshake message alone proves little: someone who relays the
+//! partner's fresh first message (a spoofed advertisement made the partner dial them)
+//! gets an answer, but cannot write a transport message without the partner's ephemeral
+//! key, so it can never displace the live session (see `Registry::admit`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,6 +26,10 @@ pub const IK_PARAMS: &str = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 const PROLOGUE: &[u8] = b"haven/1 transport";
 /// A handshake that takes longer than this is dropped (a stalled or malicious peer).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A caller's clock may be this far ahead of ours. A timestamp further ahead is refused
+/// and not remembered: remembered, it would refuse every handshake of that laptop once its
+/// clock was set right, until real time caught up.
+pub const MAX_CLOCK_AHEAD: Duration = Duration::from_secs(10 * 60);
 /// A caller must send its first message this soon: the partner sends it at once, and an
 /// idle connection holds one of the few handshake slots (`admission`).
 pub const FIRST_FRAME: Duration = Duration::from_secs(3);
@@ -40,20 +50,28 @@ pub enum ChannelError {
     UnknownPeer,
     #[error("a replayed or stale handshake")]
     Replay,
+    #[error("the partner's clock is more than 10 minutes ahead of this laptop's; check the date and time on both")]
+    ClockAhead,
     #[error("timed out")]
     Timeout,
+    #[error(
+        "the caller answered the handshake but sent no message after it (a relayed handshake?)"
+    )]
+    NoFirstMessage,
     #[error("the partner has unpaired")]
     Farewell(Vec<u8>),
 }
 
 /// Starts a farewell frame: `FAREWELL_MAGIC`, then an Ed25519 signature.
-pub const FAREWELL_MAGIC: &[u8] = b"HVBYE1";
+pub const FAREWELL_MAGIC: &[u8] = b"HVBYE2";
 
-/// What a farewell signs: the former partner's Noise key, then the signer's.
-pub fn farewell_statement(to: &[u8; 32], from: &[u8; 32]) -> Vec<u8> {
-    let mut s = b"haven-unpaired-v1".to_vec();
+/// What a farewell signs: the former partner's Noise key, the signer's, and the id of the
+/// pairing it ends (so one captured now cannot end a later pairing of the same laptops).
+pub fn farewell_statement(to: &[u8; 32], from: &[u8; 32], pairing: &[u8; 32]) -> Vec<u8> {
+    let mut s = b"haven-unpaired-v2".to_vec();
     s.extend_from_slice(to);
     s.extend_from_slice(from);
+    s.extend_from_slice(pairing);
     s
 }
 
@@ -102,6 +120,8 @@ pub struct Channel {
     pub handshake_stamp: Option<u64>,
     /// Where the partner listens, on the answering side (its IP and the port it sent).
     pub callback: Option<String>,
+    /// The caller's first message, read by the answering side before it admits the session.
+    early: Option<Message>,
 }
 
 impl Channel {
@@ -114,6 +134,7 @@ impl Channel {
             bytes_sent: 0,
             handshake_stamp: None,
             callback: None,
+            early: None,
         }
     }
 
@@ -138,6 +159,9 @@ impl Channel {
     /// The next message. Cancel-safe: bytes are taken from the socket only when a read
     /// completes, and decoded without awaiting.
     pub async fn recv(&mut self) -> Result<Message, ChannelError> {
+        if let Some(message) = self.early.take() {
+            return Ok(message);
+        }
         let mut buf = [0u8; 16 * 1024];
         let mut plain = Zeroizing::new(vec![0u8; MAX_FRAME]);
         loop {
@@ -173,9 +197,18 @@ fn now_nanos() -> u64 {
 /// Dials side of the handshake.
 /// `listen_port` tells the partner where to call back (it sees only our source port).
 pub async fn initiate(
+    stream: TcpStream,
+    keys: LinkKeys<'_>,
+    listen_port: u16,
+) -> Result<Channel, ChannelError> {
+    initiate_at(stream, keys, listen_port, now_nanos()).await
+}
+
+async fn initiate_at(
     mut stream: TcpStream,
     keys: LinkKeys<'_>,
     listen_port: u16,
+    stamp: u64,
 ) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
@@ -185,7 +218,7 @@ pub async fn initiate(
             .psk(2, keys.psk)?
             .build_initiator()?;
         let mut buf = vec![0u8; MAX_FRAME];
-        let mut hello = now_nanos().to_be_bytes().to_vec();
+        let mut hello = stamp.to_be_bytes().to_vec();
         hello.extend_from_slice(&listen_port.to_be_bytes());
         let n = hs.write_message(&hello, &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
@@ -210,6 +243,7 @@ pub async fn farewell(
     own_static: &[u8; 32],
     own_public: &[u8; 32],
     former: &[u8; 32],
+    pairing: &[u8; 32],
     signing: &haven_shared::ed25519_dalek::SigningKey,
 ) -> Result<(), ChannelError> {
     use haven_shared::ed25519_dalek::Signer;
@@ -232,7 +266,7 @@ pub async fn farewell(
         if sha2::Sha256::digest(caller).as_slice() != former {
             return Err(ChannelError::UnknownPeer);
         }
-        let signature = signing.sign(&farewell_statement(&caller, own_public));
+        let signature = signing.sign(&farewell_statement(&caller, own_public, pairing));
         let mut frame = FAREWELL_MAGIC.to_vec();
         frame.extend_from_slice(&signature.to_bytes());
         write_frame(&mut stream, &frame).await
@@ -268,6 +302,10 @@ pub async fn respond(
         let stamp: [u8; 8] = payload[..8].try_into().map_err(|_| ChannelError::Replay)?;
         let port = u16::from_be_bytes([payload[8], payload[9]]);
         let stamp = u64::from_be_bytes(stamp);
+        let ahead = u64::try_from(MAX_CLOCK_AHEAD.as_nanos()).unwrap_or(u64::MAX);
+        if stamp > now_nanos().saturating_add(ahead) {
+            return Err(ChannelError::ClockAhead);
+        }
         if last_accepted.fetch_max(stamp, Ordering::SeqCst) >= stamp {
             return Err(ChannelError::Replay);
         }
@@ -275,6 +313,15 @@ pub async fn respond(
         let n = hs.write_message(&[], &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
         let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        // Only the partner itself can write this: until it decrypts, nothing is admitted.
+        let first = tokio::time::timeout(FIRST_FRAME, channel.recv())
+            .await
+            .map_err(|_| ChannelError::NoFirstMessage)?
+            .map_err(|e| match e {
+                ChannelError::Closed => ChannelError::NoFirstMessage,
+                other => other,
+            })?;
+        channel.early = Some(first);
         channel.handshake_stamp = Some(stamp);
         channel.callback = channel
             .peer_addr()
@@ -283,4 +330,150 @@ pub async fn respond(
     })
     .await
     .map_err(|_| ChannelError::Timeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    fn keypair() -> ([u8; 32], [u8; 32]) {
+        let kp = snow::Builder::new(IK_PARAMS.parse().expect("params"))
+            .generate_keypair()
+            .expect("keypair");
+        (
+            kp.private.try_into().expect("32"),
+            kp.public.try_into().expect("32"),
+        )
+    }
+
+    /// The partner's side, up to the end of the handshake; `then_hello` sends the first
+    /// transport message too, as the real partner does at once.
+    async fn caller(
+        addr: std::net::SocketAddr,
+        own: [u8; 32],
+        remote: [u8; 32],
+        psk: [u8; 32],
+        then_hello: bool,
+        stamp: u64,
+    ) -> Result<TcpStream, ChannelError> {
+        let stream = TcpStream::connect(addr).await?;
+        let keys = LinkKeys {
+            own_static: &own,
+            partner_public: &remote,
+            psk: &psk,
+        };
+        let mut channel = initiate_at(stream, keys, 4000, stamp).await?;
+        if then_hello {
+            channel.send(&Message::Hello { version: 2 }).await?;
+        }
+        Ok(channel.stream)
+    }
+
+    /// A relayed first message (the relay then falls silent) yields no session: the answer
+    /// waits for a transport message only the real partner can write.
+    #[tokio::test]
+    async fn a_session_is_admitted_only_after_the_callers_first_message_decrypts() {
+        let (maya_static, maya_public) = keypair();
+        let (sam_static, sam_public) = keypair();
+        let psk = [7u8; 32];
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let last = AtomicU64::new(0);
+        let keys = || LinkKeys {
+            own_static: &maya_static,
+            partner_public: &sam_public,
+            psk: &psk,
+        };
+
+        let silent = tokio::spawn(caller(
+            addr,
+            sam_static,
+            maya_public,
+            psk,
+            false,
+            now_nanos(),
+        ));
+        let (stream, _) = listener.accept().await.expect("accept");
+        let result = respond(stream, keys(), &last).await;
+        assert!(
+            matches!(result, Err(ChannelError::NoFirstMessage)),
+            "a handshake with nothing after it must not make a session: {:?}",
+            result.map(|_| ())
+        );
+        drop(silent.await);
+
+        let honest = tokio::spawn(caller(
+            addr,
+            sam_static,
+            maya_public,
+            psk,
+            true,
+            now_nanos(),
+        ));
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut channel = respond(stream, keys(), &last).await.expect("a session");
+        assert!(matches!(
+            channel.recv().await,
+            Ok(Message::Hello { version: 2 })
+        ));
+        drop(honest.await);
+    }
+
+    /// A laptop whose clock ran ahead is refused, and not remembered: once its clock is
+    /// right again, its handshakes are accepted (remembered, they would be refused until
+    /// real time caught up with the wrong clock).
+    #[tokio::test]
+    async fn a_clock_far_ahead_is_refused_without_locking_that_laptop_out() {
+        let (maya_static, maya_public) = keypair();
+        let (sam_static, sam_public) = keypair();
+        let psk = [3u8; 32];
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let last = AtomicU64::new(0);
+        let keys = || LinkKeys {
+            own_static: &maya_static,
+            partner_public: &sam_public,
+            psk: &psk,
+        };
+        let a_day = 24 * 3600 * 1_000_000_000u64;
+        let ahead = tokio::spawn(caller(
+            addr,
+            sam_static,
+            maya_public,
+            psk,
+            true,
+            now_nanos() + a_day,
+        ));
+        let (stream, _) = listener.accept().await.expect("accept");
+        let result = respond(stream, keys(), &last).await;
+        assert!(
+            matches!(result, Err(ChannelError::ClockAhead)),
+            "{:?}",
+            result.map(|_| ())
+        );
+        assert_eq!(
+            last.load(Ordering::SeqCst),
+            0,
+            "the stamp from the future is not remembered"
+        );
+        assert!(
+            ahead.await.expect("task").is_err(),
+            "the caller got no session"
+        );
+
+        let right = tokio::spawn(caller(
+            addr,
+            sam_static,
+            maya_public,
+            psk,
+            true,
+            now_nanos(),
+        ));
+        let (stream, _) = listener.accept().await.expect("accept");
+        respond(stream, keys(), &last)
+            .await
+            .expect("the clock set right is accepted");
+        assert!(right.await.expect("task").is_ok());
+    }
 }

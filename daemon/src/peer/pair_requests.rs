@@ -1,24 +1,36 @@
 //! The `haven pair` requests: they wait on the network (up to the code's five minutes),
 //! so they are served here, beside the IPC connection, never on the core thread.
+//!
+//! A code lives only while someone waits for it: when the `haven pair` that showed it goes
+//! away (Ctrl-C, a closed terminal), its IPC connection closes and the code is withdrawn
+//! at once. The joiner tries each laptop that announces the nameplate, at most
+//! [`MAX_JOIN_TRIES`]: anyone may announce one, and each try is one guess for whoever
+//! answers.
 
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request, Response};
 
 use super::connections::DIAL_TIMEOUT;
+use super::discovery::NameplateBrowse;
 use super::pairing::{self, Code, Outcome, PairError};
 use super::{ask, discovery, Net, PeerOp};
 
 fn pairing_error(e: PairError) -> ErrorReply {
     let hint = match &e {
         PairError::WrongCode => "the code is used up: run `haven pair` again for a new one",
+        PairError::CodeTried => {
+            "run `haven pair` again for a new code; if your partner did not just type a wrong one, someone else on this network tried it"
+        }
         PairError::BadCode(_) => "type the code exactly as the other laptop shows it",
         PairError::Protocol(_) | PairError::Timeout => {
             "run `haven pair` again on both laptops, on the same network"
         }
+        PairError::Unreachable(_) => "check that no firewall blocks Haven between the two laptops",
     };
     ErrorReply::new(ErrorKind::Pairing, e.to_string()).hint(hint)
 }
@@ -54,13 +66,13 @@ pub async fn handle_pairing(net: &Arc<Net>, request: Request) -> Reply {
                 port,
             )
             .map_err(|e| ErrorReply::new(ErrorKind::Pairing, e.to_string()))?;
-            let (tx, rx) = oneshot::channel();
+            let (mut tx, rx) = oneshot::channel();
             if let Ok(mut pending) = net.pending.lock() {
                 pending.insert(code.to_string(), rx);
             }
             let net2 = net.clone();
             tokio::spawn(async move {
-                let result = tokio::time::timeout(pairing::CODE_LIFETIME, async {
+                let hosting = tokio::time::timeout(pairing::CODE_LIFETIME, async {
                     // One connection per code: whatever it says, the code is spent.
                     let (stream, addr) = listener
                         .accept()
@@ -69,11 +81,32 @@ pub async fn handle_pairing(net: &Arc<Net>, request: Request) -> Reply {
                     drop(listener);
                     drop(advert);
                     tracing::info!(%addr, "a laptop is pairing with the code");
-                    pairing::host(stream, &code, &material).await
-                })
-                .await
-                .unwrap_or(Err(PairError::Timeout));
+                    pairing::host(stream, &code, &material)
+                        .await
+                        .map_err(|e| match e {
+                            PairError::WrongCode => PairError::CodeTried,
+                            other => other,
+                        })
+                });
+                // Nobody waits for the code any more: withdraw it (the listener and the
+                // advertisement go with this task).
+                let result = tokio::select! {
+                    r = hosting => r.unwrap_or(Err(PairError::Timeout)),
+                    () = tx.closed() => {
+                        tracing::info!("pairing cancelled: the code is withdrawn");
+                        return;
+                    }
+                };
                 let _ = tx.send(finish_pairing(&net2, result).await);
+            });
+            // `haven pair` asks to wait at once; a code nobody waits for is withdrawn.
+            let net3 = net.clone();
+            let shown = code.to_string();
+            tokio::spawn(async move {
+                tokio::time::sleep(WAIT_FOR_WAITER).await;
+                if let Ok(mut pending) = net3.pending.lock() {
+                    pending.remove(&shown);
+                }
             });
             Ok(Response::PairCode {
                 code: code.to_string(),
@@ -98,37 +131,69 @@ pub async fn handle_pairing(net: &Arc<Net>, request: Request) -> Reply {
                 .await
                 .ok_or_else(stopping)??;
             let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
-            let addrs = discovery::find_nameplate(&mdns, code.nameplate, Duration::from_secs(10))
-                .await
-                .ok_or_else(|| {
-                    ErrorReply::new(ErrorKind::Pairing, format!("no laptop on this network shows a code starting with {}", code.nameplate))
-                        .hint("check that both laptops are on the same network and the code is still on screen")
-                })?;
-            let mut last_error = None;
-            for addr in addrs {
-                match tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await {
-                    Ok(Ok(stream)) => {
-                        let result = pairing::join(stream, &code, &material).await;
-                        return finish_pairing(net, result).await;
+            let mut browse =
+                NameplateBrowse::start(&mdns, code.nameplate, net.mdns_interface.as_deref());
+            let mut deadline = Instant::now() + FIND_CODE;
+            let mut failures = Vec::new();
+            while failures.len() < MAX_JOIN_TRIES {
+                let Some(addrs) = browse.next(deadline).await else {
+                    break;
+                };
+                match join_at(&addrs, &code, &material).await {
+                    Ok(outcome) => return finish_pairing(net, Ok(outcome)).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a laptop showing the nameplate did not pair");
+                        failures.push(e);
+                        // Another laptop announcing the nameplate may be the right one.
+                        deadline = deadline.max(Instant::now() + Duration::from_secs(2));
                     }
-                    Ok(Err(e)) => last_error = Some(e.to_string()),
-                    Err(_) => last_error = Some("timed out".into()),
                 }
             }
-            Err(ErrorReply::new(
-                ErrorKind::Pairing,
-                format!(
-                    "cannot reach the laptop showing the code: {}",
-                    last_error.unwrap_or_default()
-                ),
-            )
-            .hint("check that no firewall blocks Haven between the two laptops"))
+            // The most telling failure: a code that did not match, else the last one.
+            let worst = failures
+                .iter()
+                .position(|e| matches!(e, PairError::WrongCode))
+                .or(failures.len().checked_sub(1))
+                .map(|i| failures.swap_remove(i));
+            Err(match worst {
+                Some(e) => pairing_error(e),
+                None => ErrorReply::new(
+                    ErrorKind::Pairing,
+                    format!("no laptop on this network shows a code starting with {}", code.nameplate),
+                )
+                .hint("check that both laptops are on the same network and the code is still on screen"),
+            })
         }
         _ => Err(ErrorReply::new(
             ErrorKind::Internal,
             "not a pairing request",
         )),
     }
+}
+
+/// How long the joiner looks for the laptop showing the code.
+const FIND_CODE: Duration = Duration::from_secs(10);
+/// How many laptops announcing the nameplate the joiner tries.
+pub const MAX_JOIN_TRIES: usize = 3;
+/// How long a shown code waits for `haven pair` to ask for the outcome.
+const WAIT_FOR_WAITER: Duration = Duration::from_secs(15);
+
+/// One try at one laptop announcing the nameplate: the first of its addresses that
+/// answers gets the pairing exchange.
+async fn join_at(
+    addrs: &[std::net::SocketAddr],
+    code: &Code,
+    material: &pairing::Material,
+) -> Result<Outcome, PairError> {
+    let mut last_error = String::from("no address");
+    for addr in addrs {
+        match tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => return pairing::join(stream, code, material).await,
+            Ok(Err(e)) => last_error = e.to_string(),
+            Err(_) => last_error = "timed out".into(),
+        }
+    }
+    Err(PairError::Unreachable(last_error))
 }
 
 fn stopping() -> ErrorReply {

@@ -1,5 +1,5 @@
 //! Pairing, once per couple: a short code, SPAKE2 with explicit key confirmation, then
-//! Noise XXpsk3 keyed by the SPAKE2 key to exchange and pin long-term keys.
+//! Noise XXpsk0 keyed by the SPAKE2 key to exchange and pin long-term keys.
 //!
 //! The code (`7-harbor-violet`) is a nameplate number, used only to find the other laptop
 //! on the LAN, and two words (16 bits) that are the SPAKE2 password. SPAKE2 "succeeds" with
@@ -7,6 +7,11 @@
 //! HMAC before anything else is said: the joiner first, so a wrong guess learns nothing
 //! that could be checked offline. The host accepts one attempt per code (one guess, as
 //! magic-wormhole); a wrong code aborts both sides and the code is spent.
+//!
+//! The PSK is mixed in from the first Noise message (`psk0`), so each side accepts the
+//! other's static key and introduction only from someone who holds the SPAKE2 key. (With
+//! `psk3`, as before, the joiner read the host's key before any PSK was mixed: whoever sat
+//! on the connection after the confirmations could have swapped in their own.)
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -23,7 +28,10 @@ use haven_shared::wire::{FrameDecoder, MAX_FRAME};
 use super::noise::{read_frame, write_frame, ChannelError};
 use super::words::{index_of, WORDS};
 
-const XX_PARAMS: &str = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s";
+const XX_PARAMS: &str = "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2s";
+const XX_PROLOGUE: &[u8] = b"haven/2 pairing";
+/// Where the PSK is mixed in: before the first message.
+const XX_PSK_POSITION: u8 = 0;
 /// How long a code stays valid on the laptop that showed it.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
 /// How long one pairing exchange may take once connected.
@@ -33,6 +41,11 @@ const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
 pub enum PairError {
     #[error("the code did not match: it was mistyped on one of the laptops")]
     WrongCode,
+    /// On the laptop that showed the code: someone tried it and it did not match.
+    #[error("someone on this network tried the code and it did not match, so the code is spent")]
+    CodeTried,
+    #[error("cannot reach the laptop showing the code: {0}")]
+    Unreachable(String),
     #[error("{0}")]
     BadCode(String),
     #[error("the other laptop broke off the pairing ({0})")]
@@ -240,12 +253,12 @@ async fn exchange(
         write_frame(&mut stream, &confirmation(&key, b"host")).await?;
     }
 
-    // Noise XXpsk3 keyed by the confirmed SPAKE2 key: exchange and pin long-term keys.
-    let psk = derive(&key, b"", b"haven pairing xxpsk3 v1");
+    // Noise XXpsk0 keyed by the confirmed SPAKE2 key: exchange and pin long-term keys.
+    let psk = derive(&key, b"", b"haven pairing xxpsk0 v2");
     let builder = snow::Builder::new(XX_PARAMS.parse()?)
-        .prologue(b"haven/1 pairing")?
+        .prologue(XX_PROLOGUE)?
         .local_private_key(&me.noise_static[..])?
-        .psk(3, &psk)?;
+        .psk(XX_PSK_POSITION, &psk)?;
     let mut hs = if joiner {
         builder.build_initiator()?
     } else {
@@ -255,7 +268,7 @@ async fn exchange(
     let mut buf = vec![0u8; MAX_FRAME];
     let mut payload = vec![0u8; MAX_FRAME];
     let theirs: Vec<u8> = if joiner {
-        // -> e ; <- e, ee, s, es (their intro) ; -> s, se, psk (our intro)
+        // -> psk, e ; <- e, ee, s, es (their intro) ; -> s, se (our intro)
         let n = hs.write_message(&[], &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
         let m = read_frame(&mut stream, &mut decoder).await?;
@@ -371,5 +384,84 @@ mod tests {
         assert!(verify(&k, b"joiner", &tag));
         assert!(!verify(&k, b"host", &tag));
         assert!(!verify(&[6u8; 32], b"joiner", &tag));
+    }
+
+    fn material(name: &str) -> Material {
+        let kp = snow::Builder::new(XX_PARAMS.parse().expect("params"))
+            .generate_keypair()
+            .expect("keypair");
+        let signing = haven_shared::ed25519_dalek::SigningKey::from_bytes(
+            &haven_shared::crypto::random_bytes::<32>(),
+        );
+        Material {
+            intro: Intro {
+                name: name.into(),
+                member_id: member_id_of(&signing.verifying_key()),
+                signing_key: hex::encode(signing.verifying_key().to_bytes()),
+            },
+            noise_static: Zeroizing::new(kp.private.try_into().expect("32")),
+            noise_public: kp.public.try_into().expect("32"),
+        }
+    }
+
+    /// Someone on the path relays the SPAKE2 messages and the confirmations between the
+    /// two laptops (it cannot forge them), then answers the key exchange itself. The
+    /// joiner must not pin its keys.
+    #[tokio::test]
+    async fn whoever_sits_in_the_middle_cannot_swap_in_its_keys_after_the_confirmations() {
+        use tokio::net::TcpListener;
+        let code = Code::generate();
+        let host_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let host_addr = host_listener.local_addr().expect("addr");
+        let host_side = tokio::spawn(async move {
+            let (stream, _) = host_listener.accept().await.expect("accept");
+            host(stream, &code, &material("Maya")).await.map(|_| ())
+        });
+        let relay_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let relay_addr = relay_listener.local_addr().expect("addr");
+        let relay = tokio::spawn(async move {
+            let (mut j, _) = relay_listener.accept().await?;
+            let mut h = TcpStream::connect(host_addr).await?;
+            let (mut jd, mut hd) = (FrameDecoder::new(), FrameDecoder::new());
+            // SPAKE2 both ways, then the two confirmations, joiner first.
+            for from_joiner in [true, false, true, false] {
+                if from_joiner {
+                    let f = read_frame(&mut j, &mut jd).await?;
+                    write_frame(&mut h, &f).await?;
+                } else {
+                    let f = read_frame(&mut h, &mut hd).await?;
+                    write_frame(&mut j, &f).await?;
+                }
+            }
+            let mallory = material("Mallory");
+            let mut hs = snow::Builder::new(XX_PARAMS.parse()?)
+                .prologue(XX_PROLOGUE)?
+                .local_private_key(&mallory.noise_static[..])?
+                .psk(XX_PSK_POSITION, &[0u8; 32])?
+                .build_responder()?;
+            let first = read_frame(&mut j, &mut jd).await?;
+            let (mut payload, mut buf) = (vec![0u8; MAX_FRAME], vec![0u8; MAX_FRAME]);
+            let reply = match hs.read_message(&first, &mut payload) {
+                Ok(_) => {
+                    let intro = serde_json::to_vec(&mallory.intro).expect("json");
+                    let n = hs.write_message(&intro, &mut buf)?;
+                    buf[..n].to_vec()
+                }
+                // Without the PSK it cannot even read the first message: it guesses.
+                Err(_) => haven_shared::crypto::random_bytes::<96>().to_vec(),
+            };
+            write_frame(&mut j, &reply).await?;
+            let _ = read_frame(&mut j, &mut jd).await;
+            Ok::<_, ChannelError>(())
+        });
+        let stream = TcpStream::connect(relay_addr).await.expect("connect");
+        let joined = join(stream, &code, &material("Sam")).await;
+        assert!(
+            joined.is_err(),
+            "the joiner pinned the keys of {:?}",
+            joined.map(|o| o.partner.name).unwrap_or_default()
+        );
+        relay.abort();
+        host_side.abort();
     }
 }

@@ -32,7 +32,9 @@ pub struct PeerLinks {
 
 /// How the daemon's network side started, for `haven doctor`.
 pub struct NetFacts {
-    pub listen: std::net::SocketAddr,
+    pub listen_ip: std::net::IpAddr,
+    /// The partner listener's port now (it changes with the network).
+    pub port: watch::Receiver<u16>,
     pub mdns_interface: Option<String>,
     /// Why mDNS could not start, if it could not.
     pub mdns_error: Option<String>,
@@ -124,7 +126,8 @@ impl Service {
             Vault::Unlocked(u) => match &u.partner {
                 None => Link::Unpaired(u.farewell.map(|former| {
                     Arc::new(Farewell {
-                        former,
+                        former: former.key_hash,
+                        pairing: former.pairing,
                         own_static: Zeroizing::new(*u.home.identity.noise_static()),
                         own_public: u.home.identity.noise_public(),
                         signing: u.home.identity.signing_key().clone(),
@@ -141,6 +144,7 @@ impl Service {
                             partner_signing,
                             psk: p.psk.clone(),
                             discovery: p.discovery.clone(),
+                            pairing: p.pairing_id(),
                             last_handshake: p.last_handshake,
                             dial,
                         }))
@@ -365,7 +369,10 @@ impl Service {
                 p.name.clone(),
                 p.noise_public().map(|k| {
                     use sha2::Digest;
-                    <[u8; 32]>::from(sha2::Sha256::digest(k))
+                    haven_shared::partner::FormerPartner {
+                        key_hash: sha2::Sha256::digest(k).into(),
+                        pairing: p.pairing_id(),
+                    }
                 }),
             ),
             (None, None) => return Err(not_paired()),
@@ -416,7 +423,10 @@ impl Service {
         out.push(check(
             "partner listener",
             true,
-            format!("listening on {}", facts.listen),
+            format!(
+                "listening on {}",
+                std::net::SocketAddr::new(facts.listen_ip, *facts.port.borrow())
+            ),
             None,
         ));
         if let Some(why) = &self.tampered {

@@ -531,15 +531,27 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the partner: every row of the `peer` table. Also the way back to a `peer`
-    /// table that verifies after it was tampered with.
-    pub fn clear_peer(&mut self) -> Result<()> {
+    /// Forgets the partner: every row of the `peer` table, then keeps `keep` (a row to
+    /// leave behind, such as the farewell), all in one transaction: either all of it is
+    /// on disk or none. Also the way back to a `peer` table that verifies after it was
+    /// tampered with.
+    pub fn clear_peer(&mut self, keep: Option<(&str, &[u8])>) -> Result<()> {
         let auth = self.auth()?;
-        let peer = BTreeMap::new();
+        let mut peer = BTreeMap::new();
+        let keep = keep.map(|(key, data)| (key, data, peer_tag(&auth.key, key, data).to_vec()));
+        if let Some((key, _, tag)) = &keep {
+            peer.insert(key.to_string(), tag.clone());
+        }
         let mut head = auth.head.clone();
         head.peer = peer_set_tag(&auth.key, &peer);
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM peer", [])?;
+        if let Some((key, data, tag)) = &keep {
+            tx.execute(
+                "INSERT INTO peer (key, data, mac) VALUES (?1, ?2, ?3)",
+                params![key, data, tag],
+            )?;
+        }
         write_head(&tx, &auth.key, &head)?;
         tx.commit()?;
         self.remember(head);
@@ -947,6 +959,21 @@ mod tests {
     }
 
     #[test]
+    fn unpairing_leaves_the_farewell_in_the_same_transaction() {
+        let (disk, mut store) = Disk::new();
+        store
+            .clear_peer(Some(("farewell", b"bye")))
+            .expect("unpair");
+        drop(store);
+        let store = disk.reopen().expect("the peer table verifies");
+        assert_eq!(store.peer_blob("partner").expect("ok"), None);
+        assert_eq!(
+            store.peer_blob("farewell").expect("ok"),
+            Some(b"bye".to_vec())
+        );
+    }
+
+    #[test]
     fn a_forged_dropped_or_replayed_peer_row_stops_the_partner_until_unpaired() {
         let (disk, _store) = Disk::new();
         disk.sql("UPDATE peer SET data = x'6174746163686572' WHERE key = 'partner'");
@@ -958,7 +985,7 @@ mod tests {
         tampered(store.peer_blob("partner"));
         // No write may bless it; forgetting the partner is the way back.
         tampered(store.put_peer_blob("sync", b"state"));
-        store.clear_peer().expect("unpair");
+        store.clear_peer(None).expect("unpair");
         assert_eq!(store.peer_blob("partner").expect("clean"), None);
         store
             .put_peer_blob("partner", b"new keys")
