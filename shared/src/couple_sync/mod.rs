@@ -69,6 +69,58 @@ impl<'a> CoupleSync<'a> {
 mod tests {
     use super::*;
 
+    /// When the partner lacks more than a third of the document, automerge sends the whole
+    /// document in one message. One over 16 MiB (the old cap) still goes through the wire
+    /// codec and the guard, and the two documents converge.
+    #[test]
+    fn a_whole_document_over_16_mib_still_syncs() {
+        use automerge::{transaction::Transactable, ROOT};
+        let (mut a, mut b) = (CoupleDoc::new(), CoupleDoc::new());
+        let mut noise = vec![0u8; 20 << 20];
+        getrandom::getrandom(&mut noise).expect("random");
+        a.automerge_mut()
+            .put(ROOT, "x/large", noise)
+            .expect("a large item");
+        let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
+        let over_the_wire = |bytes: Vec<u8>| {
+            let mut r = crate::wire::Reassembler::new();
+            let mut out = None;
+            for chunk in crate::wire::chunks(&crate::wire::Message::Sync(bytes).encode())
+                .expect("not too large to send")
+            {
+                out = r.push(&chunk).expect("not too large to receive");
+            }
+            match out {
+                Some(crate::wire::Message::Sync(bytes)) => bytes,
+                other => panic!("not a sync message: {other:?}"),
+            }
+        };
+        let mut largest = 0;
+        for _ in 0..10 {
+            let ma = CoupleSync::new(&mut a, &mut sa).next_message();
+            if let Some(m) = ma.clone() {
+                largest = largest.max(m.len());
+                CoupleSync::new(&mut b, &mut sb)
+                    .receive(&over_the_wire(m))
+                    .expect("b");
+            }
+            let mb = CoupleSync::new(&mut b, &mut sb).next_message();
+            if let Some(m) = mb.clone() {
+                CoupleSync::new(&mut a, &mut sa)
+                    .receive(&over_the_wire(m))
+                    .expect("a");
+            }
+            if ma.is_none() && mb.is_none() {
+                break;
+            }
+        }
+        assert!(
+            largest > 16 << 20,
+            "the test needs a message over 16 MiB: {largest}"
+        );
+        assert_eq!(a.automerge_mut().get_heads(), b.automerge_mut().get_heads());
+    }
+
     /// Two documents converge through the one entrance, with no network.
     #[test]
     fn two_documents_converge() {

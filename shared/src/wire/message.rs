@@ -2,9 +2,11 @@
 //! pieces. Only the couple document's sync messages ever travel: there is no message type
 //! that could carry the journal.
 
-/// The largest reassembled message: a first sync of thousands of agreements fits easily;
-/// a peer cannot make us buffer more.
-pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+/// The largest reassembled message. When the partner lacks more than a third of the couple
+/// document, automerge sends the whole document in one message, so this bounds the
+/// document that can be synced: 128 MiB, far past what a couple writes in a lifetime
+/// (1,000 agreements are ~1 MB), and still a bound on what a peer can make us buffer.
+pub const MAX_MESSAGE: usize = 128 * 1024 * 1024;
 /// Plaintext per chunk: a Noise message (65,535) less its 16-byte tag and our flag byte.
 const CHUNK: usize = 65_535 - 16 - 1;
 
