@@ -27,6 +27,14 @@ use haven_shared::paths::Paths;
 use crate::service::core::{CoreMsg, Job};
 use crate::service::Service;
 
+/// Every block the daemon frees is wiped first. Locking drops the decrypted documents and
+/// the index, and automerge has no way to wipe its own memory; with this, what a lock
+/// frees (and the buffers that held a passphrase) cannot be read back from the running
+/// process. It costs a memset per free.
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 /// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
 #[derive(Parser, Debug)]
 #[command(name = "havend", version)]

@@ -401,3 +401,41 @@ impl Drop for SmallDisk {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+/// Whether `needle` is anywhere in the memory of process `pid` (its writable mappings:
+/// heap, stacks, anonymous memory), read through `/proc/PID/mem` as root can, as someone
+/// who gets hold of a running, locked laptop could.
+pub fn memory_contains(pid: i32, needle: &[u8]) -> bool {
+    use std::os::unix::fs::FileExt;
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("read maps");
+    let mem = std::fs::File::open(format!("/proc/{pid}/mem"))
+        .expect("open /proc/PID/mem (the memory tests need root)");
+    let mut scanned = 0usize;
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if !perms.starts_with("rw") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
+        else {
+            continue;
+        };
+        let mut region = vec![0u8; usize::try_from(end - start).expect("size")];
+        // Some mappings ([vvar] and the like) cannot be read: skip them.
+        if mem.read_exact_at(&mut region, start).is_err() {
+            continue;
+        }
+        scanned += region.len();
+        if region.windows(needle.len()).any(|w| w == needle) {
+            return true;
+        }
+    }
+    assert!(scanned > 0, "no memory of process {pid} could be read");
+    false
+}

@@ -3,7 +3,7 @@
 //! the test's own network namespace.
 #![allow(clippy::string_slice, clippy::unwrap_used)]
 
-use haven_tests::{assert_one_error, Home};
+use haven_tests::{assert_one_error, memory_contains, Home};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -278,4 +278,38 @@ fn a_malformed_request_does_not_put_its_text_in_the_log() {
         "the event is logged: {log}"
     );
     assert!(!log.contains(CANARY), "but not the text: {log}");
+}
+
+/// Someone who gets hold of a locked laptop that is still running (and can read the
+/// daemon's memory, as root can) finds neither an entry's text nor the passphrase: what
+/// the daemon frees is wiped (`zeroizing-alloc`), and locking frees the documents and the
+/// index. Before, both stayed in freed memory until something happened to reuse it.
+#[test]
+fn a_locked_daemon_keeps_no_entry_text_or_passphrase_in_memory() {
+    const CANARY: &str = "CANARY-in-memory-7f3a9c1e";
+    let h = Home::init("Maya");
+    h.ok(&["unlock"]);
+    let pid = h.daemon_pid().expect("the daemon runs");
+    assert!(
+        !memory_contains(pid, haven_tests::PASSPHRASE.as_bytes()),
+        "the passphrase stayed in memory after the unlock"
+    );
+    for i in 0..20 {
+        h.write(&[
+            "--tag",
+            "t",
+            &format!("{CANARY} number {i}, and more words"),
+        ]);
+    }
+    h.ok(&["journal", "list", "--search", CANARY]);
+    assert!(
+        memory_contains(pid, CANARY.as_bytes()),
+        "unlocked, the entries are in memory: the scan must find them, or it proves nothing"
+    );
+    h.ok(&["lock"]);
+    assert!(
+        !memory_contains(pid, CANARY.as_bytes()),
+        "an entry's text stayed in the locked daemon's memory"
+    );
+    h.ok(&["status"]);
 }
