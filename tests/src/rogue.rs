@@ -14,6 +14,20 @@ pub fn ik_first(
     remote: &[u8; 32],
     psk: &[u8; 32],
 ) -> (snow::HandshakeState, Vec<u8>) {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    ik_first_at(own_static, remote, psk, stamp)
+}
+
+/// [`ik_first`] with the timestamp a clock showing `stamp` (ns since 1970) would send.
+pub fn ik_first_at(
+    own_static: &[u8; 32],
+    remote: &[u8; 32],
+    psk: &[u8; 32],
+    stamp: u64,
+) -> (snow::HandshakeState, Vec<u8>) {
     let mut hs = snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
         .prologue(b"haven/1 transport")
         .unwrap()
@@ -25,10 +39,6 @@ pub fn ik_first(
         .unwrap()
         .build_initiator()
         .unwrap();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
     let mut buf = vec![0u8; 65535];
     // The timestamp, then a port to call back on.
     let mut hello = stamp.to_be_bytes().to_vec();

@@ -536,3 +536,57 @@ fn an_unpair_that_cannot_be_written_changes_nothing() {
         (b.json(&["partner", "--json"])["paired"] == false).then_some(())
     });
 }
+
+/// Sam's laptop once had its clock a day ahead: its handshake is refused (and says so in
+/// Maya's log) and not remembered, so when its clock is right again it connects at once.
+/// Before, the stamp from the future was stored, and every later handshake of Sam's was
+/// "stale" until real time caught up: a day without sync.
+#[test]
+fn a_partner_whose_clock_jumped_ahead_is_not_locked_out() {
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    b.ok(&["daemon", "stop"]);
+    let sam = b.open_directly();
+    let sam_static = *sam.identity.noise_static();
+    let psk = *sam.partner().unwrap().expect("paired").psk.bytes();
+    drop(sam);
+    let maya_key = a.identity().noise_public();
+    let target = listening_address(&lan, 0, &a);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            lan.enter(2);
+            let a_day_ahead = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                + 24 * 3600 * 1_000_000_000;
+            let (_, first) =
+                haven_tests::rogue::ik_first_at(&sam_static, &maya_key, &psk, a_day_ahead);
+            refused_silently(&target, &first, "a handshake from a clock a day ahead");
+            // The clock set right: a handshake now is answered (before, it was refused as
+            // older than the day-ahead stamp Maya had kept).
+            let (mut s, mut t, _) = as_sam(&target, &sam_static, &maya_key, &psk);
+            send_message(
+                &mut s,
+                &mut t,
+                &haven_shared::wire::Message::Hello { version: 2 },
+            );
+        });
+    });
+    assert!(
+        log_of(&a).contains("clock is more than 10 minutes ahead"),
+        "{}",
+        log_of(&a)
+    );
+    b.ok(&["unlock"]);
+    eventually_explained(
+        SOON,
+        || (connected(&a) && connected(&b)).then_some(()),
+        || {
+            format!(
+                "Sam, its clock right again, was locked out:\n{}",
+                log_of(&a)
+            )
+        },
+    );
+}

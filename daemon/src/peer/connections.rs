@@ -221,10 +221,7 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<nois
     match answered {
         Err(noise::ChannelError::Farewell(frame)) => {
             let statement = noise::farewell_statement(&p.own_public, &p.partner_public, &p.pairing);
-            let signed = frame
-                .get(noise::FAREWELL_MAGIC.len()..)
-                .and_then(|s| haven_shared::ed25519_dalek::Signature::from_slice(s).ok())
-                .is_some_and(|sig| p.partner_signing.verify_strict(&statement, &sig).is_ok());
+            let signed = noise::farewell_is_signed(&frame, &statement, &p.partner_signing);
             if signed {
                 tracing::info!(%addr, "the partner unpaired while we were apart");
                 let _ = net.core.send(CoreMsg::Peer(PeerOp::PartnerLeft)).await;

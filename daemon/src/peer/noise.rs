@@ -75,6 +75,18 @@ pub fn farewell_statement(to: &[u8; 32], from: &[u8; 32], pairing: &[u8; 32]) ->
     s
 }
 
+/// Whether a farewell frame carries the partner's signature over `statement`.
+pub fn farewell_is_signed(
+    frame: &[u8],
+    statement: &[u8],
+    partner: &haven_shared::ed25519_dalek::VerifyingKey,
+) -> bool {
+    frame
+        .strip_prefix(FAREWELL_MAGIC)
+        .and_then(|s| haven_shared::ed25519_dalek::Signature::from_slice(s).ok())
+        .is_some_and(|sig| partner.verify_strict(statement, &sig).is_ok())
+}
+
 /// Reads one whole frame, whatever the stream's split.
 pub async fn read_frame(
     stream: &mut TcpStream,
@@ -418,6 +430,42 @@ mod tests {
             Ok(Message::Hello { version: 2 })
         ));
         drop(honest.await);
+    }
+
+    /// A farewell names the pairing it ends: one captured from an earlier pairing of the
+    /// same two laptops does not end the next.
+    #[test]
+    fn a_farewell_from_an_earlier_pairing_does_not_end_this_one() {
+        use haven_shared::ed25519_dalek::{Signer, SigningKey};
+        let sam = SigningKey::from_bytes(&[4u8; 32]);
+        let (maya_noise, sam_noise) = ([1u8; 32], [2u8; 32]);
+        let (first, second) = ([7u8; 32], [8u8; 32]);
+        let frame = |pairing: &[u8; 32]| {
+            let sig = sam.sign(&farewell_statement(&maya_noise, &sam_noise, pairing));
+            [FAREWELL_MAGIC, &sig.to_bytes()[..]].concat()
+        };
+        let ended = |frame: &[u8], pairing: &[u8; 32]| {
+            farewell_is_signed(
+                frame,
+                &farewell_statement(&maya_noise, &sam_noise, pairing),
+                &sam.verifying_key(),
+            )
+        };
+        assert!(ended(&frame(&second), &second));
+        assert!(
+            !ended(&frame(&first), &second),
+            "a farewell replayed from the first pairing"
+        );
+        let other = SigningKey::from_bytes(&[5u8; 32]);
+        let forged = [
+            FAREWELL_MAGIC,
+            &other
+                .sign(&farewell_statement(&maya_noise, &sam_noise, &second))
+                .to_bytes()[..],
+        ]
+        .concat();
+        assert!(!ended(&forged, &second), "signed by someone else");
+        assert!(!ended(&frame(&second)[..40], &second), "cut short");
     }
 
     /// A laptop whose clock ran ahead is refused, and not remembered: once its clock is
