@@ -51,7 +51,10 @@ pick() { # pick a|b STATUS: a random agreement id with that status ("any" for an
   on "$1" agree list --json 2>/dev/null | python3 -c '
 import json, random, sys
 want = sys.argv[1]
-ids = [a["id"] for a in json.load(sys.stdin) if want == "any" or a["status"] == want]
+try:
+    ids = [a["id"] for a in json.load(sys.stdin) if want == "any" or a["status"] == want]
+except ValueError:  # the daemon was restarting: nothing listed
+    ids = []
 print(random.choice(ids) if ids else "")' "$2" || true
 }
 
