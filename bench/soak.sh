@@ -4,7 +4,8 @@
 # killed with SIGKILL now and then, and both sides propose, revise and accept. At the end
 # the link stays up and both must converge: the same agreements, word for word, on both
 # laptops, and every proposal a command acknowledged present on both. Prints the figures,
-# including each daemon's resident memory over its life (it should stay flat).
+# including each daemon's resident memory over its life, and at the end beside a daemon
+# started afresh on the same documents (more in the soaked one would be a leak).
 #
 #   sudo bash bench/soak.sh                         # release build, 30 minutes
 #   sudo SOAK_SECONDS=600 HAVEN_BIN_DIR=target/debug bash bench/soak.sh
@@ -138,6 +139,14 @@ until [ "$(list a)" = "$(list b)" ]; do
 done
 converge=$(( $(now) - t0 ))
 list a > "$work/final"
+# A leak shows as a daemon that has run through the soak holding more than a fresh one
+# holding the same documents.
+rss_of() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$(cat "$work/$1/havend.pid")/status"; }
+sleep 2
+soaked="Maya $(rss_of a) MB, Sam $(rss_of b) MB"
+for n in a b; do on "$n" daemon stop >/dev/null 2>&1; on "$n" unlock >/dev/null 2>&1; done
+sleep 2
+fresh="Maya $(rss_of a) MB, Sam $(rss_of b) MB"
 lost=0
 for n in a b; do
   while read -r id; do
@@ -171,5 +180,6 @@ soak of $seconds s, two laptops, link flapping
   converged after       ${converge} s, ${total} agreements the same on both laptops
   acknowledged, lost    ${lost}
   memory, longest life  ${rss}
+  memory at the end     ${soaked}; restarted on the same documents: ${fresh}
 EOF
 [ "$lost" -eq 0 ] || { echo "FAIL: acknowledged proposals lost" >&2; exit 1; }
