@@ -382,32 +382,61 @@ mod tests {
         Ok(channel.stream)
     }
 
+    /// Maya's side listening, and both laptops' keys.
+    struct Pair {
+        maya_static: [u8; 32],
+        maya_public: [u8; 32],
+        sam_static: [u8; 32],
+        sam_public: [u8; 32],
+        psk: [u8; 32],
+        listener: TcpListener,
+        addr: std::net::SocketAddr,
+        last: AtomicU64,
+    }
+
+    impl Pair {
+        async fn new() -> Pair {
+            let (maya_static, maya_public) = keypair();
+            let (sam_static, sam_public) = keypair();
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            Pair {
+                maya_static,
+                maya_public,
+                sam_static,
+                sam_public,
+                psk: [7u8; 32],
+                addr: listener.local_addr().expect("addr"),
+                listener,
+                last: AtomicU64::new(0),
+            }
+        }
+
+        /// Maya's keys for answering Sam.
+        fn keys(&self) -> LinkKeys<'_> {
+            LinkKeys {
+                own_static: &self.maya_static,
+                partner_public: &self.sam_public,
+                psk: &self.psk,
+            }
+        }
+    }
+
     /// A relayed first message (the relay then falls silent) yields no session: the answer
     /// waits for a transport message only the real partner can write.
     #[tokio::test]
     async fn a_session_is_admitted_only_after_the_callers_first_message_decrypts() {
-        let (maya_static, maya_public) = keypair();
-        let (sam_static, sam_public) = keypair();
-        let psk = [7u8; 32];
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let last = AtomicU64::new(0);
-        let keys = || LinkKeys {
-            own_static: &maya_static,
-            partner_public: &sam_public,
-            psk: &psk,
-        };
+        let p = Pair::new().await;
 
         let silent = tokio::spawn(caller(
-            addr,
-            sam_static,
-            maya_public,
-            psk,
+            p.addr,
+            p.sam_static,
+            p.maya_public,
+            p.psk,
             false,
             now_nanos(),
         ));
-        let (stream, _) = listener.accept().await.expect("accept");
-        let result = respond(stream, keys(), &last).await;
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let result = respond(stream, p.keys(), &p.last).await;
         assert!(
             matches!(result, Err(ChannelError::NoFirstMessage)),
             "a handshake with nothing after it must not make a session: {:?}",
@@ -416,15 +445,15 @@ mod tests {
         drop(silent.await);
 
         let honest = tokio::spawn(caller(
-            addr,
-            sam_static,
-            maya_public,
-            psk,
+            p.addr,
+            p.sam_static,
+            p.maya_public,
+            p.psk,
             true,
             now_nanos(),
         ));
-        let (stream, _) = listener.accept().await.expect("accept");
-        let mut channel = respond(stream, keys(), &last).await.expect("a session");
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut channel = respond(stream, p.keys(), &p.last).await.expect("a session");
         assert!(matches!(
             channel.recv().await,
             Ok(Message::Hello { version: 2 })
@@ -473,35 +502,25 @@ mod tests {
     /// real time caught up with the wrong clock).
     #[tokio::test]
     async fn a_clock_far_ahead_is_refused_without_locking_that_laptop_out() {
-        let (maya_static, maya_public) = keypair();
-        let (sam_static, sam_public) = keypair();
-        let psk = [3u8; 32];
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let last = AtomicU64::new(0);
-        let keys = || LinkKeys {
-            own_static: &maya_static,
-            partner_public: &sam_public,
-            psk: &psk,
-        };
+        let p = Pair::new().await;
         let a_day = 24 * 3600 * 1_000_000_000u64;
         let ahead = tokio::spawn(caller(
-            addr,
-            sam_static,
-            maya_public,
-            psk,
+            p.addr,
+            p.sam_static,
+            p.maya_public,
+            p.psk,
             true,
             now_nanos() + a_day,
         ));
-        let (stream, _) = listener.accept().await.expect("accept");
-        let result = respond(stream, keys(), &last).await;
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let result = respond(stream, p.keys(), &p.last).await;
         assert!(
             matches!(result, Err(ChannelError::ClockAhead)),
             "{:?}",
             result.map(|_| ())
         );
         assert_eq!(
-            last.load(Ordering::SeqCst),
+            p.last.load(Ordering::SeqCst),
             0,
             "the stamp from the future is not remembered"
         );
@@ -511,15 +530,15 @@ mod tests {
         );
 
         let right = tokio::spawn(caller(
-            addr,
-            sam_static,
-            maya_public,
-            psk,
+            p.addr,
+            p.sam_static,
+            p.maya_public,
+            p.psk,
             true,
             now_nanos(),
         ));
-        let (stream, _) = listener.accept().await.expect("accept");
-        respond(stream, keys(), &last)
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        respond(stream, p.keys(), &p.last)
             .await
             .expect("the clock set right is accepted");
         assert!(right.await.expect("task").is_ok());
