@@ -332,7 +332,7 @@ impl<'a> NameplateBrowse<'a> {
                     || self
                         .tried
                         .iter()
-                        .any(|t| t == &(fullname.clone(), addrs.clone()))
+                        .any(|(n, a)| *n == fullname && *a == addrs)
                 {
                     continue;
                 }
