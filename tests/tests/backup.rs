@@ -158,3 +158,65 @@ fn a_restore_that_fails_midway_leaves_the_home_as_it_was() {
     left.sort();
     assert_eq!(left, vec!["notes.txt".to_string()], "the home changed");
 }
+
+/// `haven restore` killed with SIGKILL (a power cut) after it wrote the staged files, while
+/// it checks that they open: the home is still not a home (nothing half-restored is taken
+/// for one), and the next restore clears the leftover staging folder and succeeds.
+#[test]
+fn a_restore_killed_midway_leaves_no_home_and_can_be_run_again() {
+    let h = Home::init("Maya");
+    h.write(&["kept across the crash"]);
+    let file = h.tmp.path().join("haven.backup");
+    h.ok(&["backup", "-o", file.to_str().unwrap()]);
+    h.ok(&["daemon", "stop"]);
+    let mut fresh = Home::new();
+    fresh.pass_file = h.pass_file.clone();
+    let staged = |home: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(home)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(".restore-"))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut restore = fresh
+        .command("haven")
+        .args(["restore", file.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    // Both files staged: the restore now spends about a second on scrypt opening them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !staged(&fresh.home)
+        .iter()
+        .any(|s| s.join("identity.age").exists() && s.join("haven.db").exists())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never staged its files"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = i32::try_from(restore.id()).unwrap();
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    restore.wait().unwrap();
+    assert!(
+        !fresh.home.join("identity.age").exists() && !fresh.home.join("haven.db").exists(),
+        "the killed restore left files in the home (killed too late?)"
+    );
+    assert_eq!(
+        staged(&fresh.home).len(),
+        1,
+        "the staging folder is left behind"
+    );
+
+    fresh.ok(&["restore", file.to_str().unwrap()]);
+    assert!(
+        staged(&fresh.home).is_empty(),
+        "the leftover staging folder is cleared"
+    );
+    let listed = fresh.json(&["journal", "list", "--json"]);
+    assert_eq!(listed[0]["body"], "kept across the crash");
+}

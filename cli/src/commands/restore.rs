@@ -9,6 +9,9 @@ use haven_shared::paths::write_private_file;
 use crate::error::{io_error, CliError, CliResult, Exit};
 use crate::{passphrase, Ctx};
 
+/// The staging folder's name inside the home: `.restore-` and a random suffix.
+const STAGING_PREFIX: &str = ".restore-";
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A file written by `haven backup`
@@ -39,8 +42,20 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     // Everything is written and opened in a staging folder inside the home first, and
     // renamed into place only once it opens: a crash or a failure midway leaves the home as
     // it was, with no half-written file and no -wal or -shm (the folder goes with them).
+    // A restore killed midway (a power cut) leaves its staging folder behind: clear it.
+    if let Ok(entries) = std::fs::read_dir(&paths.data_dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(STAGING_PREFIX)
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     let stage = tempfile::Builder::new()
-        .prefix(".restore-")
+        .prefix(STAGING_PREFIX)
         .tempdir_in(&paths.data_dir)
         .map_err(|e| io_error("cannot create a staging folder in the home", e))?;
     let staged = haven_shared::paths::Paths::under_home(stage.path());
