@@ -411,6 +411,22 @@ mod tests {
             }
         }
 
+        /// Sam dials Maya's listener (see [`caller`]).
+        fn sam_calls(
+            &self,
+            then_hello: bool,
+            stamp: u64,
+        ) -> tokio::task::JoinHandle<Result<TcpStream, ChannelError>> {
+            tokio::spawn(caller(
+                self.addr,
+                self.sam_static,
+                self.maya_public,
+                self.psk,
+                then_hello,
+                stamp,
+            ))
+        }
+
         /// Maya's keys for answering Sam.
         fn keys(&self) -> LinkKeys<'_> {
             LinkKeys {
@@ -427,14 +443,7 @@ mod tests {
     async fn a_session_is_admitted_only_after_the_callers_first_message_decrypts() {
         let p = Pair::new().await;
 
-        let silent = tokio::spawn(caller(
-            p.addr,
-            p.sam_static,
-            p.maya_public,
-            p.psk,
-            false,
-            now_nanos(),
-        ));
+        let silent = p.sam_calls(false, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
         let result = respond(stream, p.keys(), &p.last).await;
         assert!(
@@ -444,14 +453,7 @@ mod tests {
         );
         drop(silent.await);
 
-        let honest = tokio::spawn(caller(
-            p.addr,
-            p.sam_static,
-            p.maya_public,
-            p.psk,
-            true,
-            now_nanos(),
-        ));
+        let honest = p.sam_calls(true, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
         let mut channel = respond(stream, p.keys(), &p.last).await.expect("a session");
         assert!(matches!(
@@ -504,14 +506,7 @@ mod tests {
     async fn a_clock_far_ahead_is_refused_without_locking_that_laptop_out() {
         let p = Pair::new().await;
         let a_day = 24 * 3600 * 1_000_000_000u64;
-        let ahead = tokio::spawn(caller(
-            p.addr,
-            p.sam_static,
-            p.maya_public,
-            p.psk,
-            true,
-            now_nanos() + a_day,
-        ));
+        let ahead = p.sam_calls(true, now_nanos() + a_day);
         let (stream, _) = p.listener.accept().await.expect("accept");
         let result = respond(stream, p.keys(), &p.last).await;
         assert!(
@@ -529,14 +524,7 @@ mod tests {
             "the caller got no session"
         );
 
-        let right = tokio::spawn(caller(
-            p.addr,
-            p.sam_static,
-            p.maya_public,
-            p.psk,
-            true,
-            now_nanos(),
-        ));
+        let right = p.sam_calls(true, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
         respond(stream, p.keys(), &p.last)
             .await
