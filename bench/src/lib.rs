@@ -5,7 +5,9 @@
 //! are measured on exactly the same text.
 
 use chrono::{DateTime, Duration, FixedOffset};
-use haven_shared::model::{Entry, Kind};
+use haven_shared::model::{Did, Entry, Kind, PauseRecord, ThoughtRecord};
+
+const HELPED: [&str; 4] = ["a walk", "calling a friend", "tea", "breathing slowly"];
 
 const WORDS: &[&str] = &[
     "felt",
@@ -142,6 +144,23 @@ pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
                 intensity: (kind == Kind::Trigger).then(|| rng.below(11) as u8),
                 created_at: at,
                 updated_at: at,
+                // Triggers are thought records and pauses have their fields, so
+                // `insights` has the figures a real journal gives it.
+                record: (kind == Kind::Trigger).then(|| ThoughtRecord {
+                    situation: Some(text(&mut rng, 80)),
+                    did: vec![Did::ALL[rng.below(Did::ALL.len())]],
+                    helped: Some(HELPED[rng.below(HELPED.len())].to_string()),
+                    intensity_after: Some(rng.below(11) as u8),
+                    ..ThoughtRecord::default()
+                }),
+                pause: (kind == Kind::Pause).then(|| PauseRecord {
+                    urge_before: Some(rng.below(11) as u8),
+                    urge_after: Some(rng.below(11) as u8),
+                    sent: Some(rng.below(2) == 0),
+                    minutes: 20,
+                    finished_at: Some(at),
+                    ..PauseRecord::default()
+                }),
             }
         })
         .collect()

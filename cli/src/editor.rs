@@ -120,7 +120,9 @@ fn private_flags(editor: &str) -> &'static str {
         .unwrap_or("");
     match name {
         "vim" | "vi" | "nvim" | "gvim" | "vim.basic" | "vim.tiny" => {
-            " -n -i NONE --cmd 'set nobackup nowritebackup noundofile noswapfile viminfo= shada='"
+            // `-i NONE` turns off vim's viminfo and neovim's shada alike; naming `shada=` in
+            // a `set` made vim stop at startup with "E518: Unknown option".
+            " -n -i NONE --cmd 'set nobackup nowritebackup noundofile noswapfile'"
         }
         _ => "",
     }

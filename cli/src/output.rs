@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::io::Write;
 
 use haven_shared::ipc::ListedEntry;
-use haven_shared::model::{AgreementView, Entry};
+use haven_shared::model::{AgreementView, Entry, PauseRecord};
 
 /// Writes text for a person to stdout, with control characters made visible; a broken
 /// pipe exits 0.
@@ -98,10 +98,37 @@ pub fn entry_row(e: &ListedEntry, id_width: usize) -> String {
         row.push_str(&format!("  #{tag}"));
     }
     if let Some(i) = entry.intensity {
-        row.push_str(&format!("  intensity {i}"));
+        match entry.record.as_ref().and_then(|r| r.intensity_after) {
+            Some(after) => row.push_str(&format!("  intensity {i}→{after}")),
+            None => row.push_str(&format!("  intensity {i}")),
+        }
+    }
+    if let Some(p) = &entry.pause {
+        row.push_str(&format!("  {}", pause_summary(p)));
     }
     row.push('\n');
     row
+}
+
+/// `urge 8→3, not sent`, or `open` while a pause runs.
+pub fn pause_summary(p: &PauseRecord) -> String {
+    let urge = match (p.urge_before, p.urge_after) {
+        (Some(b), Some(a)) => format!("urge {b}→{a}"),
+        (Some(b), None) => format!("urge {b}"),
+        (None, Some(a)) => format!("urge →{a}"),
+        (None, None) => String::new(),
+    };
+    let outcome = match p.sent {
+        _ if p.is_open() => "open",
+        Some(true) => "sent",
+        Some(false) => "not sent",
+        None => "",
+    };
+    [urge.as_str(), outcome]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn entry_full(e: &Entry) -> String {
@@ -122,11 +149,36 @@ pub fn entry_full(e: &Entry) -> String {
         out.push_str(&format!("mood:      {m}/5\n"));
     }
     if let Some(i) = e.intensity {
-        out.push_str(&format!("intensity: {i}/10\n"));
+        match e.record.as_ref().and_then(|r| r.intensity_after) {
+            Some(after) => out.push_str(&format!("intensity: {i}/10, {after}/10 once it passed\n")),
+            None => out.push_str(&format!("intensity: {i}/10\n")),
+        }
+    } else if let Some(after) = e.record.as_ref().and_then(|r| r.intensity_after) {
+        out.push_str(&format!("intensity: {after}/10 once it passed\n"));
     }
-    out.push('\n');
-    out.push_str(e.body.trim_end());
-    out.push('\n');
+    if let Some(p) = &e.pause {
+        out.push_str(&format!(
+            "pause:     {} minutes, {}\n",
+            p.minutes,
+            pause_summary(p)
+        ));
+    }
+    if !e.body.trim().is_empty() {
+        out.push('\n');
+        out.push_str(e.body.trim_end());
+        out.push('\n');
+    }
+    if let Some(r) = &e.record {
+        for (heading, text) in r.sections() {
+            out.push_str(&format!("\n## {heading}\n{}\n", text.trim_end()));
+        }
+    }
+    if let Some(m) = e.pause.as_ref().and_then(|p| p.message.as_deref()) {
+        out.push_str(&format!(
+            "\n## The message, kept unsent\n{}\n",
+            m.trim_end()
+        ));
+    }
     out
 }
 

@@ -171,7 +171,7 @@ async fn dispatch(core: &mpsc::Sender<CoreMsg>, request: Request) -> Reply {
             .hint("run the command again")
     };
     if core
-        .send(CoreMsg::Job(Job { request, reply: tx }))
+        .send(CoreMsg::Job(Box::new(Job { request, reply: tx })))
         .await
         .is_err()
     {

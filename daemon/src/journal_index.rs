@@ -127,6 +127,23 @@ impl JournalIndex {
             .find(|e| e.id == id)
     }
 
+    /// Pauses not finished yet, oldest first.
+    pub fn open_pauses(&self) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .map(|i| &i.entry)
+            .filter(|e| e.pause.as_ref().is_some_and(|p| p.is_open()))
+            .collect()
+    }
+
+    /// Entries written on `day` or later (by the day as written), oldest first.
+    pub fn written_since(&self, day: chrono::NaiveDate) -> impl Iterator<Item = &Entry> {
+        let start = self
+            .entries
+            .partition_point(|i| i.entry.created_at.date_naive() < day);
+        self.entries[start..].iter().map(|i| &i.entry)
+    }
+
     /// Newest first, filtered; returns the page and how many matched in all.
     pub fn query(&self, q: &ListQuery) -> (Vec<ListedEntry>, usize) {
         let words: Vec<String> = q
@@ -225,6 +242,8 @@ mod tests {
             intensity: None,
             created_at: t,
             updated_at: t,
+            record: None,
+            pause: None,
         }
     }
 

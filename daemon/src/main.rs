@@ -209,10 +209,10 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     // shutdown request, the send fails and the join returns at once.
     let (reply, _) = tokio::sync::oneshot::channel();
     // try_send: a wedged core with a full inbox must not hold the stop either.
-    let _ = core_tx.try_send(CoreMsg::Job(Job {
+    let _ = core_tx.try_send(CoreMsg::Job(Box::new(Job {
         request: Request::Shutdown,
         reply,
-    }));
+    })));
     drop(core_tx);
     // A wedged core must not keep the process alive: give it the grace period, then go.
     let joined =

@@ -28,6 +28,7 @@ use crate::model::agreement::{
     Verb, REVISION_KEY, STATEMENT_KEY,
 };
 use crate::model::journal::Entry;
+use crate::model::practice::SoothingPlan;
 
 const ENTRY: &str = "e/";
 const AGREEMENT: &str = "a/";
@@ -37,6 +38,8 @@ const MEMBER: &str = "m/";
 const OWN: &str = "o/";
 const SNAPSHOT: &str = "l/";
 const MIGRATED: &str = "o/agreements-v2";
+/// In the journal: the soothing plan (`haven soothe`), one scalar of JSON.
+const SOOTHING_PLAN: &str = "p/soothe";
 
 pub type DocResult<T> = Result<T, AutomergeError>;
 
@@ -120,7 +123,26 @@ impl JournalDoc {
         if self.agreements_migrated()? {
             fresh.mark_agreements_migrated()?;
         }
+        if let Some(plan) = self.soothing_plan()? {
+            fresh.put_soothing_plan(&plan)?;
+        }
         Ok(fresh)
+    }
+
+    /// The soothing plan, if one was written (a malformed one reads as none).
+    pub fn soothing_plan(&self) -> DocResult<Option<SoothingPlan>> {
+        Ok(match self.doc.get(ROOT, SOOTHING_PLAN)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Str(json) => serde_json::from_str(json).ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    pub fn put_soothing_plan(&mut self, plan: &SoothingPlan) -> DocResult<()> {
+        let json = serde_json::to_string(plan).map_err(|_| AutomergeError::Fail)?;
+        self.doc.put(ROOT, SOOTHING_PLAN, json)
     }
 
     fn own_range(&self) -> Vec<(String, String)> {

@@ -487,6 +487,8 @@ mod tests {
             intensity: None,
             created_at: now,
             updated_at: now,
+            record: None,
+            pause: None,
         };
         home.journal.put_entry(&entry).expect("put");
         home.persist_journal().expect("persist");

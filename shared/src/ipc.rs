@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::Zeroize;
 
-use crate::model::{AgreementView, Entry, EntryChanges, ListQuery, NewEntry};
+use crate::model::insights::Insights;
+use crate::model::{
+    AgreementView, Entry, EntryChanges, ListQuery, NewEntry, NewPause, PauseEnd, SoothingPlan,
+};
 
 /// Bumped when a request or reply changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -114,6 +117,26 @@ pub enum Request {
     },
     /// The network half of `haven doctor`: mDNS, the interface, the listener, the partner.
     NetworkChecks,
+    /// `haven pause`: keeps the unsent message in a new `pause` entry.
+    PauseStart {
+        pause: NewPause,
+    },
+    /// `haven pause done [ID]`: how it ended. Without an id, the one open pause.
+    PauseDone {
+        id: Option<String>,
+        end: PauseEnd,
+    },
+    /// The soothing plan (`haven soothe`).
+    Soothe,
+    SootheSet {
+        text: String,
+    },
+    /// `haven insights`: the figures of a range, from the index. `since` defaults to 12
+    /// weeks ago, `until` to today.
+    Insights {
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    },
 }
 
 /// Which entries `haven export` takes: one by id, or a range (a session brief).
@@ -155,6 +178,11 @@ impl Request {
             Request::PartnerAddress { .. } => "partner_address",
             Request::PartnerUnpair { .. } => "partner_unpair",
             Request::NetworkChecks => "network_checks",
+            Request::PauseStart { .. } => "pause_start",
+            Request::PauseDone { .. } => "pause_done",
+            Request::Soothe => "soothe",
+            Request::SootheSet { .. } => "soothe_set",
+            Request::Insights { .. } => "insights",
         }
     }
 
@@ -172,7 +200,7 @@ impl Request {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
     Status(StatusInfo),
@@ -233,6 +261,19 @@ pub enum Response {
     Checks {
         checks: Vec<Check>,
     },
+    PauseStarted {
+        entry: Entry,
+        /// The agreements in force about texting and checking in (else every one in force).
+        agreements: Vec<AgreementView>,
+        /// One line of the soothing plan, if there is one.
+        soothe: Option<String>,
+    },
+    Soothe {
+        plan: Option<SoothingPlan>,
+    },
+    Insights {
+        insights: Insights,
+    },
 }
 
 /// `haven partner`: who the partner is and how the link is doing.
@@ -255,12 +296,15 @@ pub struct PartnerInfo {
 }
 
 /// What an export shows: entries oldest first, and the agreements in force.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ExportData {
     pub entries: Vec<Entry>,
     /// Active and due-for-review agreements (empty for a single-entry export).
     pub agreements: Vec<AgreementView>,
     pub name: String,
+    /// What changed over the range (a session brief only).
+    #[serde(default)]
+    pub insights: Option<Insights>,
 }
 
 /// An entry in a listing, with the shortest id prefix that is unique in the journal.
@@ -285,6 +329,17 @@ pub struct StatusInfo {
     pub version: String,
     /// The daemon's resident memory, in bytes (from /proc/self/statm).
     pub memory_bytes: Option<u64>,
+    /// Pauses not finished yet (known while unlocked), oldest first.
+    #[serde(default)]
+    pub open_pauses: Vec<OpenPause>,
+}
+
+/// A pause still open, for `haven status`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OpenPause {
+    pub id: String,
+    pub started_at: chrono::DateTime<chrono::FixedOffset>,
+    pub ends_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// One line of `haven doctor` (see `health`).

@@ -8,13 +8,17 @@ pub mod doctor;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod insights;
 pub mod journal;
 pub mod lock;
 pub mod pair;
 pub mod partner;
+pub mod pause;
 pub mod restore;
+pub mod soothe;
 pub mod status;
 pub mod unlock;
+pub mod win;
 
 use clap::Subcommand;
 
@@ -34,6 +38,14 @@ pub enum Command {
     /// Write, read and search your private journal
     #[command(subcommand)]
     Journal(journal::Command),
+    /// Note a small step worth noticing (a `win` entry)
+    Win(win::Args),
+    /// Write the message, but do not send it yet: a pause with a countdown
+    Pause(pause::Args),
+    /// Your soothing plan: what a caring parent would do when you are hurting
+    Soothe(soothe::Args),
+    /// What changed over the weeks: thought records, what you did, pauses, wins
+    Insights(insights::Args),
     /// Agreements with your partner: propose, accept, revise, withdraw
     #[command(subcommand)]
     Agree(agree::Command),
@@ -65,6 +77,10 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Lock => lock::run(ctx),
         Command::Status(args) => status::run(args, ctx),
         Command::Journal(cmd) => journal::run(cmd, ctx),
+        Command::Win(args) => win::run(args, ctx),
+        Command::Pause(args) => pause::run(args, ctx),
+        Command::Soothe(args) => soothe::run(args, ctx),
+        Command::Insights(args) => insights::run(args, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Pair(args) => pair::run(args, ctx),
         Command::Partner(args) => partner::run(args, ctx),

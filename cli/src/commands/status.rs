@@ -35,6 +35,21 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             status.entries.unwrap_or(0)
         ));
         text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
+        for p in &status.open_pauses {
+            text.push_str(&format!(
+                "pause       open since {}, {}: `haven pause done {}`\n",
+                output::when(&p.started_at),
+                if p.ends_at <= haven_shared::when::now() {
+                    "its time is up".to_string()
+                } else {
+                    format!(
+                        "until {}",
+                        p.ends_at.with_timezone(&chrono::Local).format("%H:%M")
+                    )
+                },
+                p.id.chars().take(10).collect::<String>()
+            ));
+        }
     }
     text.push_str(&match (&status.partner, status.connected) {
         (Some(name), true) => format!("partner     {name}, connected\n"),

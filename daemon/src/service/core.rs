@@ -25,7 +25,8 @@ pub struct Job {
 /// What the core thread receives: requests, a periodic tick for the idle lock, and
 /// what the partner sessions need from the documents.
 pub enum CoreMsg {
-    Job(Job),
+    /// Boxed: a request (an entry with its record) is far larger than the other messages.
+    Job(Box<Job>),
     Tick,
     Peer(PeerOp),
 }
@@ -46,6 +47,7 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
                 }
             }
             CoreMsg::Job(job) => {
+                let job = *job;
                 let shutdown = matches!(job.request, Request::Shutdown);
                 let what = job.request.name();
                 let reply = catch_unwind(AssertUnwindSafe(|| {

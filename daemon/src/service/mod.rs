@@ -25,6 +25,7 @@ use crate::vault::{home_error, Unlocked, Vault};
 
 pub mod core;
 pub mod partner;
+pub mod practice;
 
 pub use partner::PeerLinks;
 
@@ -202,6 +203,9 @@ impl Service {
             pid: std::process::id(),
             version: haven_shared::VERSION.to_string(),
             memory_bytes: resident_memory(),
+            open_pauses: unlocked
+                .map(|u| practice::open_pauses(u))
+                .unwrap_or_default(),
         }
     }
 }
@@ -335,7 +339,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::JournalEdit { id, changes } => {
             let changes: EntryChanges = changes.validated().map_err(invalid)?;
             let mut entry = resolve(u, &id)?.clone();
-            if !changes.apply(&mut entry) {
+            if !changes.apply(&mut entry).map_err(invalid)? {
                 return Ok(Response::Entry { entry });
             }
             entry.updated_at = now;
@@ -445,9 +449,14 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             u.index.insert_many(fresh);
             Ok(Response::Imported { added, existing })
         }
+        Request::PauseStart { pause } => practice::start_pause(u, pause),
+        Request::PauseDone { id, end } => practice::finish_pause(u, id, end),
+        Request::Soothe => practice::soothe(u),
+        Request::SootheSet { text } => practice::set_soothe(u, text),
+        Request::Insights { since, until } => practice::insights(u, since, until),
         Request::Export { selection } => {
-            let (entries, agreements) = match selection {
-                ExportSelection::Entry { id } => (vec![resolve(u, &id)?.clone()], Vec::new()),
+            let (entries, agreements, insights) = match selection {
+                ExportSelection::Entry { id } => (vec![resolve(u, &id)?.clone()], Vec::new(), None),
                 ExportSelection::Range { query } => {
                     let query = ListQuery {
                         limit: None,
@@ -462,13 +471,26 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
                         .map(|l| l.entry)
                         .collect();
                     entries.reverse();
-                    (entries, in_force_agreements(u)?)
+                    let today = Local::now().date_naive();
+                    let since = query.since.map_or_else(
+                        || entries.first().map_or(today, |e| e.created_at.date_naive()),
+                        |t| t.date_naive(),
+                    );
+                    // What changed covers every entry of the range, whatever the filters.
+                    let since = since.min(today);
+                    let insights = haven_shared::model::insights::compute(
+                        u.index.written_since(since - chrono::Duration::days(2)),
+                        since,
+                        today,
+                    );
+                    (entries, in_force_agreements(u)?, Some(insights))
                 }
             };
             Ok(Response::Export(ExportData {
                 entries,
                 agreements,
                 name: u.name.clone(),
+                insights,
             }))
         }
         Request::Status

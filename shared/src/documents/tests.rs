@@ -196,8 +196,19 @@ fn purge_rebuild_keeps_entries_and_own_items_and_drops_history() {
         intensity: Some(7),
         created_at: now,
         updated_at: now,
+        record: Some(crate::model::ThoughtRecord {
+            situation: Some("late reply".into()),
+            intensity_after: Some(3),
+            ..Default::default()
+        }),
+        pause: None,
     };
     j.put_entry(&e).expect("put");
+    let plan = crate::model::SoothingPlan {
+        text: "- soup".into(),
+        updated_at: now,
+    };
+    j.put_soothing_plan(&plan).expect("plan");
     e.body = "new text".into();
     j.put_entry(&e).expect("update");
     let items = propose(&key(1), AG, "t", "x", None, 1, now);
@@ -216,6 +227,11 @@ fn purge_rebuild_keeps_entries_and_own_items_and_drops_history() {
     assert_eq!(fresh.entries().expect("entries").0, vec![e]);
     assert_eq!(fresh.own_items().len(), 2);
     assert!(fresh.agreements_migrated().expect("m"));
+    assert_eq!(
+        fresh.soothing_plan().expect("plan"),
+        Some(plan),
+        "purge keeps the soothing plan"
+    );
     assert!(!contains(
         &fresh.automerge_mut().save_nocompress(),
         b"SECRET-OLD-TEXT"

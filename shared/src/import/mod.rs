@@ -74,6 +74,8 @@ impl Imported {
             intensity: None,
             created_at: self.created_at,
             updated_at: self.created_at,
+            record: None,
+            pause: None,
         }
     }
 }

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use super::practice::PauseRecord;
+use super::record::{RecordChanges, ThoughtRecord};
+
 /// What went wrong with a value a user gave.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ModelError {
@@ -14,8 +17,18 @@ pub enum ModelError {
     Mood(u8),
     #[error("intensity must be between 0 and 10, not {0}")]
     Intensity(u8),
-    #[error("unknown kind {0:?}: use note, trigger, letter, needs or checkin")]
+    #[error("unknown kind {0:?}: use note, trigger, letter, needs, checkin or win")]
     UnknownKind(String),
+    #[error("unknown --did {0:?}: use reassurance, protest, soothing or other")]
+    UnknownDid(String),
+    #[error("the urge must be between 0 and 10, not {0}")]
+    Urge(u8),
+    #[error("a pause lasts from 1 minute to 12 hours, not {0} minutes")]
+    PauseLength(u32),
+    #[error("the soothing plan is empty: write at least one thing that helps")]
+    EmptyPlan,
+    #[error("{0} belongs to a thought record: use --kind trigger")]
+    NotARecord(&'static str),
     #[error("a tag cannot be empty or contain spaces: {0:?}")]
     BadTag(String),
     #[error("an agreement needs a title")]
@@ -44,15 +57,21 @@ pub enum Kind {
     Needs,
     /// A short check-in on how one is doing.
     Checkin,
+    /// A small step worth noticing.
+    Win,
+    /// A pause before sending (`haven pause`); its fields are in `Entry::pause`.
+    Pause,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Note,
         Kind::Trigger,
         Kind::Letter,
         Kind::Needs,
         Kind::Checkin,
+        Kind::Win,
+        Kind::Pause,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,22 +81,25 @@ impl Kind {
             Kind::Letter => "letter",
             Kind::Needs => "needs",
             Kind::Checkin => "checkin",
+            Kind::Win => "win",
+            Kind::Pause => "pause",
         }
     }
 
     /// The text `$EDITOR` opens with for a new entry of this kind.
-    pub fn template(self) -> &'static str {
-        match self {
+    pub fn template(self) -> String {
+        let text = match self {
             Kind::Note => "",
             Kind::Trigger => {
-                "## Situation\n\n\n## The story I told myself\n\n\n## Feeling and intensity (0-10)\n\n\n\
-                 ## What I needed\n\n\n## What I did (reassurance-seeking, protest, self-soothing)\n\n\n\
-                 ## What helped\n\n"
+                return super::record::editor_text(&ThoughtRecord::default(), None, "")
             }
             Kind::Letter => "Dear younger me,\n\n\n",
             Kind::Needs => "I feel \nwhen \nI need \n",
             Kind::Checkin => "## How I feel right now\n\n\n## What I need today\n\n",
-        }
+            Kind::Win => "",
+            Kind::Pause => "",
+        };
+        text.to_string()
     }
 }
 
@@ -109,6 +131,12 @@ pub struct Entry {
     pub intensity: Option<u8>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
+    /// A thought record's fields (`trigger` entries written since records had fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<ThoughtRecord>,
+    /// A pause's fields (`pause` entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<PauseRecord>,
 }
 
 /// What `haven journal write` sends.
@@ -120,6 +148,8 @@ pub struct NewEntry {
     pub tags: Vec<String>,
     pub mood: Option<u8>,
     pub intensity: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<ThoughtRecord>,
 }
 
 /// What `haven journal edit` changes; `None` leaves a field as it is.
@@ -131,6 +161,12 @@ pub struct EntryChanges {
     pub tags: Option<Vec<String>>,
     pub mood: Option<Option<u8>>,
     pub intensity: Option<Option<u8>>,
+    /// Changes to a thought record's fields (made a record if it was not one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordChanges>,
+    /// The record as the editor gave it back, replacing the old one whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whole_record: Option<ThoughtRecord>,
 }
 
 /// Filters for `haven journal list`.
@@ -190,6 +226,8 @@ impl NewEntry {
             intensity: self.intensity,
             created_at: at,
             updated_at: at,
+            record: self.record,
+            pause: None,
         }
     }
 }
@@ -202,6 +240,11 @@ impl Entry {
         if !super::is_valid_id(&id) {
             return Err(ModelError::BadId(id));
         }
+        let pause = self.pause;
+        if let Some(p) = &pause {
+            check_intensity(p.urge_before)?;
+            check_intensity(p.urge_after)?;
+        }
         let new = NewEntry {
             kind: self.kind,
             title: self.title,
@@ -209,41 +252,63 @@ impl Entry {
             tags: self.tags,
             mood: self.mood,
             intensity: self.intensity,
+            record: self.record,
         }
-        .validated()?;
+        .validated_with(pause.is_some())?;
         Ok(Entry {
             updated_at,
+            pause,
             ..new.into_entry(id, created_at)
         })
     }
 }
 
 impl NewEntry {
-    /// Checks the ranges and normalises tags; an entry with no text is refused.
-    pub fn validated(mut self) -> Result<NewEntry, ModelError> {
-        if self.body.trim().is_empty() {
+    /// Checks the ranges and normalises tags; an entry with no text is refused. A thought
+    /// record with no title takes its situation's first line.
+    pub fn validated(self) -> Result<NewEntry, ModelError> {
+        self.validated_with(false)
+    }
+
+    fn validated_with(mut self, is_pause: bool) -> Result<NewEntry, ModelError> {
+        if self.record.is_some() && self.kind != Kind::Trigger {
+            return Err(ModelError::NotARecord("a situation, story, need or --did"));
+        }
+        self.record = self.record.map(ThoughtRecord::validated).transpose()?;
+        self.record = self.record.filter(|r| !r.is_empty());
+        let has_record = self.record.is_some();
+        if self.body.trim().is_empty() && !has_record && !is_pause {
             return Err(ModelError::EmptyEntry);
         }
         check_mood(self.mood)?;
         check_intensity(self.intensity)?;
         self.tags = normalise_tags(&self.tags)?;
         self.title = self.title.trim().to_string();
+        if self.title.is_empty() {
+            if let Some(r) = &self.record {
+                self.title = r.default_title();
+            }
+        }
         Ok(self)
     }
 }
 
 impl EntryChanges {
+    /// Checks the ranges and tags; whether the entry is left empty is decided by `apply`,
+    /// which knows whether it holds a record.
     pub fn validated(mut self) -> Result<EntryChanges, ModelError> {
-        if let Some(body) = &self.body {
-            if body.trim().is_empty() {
-                return Err(ModelError::EmptyEntry);
-            }
-        }
         check_mood(self.mood.flatten())?;
         check_intensity(self.intensity.flatten())?;
         if let Some(tags) = &self.tags {
             self.tags = Some(normalise_tags(tags)?);
         }
+        if let Some(r) = &self.record {
+            r.applied_to(None)?;
+        }
+        self.whole_record = self
+            .whole_record
+            .map(ThoughtRecord::validated)
+            .transpose()?;
         Ok(self)
     }
 
@@ -251,9 +316,17 @@ impl EntryChanges {
         *self == EntryChanges::default()
     }
 
-    /// Applies the changes; returns whether anything differs.
-    pub fn apply(&self, entry: &mut Entry) -> bool {
+    /// Applies the changes; returns whether anything differs. Changing a record's fields
+    /// makes the entry a `trigger`, and a record emptied of everything is dropped.
+    pub fn apply(&self, entry: &mut Entry) -> Result<bool, ModelError> {
         let before = entry.clone();
+        if let Some(record) = &self.whole_record {
+            entry.record = Some(record.clone());
+        }
+        if let Some(changes) = self.record.as_ref().filter(|c| !c.is_empty()) {
+            entry.record = Some(changes.applied_to(entry.record.as_ref())?);
+        }
+        entry.record = entry.record.take().filter(|r| !r.is_empty());
         if let Some(k) = self.kind {
             entry.kind = k;
         }
@@ -272,7 +345,16 @@ impl EntryChanges {
         if let Some(i) = self.intensity {
             entry.intensity = i;
         }
-        *entry != before
+        if entry.record.is_some() && entry.kind != Kind::Trigger {
+            if self.kind.is_some() {
+                return Err(ModelError::NotARecord("a thought record's field"));
+            }
+            entry.kind = Kind::Trigger;
+        }
+        if entry.body.trim().is_empty() && entry.record.is_none() && entry.pause.is_none() {
+            return Err(ModelError::EmptyEntry);
+        }
+        Ok(*entry != before)
     }
 }
 
@@ -288,6 +370,16 @@ impl Entry {
         text.push_str(&self.title.to_lowercase());
         text.push('\n');
         text.push_str(&self.body.to_lowercase());
+        if let Some(r) = &self.record {
+            for t in r.texts() {
+                text.push('\n');
+                text.push_str(&t.to_lowercase());
+            }
+        }
+        if let Some(m) = self.pause.as_ref().and_then(|p| p.message.as_deref()) {
+            text.push('\n');
+            text.push_str(&m.to_lowercase());
+        }
         for tag in &self.tags {
             text.push('\n');
             text.push_str(&tag.to_lowercase());
@@ -300,7 +392,13 @@ impl Entry {
         if !self.title.is_empty() {
             return &self.title;
         }
-        self.body
+        let first_text = self
+            .record
+            .as_ref()
+            .and_then(|r| r.texts().next())
+            .or(self.pause.as_ref().and_then(|p| p.message.as_deref()));
+        first_text
+            .unwrap_or(&self.body)
             .lines()
             .map(|l| l.trim().trim_start_matches('#').trim())
             .find(|l| !l.is_empty())
@@ -367,7 +465,8 @@ mod tests {
         for heading in [
             "Situation",
             "story I told myself",
-            "intensity (0-10)",
+            "Intensity before (0-10)",
+            "Intensity after (0-10",
             "What I needed",
             "What I did",
             "What helped",

@@ -5,12 +5,17 @@
 //! entry is, and when an agreement counts as agreed.
 
 pub mod agreement;
+pub mod insights;
 pub mod journal;
+pub mod practice;
+pub mod record;
 
 pub use agreement::{
     Agreement, AgreementView, Book, Keyring, MemberId, Revision, SignedItem, Sources, Status, Verb,
 };
 pub use journal::{Entry, EntryChanges, Kind, ListQuery, ModelError, NewEntry};
+pub use practice::{NewPause, PauseEnd, PauseRecord, SoothingPlan};
+pub use record::{Did, RecordChanges, ThoughtRecord};
 
 /// Whether `id` is an id as Haven makes them: a lowercase ULID (26 characters of
 /// Crockford's base 32). Ids from outside (an import, the partner's device) are checked

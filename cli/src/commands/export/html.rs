@@ -1,7 +1,11 @@
 //! The HTML export: one self-contained file (no remote fonts, scripts or images) with an
 //! inline SVG chart of trigger intensity, styled to print well.
 
+use haven_shared::model::insights::Insights;
+use haven_shared::model::Did;
+
 use super::model::{day, Export, Intensity, FOOTER};
+use crate::commands::insights;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -13,7 +17,7 @@ fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:Georgia,'DejaVu Serif',serif;max-width:42em;margin:2em auto;padding:0 1em;\
 line-height:1.5;color:#222}h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;margin-top:2em}\
 h3{font-size:1.05em;margin-bottom:.2em}.meta{color:#555;font-style:italic;margin-top:0}\
-.body{white-space:pre-wrap}.entry{break-inside:avoid-page}h2,h3{break-after:avoid-page}\
+.body{white-space:pre-wrap}.field{font-weight:bold;margin:.6em 0 0}.entry{break-inside:avoid-page}h2,h3{break-after:avoid-page}\
 footer{margin-top:3em;border-top:1px solid #ccc;color:#555;font-size:.9em}svg{max-width:100%}\
 @media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}}";
 
@@ -37,6 +41,70 @@ fn chart(intensity: &Intensity) -> String {
     )
 }
 
+/// Week by week, the mean intensity when written (dark) and once passed (light), as bars
+/// from 0 to 10; and what the person did, as horizontal bars.
+fn changed_charts(x: &Insights) -> String {
+    let mut out = String::new();
+    let weeks = &x.triggers.by_week;
+    if x.triggers.count > 0 && !weeks.is_empty() {
+        let (w, h, pad) = (600.0_f64, 150.0_f64, 24.0_f64);
+        let slot = (w - 2.0 * pad) / weeks.len() as f64;
+        let bar_w = (slot * 0.4).max(1.0);
+        let y0 = h - pad;
+        let scale = (h - 2.0 * pad) / 10.0;
+        let mut bars = String::new();
+        for (i, week) in weeks.iter().enumerate() {
+            let x0 = pad + slot * i as f64;
+            for (j, (value, fill)) in [(week.mean_intensity, "#335"), (week.mean_after, "#9ab")]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(v) = value {
+                    let bh = v * scale;
+                    bars.push_str(&format!(
+                        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bar_w:.1}\" height=\"{bh:.1}\" fill=\"{fill}\"><title>{} {}: {v:.1}</title></rect>",
+                        x0 + bar_w * j as f64,
+                        y0 - bh,
+                        esc(&week.week),
+                        if j == 0 { "when written" } else { "once passed" },
+                    ));
+                }
+            }
+        }
+        out.push_str(&format!(
+            "<svg role=\"img\" aria-label=\"Mean intensity week by week, when written and once passed\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\">\
+<line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#999\"/><text x=\"2\" y=\"{pad}\" font-size=\"10\">10</text><text x=\"8\" y=\"{y0}\" font-size=\"10\">0</text>{bars}</svg>\n\
+<p class=\"meta\">Week by week, {} to {}: dark when written, light once it had passed.</p>\n",
+            weeks.first().map_or(String::new(), |w| esc(&w.week)),
+            weeks.last().map_or(String::new(), |w| esc(&w.week)),
+            x1 = w - pad,
+        ));
+    }
+    let most = Did::ALL.iter().map(|d| x.did.get(*d)).max().unwrap_or(0);
+    if most > 0 {
+        let rows: String = Did::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let n = x.did.get(*d);
+                let y = 4.0 + 22.0 * i as f64;
+                let len = 360.0 * n as f64 / most as f64;
+                format!(
+                    "<text x=\"0\" y=\"{:.0}\" font-size=\"12\">{}</text><rect x=\"100\" y=\"{y:.0}\" width=\"{len:.1}\" height=\"14\" fill=\"#335\"/><text x=\"{:.1}\" y=\"{:.0}\" font-size=\"12\">{n}</text>",
+                    y + 12.0,
+                    d.as_str(),
+                    106.0 + len,
+                    y + 12.0
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<svg role=\"img\" aria-label=\"What you did\" viewBox=\"0 0 600 92\" width=\"600\" height=\"92\">{rows}</svg>\n"
+        ));
+    }
+    out
+}
+
 pub fn render(x: &Export) -> String {
     let mut body = format!("<h1>{}</h1>\n", esc(&x.title()));
     if x.brief {
@@ -55,14 +123,29 @@ pub fn render(x: &Export) -> String {
                 chart(&intensity)
             ));
         }
+        if let Some(changed) = x.changed() {
+            body.push_str("<h2>What changed</h2>\n");
+            for s in insights::sentences(changed) {
+                body.push_str(&format!("<p>{}</p>\n", esc(&s)));
+            }
+            body.push_str(&changed_charts(changed));
+        }
         body.push_str("<h2>Entries</h2>\n");
     }
     for e in &x.entries {
+        let text: String = Export::blocks(e)
+            .into_iter()
+            .map(|(heading, text)| {
+                let h = heading
+                    .map(|h| format!("<p class=\"field\">{}</p>", esc(h)))
+                    .unwrap_or_default();
+                format!("{h}<div class=\"body\">{}</div>", esc(&text))
+            })
+            .collect();
         body.push_str(&format!(
-            "<section class=\"entry\"><h3>{}</h3><p class=\"meta\">{}</p><div class=\"body\">{}</div></section>\n",
+            "<section class=\"entry\"><h3>{}</h3><p class=\"meta\">{}</p>{text}</section>\n",
             esc(&Export::heading(e)),
             esc(&Export::meta(e)),
-            esc(e.body.trim_end())
         ));
     }
     if !x.agreements.is_empty() {

@@ -1,6 +1,19 @@
 //! The Markdown export.
 
 use super::model::{day, Export, FOOTER};
+use crate::commands::insights;
+use haven_shared::model::insights::Insights;
+
+/// The weekly sparklines (when written, once passed), when there are weeks to show.
+pub fn weekly(x: &Insights) -> Option<(String, String)> {
+    let weeks = &x.triggers.by_week;
+    (x.triggers.count > 0 && weeks.len() > 1).then(|| {
+        (
+            insights::sparkline(weeks, |w| w.mean_intensity),
+            insights::sparkline(weeks, |w| w.mean_after),
+        )
+    })
+}
 
 pub fn render(x: &Export) -> String {
     let mut out = format!("# {}\n\n", x.title());
@@ -21,16 +34,32 @@ pub fn render(x: &Export) -> String {
                 intensity.sparkline()
             ));
         }
+        if let Some(changed) = x.changed() {
+            out.push_str("## What changed\n\n");
+            for s in insights::sentences(changed) {
+                out.push_str(&format!("{s}\n\n"));
+            }
+            if let Some((before, after)) = weekly(changed) {
+                out.push_str(&format!(
+                    "`{before}` when written, week by week\n\n`{after}` once it had passed\n\n"
+                ));
+            }
+        }
         out.push_str("## Entries\n\n");
     }
     for e in &x.entries {
         let level = if x.brief { "###" } else { "##" };
         out.push_str(&format!(
-            "{level} {}\n\n*{}*\n\n{}\n\n",
+            "{level} {}\n\n*{}*\n\n",
             Export::heading(e),
             Export::meta(e),
-            e.body.trim_end()
         ));
+        for (heading, text) in Export::blocks(e) {
+            if let Some(h) = heading {
+                out.push_str(&format!("**{h}**\n\n"));
+            }
+            out.push_str(&format!("{text}\n\n"));
+        }
     }
     if !x.agreements.is_empty() {
         out.push_str("## Agreements in force\n\n");

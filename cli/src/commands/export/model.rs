@@ -5,9 +5,12 @@ use chrono::{DateTime, FixedOffset, Local};
 use serde_json::json;
 
 use haven_shared::ipc::ExportData;
+use haven_shared::model::insights::Insights;
 use haven_shared::model::{AgreementView, Entry, Kind};
 
 pub struct Export {
+    /// What changed over the range (a brief only).
+    pub insights: Option<Insights>,
     pub name: String,
     pub entries: Vec<Entry>,
     pub agreements: Vec<AgreementView>,
@@ -81,6 +84,7 @@ pub fn day_time(t: &DateTime<FixedOffset>) -> String {
 impl Export {
     pub fn new(data: ExportData, brief: bool, since: Option<DateTime<FixedOffset>>) -> Export {
         Export {
+            insights: data.insights.filter(|_| brief),
             name: data.name,
             entries: data.entries,
             agreements: data.agreements,
@@ -129,8 +133,19 @@ impl Export {
 
     pub fn meta(e: &Entry) -> String {
         let mut parts = vec![e.kind.to_string()];
-        if let Some(i) = e.intensity {
-            parts.push(format!("intensity {i}/10"));
+        let after = e.record.as_ref().and_then(|r| r.intensity_after);
+        match (e.intensity, after) {
+            (Some(i), Some(a)) => parts.push(format!("intensity {i}/10 → {a}/10")),
+            (Some(i), None) => parts.push(format!("intensity {i}/10")),
+            (None, Some(a)) => parts.push(format!("intensity after {a}/10")),
+            (None, None) => {}
+        }
+        if let Some(p) = &e.pause {
+            parts.push(format!(
+                "{} minutes, {}",
+                p.minutes,
+                crate::output::pause_summary(p)
+            ));
         }
         if let Some(m) = e.mood {
             parts.push(format!("mood {m}/5"));
@@ -139,6 +154,31 @@ impl Export {
             parts.push(format!("#{t}"));
         }
         parts.join(" · ")
+    }
+
+    /// An entry's text as exported: its own text, then a thought record's fields under
+    /// their headings, then the message a pause kept unsent.
+    pub fn blocks(e: &Entry) -> Vec<(Option<&'static str>, String)> {
+        let mut out = Vec::new();
+        if !e.body.trim().is_empty() {
+            out.push((None, e.body.trim_end().to_string()));
+        }
+        if let Some(r) = &e.record {
+            for (heading, text) in r.sections() {
+                out.push((Some(heading), text.trim_end().to_string()));
+            }
+        }
+        if let Some(m) = e.pause.as_ref().and_then(|p| p.message.as_deref()) {
+            out.push((Some("The message, kept unsent"), m.trim_end().to_string()));
+        }
+        out
+    }
+
+    /// The brief's "What changed" section, when the range has anything to say.
+    pub fn changed(&self) -> Option<&Insights> {
+        self.insights
+            .as_ref()
+            .filter(|x| x.triggers.count + x.pauses.count + x.wins.count > 0)
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -157,6 +197,7 @@ impl Export {
                 "points": intensity.points.iter().map(|(t, i)| json!({"at": t, "intensity": i})).collect::<Vec<_>>(),
             },
             "agreements": self.agreements,
+            "insights": self.insights,
             "redacted": self.redactions,
             "footer": FOOTER,
         })

@@ -9,6 +9,11 @@
 //! spaces, and between CJK characters, which need none), because the text is plain and a
 //! layout engine would be most of the binary.
 
+use haven_shared::model::insights::Insights;
+use haven_shared::model::Did;
+
+use crate::commands::insights;
+
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
 use krilla::metadata::Metadata;
@@ -252,6 +257,11 @@ const SMALL: Style = Style {
     bold: false,
     gray: 0x66,
 };
+const FIELD: Style = Style {
+    size: 10.5,
+    bold: true,
+    gray: 0x22,
+};
 const H1: Style = Style {
     size: 18.0,
     bold: true,
@@ -378,6 +388,102 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// Week by week, the mean intensity when written (dark) and once passed (light), as
+    /// bars from 0 to 10 (a bar is a thick line).
+    fn weekly_bars(&mut self, x: &Insights) {
+        let weeks = &x.triggers.by_week;
+        if x.triggers.count == 0 || weeks.is_empty() {
+            return;
+        }
+        let (h, left) = (90.0, MARGIN + 18.0);
+        self.keep(h + leading(&SMALL) * 2.0);
+        let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
+        self.push(Op::Line {
+            points: vec![(left, top), (left, bottom), (right, bottom)],
+            width: 0.6,
+            gray: 0x99,
+        });
+        for (label, y) in [("10", top + 3.0), ("0", bottom + 3.0)] {
+            self.push(Op::Text {
+                x: MARGIN,
+                y,
+                size: SMALL.size,
+                bold: false,
+                gray: SMALL.gray,
+                text: label.into(),
+            });
+        }
+        let slot = (right - left - 4.0) / weeks.len() as f32;
+        let bar = (slot * 0.4).clamp(0.8, 12.0);
+        for (i, week) in weeks.iter().enumerate() {
+            let x0 = left + 4.0 + slot * i as f32 + bar / 2.0;
+            for (j, (value, gray)) in [(week.mean_intensity, 0x33), (week.mean_after, 0xaa)]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(v) = value {
+                    let xb = x0 + bar * j as f32;
+                    let y = bottom - (bottom - top) * (v as f32) / 10.0;
+                    self.push(Op::Line {
+                        points: vec![(xb, bottom), (xb, y)],
+                        width: bar,
+                        gray,
+                    });
+                }
+            }
+        }
+        self.y = bottom + 4.0;
+        if let (Some(a), Some(b)) = (weeks.first(), weeks.last()) {
+            let caption = format!(
+                "Week by week, {} to {}: dark when written, light once it had passed.",
+                a.week, b.week
+            );
+            self.text(&caption, &SMALL);
+        }
+    }
+
+    /// What the person did, as horizontal bars with their counts.
+    fn did_bars(&mut self, x: &Insights) {
+        let most = Did::ALL.iter().map(|d| x.did.get(*d)).max().unwrap_or(0);
+        if most == 0 {
+            return;
+        }
+        self.keep(leading(&BODY) * 4.5);
+        self.gap(4.0);
+        for d in Did::ALL {
+            let n = x.did.get(d);
+            self.y += leading(&BODY);
+            let y = self.y - leading(&BODY) * 0.3;
+            self.push(Op::Text {
+                x: MARGIN,
+                y,
+                size: BODY.size,
+                bold: false,
+                gray: BODY.gray,
+                text: d.as_str().into(),
+            });
+            let start = MARGIN + 80.0;
+            let len = (TEXT_W - 120.0) * n as f32 / most as f32;
+            if n > 0 {
+                self.push(Op::Line {
+                    points: vec![(start, y - 3.5), (start + len, y - 3.5)],
+                    width: 8.0,
+                    gray: 0x33,
+                });
+            }
+            self.push(Op::Text {
+                x: start + len + 6.0,
+                y,
+                size: BODY.size,
+                bold: false,
+                gray: BODY.gray,
+                text: n.to_string(),
+            });
+        }
+    }
+}
+
 /// Renders the export as PDF bytes.
 pub fn render(x: &Export) -> Result<Vec<u8>, String> {
     let metrics = Metrics::new().ok_or("the bundled fonts cannot be read")?;
@@ -406,6 +512,15 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
             );
             l.chart(&intensity);
         }
+        if let Some(changed) = x.changed() {
+            l.heading("What changed", &H2, 3.0 * leading(&BODY));
+            for s in insights::sentences(changed) {
+                l.text(&s, &BODY);
+                l.gap(3.0);
+            }
+            l.weekly_bars(changed);
+            l.did_bars(changed);
+        }
         l.heading(
             "Entries",
             &H2,
@@ -423,7 +538,12 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
         }
         l.text(&Export::meta(e), &META);
         l.gap(3.0);
-        l.text(e.body.trim_end(), &BODY);
+        for (heading, text) in Export::blocks(e) {
+            if let Some(h) = heading {
+                l.heading(h, &FIELD, leading(&BODY));
+            }
+            l.text(&text, &BODY);
+        }
     }
     if !x.agreements.is_empty() {
         l.heading("Agreements in force", &H2, 2.0 * leading(&BODY));

@@ -52,6 +52,25 @@ pub fn apply(export: &mut Export, redactions: &[Redaction]) -> Option<Vec<String
             fix(&mut e.title);
             fix(&mut e.body);
             e.tags.iter_mut().for_each(&mut fix);
+            if let Some(r) = &mut e.record {
+                for text in [
+                    &mut r.situation,
+                    &mut r.story,
+                    &mut r.feeling,
+                    &mut r.need,
+                    &mut r.helped,
+                ] {
+                    text.iter_mut().for_each(&mut fix);
+                }
+            }
+            if let Some(p) = &mut e.pause {
+                p.message.iter_mut().for_each(&mut fix);
+            }
+        }
+        if let Some(x) = &mut export.insights {
+            x.helped.iter_mut().for_each(|h| fix(&mut h.text));
+            x.tags.iter_mut().for_each(|t| fix(&mut t.tag));
+            x.wins.recent.iter_mut().for_each(|w| fix(&mut w.text));
         }
         for a in &mut export.agreements {
             fix(&mut a.title);

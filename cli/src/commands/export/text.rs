@@ -1,6 +1,7 @@
 //! The plain-text export: the Markdown structure without markup, for printing or pasting.
 
 use super::model::{day, Export, FOOTER};
+use crate::commands::insights;
 
 fn underline(title: &str, ch: char) -> String {
     format!(
@@ -25,9 +26,26 @@ pub fn render(x: &Export) -> String {
             ));
         }
     }
+    if let Some(changed) = x.changed() {
+        out.push_str(&underline("What changed", '-'));
+        for s in insights::sentences(changed) {
+            out.push_str(&format!("{s}\n\n"));
+        }
+        if let Some((before, after)) = super::markdown::weekly(changed) {
+            out.push_str(&format!(
+                "{before}  when written, week by week\n{after}  once it had passed\n\n"
+            ));
+        }
+    }
     for e in &x.entries {
         out.push_str(&underline(&Export::heading(e), '-'));
-        out.push_str(&format!("{}\n\n{}\n\n", Export::meta(e), e.body.trim_end()));
+        out.push_str(&format!("{}\n\n", Export::meta(e)));
+        for (heading, text) in Export::blocks(e) {
+            if let Some(h) = heading {
+                out.push_str(&format!("{h}:\n"));
+            }
+            out.push_str(&format!("{text}\n\n"));
+        }
     }
     if !x.agreements.is_empty() {
         out.push_str(&underline("Agreements in force", '-'));

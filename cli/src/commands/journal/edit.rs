@@ -1,8 +1,10 @@
-//! `haven journal edit ID`: the body in $EDITOR, or fields with flags.
+//! `haven journal edit ID`: the text in $EDITOR, or fields with flags.
 
 use haven_shared::ipc::{Request, Response};
-use haven_shared::model::{EntryChanges, Kind};
+use haven_shared::model::record::{self, editor_text};
+use haven_shared::model::{Entry, EntryChanges, Kind};
 
+use super::thought_record::{self, RecordArgs};
 use crate::client::unexpected;
 use crate::editor::{self, Edited};
 use crate::error::CliResult;
@@ -24,8 +26,11 @@ pub struct Args {
     tags: Vec<String>,
     #[arg(long)]
     mood: Option<u8>,
+    /// How strong the feeling was, 0 to 10 (a thought record: before)
     #[arg(long)]
     intensity: Option<u8>,
+    #[command(flatten)]
+    record: RecordArgs,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
@@ -36,6 +41,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         tags: (!args.tags.is_empty()).then_some(args.tags),
         mood: args.mood.map(Some),
         intensity: args.intensity.map(Some),
+        record: (!args.record.is_empty()).then(|| args.record.changes()),
+        whole_record: None,
     }
     .validated()?;
     if changes.is_empty() {
@@ -45,12 +52,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             Response::Entry { entry } => entry,
             other => return Err(unexpected(&other)),
         };
-        match editor::edit(&entry.body, |t| super::keep_recovery(ctx, t))? {
-            Edited::Unchanged => {
-                eprintln!("No changes.");
-                return Ok(());
-            }
-            Edited::Changed(body) => changes.body = Some(body),
+        if !in_editor(ctx, &entry, &mut changes)? {
+            eprintln!("No changes.");
+            return Ok(());
         }
         changes = changes.validated()?;
     }
@@ -63,5 +67,34 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             Ok(())
         }
         other => Err(unexpected(&other)),
+    }
+}
+
+/// Opens the entry in $EDITOR: a thought record as its headings, anything else as its
+/// text. Returns whether anything was changed.
+fn in_editor(ctx: &mut Ctx, entry: &Entry, changes: &mut EntryChanges) -> CliResult<bool> {
+    if entry.kind == Kind::Trigger {
+        // A record written before records had fields opens with its headings read.
+        let text = match &entry.record {
+            Some(record) => editor_text(record, entry.intensity, &entry.body),
+            None => match record::parse(&entry.body) {
+                Ok(p) => editor_text(&p.record, p.intensity.or(entry.intensity), &p.body),
+                Err(_) => editor_text(&Default::default(), entry.intensity, &entry.body),
+            },
+        };
+        let Some(parsed) = thought_record::edit(ctx, &text)? else {
+            return Ok(false);
+        };
+        changes.whole_record = Some(parsed.record);
+        changes.intensity = Some(parsed.intensity);
+        changes.body = Some(parsed.body);
+        return Ok(true);
+    }
+    match editor::edit(&entry.body, |t| super::keep_recovery(ctx, t))? {
+        Edited::Unchanged => Ok(false),
+        Edited::Changed(body) => {
+            changes.body = Some(body);
+            Ok(true)
+        }
     }
 }

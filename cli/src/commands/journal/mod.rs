@@ -5,6 +5,7 @@ pub mod edit;
 pub mod list;
 pub mod purge;
 pub mod show;
+pub mod thought_record;
 pub mod write;
 
 use clap::Subcommand;

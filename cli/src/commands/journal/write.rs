@@ -3,20 +3,27 @@
 use std::io::Read;
 
 use haven_shared::ipc::{Request, Response};
-use haven_shared::model::{Kind, NewEntry};
+use haven_shared::model::record::editor_text;
+use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
 
+use super::thought_record::{self, RecordArgs};
 use crate::client::unexpected;
 use crate::editor::{self, Edited};
 use crate::error::{CliError, CliResult};
 use crate::{output, Ctx};
 
+/// A record at least this strong is followed by a line of the soothing plan.
+const SOOTHE_FROM: u8 = 7;
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The text; `-` reads stdin; omit it to write in $EDITOR
     text: Option<String>,
-    /// note, trigger (a thought record), letter, needs or checkin
-    #[arg(long, short, default_value = "note")]
-    kind: Kind,
+    /// note, trigger (a thought record), letter, needs, checkin or win [default: note, or
+    /// trigger with a thought record's flags]
+    #[arg(long, short)]
+    kind: Option<Kind>,
+    /// The title [default: a thought record's situation]
     #[arg(long, short)]
     title: Option<String>,
     /// A tag (repeat for more)
@@ -25,19 +32,33 @@ pub struct Args {
     /// How you feel, 1 (low) to 5 (good)
     #[arg(long)]
     mood: Option<u8>,
-    /// How strong the feeling is, 0 to 10
+    /// How strong the feeling is, 0 to 10 (a thought record: before)
     #[arg(long)]
     intensity: Option<u8>,
+    #[command(flatten)]
+    record: RecordArgs,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let has_record = !args.record.is_empty();
+    let kind = match args.kind {
+        Some(Kind::Pause) => {
+            return Err(CliError::usage(
+                "a pause is started with `haven pause`, not written",
+            ))
+        }
+        Some(kind) => kind,
+        None if has_record => Kind::Trigger,
+        None => Kind::Note,
+    };
     let mut entry = NewEntry {
-        kind: args.kind,
+        kind,
         title: args.title.unwrap_or_default(),
         body: String::new(),
         tags: args.tags,
         mood: args.mood,
         intensity: args.intensity,
+        record: has_record.then(|| args.record.record()),
     };
     // Check the flags before anything opens an editor.
     NewEntry {
@@ -45,28 +66,41 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         ..entry.clone()
     }
     .validated()?;
-    entry.body = match args.text.as_deref() {
+    match args.text.as_deref() {
         Some("-") => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-            text
+            entry.body = text;
         }
-        Some(text) => text.to_string(),
-        None => match editor::edit(args.kind.template(), |t| super::keep_recovery(ctx, t))? {
-            Edited::Changed(text) => text,
+        Some(text) => entry.body = text.to_string(),
+        None if has_record => {}
+        None if kind == Kind::Trigger => {
+            let template = editor_text(&ThoughtRecord::default(), entry.intensity, "");
+            let Some(parsed) = thought_record::edit(ctx, &template)? else {
+                return Err(CliError::usage("the entry is empty: nothing was saved"));
+            };
+            entry.record = Some(parsed.record);
+            entry.intensity = parsed.intensity.or(entry.intensity);
+            entry.body = parsed.body;
+        }
+        None => match editor::edit(&kind.template(), |t| super::keep_recovery(ctx, t))? {
+            Edited::Changed(text) => entry.body = text,
             Edited::Unchanged => {
                 return Err(CliError::usage("the entry is empty: nothing was saved"))
             }
         },
-    };
-    let entry = entry.validated()?;
-    match ctx.client.call(Request::JournalWrite { entry })? {
-        Response::Created { id } => {
-            output::emit(&format!("{id}\n"));
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
     }
+    let entry = entry.validated()?;
+    let strong = entry.kind == Kind::Trigger && entry.intensity.is_some_and(|i| i >= SOOTHE_FROM);
+    let id = match ctx.client.call(Request::JournalWrite { entry })? {
+        Response::Created { id } => id,
+        other => return Err(unexpected(&other)),
+    };
+    output::emit(&format!("{id}\n"));
+    if strong {
+        crate::commands::soothe::offer_one_line(ctx);
+    }
+    Ok(())
 }

@@ -1,0 +1,454 @@
+//! What changed: the figures `haven insights` and the session brief show, computed from the
+//! entries of a range.
+//!
+//! Counts and means only, over what the person wrote; nothing is scored or ranked against
+//! them. A mean is taken only over the entries that have the value (an old trigger with
+//! no "after" does not pull the mean to zero) and is rounded to one decimal. Weeks are ISO
+//! weeks of the day each entry was written, in the offset it was written in.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::journal::{Entry, Kind};
+use super::record::Did;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Insights {
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    pub triggers: Triggers,
+    /// How often each "what I did" was written, over the whole range.
+    pub did: DidCounts,
+    /// The same, per calendar month (`2026-11`), oldest first.
+    pub did_by_month: Vec<MonthDid>,
+    pub pauses: Pauses,
+    pub wins: Wins,
+    /// The tags most often on trigger entries, most frequent first (at most 5).
+    pub tags: Vec<TagCount>,
+    /// What helped, most often first (at most 5; the same words in any case count as one).
+    pub helped: Vec<HelpedCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Triggers {
+    pub count: usize,
+    pub mean_intensity: Option<f64>,
+    pub mean_after: Option<f64>,
+    /// Every week of the range, oldest first, also the weeks with no record.
+    pub by_week: Vec<Week>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Week {
+    /// ISO week, `2026-W48`.
+    pub week: String,
+    /// Its Monday.
+    pub starts: NaiveDate,
+    pub count: usize,
+    pub mean_intensity: Option<f64>,
+    pub mean_after: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DidCounts {
+    pub reassurance: usize,
+    pub protest: usize,
+    pub soothing: usize,
+    pub other: usize,
+}
+
+impl DidCounts {
+    fn add(&mut self, did: Did) {
+        match did {
+            Did::Reassurance => self.reassurance += 1,
+            Did::Protest => self.protest += 1,
+            Did::Soothing => self.soothing += 1,
+            Did::Other => self.other += 1,
+        }
+    }
+
+    pub fn get(&self, did: Did) -> usize {
+        match did {
+            Did::Reassurance => self.reassurance,
+            Did::Protest => self.protest,
+            Did::Soothing => self.soothing,
+            Did::Other => self.other,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        Did::ALL.iter().map(|d| self.get(*d)).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthDid {
+    /// `2026-11`.
+    pub month: String,
+    #[serde(flatten)]
+    pub did: DidCounts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pauses {
+    pub count: usize,
+    /// Pauses the person said how they ended.
+    pub finished: usize,
+    /// Finished with the message not sent.
+    pub not_sent: usize,
+    pub mean_urge_before: Option<f64>,
+    pub mean_urge_after: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Wins {
+    pub count: usize,
+    /// The newest few, newest first.
+    pub recent: Vec<WinItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WinItem {
+    pub id: String,
+    pub on: NaiveDate,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpedCount {
+    pub text: String,
+    pub count: usize,
+}
+
+const TOP: usize = 5;
+const RECENT_WINS: usize = 5;
+
+/// A running mean.
+#[derive(Default)]
+struct Mean {
+    sum: u64,
+    n: u64,
+}
+
+impl Mean {
+    fn add(&mut self, value: Option<u8>) {
+        if let Some(v) = value {
+            self.sum += u64::from(v);
+            self.n += 1;
+        }
+    }
+    fn value(&self) -> Option<f64> {
+        (self.n > 0).then(|| round1(self.sum as f64 / self.n as f64))
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn week_of(day: NaiveDate) -> (String, NaiveDate) {
+    let w = day.iso_week();
+    let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    (format!("{}-W{:02}", w.year(), w.week()), monday)
+}
+
+/// The figures for entries written on `since..=until` (days). `entries` may hold others;
+/// they are skipped.
+pub fn compute<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    since: NaiveDate,
+    until: NaiveDate,
+) -> Insights {
+    let mut weeks: BTreeMap<NaiveDate, (String, usize, Mean, Mean)> = BTreeMap::new();
+    let mut day = since;
+    while day <= until {
+        let (name, monday) = week_of(day);
+        weeks
+            .entry(monday)
+            .or_insert_with(|| (name, 0, Mean::default(), Mean::default()));
+        day += chrono::Duration::days(7);
+    }
+    let (last_name, last_monday) = week_of(until);
+    weeks
+        .entry(last_monday)
+        .or_insert_with(|| (last_name, 0, Mean::default(), Mean::default()));
+
+    let (mut before, mut after) = (Mean::default(), Mean::default());
+    let mut trigger_count = 0;
+    let mut did = DidCounts::default();
+    let mut by_month: BTreeMap<String, DidCounts> = BTreeMap::new();
+    let mut pauses = Pauses::default();
+    let (mut urge_before, mut urge_after) = (Mean::default(), Mean::default());
+    let mut wins: Vec<&Entry> = Vec::new();
+    let mut tags: BTreeMap<String, usize> = BTreeMap::new();
+    // lowercased -> (as first written, count)
+    let mut helped: BTreeMap<String, (String, usize)> = BTreeMap::new();
+
+    for e in entries {
+        let day = e.created_at.date_naive();
+        if day < since || day > until {
+            continue;
+        }
+        match e.kind {
+            Kind::Trigger => {
+                trigger_count += 1;
+                let intensity_after = e.record.as_ref().and_then(|r| r.intensity_after);
+                before.add(e.intensity);
+                after.add(intensity_after);
+                let (_, monday) = week_of(day);
+                if let Some(w) = weeks.get_mut(&monday) {
+                    w.1 += 1;
+                    w.2.add(e.intensity);
+                    w.3.add(intensity_after);
+                }
+                for tag in &e.tags {
+                    *tags.entry(tag.clone()).or_default() += 1;
+                }
+                if let Some(r) = &e.record {
+                    let month = by_month.entry(day.format("%Y-%m").to_string()).or_default();
+                    for d in &r.did {
+                        did.add(*d);
+                        month.add(*d);
+                    }
+                    if let Some(h) = &r.helped {
+                        let text = h.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let key = text.trim_end_matches('.').to_lowercase();
+                        helped.entry(key).or_insert_with(|| (text, 0)).1 += 1;
+                    }
+                }
+            }
+            Kind::Pause => {
+                pauses.count += 1;
+                if let Some(p) = &e.pause {
+                    urge_before.add(p.urge_before);
+                    if !p.is_open() {
+                        pauses.finished += 1;
+                        urge_after.add(p.urge_after);
+                        if p.sent == Some(false) {
+                            pauses.not_sent += 1;
+                        }
+                    }
+                }
+            }
+            Kind::Win => wins.push(e),
+            _ => {}
+        }
+    }
+    pauses.mean_urge_before = urge_before.value();
+    pauses.mean_urge_after = urge_after.value();
+
+    let mut tags: Vec<TagCount> = tags
+        .into_iter()
+        .map(|(tag, count)| TagCount { tag, count })
+        .collect();
+    tags.sort_by(|a, b| b.count.cmp(&a.count).then(a.tag.cmp(&b.tag)));
+    tags.truncate(TOP);
+    let mut helped: Vec<HelpedCount> = helped
+        .into_values()
+        .map(|(text, count)| HelpedCount { text, count })
+        .collect();
+    helped.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    helped.truncate(TOP);
+    wins.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+
+    Insights {
+        since,
+        until,
+        triggers: Triggers {
+            count: trigger_count,
+            mean_intensity: before.value(),
+            mean_after: after.value(),
+            by_week: weeks
+                .into_iter()
+                .map(|(starts, (week, count, b, a))| Week {
+                    week,
+                    starts,
+                    count,
+                    mean_intensity: b.value(),
+                    mean_after: a.value(),
+                })
+                .collect(),
+        },
+        did,
+        did_by_month: by_month
+            .into_iter()
+            .map(|(month, did)| MonthDid { month, did })
+            .collect(),
+        pauses,
+        wins: Wins {
+            count: wins.len(),
+            recent: wins
+                .iter()
+                .take(RECENT_WINS)
+                .map(|e| WinItem {
+                    id: e.id.clone(),
+                    on: e.created_at.date_naive(),
+                    text: e.headline().to_string(),
+                })
+                .collect(),
+        },
+        tags,
+        helped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::practice::PauseRecord;
+    use crate::model::record::ThoughtRecord;
+    use chrono::DateTime;
+
+    fn entry(day: &str, kind: Kind, intensity: Option<u8>) -> Entry {
+        let at = DateTime::parse_from_rfc3339(&format!("{day}T21:30:00+01:00")).expect("t");
+        Entry {
+            id: format!("01{day}"),
+            kind,
+            title: format!("{kind} on {day}"),
+            body: String::new(),
+            tags: vec![],
+            mood: None,
+            intensity,
+            created_at: at,
+            updated_at: at,
+            record: None,
+            pause: None,
+        }
+    }
+
+    fn record(
+        day: &str,
+        before: Option<u8>,
+        after: Option<u8>,
+        did: &[Did],
+        helped: &str,
+    ) -> Entry {
+        Entry {
+            record: Some(ThoughtRecord {
+                did: did.to_vec(),
+                intensity_after: after,
+                helped: Some(helped.into()).filter(|h: &String| !h.is_empty()),
+                ..Default::default()
+            }),
+            tags: vec!["phone".into()],
+            ..entry(day, Kind::Trigger, before)
+        }
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn means_count_only_what_was_written_and_every_week_is_there() {
+        let entries = vec![
+            record(
+                "2026-11-02",
+                Some(8),
+                Some(3),
+                &[Did::Reassurance],
+                "A walk.",
+            ),
+            record(
+                "2026-11-04",
+                Some(7),
+                None,
+                &[Did::Soothing, Did::Protest],
+                "a walk",
+            ),
+            record("2026-11-20", Some(4), Some(2), &[Did::Soothing], "tea"),
+            entry("2026-11-10", Kind::Trigger, None),
+            entry("2026-10-01", Kind::Trigger, Some(10)),
+            entry("2026-11-12", Kind::Win, None),
+        ];
+        let x = compute(&entries, date("2026-11-01"), date("2026-11-30"));
+        assert_eq!(x.triggers.count, 4, "the October one is outside the range");
+        assert_eq!(
+            x.triggers.mean_intensity,
+            Some(6.3),
+            "(8+7+4)/3, the one without is skipped"
+        );
+        assert_eq!(x.triggers.mean_after, Some(2.5));
+        let weeks: Vec<(&str, usize, Option<f64>)> = x
+            .triggers
+            .by_week
+            .iter()
+            .map(|w| (w.week.as_str(), w.count, w.mean_intensity))
+            .collect();
+        assert_eq!(
+            weeks,
+            vec![
+                ("2026-W44", 0, None),
+                ("2026-W45", 2, Some(7.5)),
+                ("2026-W46", 1, None),
+                ("2026-W47", 1, Some(4.0)),
+                ("2026-W48", 0, None),
+                ("2026-W49", 0, None),
+            ]
+        );
+        assert_eq!(
+            x.did,
+            DidCounts {
+                reassurance: 1,
+                protest: 1,
+                soothing: 2,
+                other: 0
+            }
+        );
+        assert_eq!(x.did_by_month.len(), 1);
+        assert_eq!(
+            x.helped[0],
+            HelpedCount {
+                text: "A walk.".into(),
+                count: 2
+            }
+        );
+        assert_eq!(
+            x.tags,
+            vec![TagCount {
+                tag: "phone".into(),
+                count: 3
+            }]
+        );
+        assert_eq!(x.wins.count, 1);
+    }
+
+    #[test]
+    fn pauses_count_finished_and_unsent() {
+        let pause = |urge_before, urge_after, sent: Option<bool>| Entry {
+            pause: Some(PauseRecord {
+                urge_before,
+                urge_after,
+                sent,
+                minutes: 20,
+                finished_at: sent
+                    .map(|_| DateTime::parse_from_rfc3339("2026-11-03T10:00:00Z").expect("t")),
+                ..Default::default()
+            }),
+            ..entry("2026-11-03", Kind::Pause, None)
+        };
+        let entries = vec![
+            pause(Some(9), Some(4), Some(false)),
+            pause(Some(6), Some(5), Some(true)),
+            pause(Some(8), None, None),
+        ];
+        let x = compute(&entries, date("2026-11-01"), date("2026-11-07"));
+        assert_eq!(
+            x.pauses,
+            Pauses {
+                count: 3,
+                finished: 2,
+                not_sent: 1,
+                mean_urge_before: Some(7.7),
+                mean_urge_after: Some(4.5),
+            }
+        );
+    }
+}
