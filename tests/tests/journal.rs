@@ -215,7 +215,7 @@ fn write_in_an_editor_opens_the_kinds_template() {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\ncp \"$1\" {}\nprintf 'the phone was silent\\n' >> \"$1\"\n",
+            "#!/bin/sh\ncp \"$1\" {}\nsed -i '/^## What helped/a the phone was silent' \"$1\"\n",
             seen.display()
         ),
     )
@@ -227,7 +227,8 @@ fn write_in_an_editor_opens_the_kinds_template() {
     for heading in [
         "Situation",
         "The story I told myself",
-        "Feeling and intensity",
+        "Feeling",
+        "Intensity before (0-10)",
         "What I needed",
         "What I did",
         "What helped",
@@ -237,14 +238,8 @@ fn write_in_an_editor_opens_the_kinds_template() {
             "template lacks {heading}:\n{template}"
         );
     }
-    let body = h.json(&["journal", "show", &id, "--json"])["body"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        body.starts_with("## Situation") && body.ends_with("the phone was silent\n"),
-        "{body}"
-    );
+    let entry = h.json(&["journal", "show", &id, "--json"]);
+    assert_eq!(entry["record"]["helped"], "the phone was silent", "{entry}");
     // An untouched template is an empty entry: refused, nothing saved.
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), "true".into()));

@@ -196,7 +196,7 @@ fn opening(entry: &Entry, agreements: &[AgreementView], soothe: Option<&str>) ->
     if let Some(line) = soothe {
         text.push_str(&format!("\nFrom your soothing plan: {line}\n"));
     }
-    text.push('\n');
+    text.push_str("\nCtrl-C leaves the pause open.\n");
     text
 }
 
@@ -261,7 +261,7 @@ fn countdown(entry: &Entry) -> CliResult<Countdown> {
             (left / scale, (left % scale) * 60 / scale)
         };
         bar.set_position(elapsed.as_millis().try_into().unwrap_or(u64::MAX));
-        bar.set_message(format!("{m}:{s:02} left (Ctrl-C leaves the pause open)"));
+        bar.set_message(format!("{m}:{s:02} left"));
         std::thread::sleep(Duration::from_millis(200));
     }
 }

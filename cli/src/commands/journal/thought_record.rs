@@ -81,7 +81,7 @@ impl RecordArgs {
 pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
     let mut text = initial.to_string();
     let mut problem: Option<record::RecordProblem> = None;
-    loop {
+    for _ in 0..MAX_ROUNDS {
         let keep = |ctx: &mut Ctx, t: &str| super::keep_recovery(ctx, t);
         let edited = editor::edit(&text, |t| keep(ctx, t))?;
         let changed = match (edited, problem.take()) {
@@ -115,4 +115,22 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
             }
         }
     }
+    // An editor that keeps changing the text without fixing it (a script, say) must not
+    // loop for ever.
+    let kept = super::keep_recovery(ctx, &text)?;
+    let problem = problem.map(|p| p.to_string()).unwrap_or_default();
+    Err(CliError::new(
+        Exit::Usage,
+        format!(
+            "the record was not saved: {problem}; your text is kept encrypted in {}",
+            kept.display()
+        ),
+    )
+    .hint(format!(
+        "read it back with: age -d -i identity.age {}",
+        kept.display()
+    )))
 }
+
+/// How many times the editor opens on a record that does not read back.
+const MAX_ROUNDS: usize = 5;
