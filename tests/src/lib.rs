@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 pub mod couple;
 pub mod lan;
 pub mod rogue;
+pub mod tmux;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 

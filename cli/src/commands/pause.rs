@@ -159,7 +159,9 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
     match countdown(&entry)? {
         Countdown::Over => {}
         Countdown::Interrupted(signal) => {
-            eprintln!(
+            // After a hang-up the terminal is gone: writing may fail, and must not panic.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\nThe pause stays open. When you are ready: haven pause done {} --urge N --sent (or --not-sent)",
                 short(&entry.id)
             );
@@ -225,7 +227,7 @@ fn countdown(entry: &Entry) -> CliResult<Countdown> {
     let minutes = entry.pause.as_ref().map_or(0, |p| p.minutes);
     let total = Duration::from_secs(u64::from(minutes) * seconds_per_minute());
     let signal = Arc::new(AtomicUsize::new(0));
-    for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM] {
+    for sig in SIGNALS {
         let flag = Arc::clone(&signal);
         // SAFETY: the handler only stores into an atomic.
         unsafe {
@@ -242,6 +244,26 @@ fn countdown(entry: &Entry) -> CliResult<Countdown> {
             .progress_chars("█▓░"),
     );
     let started = std::time::Instant::now();
+    let result = tick(&bar, &signal, started, total);
+    // The questions after the countdown are ordinary prompts: Ctrl-C there ends Haven
+    // at once, as anywhere else (the pause stays open).
+    for sig in SIGNALS {
+        // SAFETY: restoring the default action of a signal is always sound.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    result
+}
+
+const SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGHUP, libc::SIGTERM];
+
+fn tick(
+    bar: &indicatif::ProgressBar,
+    signal: &AtomicUsize,
+    started: std::time::Instant,
+    total: Duration,
+) -> CliResult<Countdown> {
     loop {
         let got = signal.load(Ordering::SeqCst);
         if got != 0 {
