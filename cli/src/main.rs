@@ -54,7 +54,10 @@ pub struct Ctx {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let Some(paths) = Paths::resolve(cli.home.as_deref()) else {
         eprintln!("error: cannot find a home folder\nhint: pass --home DIR or set HAVEN_HOME");
         return ExitCode::from(Exit::Usage as u8);
@@ -68,6 +71,36 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(e),
     }
+}
+
+/// `--help` and `--version` print as clap writes them; a mistake on the command line is
+/// one `error:` line and a hint, like every other error.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+    }
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error: the command line is not valid");
+    let first = if first.starts_with("error:") {
+        first.to_string()
+    } else {
+        format!("error: {first}")
+    };
+    eprintln!(
+        "{}\nhint: see `--help` for what it takes",
+        output::visible(&first)
+    );
+    ExitCode::from(Exit::Usage as u8)
 }
 
 fn report(e: CliError) -> ExitCode {

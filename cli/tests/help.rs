@@ -69,3 +69,11 @@ fn version_is_printed() {
         format!("haven {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Every `--help` of the practice's commands, pinned whole in `tests/cmd/*.toml` and its
+/// `.stdout` file (rage pins its output the same way). `TRYCMD=overwrite` rewrites them
+/// after a deliberate change; the diff is then reviewed like code.
+#[test]
+fn help_pages_are_pinned() {
+    trycmd::TestCases::new().case("tests/cmd/*.toml");
+}

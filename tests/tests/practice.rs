@@ -670,3 +670,81 @@ fn a_pause_shows_the_texting_agreement_in_force_with_the_partner() {
         "the one about texting: {entry}"
     );
 }
+
+/// What a person reads, pinned whole in `tests/snapshots/` (`[..]` stands for an id, a
+/// date or a time). `SNAPSHOTS=overwrite` rewrites them after a deliberate change.
+#[test]
+fn what_people_read_is_pinned() {
+    let h = Home::init("Maya");
+    let id = h.write(&[
+        "--situation",
+        "He did not answer for three hours.",
+        "--story",
+        "He is losing interest.",
+        "--feeling",
+        "anxious, a tight chest",
+        "--intensity",
+        "8",
+        "--need",
+        "to know we are ok",
+        "--did",
+        "reassurance",
+        "--did",
+        "soothing",
+        "--helped",
+        "a walk, then asking him plainly",
+        "--after",
+        "3",
+        "--tag",
+        "phone",
+    ]);
+    h.write(&[
+        "--situation",
+        "Plans changed at the last minute.",
+        "--intensity",
+        "6",
+        "--did",
+        "protest",
+        "--tag",
+        "plans",
+    ]);
+    h.ok(&["win", "Asked for a hug instead of sulking."]);
+    let pause = h
+        .ok(&["pause", "--urge", "8", "--message", "Why don't you answer?"])
+        .trim()
+        .to_string();
+    h.ok(&["pause", "done", &pause, "--urge", "3", "--not-sent"]);
+
+    let mut out = String::new();
+    for args in [
+        vec!["journal", "show", id.as_str()],
+        vec!["journal", "list"],
+        vec!["pause", "list"],
+        vec!["insights"],
+    ] {
+        out.push_str(&format!("$ haven {}\n{}\n", args.join(" "), h.ok(&args)));
+    }
+    for (args, code) in [
+        (
+            vec!["journal", "write", "--situation", "x", "--after", "11"],
+            2,
+        ),
+        (
+            vec!["journal", "write", "--kind", "note", "--situation", "x"],
+            2,
+        ),
+        (vec!["pause", "--for", "0"], 2),
+        (vec!["pause", "--for", "99h"], 2),
+        (vec!["pause", "done", "--urge", "3", "--sent"], 3),
+        (vec!["soothe"], 3),
+        (vec!["soothe", "edit", "--text", "## a heading only"], 2),
+        (vec!["insights", "--since", "2099-01-01"], 2),
+    ] {
+        out.push_str(&format!(
+            "$ haven {}\n{}\n",
+            args.join(" "),
+            h.fails(&args, code)
+        ));
+    }
+    snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/practice.txt"]);
+}

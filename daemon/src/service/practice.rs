@@ -4,7 +4,7 @@
 //! brief and purged like any entry. Insights are computed here from the in-memory index,
 //! never by shipping every entry to the CLI.
 
-use chrono::{Duration, Local, NaiveDate};
+use chrono::{Datelike, Duration, Local, NaiveDate};
 
 use haven_shared::ipc::{ErrorKind, ErrorReply, OpenPause, Reply, Response};
 use haven_shared::model::insights;
@@ -22,7 +22,7 @@ const TEXTING_WORDS: [&str; 9] = [
     "text", "message", "check-in", "check in", "reply", "call", "phone", "answer", "heads-up",
 ];
 
-/// How far back `insights` looks without `--since`.
+/// How many whole weeks before this one `insights` looks without `--since`.
 const DEFAULT_WEEKS: i64 = 12;
 
 /// The agreements in force about texting; if none mentions it, every one in force.
@@ -167,7 +167,9 @@ pub fn set_soothe(u: &mut Unlocked, text: String) -> Reply {
 pub fn insights(u: &Unlocked, since: Option<NaiveDate>, until: Option<NaiveDate>) -> Reply {
     let today = Local::now().date_naive();
     let until = until.unwrap_or(today);
-    let since = since.unwrap_or(until - Duration::weeks(DEFAULT_WEEKS) + Duration::days(1));
+    // Whole weeks: from the Monday twelve weeks before this week's.
+    let monday = until - Duration::days(i64::from(until.weekday().num_days_from_monday()));
+    let since = since.unwrap_or(monday - Duration::weeks(DEFAULT_WEEKS));
     if since > today {
         return Err(ErrorReply::new(
             ErrorKind::InvalidInput,
