@@ -49,6 +49,8 @@ hf searchall --warmup 3 --runs 20 "haven journal list --search 'river anxious re
 id=$(haven journal list -n 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 hf show --warmup 3 --runs 40 "haven journal show $id"
 hf export --warmup 3 --runs 40 "haven export $id"
+hf insights --warmup 3 --runs 40 "haven insights --since 1y"
+hf insights_all --warmup 3 --runs 20 "haven insights --since 11y --json"
 for f in md txt html pdf json; do
   hf "brief_$f" --warmup 2 --runs 10 "haven export --since 3m --format $f -o $work/brief.$f"
 done
@@ -112,6 +114,8 @@ rows = [
     ("--search matching most entries", med("searchall"), 20, med("jsearchall")),
     ("journal show ID", med("show"), 20, None),
     ("export ID (markdown)", med("export"), 20, None),
+    ("insights over the last year", med("insights"), 20, None),
+    ("insights --json over all 10 years", med("insights_all"), 20, None),
     ("unlock (scrypt logN 18 + load)", med("unlock"), 1000, None),
 ]
 print(f"\nHaven vs targets and jrnl 4.6 on {n:,} entries of ~800 characters (medians)\n")

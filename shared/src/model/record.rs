@@ -523,4 +523,31 @@ mod tests {
         assert_eq!("SELF-SOOTHING".parse::<Did>(), Ok(Did::Soothing));
         assert!("texting".parse::<Did>().is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever the editor gives back, `parse` answers without panicking; and any
+        /// record written out in the editor form reads back as the same record.
+        #[test]
+        fn any_text_parses_or_names_a_problem(text in "(## |[a-zA-Z0-9 ,\n#-]|é|日|\u{0}){0,400}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn the_editor_form_round_trips(
+            situation in proptest::option::of("[a-z][a-z .,]{0,40}"),
+            story in proptest::option::of("[a-z][a-z .]{0,40}"),
+            did in proptest::collection::vec(0usize..4, 0..4),
+            before in proptest::option::of(0u8..=10),
+            after in proptest::option::of(0u8..=10),
+        ) {
+            let mut did: Vec<Did> = did.into_iter().map(|i| Did::ALL[i]).collect();
+            dedup(&mut did);
+            let record = ThoughtRecord { situation, story, did, intensity_after: after, ..Default::default() }
+                .validated()
+                .expect("valid");
+            let parsed = parse(&editor_text(&record, before, "")).expect("parse");
+            proptest::prop_assert_eq!(parsed.record, record);
+            proptest::prop_assert_eq!(parsed.intensity, before);
+        }
+    }
 }
