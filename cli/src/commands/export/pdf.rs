@@ -344,17 +344,8 @@ impl Layout {
         self.y += points;
     }
 
-    /// Trigger intensity (0–10) over time: axes, a line and a dot per entry.
-    fn chart(&mut self, intensity: &Intensity) {
-        let points = &intensity.points;
-        let (h, left) = (110.0, MARGIN + 18.0);
-        self.keep(h + leading(&SMALL) * 2.0);
-        let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
-        let xy: Vec<(f32, f32)> = intensity
-            .positions(left.into(), right.into(), top.into(), bottom.into())
-            .into_iter()
-            .map(|(x, y)| (x as f32, y as f32))
-            .collect();
+    /// The axes of a 0–10 chart, labelled.
+    fn axes(&mut self, left: f32, top: f32, bottom: f32, right: f32) {
         self.push(Op::Line {
             points: vec![(left, top), (left, bottom), (right, bottom)],
             width: 0.6,
@@ -370,6 +361,20 @@ impl Layout {
                 text: label.into(),
             });
         }
+    }
+
+    /// Trigger intensity (0–10) over time: axes, a line and a dot per entry.
+    fn chart(&mut self, intensity: &Intensity) {
+        let points = &intensity.points;
+        let (h, left) = (110.0, MARGIN + 18.0);
+        self.keep(h + leading(&SMALL) * 2.0);
+        let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
+        let xy: Vec<(f32, f32)> = intensity
+            .positions(left.into(), right.into(), top.into(), bottom.into())
+            .into_iter()
+            .map(|(x, y)| (x as f32, y as f32))
+            .collect();
+        self.axes(left, top, bottom, right);
         if xy.len() > 1 {
             self.push(Op::Line {
                 points: xy.clone(),
@@ -399,21 +404,7 @@ impl Layout {
         let (h, left) = (90.0, MARGIN + 18.0);
         self.keep(h + leading(&SMALL) * 2.0);
         let (top, bottom, right) = (self.y + 6.0, self.y + h, MARGIN + TEXT_W);
-        self.push(Op::Line {
-            points: vec![(left, top), (left, bottom), (right, bottom)],
-            width: 0.6,
-            gray: 0x99,
-        });
-        for (label, y) in [("10", top + 3.0), ("0", bottom + 3.0)] {
-            self.push(Op::Text {
-                x: MARGIN,
-                y,
-                size: SMALL.size,
-                bold: false,
-                gray: SMALL.gray,
-                text: label.into(),
-            });
-        }
+        self.axes(left, top, bottom, right);
         let slot = (right - left - 4.0) / weeks.len() as f32;
         let bar = (slot * 0.4).clamp(0.8, 12.0);
         for (i, week) in weeks.iter().enumerate() {

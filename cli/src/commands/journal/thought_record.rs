@@ -82,25 +82,11 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
     let mut text = initial.to_string();
     let mut problem: Option<record::RecordProblem> = None;
     for _ in 0..MAX_ROUNDS {
-        let keep = |ctx: &mut Ctx, t: &str| super::keep_recovery(ctx, t);
-        let edited = editor::edit(&text, |t| keep(ctx, t))?;
+        let edited = editor::edit(&text, |t| super::keep_recovery(ctx, t))?;
         let changed = match (edited, problem.take()) {
             (Edited::Changed(t), _) => t,
             (Edited::Unchanged, None) => return Ok(None),
-            (Edited::Unchanged, Some(problem)) => {
-                let kept = keep(ctx, &text)?;
-                return Err(CliError::new(
-                    Exit::Usage,
-                    format!(
-                        "the record was not saved: {problem}; your text is kept encrypted in {}",
-                        kept.display()
-                    ),
-                )
-                .hint(format!(
-                    "read it back with: age -d -i identity.age {}",
-                    kept.display()
-                )));
-            }
+            (Edited::Unchanged, Some(problem)) => return Err(not_saved(ctx, &problem, &text)),
         };
         match record::parse(&changed) {
             Ok(parsed) => return Ok(Some(parsed)),
@@ -117,9 +103,17 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
     }
     // An editor that keeps changing the text without fixing it (a script, say) must not
     // loop for ever.
-    let kept = super::keep_recovery(ctx, &text)?;
     let problem = problem.map(|p| p.to_string()).unwrap_or_default();
-    Err(CliError::new(
+    Err(not_saved(ctx, &problem, &text))
+}
+
+/// Keeps the text encrypted in `recovery/` and says where; an error if even that fails.
+fn not_saved(ctx: &mut Ctx, problem: &dyn std::fmt::Display, text: &str) -> CliError {
+    let kept = match super::keep_recovery(ctx, text) {
+        Ok(kept) => kept,
+        Err(e) => return e,
+    };
+    CliError::new(
         Exit::Usage,
         format!(
             "the record was not saved: {problem}; your text is kept encrypted in {}",
@@ -129,7 +123,7 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
     .hint(format!(
         "read it back with: age -d -i identity.age {}",
         kept.display()
-    )))
+    ))
 }
 
 /// How many times the editor opens on a record that does not read back.
