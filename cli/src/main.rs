@@ -87,10 +87,17 @@ fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
     }
     let text = e.render().to_string();
-    let first = text
+    // The first paragraph, on one line: "… not provided:" and the names that follow it.
+    let first: Vec<&str> = text
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("error: the command line is not valid");
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let first = match first.join(" ") {
+        line if line.is_empty() => "error: the command line is not valid".to_string(),
+        line => line,
+    };
     let first = if first.starts_with("error:") {
         first.to_string()
     } else {
