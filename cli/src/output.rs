@@ -84,8 +84,14 @@ fn one_line(text: &str, width: usize) -> String {
     }
 }
 
+/// The rows of a listing, short ids aligned.
+pub fn entry_rows(entries: &[ListedEntry]) -> String {
+    let width = entries.iter().map(|e| e.short_id.len()).max().unwrap_or(0);
+    entries.iter().map(|e| entry_row(e, width)).collect()
+}
+
 /// One line of `journal list`; `id_width` aligns short ids of different lengths.
-pub fn entry_row(e: &ListedEntry, id_width: usize) -> String {
+fn entry_row(e: &ListedEntry, id_width: usize) -> String {
     let entry = &e.entry;
     let mut row = format!(
         "{:<id_width$}  {}  {:<7}  {}",

@@ -365,11 +365,6 @@ fn list(args: ListArgs, ctx: &mut Ctx) -> CliResult {
         eprintln!("No pauses yet.");
         return Ok(());
     }
-    let width = entries.iter().map(|e| e.short_id.len()).max().unwrap_or(0);
-    let text: String = entries
-        .iter()
-        .map(|e| output::entry_row(e, width))
-        .collect();
-    output::emit(&text);
+    output::emit(&output::entry_rows(&entries));
     Ok(())
 }

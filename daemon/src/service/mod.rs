@@ -479,7 +479,11 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
                     // What changed covers every entry of the range, whatever the filters.
                     let since = since.min(today);
                     let insights = haven_shared::model::insights::compute(
-                        u.index.written_since(since - chrono::Duration::days(2)),
+                        u.index.written_since(
+                            since
+                                .checked_sub_signed(chrono::Duration::days(2))
+                                .unwrap_or(since),
+                        ),
                         since,
                         today,
                     );

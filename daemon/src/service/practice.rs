@@ -168,8 +168,12 @@ pub fn insights(u: &Unlocked, since: Option<NaiveDate>, until: Option<NaiveDate>
     let today = Local::now().date_naive();
     let until = until.unwrap_or(today);
     // Whole weeks: from the Monday twelve weeks before this week's.
-    let monday = until - Duration::days(i64::from(until.weekday().num_days_from_monday()));
-    let since = since.unwrap_or(monday - Duration::weeks(DEFAULT_WEEKS));
+    let back = i64::from(until.weekday().num_days_from_monday()) + 7 * DEFAULT_WEEKS;
+    let since = since.unwrap_or_else(|| {
+        until
+            .checked_sub_signed(Duration::days(back))
+            .unwrap_or(until)
+    });
     if since > today {
         return Err(ErrorReply::new(
             ErrorKind::InvalidInput,
@@ -185,7 +189,7 @@ pub fn insights(u: &Unlocked, since: Option<NaiveDate>, until: Option<NaiveDate>
     }
     // Entries carry the offset they were written in; a day or two of margin on each side
     // lets `compute` decide by the day as written.
-    let from = since - Duration::days(2);
+    let from = since.checked_sub_signed(Duration::days(2)).unwrap_or(since);
     let entries = u.index.written_since(from);
     Ok(Response::Insights {
         insights: insights::compute(entries, since, until),

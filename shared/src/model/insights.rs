@@ -6,7 +6,7 @@
 //! no "after" does not pull the mean to zero) and is rounded to one decimal. Weeks are ISO
 //! weeks of the day each entry was written, in the offset it was written in.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -155,9 +155,14 @@ fn round1(x: f64) -> f64 {
 
 fn week_of(day: NaiveDate) -> (String, NaiveDate) {
     let w = day.iso_week();
-    let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let back = Days::new(u64::from(day.weekday().num_days_from_monday()));
+    let monday = day.checked_sub_days(back).unwrap_or(day);
     (format!("{}-W{:02}", w.year(), w.week()), monday)
 }
+
+/// The longest span `by_week` lists: a century of weeks. A range reaching further back
+/// (`--since 200000y`) still counts every entry, but lists weeks only from there.
+const MAX_WEEKS: u64 = 100 * 53;
 
 /// The figures for entries written on `since..=until` (days). `entries` may hold others;
 /// they are skipped.
@@ -167,13 +172,19 @@ pub fn compute<'a>(
     until: NaiveDate,
 ) -> Insights {
     let mut weeks: BTreeMap<NaiveDate, (String, usize, Mean, Mean)> = BTreeMap::new();
-    let mut day = since;
+    let earliest = until
+        .checked_sub_days(Days::new(MAX_WEEKS * 7))
+        .unwrap_or(NaiveDate::MIN);
+    let mut day = since.max(earliest);
     while day <= until {
         let (name, monday) = week_of(day);
         weeks
             .entry(monday)
             .or_insert_with(|| (name, 0, Mean::default(), Mean::default()));
-        day += chrono::Duration::days(7);
+        match day.checked_add_days(Days::new(7)) {
+            Some(next) => day = next,
+            None => break,
+        }
     }
     let (last_name, last_monday) = week_of(until);
     weeks
@@ -450,5 +461,20 @@ mod tests {
                 mean_urge_after: Some(4.5),
             }
         );
+    }
+
+    #[test]
+    fn a_range_to_the_ends_of_the_calendar_lists_a_century_of_weeks_and_never_panics() {
+        let entries = vec![record("2026-11-02", Some(8), Some(3), &[Did::Protest], "")];
+        let x = compute(&entries, NaiveDate::MIN, NaiveDate::MAX);
+        assert_eq!(x.triggers.count, 1);
+        assert!(
+            x.triggers.by_week.len() <= 100 * 53 + 1,
+            "{}",
+            x.triggers.by_week.len()
+        );
+        let x = compute(&entries, NaiveDate::MIN, date("2026-11-30"));
+        assert_eq!(x.triggers.count, 1);
+        assert!(x.triggers.by_week.len() > 5000);
     }
 }

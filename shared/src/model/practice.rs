@@ -37,7 +37,10 @@ impl PauseRecord {
 
     /// When the countdown ends for a pause started at `started`.
     pub fn ends_at(&self, started: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
-        started + Duration::minutes(i64::from(self.minutes))
+        // An imported entry may hold any number: never overflow on it.
+        started
+            .checked_add_signed(Duration::minutes(i64::from(self.minutes)))
+            .unwrap_or(started)
     }
 }
 

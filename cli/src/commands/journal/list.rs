@@ -56,12 +56,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         eprintln!("No entries match.");
         return Ok(());
     }
-    let width = entries.iter().map(|e| e.short_id.len()).max().unwrap_or(0);
-    let text: String = entries
-        .iter()
-        .map(|e| output::entry_row(e, width))
-        .collect();
-    output::emit(&text);
+    output::emit(&output::entry_rows(&entries));
     if total > entries.len() {
         eprintln!("({} of {total} shown; use -n to see more)", entries.len());
     }
