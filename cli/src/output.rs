@@ -74,7 +74,8 @@ pub fn day_long(t: &DateTime<FixedOffset>) -> String {
         .to_string()
 }
 
-fn one_line(text: &str, width: usize) -> String {
+/// `text` on one line of at most `width` characters, cut with an ellipsis.
+pub fn one_line(text: &str, width: usize) -> String {
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= width {
         line

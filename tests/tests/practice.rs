@@ -409,6 +409,9 @@ fn wins_are_entries_of_their_own_kind() {
     assert!(h.ok(&["journal", "list", "--kind", "win"]).lines().count() == 2);
     h.fails(&["win", "  "], 2);
     h.fails(&["journal", "write", "--kind", "pause", "x"], 2);
+    let err = h.fails(&["journal", "edit", &id2, "--kind", "pause"], 2);
+    assert!(err.contains("cannot become a pause"), "{err}");
+    assert_eq!(record(&h, &id2)["kind"], "win");
 }
 
 /// A small deterministic generator, so the expected figures are the test's own sums.

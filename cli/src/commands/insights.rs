@@ -260,7 +260,7 @@ pub fn render(x: &Insights, colour: bool) -> String {
             out.push_str(&format!(
                 "  {}  {}\n",
                 w.on.format("%-d %b"),
-                one_line(&w.text)
+                output::one_line(&w.text, 70)
             ));
         }
     }
@@ -273,15 +273,6 @@ fn count_block(n: usize) -> char {
         0 => ' ',
         n => BLOCKS[(n - 1).min(7)],
     }
-}
-
-fn one_line(text: &str) -> String {
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= 70 {
-        return line;
-    }
-    let cut: String = line.chars().take(69).collect();
-    format!("{cut}…")
 }
 
 #[cfg(test)]

@@ -191,8 +191,12 @@ fn opening(entry: &Entry, agreements: &[AgreementView], soothe: Option<&str>) ->
     if !agreements.is_empty() {
         text.push_str("\nWhat you agreed on together:\n");
         for a in agreements.iter().take(3) {
-            let body: String = a.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            text.push_str(&format!("  - {}: {}\n", a.title, body));
+            // Written on the partner's device too: one line each, however long it is.
+            text.push_str(&format!(
+                "  - {}: {}\n",
+                output::one_line(&a.title, 60),
+                output::one_line(&a.text, 160)
+            ));
         }
     }
     if let Some(line) = soothe {

@@ -27,6 +27,8 @@ pub enum ModelError {
     PauseLength(u32),
     #[error("the soothing plan is empty: write at least one thing that helps")]
     EmptyPlan,
+    #[error("an entry cannot become a pause: start one with `haven pause`")]
+    NotAPause,
     #[error("{0} belongs to a thought record: use --kind trigger")]
     NotARecord(&'static str),
     #[error("a tag cannot be empty or contain spaces: {0:?}")]
@@ -344,6 +346,9 @@ impl EntryChanges {
         }
         if let Some(i) = self.intensity {
             entry.intensity = i;
+        }
+        if entry.kind == Kind::Pause && entry.pause.is_none() {
+            return Err(ModelError::NotAPause);
         }
         if entry.record.is_some() && entry.kind != Kind::Trigger {
             if self.kind.is_some() {
