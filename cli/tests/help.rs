@@ -70,7 +70,7 @@ fn version_is_printed() {
     );
 }
 
-/// Every `--help` of the practice's commands, pinned whole in `tests/cmd/*.toml` and its
+/// Every command's `--help`, pinned whole in `tests/cmd/*.toml` and its
 /// `.stdout` file (rage pins its output the same way). `TRYCMD=overwrite` rewrites them
 /// after a deliberate change; the diff is then reviewed like code.
 #[test]
