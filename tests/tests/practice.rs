@@ -758,3 +758,38 @@ fn what_people_read_is_pinned() {
     }
     snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/practice.txt"]);
 }
+
+#[test]
+fn the_soothing_plan_is_written_in_the_editor_from_suggestions() {
+    let mut h = Home::init("Maya");
+    // Left as suggested: nothing is saved, and the hint says how to keep them.
+    editor(&mut h, "untouched", "true");
+    let err = h.fails(&["soothe", "edit"], 2);
+    assert!(
+        err.contains("nothing was saved") && err.contains("to keep the suggestions"),
+        "{err}"
+    );
+    h.fails(&["soothe"], 3);
+    // One suggestion deleted, one of their own added.
+    editor(
+        &mut h,
+        "mine",
+        "sed -i -e '/bowl of soup/d' \"$1\" && printf -- '- listen to the rain\\n' >> \"$1\"",
+    );
+    h.ok(&["soothe", "edit"]);
+    let plan = h.ok(&["soothe"]);
+    assert!(
+        plan.starts_with("## When I am hurting, a caring parent would…\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("- put a hand on my heart") && plan.ends_with("- listen to the rain\n"),
+        "{plan}"
+    );
+    assert!(!plan.contains("bowl of soup"), "{plan}");
+    // Editing again opens the plan as written (the editor empties it: refused, kept).
+    editor(&mut h, "empty", "printf '' > \"$1\"");
+    let err = h.fails(&["soothe", "edit"], 2);
+    assert!(err.contains("the soothing plan is empty"), "{err}");
+    assert_eq!(h.ok(&["soothe"]), plan);
+}
