@@ -145,7 +145,13 @@ async fn connection(
                 )
             }
         };
-        let written = write.write_all(&encode_line(&reply)).await;
+        let line = encode_line(&reply);
+        let written = write.write_all(&line).await;
+        if line.len() > LARGE_REPLY {
+            // A search over the whole journal answers with megabytes, freed just now.
+            drop(line);
+            crate::lifecycle::give_back_freed_memory();
+        }
         if shutting_down && reply.is_ok() {
             let _ = write.flush().await;
             let _ = shutdown.send(());
@@ -156,6 +162,9 @@ async fn connection(
         }
     }
 }
+
+/// A reply this large leaves megabytes of freed buffers behind it.
+const LARGE_REPLY: usize = 1024 * 1024;
 
 /// Resolves when the client closes its end (or, against the protocol, sends more while
 /// it should be waiting for a reply).

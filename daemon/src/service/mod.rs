@@ -138,6 +138,7 @@ impl Service {
             Request::Lock => {
                 self.vault = Vault::Locked;
                 self.publish_link();
+                crate::lifecycle::give_back_freed_memory();
                 tracing::info!("locked");
                 Ok(Response::Done)
             }
@@ -184,6 +185,7 @@ impl Service {
         let name = unlocked.name.clone();
         self.vault = Vault::Unlocked(Box::new(unlocked));
         self.publish_link();
+        crate::lifecycle::give_back_freed_memory();
         Ok(Response::Unlocked { name })
     }
 
