@@ -165,3 +165,32 @@ fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
     let list = h.ok(&["pause", "list"]);
     assert_eq!(list.matches(", open").count(), 2, "{list}");
 }
+
+#[test]
+fn insights_are_coloured_on_a_terminal_and_plain_under_no_color() {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--situation",
+        "late reply",
+        "--intensity",
+        "8",
+        "--did",
+        "soothing",
+    ]);
+    let t = Tmux::haven(&h, 100, 40, "insights", &[]);
+    t.wait_for("[exit 0]");
+    let coloured = t.screen_with_colours();
+    assert!(
+        coloured.contains("\u{1b}[36m"),
+        "bars in colour on a terminal:\n{coloured}"
+    );
+    drop(t);
+    let t = Tmux::haven(&h, 100, 40, "insights", &[("NO_COLOR", "1")]);
+    t.wait_for("[exit 0]");
+    let plain = t.screen_with_colours();
+    assert!(plain.contains("soothing") && plain.contains('█'), "{plain}");
+    assert!(
+        !plain.contains("\u{1b}[36m"),
+        "no colour under NO_COLOR:\n{plain}"
+    );
+}

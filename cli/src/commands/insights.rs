@@ -40,7 +40,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         return Ok(());
     }
     let colour = output::stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    output::emit(&render(&insights, colour));
+    // Not `emit`: it would show the colours' escape sequences as text. What the person
+    // wrote is made visible where `render` quotes it.
+    output::emit_bytes(render(&insights, colour).as_bytes());
     Ok(())
 }
 
@@ -138,7 +140,7 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         let parts: Vec<String> = x
             .helped
             .iter()
-            .map(|h| format!("{} ({})", h.text, h.count))
+            .map(|h| format!("{} ({})", output::visible(&h.text), h.count))
             .collect();
         out.push(format!("What helped most often: {}.", parts.join(", ")));
     }
@@ -146,7 +148,7 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         let parts: Vec<String> = x
             .tags
             .iter()
-            .map(|t| format!("#{} ({})", t.tag, t.count))
+            .map(|t| format!("#{} ({})", output::visible(&t.tag), t.count))
             .collect();
         out.push(format!("Tags on your triggers: {}.", parts.join(", ")));
     }
@@ -260,7 +262,7 @@ pub fn render(x: &Insights, colour: bool) -> String {
             out.push_str(&format!(
                 "  {}  {}\n",
                 w.on.format("%-d %b"),
-                output::one_line(&w.text, 70)
+                output::visible(&output::one_line(&w.text, 70))
             ));
         }
     }
@@ -303,6 +305,41 @@ mod tests {
         assert_eq!(
             join_words(&["a".into(), "b".into(), "c".into()]),
             "a, b and c"
+        );
+    }
+
+    #[test]
+    fn escape_sequences_in_what_was_written_are_shown_not_obeyed() {
+        use haven_shared::model::{Entry, Kind, ThoughtRecord};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-02T10:00:00Z").unwrap_or_default();
+        let e = Entry {
+            id: "01".into(),
+            kind: Kind::Trigger,
+            title: String::new(),
+            body: String::new(),
+            tags: vec!["a\u{1b}]52;c;x\u{7}".into()],
+            mood: None,
+            intensity: Some(5),
+            created_at: at,
+            updated_at: at,
+            record: Some(ThoughtRecord {
+                helped: Some("tea\u{1b}[2J".into()),
+                did: vec![Did::Soothing],
+                ..Default::default()
+            }),
+            pause: None,
+        };
+        let day = at.date_naive();
+        let x = haven_shared::model::insights::compute([&e], day, day);
+        let text = render(&x, true);
+        assert!(
+            text.contains("tea\\u{1b}[2J") && text.contains("#a\\u{1b}]52"),
+            "{text}"
+        );
+        assert!(text.contains("\u{1b}[36m"), "the colour itself is kept");
+        assert_eq!(
+            text.matches('\u{1b}').count(),
+            text.matches("\u{1b}[36m").count() + text.matches("\u{1b}[0m").count()
         );
     }
 }
