@@ -106,6 +106,10 @@ fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
 }
 
 async fn serve(paths: Paths, args: &Args) -> Result<()> {
+    // Read before the socket exists: a daemon that answers on the socket and then exits on
+    // a bad config let `haven` connect, then lose the connection ("reset by peer")
+    // instead of saying what is wrong with config.toml.
+    let config = haven_shared::config::Config::load(&paths.config_file())?;
     let socket = paths.socket();
     let listener = UnixListener::bind(&socket)
         .with_context(|| format!("cannot listen on {}", socket.display()))?;
@@ -113,7 +117,6 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "havend is serving");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let config = haven_shared::config::Config::load(&paths.config_file())?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<CoreMsg>(64);
 
     let listen = args
