@@ -7,6 +7,7 @@
 mod ipc_server;
 mod journal_index;
 mod lifecycle;
+mod notify;
 mod peer;
 mod service;
 mod vault;
@@ -79,6 +80,8 @@ fn main() -> ExitCode {
 
 /// How long the stop waits for the core thread to finish, after it was told to stop (a
 /// request in hand is one SQLite commit; a core that takes longer is wedged).
+/// How often the core looks at the clock (idle lock, review dates, pauses ended).
+const TICK: Duration = Duration::from_secs(1);
 const JOIN_GRACE: Duration = Duration::from_secs(2);
 
 fn run_foreground(paths: Paths, args: &Args) -> Result<()> {
@@ -169,32 +172,35 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     tokio::spawn(peer::accept_loop(net.clone(), peer_listener));
     tokio::spawn(peer::keep_linked(net.clone()));
 
+    let (notices_tx, notices_rx) = mpsc::unbounded_channel();
+    tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
-            service::core::run(Service::new(paths, config.idle_lock, links), jobs_rx);
+            let service = Service::new(paths, config.idle_lock, links).with_notices(notices_tx);
+            service::core::run(service, jobs_rx);
         })?;
     if let Some(idle) = config.idle_lock {
         tracing::info!(
             after_secs = idle.as_secs(),
             "the journal locks itself when idle"
         );
-        let ticks = jobs_tx.clone();
-        let every = (idle / 4).clamp(
-            std::time::Duration::from_millis(250),
-            std::time::Duration::from_secs(15),
-        );
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(every);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                interval.tick().await;
-                if ticks.send(CoreMsg::Tick).await.is_err() {
-                    return;
-                }
-            }
-        });
     }
+    // The tick drives the idle lock and notices a review date reached or a pause ended.
+    let every = config.idle_lock.map_or(TICK, |idle| {
+        (idle / 4).clamp(Duration::from_millis(250), TICK)
+    });
+    let ticks = jobs_tx.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if ticks.send(CoreMsg::Tick).await.is_err() {
+                return;
+            }
+        }
+    });
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;

@@ -29,6 +29,16 @@ pub struct Unlocked {
     pub farewell: Option<haven_shared::partner::FormerPartner>,
     /// The automerge sync state of the current (or last) session with the partner.
     pub sync: automerge::sync::State,
+    /// What this person has looked at of the partner's items (see `model::waiting`).
+    pub seen: std::collections::BTreeSet<String>,
+    /// Waiting items a notification already went out for (or that were there at unlock).
+    pub notified: std::collections::BTreeSet<String>,
+    /// The partner's part of what is waiting, for these couple heads and this day.
+    pub waiting_cache: Option<(
+        Vec<automerge::ChangeHash>,
+        chrono::NaiveDate,
+        Vec<haven_shared::model::waiting::Waiting>,
+    )>,
 }
 
 pub enum Vault {
@@ -81,6 +91,9 @@ impl Vault {
             partner_problem,
             farewell,
             sync: automerge::sync::State::new(),
+            seen: Default::default(),
+            notified: Default::default(),
+            waiting_cache: None,
         };
         unlocked.keyring = crate::service::partner::keyring(&unlocked);
         // Agreements from before signed items are carried over once; then anything of this
@@ -103,6 +116,8 @@ impl Vault {
                 tracing::warn!(error = %e, "could not put back our agreement items; will try again")
             }
         }
+        crate::service::together::reveal_due(&mut unlocked);
+        crate::service::together::load_seen(&mut unlocked);
         Ok(unlocked)
     }
 }

@@ -1,8 +1,13 @@
-//! `config.toml`: the few settings a person may want to change. Today one:
+//! `config.toml`: the few settings a person may want to change.
 //!
 //! ```toml
 //! # Lock the journal after this long without use ("30m", "2h", "90s"); absent = never.
 //! idle_lock = "30m"
+//! # Desktop notifications of what arrived: "off", "neutral" (the default: no names, no
+//! # titles, nothing private on a lock screen) or "detailed".
+//! notify = "neutral"
+//! # No notifications between these times (local time; may wrap past midnight).
+//! quiet_hours = "22:00-07:00"
 //! ```
 
 use serde::Deserialize;
@@ -12,6 +17,46 @@ use std::time::Duration;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Config {
     pub idle_lock: Option<Duration>,
+    pub notify: Notify,
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// How much a desktop notification says.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    Off,
+    /// "Haven: something changed in your agreements": nothing private on a lock screen.
+    #[default]
+    Neutral,
+    /// Who did what, with the agreement's or the note's title.
+    Detailed,
+}
+
+/// Local times between which no notification goes out; `from > to` wraps past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub from: chrono::NaiveTime,
+    pub to: chrono::NaiveTime,
+}
+
+impl QuietHours {
+    pub fn contains(&self, t: chrono::NaiveTime) -> bool {
+        if self.from <= self.to {
+            self.from <= t && t < self.to
+        } else {
+            t >= self.from || t < self.to
+        }
+    }
+
+    fn parse(s: &str) -> Option<QuietHours> {
+        let (a, b) = s.split_once('-')?;
+        let time = |x: &str| chrono::NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+        let q = QuietHours {
+            from: time(a)?,
+            to: time(b)?,
+        };
+        (q.from != q.to).then_some(q)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +74,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     idle_lock: Option<String>,
+    notify: Option<String>,
+    quiet_hours: Option<String>,
 }
 
 impl Config {
@@ -60,7 +107,31 @@ impl Config {
                 })
             })
             .transpose()?;
-        Ok(Config { idle_lock })
+        let notify = match raw.notify.as_deref().map(str::trim) {
+            None | Some("neutral") => Notify::Neutral,
+            Some("off") => Notify::Off,
+            Some("detailed") => Notify::Detailed,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "notify must be \"off\", \"neutral\" or \"detailed\", not {other:?}"
+                )))
+            }
+        };
+        let quiet_hours = raw
+            .quiet_hours
+            .map(|s| {
+                QuietHours::parse(&s).ok_or_else(|| {
+                    invalid(format!(
+                        "quiet_hours must look like \"22:00-07:00\", not {s:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(Config {
+            idle_lock,
+            notify,
+            quiet_hours,
+        })
     }
 }
 
@@ -83,6 +154,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn notifications_and_quiet_hours() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "notify = \"detailed\"\nquiet_hours = \"22:00-07:00\"\n",
+        )
+        .expect("write");
+        let c = Config::load(&path).expect("load");
+        assert_eq!(c.notify, Notify::Detailed);
+        let q = c.quiet_hours.expect("quiet");
+        let t = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").expect("t");
+        assert!(q.contains(t("23:30")) && q.contains(t("03:00")) && q.contains(t("22:00")));
+        assert!(!q.contains(t("07:00")) && !q.contains(t("12:00")));
+        let day = QuietHours::parse("13:00-14:00").expect("q");
+        assert!(day.contains(t("13:30")) && !day.contains(t("14:30")));
+    }
+
+    #[test]
     fn durations_and_errors() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("config.toml");
@@ -100,6 +190,9 @@ mod tests {
             "idle_lock = \"0m\"",
             "idle = \"5m\"",
             "idle_lock = [",
+            "notify = \"loud\"",
+            "quiet_hours = \"22-7\"",
+            "quiet_hours = \"07:00-07:00\"",
         ] {
             std::fs::write(&path, bad).expect("write");
             assert!(

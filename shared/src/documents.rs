@@ -27,7 +27,9 @@ use crate::model::agreement::{
     is_agreement_id, LegacyAgreement, LegacyRecord, LegacyRevision, MemberId, SignedItem, Sources,
     Verb, REVISION_KEY, STATEMENT_KEY,
 };
+use crate::model::ask::{PendingAnswer, COMMIT_KEY, QUESTION_KEY, REVEAL_KEY};
 use crate::model::journal::Entry;
+use crate::model::notes::NOTE_KEY;
 use crate::model::practice::SoothingPlan;
 
 const ENTRY: &str = "e/";
@@ -37,6 +39,22 @@ const MEMBER: &str = "m/";
 /// snapshot (`o/l/<id>`). Private like the entries; see `model::agreement`.
 const OWN: &str = "o/";
 const SNAPSHOT: &str = "l/";
+/// In the journal, beside this member's own items: answers committed and not yet revealed
+/// (`o/ask/<commit id>`), and which entry was shared as which note (`o/shared/<entry id>`).
+const PENDING_ANSWER: &str = "ask/";
+const SHARED_ENTRY: &str = "shared/";
+/// Signed items of the couple document other than agreements: notes, added questions,
+/// commitments and reveals (see `model::notes`, `model::ask`).
+pub const TOGETHER_KEYS: [&str; 4] = [NOTE_KEY, QUESTION_KEY, COMMIT_KEY, REVEAL_KEY];
+/// Every kind of signed item this member publishes.
+const SIGNED_KEYS: [&str; 6] = [
+    REVISION_KEY,
+    STATEMENT_KEY,
+    NOTE_KEY,
+    QUESTION_KEY,
+    COMMIT_KEY,
+    REVEAL_KEY,
+];
 const MIGRATED: &str = "o/agreements-v2";
 /// In the journal: the soothing plan (`haven soothe`), one scalar of JSON.
 const SOOTHING_PLAN: &str = "p/soothe";
@@ -157,13 +175,50 @@ impl JournalDoc {
             .collect()
     }
 
-    /// Every agreement item this member signed, by its couple-document key: this device's
-    /// authoritative copy, merged into every read and republished when missing.
+    /// Every item this member signed (agreements, notes, questions, answers), by its
+    /// couple-document key: this device's authoritative copy, merged into every read and
+    /// republished when missing.
     pub fn own_items(&self) -> BTreeMap<String, String> {
         self.own_range()
             .into_iter()
-            .filter(|(k, _)| k.starts_with(REVISION_KEY) || k.starts_with(STATEMENT_KEY))
+            .filter(|(k, _)| SIGNED_KEYS.iter().any(|p| k.starts_with(p)))
             .collect()
+    }
+
+    /// This member's committed answers not yet revealed, by commitment id.
+    pub fn pending_answers(&self) -> BTreeMap<String, PendingAnswer> {
+        self.own_range()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let id = k.strip_prefix(PENDING_ANSWER)?;
+                let p: PendingAnswer = serde_json::from_str(&v).ok()?;
+                (p.commit == id).then(|| (p.commit.clone(), p))
+            })
+            .collect()
+    }
+
+    pub fn put_pending_answer(&mut self, p: &PendingAnswer) -> DocResult<()> {
+        let json = serde_json::to_string(p).map_err(|_| AutomergeError::Fail)?;
+        self.doc
+            .put(ROOT, format!("{OWN}{PENDING_ANSWER}{}", p.commit), json)
+    }
+
+    /// The note an entry was shared as, if it was.
+    pub fn shared_as(&self, entry: &str) -> DocResult<Option<String>> {
+        Ok(
+            match self.doc.get(ROOT, format!("{OWN}{SHARED_ENTRY}{entry}"))? {
+                Some((Value::Scalar(s), _)) => match s.as_ref() {
+                    ScalarValue::Str(id) => Some(id.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+        )
+    }
+
+    pub fn put_shared_as(&mut self, entry: &str, note: &str) -> DocResult<()> {
+        self.doc
+            .put(ROOT, format!("{OWN}{SHARED_ENTRY}{entry}"), note)
     }
 
     pub fn put_own_item(&mut self, item: &SignedItem) -> DocResult<()> {
@@ -337,6 +392,21 @@ impl CoupleDoc {
             }
         }
         Ok(sources)
+    }
+
+    /// The signed items beside agreements (notes, questions, commitments, reveals),
+    /// unverified. A value that is not a string is not an item and is left out.
+    pub fn together_items(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for prefix in TOGETHER_KEYS {
+            let end = format!("{}0", prefix.trim_end_matches('/'));
+            for item in self.doc.map_range(ROOT, prefix.to_string()..end) {
+                if let ValueRef::Scalar(ScalarValueRef::Str(v)) = &item.value {
+                    out.insert(item.key.to_string(), v.to_string());
+                }
+            }
+        }
+        out
     }
 
     /// How many agreements the document names (cheap: for `status`): distinct ids of

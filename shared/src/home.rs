@@ -3,15 +3,17 @@
 //! `haven init` creates a home without any daemon; `havend` opens it on `unlock`. Both go
 //! through here so the two can never disagree about the layout.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
-use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
+use crate::documents::{CoupleDoc, JournalDoc, MemberRecord, TOGETHER_KEYS};
 use crate::model::agreement::{
-    sign_revision, sign_statement, Keyring, SignedItem, Sources, StatementBody,
+    sign_revision, sign_statement, Keyring, SignedItem, Sources, StatementBody, REVISION_KEY,
+    STATEMENT_KEY,
 };
 use crate::partner::{
-    open_blob, seal_blob, BlobError, FormerPartner, Partner, FAREWELL_KEY, PARTNER_KEY,
+    open_blob, seal_blob, BlobError, FormerPartner, Partner, FAREWELL_KEY, PARTNER_KEY, SEEN_KEY,
     SYNC_STATE_KEY,
 };
 use crate::paths::{write_private_file, Paths};
@@ -335,6 +337,25 @@ impl OpenHome {
         self.put_peer_blob(SYNC_STATE_KEY, encoded)
     }
 
+    /// What this person has looked at of the partner's items (see `model::waiting`); `None`
+    /// before the first time. Kept on this laptop only, sealed like the sync state.
+    pub fn seen_marks(&self) -> Result<Option<std::collections::BTreeSet<String>>, HomeError> {
+        let Some(json) = self.open_peer_blob(SEEN_KEY)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?,
+        ))
+    }
+
+    pub fn save_seen_marks(
+        &mut self,
+        seen: &std::collections::BTreeSet<String>,
+    ) -> Result<(), HomeError> {
+        let json = serde_json::to_vec(seen).map_err(|e| BlobError::Malformed(e.to_string()))?;
+        self.put_peer_blob(SEEN_KEY, &json)
+    }
+
     /// Replaces the couple document with a fresh one naming only this member, and removes
     /// every older row of it (`haven partner unpair --wipe`).
     pub fn wipe_couple(&mut self) -> Result<(), HomeError> {
@@ -355,9 +376,27 @@ impl OpenHome {
     /// own (from the private journal) merged in, and the v1 snapshot.
     pub fn agreement_sources(&self) -> Result<Sources, HomeError> {
         let mut sources = self.couple.sources()?;
-        sources.items.extend(self.journal.own_items());
+        sources.items.extend(
+            self.journal
+                .own_items()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(REVISION_KEY) || k.starts_with(STATEMENT_KEY)),
+        );
         sources.snapshots = self.journal.legacy_snapshots();
         Ok(sources)
+    }
+
+    /// What notes and the weekly question are assembled from: the couple document's items
+    /// with this member's own merged in.
+    pub fn together_items(&self) -> BTreeMap<String, String> {
+        let mut items = self.couple.together_items();
+        items.extend(
+            self.journal
+                .own_items()
+                .into_iter()
+                .filter(|(k, _)| TOGETHER_KEYS.iter().any(|p| k.starts_with(p))),
+        );
+        items
     }
 
     /// Publishes items this member just signed: first into the private journal (this

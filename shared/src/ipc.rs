@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::Zeroize;
 
+use crate::model::ask::{QuestionView, WeekView};
 use crate::model::insights::Insights;
+use crate::model::notes::NoteView;
+use crate::model::waiting::Waiting;
 use crate::model::{
     AgreementView, Entry, EntryChanges, ListQuery, NewEntry, NewPause, PauseEnd, SoothingPlan,
 };
@@ -137,6 +140,36 @@ pub enum Request {
         since: Option<NaiveDate>,
         until: Option<NaiveDate>,
     },
+    /// `haven agree renew ID --review-on DATE`: the same terms with a new review date.
+    AgreeRenew {
+        id: String,
+        review_on: NaiveDate,
+    },
+    /// `haven share ID`: copies one journal entry into the couple document as a note.
+    Share {
+        id: String,
+    },
+    /// `haven notes`: every note of the couple (marks them seen here).
+    Notes,
+    NoteShow {
+        id: String,
+    },
+    NoteAnswer {
+        id: String,
+        text: String,
+    },
+    Thanks {
+        text: String,
+    },
+    /// `haven ask`: this week's question and both answers so far.
+    Ask,
+    AskAnswer {
+        text: String,
+    },
+    AskAdd {
+        text: String,
+    },
+    AskList,
 }
 
 /// Which entries `haven export` takes: one by id, or a range (a session brief).
@@ -183,6 +216,16 @@ impl Request {
             Request::Soothe => "soothe",
             Request::SootheSet { .. } => "soothe_set",
             Request::Insights { .. } => "insights",
+            Request::AgreeRenew { .. } => "agree_renew",
+            Request::Share { .. } => "share",
+            Request::Notes => "notes",
+            Request::NoteShow { .. } => "note_show",
+            Request::NoteAnswer { .. } => "note_answer",
+            Request::Thanks { .. } => "thanks",
+            Request::Ask => "ask",
+            Request::AskAnswer { .. } => "ask_answer",
+            Request::AskAdd { .. } => "ask_add",
+            Request::AskList => "ask_list",
         }
     }
 
@@ -274,6 +317,31 @@ pub enum Response {
     Insights {
         insights: Insights,
     },
+    /// A note just shared (`already`: the entry had been shared before; nothing new).
+    Shared {
+        note: NoteView,
+        already: bool,
+    },
+    Notes {
+        notes: Vec<NoteView>,
+        /// Notes whose signature does not verify: shown apart, never as the partner's.
+        unverified: Vec<NoteView>,
+        /// Items that are not notes, or too large: ignored.
+        ignored: usize,
+    },
+    Note {
+        note: NoteView,
+        /// The notes that answer it, oldest first.
+        answers: Vec<NoteView>,
+    },
+    Ask {
+        week: WeekView,
+    },
+    AskList {
+        /// Weeks anyone answered, newest first.
+        weeks: Vec<WeekView>,
+        questions: Vec<QuestionView>,
+    },
 }
 
 /// `haven partner`: who the partner is and how the link is doing.
@@ -332,6 +400,10 @@ pub struct StatusInfo {
     /// Pauses not finished yet (known while unlocked), oldest first.
     #[serde(default)]
     pub open_pauses: Vec<OpenPause>,
+    /// What is waiting for this person (from the partner, a review date, a pause's end),
+    /// oldest first; known while unlocked.
+    #[serde(default)]
+    pub waiting: Vec<Waiting>,
 }
 
 /// A pause still open, for `haven status`.

@@ -114,6 +114,8 @@ pub struct FormerPartner {
 }
 
 /// The `peer` table keys.
+/// The peer row holding what this person has seen of the partner's items.
+pub const SEEN_KEY: &str = "seen";
 pub const PARTNER_KEY: &str = "partner";
 pub const SYNC_STATE_KEY: &str = "sync_state";
 /// After `unpair`: a [`FormerPartner`] (a hash of the former partner's Noise key, never the

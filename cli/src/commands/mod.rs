@@ -1,6 +1,7 @@
 //! One module per command; a folder per command group.
 
 pub mod agree;
+pub mod ask;
 pub mod backup;
 pub mod completions;
 pub mod daemon;
@@ -11,12 +12,15 @@ pub mod init;
 pub mod insights;
 pub mod journal;
 pub mod lock;
+pub mod notes;
 pub mod pair;
 pub mod partner;
 pub mod pause;
 pub mod restore;
+pub mod share;
 pub mod soothe;
 pub mod status;
+pub mod thanks;
 pub mod unlock;
 pub mod win;
 
@@ -49,6 +53,14 @@ pub enum Command {
     /// Agreements with your partner: propose, accept, revise, withdraw
     #[command(subcommand)]
     Agree(agree::Command),
+    /// Copy one journal entry to your partner's laptop as a shared note (asks first)
+    Share(share::Args),
+    /// The notes you two shared; show one, or answer it
+    Notes(notes::Args),
+    /// Send your partner a short note of appreciation
+    Thanks(thanks::Args),
+    /// This week's question for the two of you; answer it, add one, see past ones
+    Ask(ask::Args),
     /// Pair with your partner's laptop (once): shows a code, or takes the one shown
     Pair(pair::Args),
     /// Your partner: connected or not, last synced; add an address; unpair
@@ -82,6 +94,10 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Soothe(args) => soothe::run(args, ctx),
         Command::Insights(args) => insights::run(args, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
+        Command::Share(args) => share::run(args, ctx),
+        Command::Notes(args) => notes::run(args, ctx),
+        Command::Thanks(args) => thanks::run(args, ctx),
+        Command::Ask(args) => ask::run(args, ctx),
         Command::Pair(args) => pair::run(args, ctx),
         Command::Partner(args) => partner::run(args, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),

@@ -7,6 +7,7 @@
 //! `haven pause done` finishes it later. Without a terminal, `haven pause` only starts the
 //! pause and prints its id.
 
+use haven_shared::model::practice::seconds_per_minute;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -209,20 +210,6 @@ fn opening(entry: &Entry, agreements: &[AgreementView], soothe: Option<&str>) ->
 enum Countdown {
     Over,
     Interrupted(i32),
-}
-
-/// How many real seconds a minute of the countdown lasts: 60, except in a debug build
-/// with `HAVEN_TEST_MINUTE_SECS` set, so the end-to-end tests need not wait for real
-/// minutes (compiled out of release builds).
-fn seconds_per_minute() -> u64 {
-    #[cfg(debug_assertions)]
-    if let Some(s) = std::env::var("HAVEN_TEST_MINUTE_SECS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        return s.max(1);
-    }
-    60
 }
 
 /// The progress bar, until the time is up or a signal comes. The bar is redrawn every

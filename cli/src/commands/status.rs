@@ -1,6 +1,7 @@
-//! `haven status`: running, locked, who, paired.
+//! `haven status`: running, locked, who, paired, and what is waiting for you.
 
 use haven_shared::ipc::{Request, Response};
+use haven_shared::model::waiting::{Waiting, WaitingKind};
 
 use crate::client::unexpected;
 use crate::error::CliResult;
@@ -50,6 +51,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                 p.id.chars().take(10).collect::<String>()
             ));
         }
+        text.push_str(&waiting_lines(&status.waiting));
     }
     text.push_str(&match (&status.partner, status.connected) {
         (Some(name), true) => format!("partner     {name}, connected\n"),
@@ -63,4 +65,29 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     ));
     output::emit(&text);
     Ok(())
+}
+
+/// How many waiting items the text lists; `--json` has them all.
+const SHOWN: usize = 10;
+
+/// One line per waiting item with the command that shows it (a pause's end is already on
+/// its own `pause` line).
+fn waiting_lines(items: &[Waiting]) -> String {
+    let items: Vec<&Waiting> = items
+        .iter()
+        .filter(|w| w.kind != WaitingKind::PauseEnded)
+        .collect();
+    let mut out = String::new();
+    for (i, w) in items.iter().take(SHOWN).enumerate() {
+        let label = if i == 0 { "waiting" } else { "" };
+        out.push_str(&format!("{label:<12}{}: `{}`\n", w.what, w.command));
+    }
+    if items.len() > SHOWN {
+        out.push_str(&format!(
+            "{:<12}and {} more: `haven status --json` lists them all\n",
+            "",
+            items.len() - SHOWN
+        ));
+    }
+    out
 }

@@ -18,16 +18,20 @@ pub struct Args {
     tags: Vec<String>,
 }
 
+/// The text argument, or stdin when it is `-`.
+pub fn text_or_stdin(text: String) -> CliResult<String> {
+    if text != "-" {
+        return Ok(text);
+    }
+    let mut read = String::new();
+    std::io::stdin()
+        .read_to_string(&mut read)
+        .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+    Ok(read)
+}
+
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let body = if args.text == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-        text
-    } else {
-        args.text
-    };
+    let body = text_or_stdin(args.text)?;
     let entry = NewEntry {
         kind: Kind::Win,
         body,

@@ -36,13 +36,22 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
     while let Some(msg) = inbox.blocking_recv() {
         match msg {
             CoreMsg::Tick => {
-                if catch_unwind(AssertUnwindSafe(|| service.lock_if_idle())).is_err() {
-                    service.recover("the idle timer");
+                if catch_unwind(AssertUnwindSafe(|| {
+                    service.lock_if_idle();
+                    service.notice_new();
+                }))
+                .is_err()
+                {
+                    service.recover("the timer");
                 }
             }
             CoreMsg::Peer(op) => {
                 let what = op.name();
-                if catch_unwind(AssertUnwindSafe(|| service.peer_op(op))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| {
+                    service.peer_op(op);
+                }))
+                .is_err()
+                {
                     service.recover(what);
                 }
             }

@@ -14,6 +14,7 @@ use haven_shared::ipc::{
     ErrorKind, ErrorReply, ExportData, ExportSelection, Reply, Request, Response, StatusInfo,
 };
 use haven_shared::model::agreement::{self, Agreement, Book, SignedItem, VerbError};
+use haven_shared::model::waiting::{Area, Waiting};
 use haven_shared::model::{new_id, Entry, EntryChanges, ModelError};
 use haven_shared::model::{AgreementView, ListQuery, Status, Verb};
 use haven_shared::paths::Paths;
@@ -26,6 +27,7 @@ use crate::vault::{home_error, Unlocked, Vault};
 pub mod core;
 pub mod partner;
 pub mod practice;
+pub mod together;
 
 pub use partner::PeerLinks;
 
@@ -38,6 +40,8 @@ pub struct Service {
     last_used: Instant,
     /// Why the last unlock refused `haven.db` as tampered with, for `haven doctor`.
     tampered: Option<String>,
+    /// Where new waiting items go to become desktop notifications (see `notify`).
+    notices: Option<tokio::sync::mpsc::UnboundedSender<Vec<Waiting>>>,
 }
 
 impl Service {
@@ -49,6 +53,32 @@ impl Service {
             idle_lock,
             last_used: Instant::now(),
             tampered: None,
+            notices: None,
+        }
+    }
+
+    pub fn with_notices(
+        mut self,
+        notices: tokio::sync::mpsc::UnboundedSender<Vec<Waiting>>,
+    ) -> Service {
+        self.notices = Some(notices);
+        self
+    }
+
+    /// Sends what became waiting since the last notice (from the partner, a review date
+    /// reached, a pause ended) to the notifier. Called on every tick and after the
+    /// partner's changes arrive.
+    pub fn notice_new(&mut self) {
+        let Vault::Unlocked(u) = &mut self.vault else {
+            return;
+        };
+        let fresh = together::new_since_last_notice(u);
+        if fresh.is_empty() {
+            return;
+        }
+        tracing::info!(items = fresh.len(), "something new is waiting");
+        if let Some(tx) = &self.notices {
+            let _ = tx.send(fresh);
         }
     }
 
@@ -189,7 +219,11 @@ impl Service {
         Ok(Response::Unlocked { name })
     }
 
-    fn status(&self) -> StatusInfo {
+    fn status(&mut self) -> StatusInfo {
+        let waiting = match &mut self.vault {
+            Vault::Unlocked(u) => together::waiting(u),
+            Vault::Locked => Vec::new(),
+        };
         let unlocked = match &self.vault {
             Vault::Unlocked(u) => Some(u),
             Vault::Locked => None,
@@ -208,6 +242,7 @@ impl Service {
             open_pauses: unlocked
                 .map(|u| practice::open_pauses(u))
                 .unwrap_or_default(),
+            waiting,
         }
     }
 }
@@ -226,7 +261,7 @@ fn invalid_entry(at: chrono::DateTime<chrono::FixedOffset>, e: ModelError) -> Er
     )
 }
 
-fn resolve<'a>(u: &'a Unlocked, prefix: &str) -> Result<&'a Entry, ErrorReply> {
+pub(super) fn resolve<'a>(u: &'a Unlocked, prefix: &str) -> Result<&'a Entry, ErrorReply> {
     u.index.resolve(prefix).map_err(|e| match e {
         Resolve::NotFound => ErrorReply::new(
             ErrorKind::NotFound,
@@ -271,7 +306,7 @@ fn verb_error(e: VerbError) -> ErrorReply {
     ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
 }
 
-fn doc_error(e: impl std::fmt::Display) -> ErrorReply {
+pub(super) fn doc_error(e: impl std::fmt::Display) -> ErrorReply {
     ErrorReply::new(
         ErrorKind::Internal,
         format!("could not change the document: {e}"),
@@ -295,7 +330,7 @@ fn agreement_verb(
     agreement_reply(u, &id)
 }
 
-fn publish(u: &mut Unlocked, items: &[SignedItem]) -> Result<(), ErrorReply> {
+pub(super) fn publish(u: &mut Unlocked, items: &[SignedItem]) -> Result<(), ErrorReply> {
     u.home.publish_items(items).map_err(|e| {
         rebuild_index(u);
         home_error(e)
@@ -404,6 +439,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         }
         Request::AgreeList => {
             let book = book(u)?;
+            together::mark_seen(u, |w| w.area() == Some(Area::Agreement));
             Ok(Response::Agreements {
                 agreements: agreement_views(u, &book),
                 ignored: book.malformed,
@@ -412,6 +448,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::AgreeShow { id } => {
             let book = book(u)?;
             let id = resolve_agreement(&book, &id)?.id.clone();
+            together::mark_seen(u, |w| w.area() == Some(Area::Agreement) && w.about == id);
             agreement_reply(u, &id)
         }
         Request::AgreeAccept { id } => agreement_verb(u, &id, |a, k, n| {
@@ -456,6 +493,18 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::Soothe => practice::soothe(u),
         Request::SootheSet { text } => practice::set_soothe(u, text),
         Request::Insights { since, until } => practice::insights(u, since, until),
+        Request::AgreeRenew { id, review_on } => {
+            agreement_verb(u, &id, |a, k, n| a.renew(k, review_on, n, now))
+        }
+        Request::Share { id } => together::share(u, &id),
+        Request::Notes => together::notes(u),
+        Request::NoteShow { id } => together::note_show(u, &id),
+        Request::NoteAnswer { id, text } => together::answer_note(u, &id, &text),
+        Request::Thanks { text } => together::thanks(u, &text),
+        Request::Ask => together::ask(u),
+        Request::AskAnswer { text } => together::ask_answer(u, &text),
+        Request::AskAdd { text } => together::ask_add(u, &text),
+        Request::AskList => together::ask_list(u),
         Request::Export { selection } => {
             let (entries, agreements, insights) = match selection {
                 ExportSelection::Entry { id } => (vec![resolve(u, &id)?.clone()], Vec::new(), None),

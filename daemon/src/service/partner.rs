@@ -205,7 +205,9 @@ impl Service {
                 let _ = reply.send(message);
             }
             PeerOp::Receive(bytes, reply) => {
-                let _ = reply.send(self.receive(&bytes));
+                let result = self.receive(&bytes);
+                let _ = reply.send(result);
+                self.notice_new();
             }
             PeerOp::Disconnected => {
                 if let Vault::Unlocked(u) = &mut self.vault {
@@ -299,6 +301,8 @@ impl Service {
                 p.last_synced = Some(haven_shared::when::now());
             }
             save_partner(u);
+            // The partner answered the weekly question too: our answer may go now.
+            super::together::reveal_due(u);
         }
         if let Err(e) = u.home.save_sync_state(&u.sync.encode()) {
             tracing::warn!(error = %e, "could not save the sync state; the next sync sends more");

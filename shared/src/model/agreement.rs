@@ -132,7 +132,7 @@ pub struct SignedItem {
     pub value: String,
 }
 
-fn sign_item(
+pub(crate) fn sign_item(
     key: &SigningKey,
     prefix: &str,
     domain: &str,
@@ -150,7 +150,7 @@ fn sign_item(
 
 // Serialising these (strings, numbers, dates) cannot fail.
 #[allow(clippy::expect_used)]
-fn to_json<T: Serialize>(body: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(body: &T) -> String {
     serde_json::to_string(body).expect("a plain struct serialises")
 }
 
@@ -229,7 +229,7 @@ impl Keyring {
     }
 
     /// Whether `sig_hex` is `member`'s signature over `message`.
-    fn verifies(&self, member: &str, message: &[u8], sig_hex: &str) -> bool {
+    pub(crate) fn verifies(&self, member: &str, message: &[u8], sig_hex: &str) -> bool {
         let Some(key) = self.key(member) else {
             return false;
         };
@@ -314,6 +314,10 @@ pub enum VerbError {
     OwnRevision,
     #[error("the text is the same as the current one")]
     SameText,
+    #[error("the review date {0} is not in the future: give a date after today")]
+    PastReview(NaiveDate),
+    #[error("the review date is already {0}")]
+    SameReview(NaiveDate),
 }
 
 impl Agreement {
@@ -374,6 +378,46 @@ impl Agreement {
             title: latest.body.title.clone(),
             text: text.to_string(),
             review_on: latest.body.review_on,
+            by: member_id_of(&key.verifying_key()),
+            at: now,
+            legacy: false,
+        };
+        let consent = statement(
+            key,
+            &self.id,
+            &body.hash(),
+            Verb::Consent,
+            counter,
+            now,
+            None,
+        );
+        Ok(vec![sign_revision(key, &body), consent])
+    }
+
+    /// The same terms with a new review date (`agree renew`): a new revision, consented to
+    /// by its author, that the partner consents to again.
+    pub fn renew(
+        &self,
+        key: &SigningKey,
+        review_on: NaiveDate,
+        counter: u64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<SignedItem>, VerbError> {
+        let Some(latest) = self.latest() else {
+            return Err(VerbError::SameText);
+        };
+        if review_on <= now.date_naive() {
+            return Err(VerbError::PastReview(review_on));
+        }
+        if latest.body.review_on == Some(review_on) {
+            return Err(VerbError::SameReview(review_on));
+        }
+        let body = RevisionBody {
+            agreement: self.id.clone(),
+            seq: latest.body.seq + 1,
+            title: latest.body.title.clone(),
+            text: latest.body.text.clone(),
+            review_on: Some(review_on),
             by: member_id_of(&key.verifying_key()),
             at: now,
             legacy: false,
@@ -519,7 +563,7 @@ fn statement(
     )
 }
 
-fn display_member(keyring: &Keyring, member: &str) -> String {
+pub(crate) fn display_member(keyring: &Keyring, member: &str) -> String {
     keyring
         .name(member)
         .map(str::to_string)
@@ -660,7 +704,7 @@ impl Book {
 }
 
 /// Splits `r/<id>/<sig>` into (id, sig) when both are well-formed.
-fn split_key<'a>(key: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+pub(crate) fn split_key<'a>(key: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
     let (id, sig) = key.strip_prefix(prefix)?.split_once('/')?;
     (is_agreement_id(id) && sig.len() == 128 && sig.bytes().all(|b| b.is_ascii_hexdigit()))
         .then_some((id, sig))
@@ -1249,6 +1293,32 @@ mod tests {
             let me = member_id_of(&c.maya.verifying_key());
             proptest::prop_assert_eq!(mine.newest.get(&me), full.newest.get(&me), "Maya's own newest statement survives any deletion");
         }
+    }
+
+    #[test]
+    fn a_renewal_needs_both_consents_again_and_a_future_date() {
+        let mut c = Couple::new("one text a day");
+        c.respond(true, Verb::Consent);
+        assert_eq!(c.status(), Status::Active);
+        let n = c.next();
+        let past = c.agreement().renew(&c.maya, day("2026-10-01"), n, at(7));
+        assert!(matches!(past, Err(VerbError::PastReview(_))));
+        let items = c
+            .agreement()
+            .renew(&c.maya, day("2027-05-01"), n, at(7))
+            .expect("renew");
+        c.add(items);
+        let a = c.agreement();
+        assert_eq!(
+            a.latest().expect("l").body.review_on,
+            Some(day("2027-05-01"))
+        );
+        assert_eq!(a.latest().expect("l").body.text, "one text a day");
+        assert_eq!(c.status(), Status::Proposed, "Sam consents again");
+        c.respond(true, Verb::Consent);
+        assert_eq!(c.status(), Status::Active);
+        let again = c.agreement().renew(&c.maya, day("2027-05-01"), 99, at(8));
+        assert!(matches!(again, Err(VerbError::SameReview(_))));
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! What Haven stores, as plain Rust values: journal entries and agreements.
+//! What Haven stores, as plain Rust values: journal entries, agreements, and what the
+//! couple shares beside them (notes, the weekly question).
 //!
 //! These types know nothing of automerge or SQLite; `documents` maps them onto the CRDT and
 //! `store` seals them on disk. The rules that matter to people live here: what a valid
 //! entry is, and when an agreement counts as agreed.
 
 pub mod agreement;
+pub mod ask;
 pub mod insights;
 pub mod journal;
+pub mod notes;
 pub mod practice;
 pub mod record;
+pub mod waiting;
 
 pub use agreement::{
     Agreement, AgreementView, Book, Keyring, MemberId, Revision, SignedItem, Sources, Status, Verb,

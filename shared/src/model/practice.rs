@@ -38,10 +38,26 @@ impl PauseRecord {
     /// When the countdown ends for a pause started at `started`.
     pub fn ends_at(&self, started: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
         // An imported entry may hold any number: never overflow on it.
+        let secs = i64::from(self.minutes).saturating_mul(seconds_per_minute() as i64);
         started
-            .checked_add_signed(Duration::minutes(i64::from(self.minutes)))
+            .checked_add_signed(Duration::seconds(secs))
             .unwrap_or(started)
     }
+}
+
+/// How many real seconds a minute of a pause lasts: 60, except in a debug build with
+/// `HAVEN_TEST_MINUTE_SECS` set, so the end-to-end tests need not wait for real minutes
+/// (compiled out of release builds). The countdown and the daemon's "the pause has
+/// ended" both use it.
+pub fn seconds_per_minute() -> u64 {
+    #[cfg(debug_assertions)]
+    if let Some(s) = std::env::var("HAVEN_TEST_MINUTE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        return s.max(1);
+    }
+    60
 }
 
 /// What `haven pause` sends the daemon.

@@ -24,6 +24,8 @@ pub enum Command {
     Decline(respond::IdArgs),
     /// Propose new text (your partner must accept it again)
     Revise(respond::ReviseArgs),
+    /// Keep the same text with a new review date (your partner accepts it again)
+    Renew(respond::RenewArgs),
     /// Withdraw your consent; always allowed, needs nobody's permission
     Withdraw(respond::WithdrawArgs),
 }
@@ -36,6 +38,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
         Command::Accept(a) => respond::accept(a, ctx),
         Command::Decline(a) => respond::decline(a, ctx),
         Command::Revise(a) => respond::revise(a, ctx),
+        Command::Renew(a) => respond::renew(a, ctx),
         Command::Withdraw(a) => respond::withdraw(a, ctx),
     }
 }

@@ -1,4 +1,4 @@
-//! `haven agree accept|decline|revise|withdraw ID`: the signed verbs.
+//! `haven agree accept|decline|revise|renew|withdraw ID`: the signed verbs.
 
 use haven_shared::ipc::{Request, Response};
 
@@ -18,6 +18,14 @@ pub struct ReviseArgs {
     /// The new text
     #[arg(long)]
     text: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RenewArgs {
+    id: String,
+    /// The next date to look at it together (YYYY-MM-DD, after today)
+    #[arg(long, value_name = "DATE")]
+    review_on: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,6 +62,16 @@ pub fn revise(a: ReviseArgs, ctx: &mut Ctx) -> CliResult {
         Request::AgreeRevise {
             id: a.id,
             text: a.text,
+        },
+    )
+}
+pub fn renew(a: RenewArgs, ctx: &mut Ctx) -> CliResult {
+    let review_on = haven_shared::when::parse_day(&a.review_on)?;
+    report(
+        ctx,
+        Request::AgreeRenew {
+            id: a.id,
+            review_on,
         },
     )
 }

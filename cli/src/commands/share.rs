@@ -1,0 +1,98 @@
+//! `haven share ID [--yes]`: copy one journal entry to the partner's laptop as a note.
+//!
+//! It asks first, and says plainly what it means: the partner's laptop keeps the copy and
+//! it cannot be taken back from there. Only the kind, title and text travel; tags, mood,
+//! intensity and every other entry stay private. Sharing the same entry again sends nothing.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use haven_shared::ipc::{Request, Response};
+use haven_shared::model::notes::shared_from;
+
+use crate::client::unexpected;
+use crate::error::{CliError, CliResult};
+use crate::{output, Ctx};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The journal entry's id, or any unique prefix of it
+    id: String,
+    /// Share without asking (for scripts)
+    #[arg(long)]
+    yes: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    let partner = match ctx.client.call(Request::Partner)? {
+        Response::Partner(p) if p.paired => p.name.unwrap_or_else(|| "your partner".into()),
+        Response::Partner(_) => {
+            return Err(CliError::new(
+                crate::error::Exit::NotFound,
+                "this laptop is not paired with a partner: a shared note has nobody to go to",
+            )
+            .hint("pair with `haven pair` on one laptop and `haven pair CODE` on the other"))
+        }
+        other => return Err(unexpected(&other)),
+    };
+    let entry = match ctx.client.call(Request::JournalShow { id: args.id })? {
+        Response::Entry { entry } => entry,
+        other => return Err(unexpected(&other)),
+    };
+    let (kind, title, text) = shared_from(&entry).map_err(|e| CliError::usage(e.to_string()))?;
+    if !args.yes {
+        confirm(&partner, kind.as_str(), &title, &text)?;
+    }
+    match ctx.client.call(Request::Share { id: entry.id })? {
+        Response::Shared { note, already } => {
+            output::emit(&format!("{}\n", note.id));
+            if already {
+                eprintln!("This entry was shared before, as this note; nothing new was sent.");
+            } else {
+                eprintln!(
+                    "Shared with {}. It reaches their laptop the next time the two connect.",
+                    output::visible(&partner)
+                );
+            }
+            Ok(())
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn confirm(partner: &str, kind: &str, title: &str, text: &str) -> CliResult {
+    let partner = output::visible(partner);
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "sharing needs a yes: the partner's laptop keeps what is shared",
+        )
+        .hint("run it in a terminal to be asked, or add --yes"));
+    }
+    let mut shown = format!("This copies one {kind} entry to {partner}'s laptop:\n\n");
+    if !title.is_empty() {
+        shown.push_str(&format!("  {}\n", output::one_line(title, 70)));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    for line in lines.iter().take(6) {
+        shown.push_str(&format!("  {}\n", output::one_line(line, 70)));
+    }
+    if lines.len() > 6 {
+        shown.push_str(&format!("  … ({} more lines)\n", lines.len() - 6));
+    }
+    shown.push_str(&format!(
+        "\n{partner}'s laptop keeps it: once it has arrived, it cannot be taken back from there.\n\
+         Its tags, mood and intensity, and every other entry, stay on this laptop.\n\
+         Share it? [y/N] "
+    ));
+    eprint!("{}", output::visible(&shown));
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::usage("not shared; nothing left this laptop"))
+    }
+}

@@ -1,0 +1,233 @@
+//! What is waiting for this person: what arrived from the partner (a proposal, an accept,
+//! a decline, a withdrawal, a revision, a note, an appreciation, an answer), an agreement
+//! whose review date came, a pause whose time is up. `haven status` lists them with the
+//! command that shows each, and the daemon sends a desktop notification for new ones.
+//!
+//! Only verified items of the partner's count (a forged one is never "from Sam"). Looking
+//! at something (`agree show`, `notes`, `ask`) marks it seen on this laptop only: nothing
+//! is sent back, because a "seen" mark feeds the checking the practice works against.
+//! A review date or a pause stays waiting until it is dealt with.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+use super::agreement::{Book, Keyring, Status, Verb};
+use super::ask::AskBook;
+use super::notes::{Board, NoteKind};
+
+/// What kind of thing is waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingKind {
+    Proposed,
+    Revised,
+    Accepted,
+    Declined,
+    Withdrew,
+    Note,
+    Thanks,
+    Answer,
+    ReviewDue,
+    PauseEnded,
+}
+
+/// Which command marks an item seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// `agree show ID` (that agreement) or `agree list` (all).
+    Agreement,
+    /// `notes` (all) or `notes show ID`.
+    Notes,
+    /// `ask` or `ask list`.
+    Ask,
+}
+
+/// One thing waiting, as `status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// Stable across reads: what the seen marks name.
+    pub key: String,
+    pub kind: WaitingKind,
+    /// The agreement, note or pause it is about.
+    pub about: String,
+    /// A sentence naming the partner and the title (what a detailed notification says).
+    pub what: String,
+    /// The command that shows it.
+    pub command: String,
+    pub at: DateTime<FixedOffset>,
+}
+
+impl Waiting {
+    pub fn area(&self) -> Option<Area> {
+        match self.kind {
+            WaitingKind::Proposed
+            | WaitingKind::Revised
+            | WaitingKind::Accepted
+            | WaitingKind::Declined
+            | WaitingKind::Withdrew => Some(Area::Agreement),
+            WaitingKind::Note | WaitingKind::Thanks => Some(Area::Notes),
+            WaitingKind::Answer => Some(Area::Ask),
+            WaitingKind::ReviewDue | WaitingKind::PauseEnded => None,
+        }
+    }
+
+    /// Whether a neutral notification should speak of agreements or of a timer.
+    pub fn is_own_timer(&self) -> bool {
+        self.kind == WaitingKind::PauseEnded
+    }
+}
+
+/// The longest title a sentence quotes.
+const TITLE: usize = 60;
+
+fn quoted(title: &str) -> String {
+    let line: String = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= TITLE {
+        format!("“{line}”")
+    } else {
+        format!("“{}…”", line.chars().take(TITLE - 1).collect::<String>())
+    }
+}
+
+/// Everything waiting from the partner's verified items, before seen marks: the caller
+/// drops the keys it has seen.
+pub fn from_partner(
+    book: &Book,
+    board: &Board,
+    ask: &AskBook,
+    keyring: &Keyring,
+    partner: &str,
+    today: NaiveDate,
+) -> Vec<Waiting> {
+    let name = keyring.name(partner).unwrap_or("your partner").to_string();
+    let mut out = Vec::new();
+    for a in book.agreements.values() {
+        let Some(latest) = a.latest() else { continue };
+        let title = quoted(&latest.body.title);
+        let show = format!("haven agree show {}", a.id);
+        for (i, r) in a.revisions.iter().enumerate() {
+            if r.body.by != partner {
+                continue;
+            }
+            let before = i.checked_sub(1).and_then(|j| a.revisions.get(j));
+            let (kind, what) = match before {
+                None => (
+                    WaitingKind::Proposed,
+                    format!("{name} proposed {}", quoted(&r.body.title)),
+                ),
+                Some(b) if b.body.text == r.body.text && b.body.title == r.body.title => (
+                    WaitingKind::Revised,
+                    format!(
+                        "{name} renewed {} with a review on {}",
+                        quoted(&r.body.title),
+                        r.body
+                            .review_on
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "no date".into())
+                    ),
+                ),
+                Some(_) => (
+                    WaitingKind::Revised,
+                    format!("{name} revised {}", quoted(&r.body.title)),
+                ),
+            };
+            out.push(Waiting {
+                key: format!("r:{}", r.hash),
+                kind,
+                about: a.id.clone(),
+                what,
+                command: show.clone(),
+                at: r.body.at,
+            });
+        }
+        if let Some(s) = a.newest.get(partner) {
+            // A proposal or a revision carries its author's consent: already said above.
+            let own_terms = a
+                .revisions
+                .iter()
+                .any(|r| r.hash == s.revision && r.body.by == partner && r.body.at == s.at);
+            let kind = match s.verb {
+                Verb::Consent if own_terms => None,
+                Verb::Consent => Some((WaitingKind::Accepted, "accepted")),
+                Verb::Decline => Some((WaitingKind::Declined, "declined")),
+                Verb::Withdraw => Some((WaitingKind::Withdrew, "withdrew from")),
+            };
+            if let Some((kind, verb)) = kind {
+                out.push(Waiting {
+                    key: format!("s:{}:{}", a.id, s.counter),
+                    kind,
+                    about: a.id.clone(),
+                    what: format!("{name} {verb} {title}"),
+                    command: show.clone(),
+                    at: s.at,
+                });
+            }
+        }
+        if a.status(keyring, today) == Status::DueForReview {
+            let day = latest
+                .body
+                .review_on
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            out.push(Waiting {
+                key: format!("due:{}:{day}", a.id),
+                kind: WaitingKind::ReviewDue,
+                about: a.id.clone(),
+                what: format!("{title} is due for review (since {day})"),
+                command: format!("haven agree renew {} --review-on DATE", a.id),
+                at: latest.body.at,
+            });
+        }
+    }
+    for n in board.notes.values().filter(|n| !n.mine) {
+        let (kind, what) = match (n.kind, &n.answers) {
+            (NoteKind::Thanks, _) => (WaitingKind::Thanks, format!("{name} thanked you")),
+            (_, Some(_)) => (WaitingKind::Note, format!("{name} answered your note")),
+            (kind, None) if n.title.is_empty() => (
+                WaitingKind::Note,
+                format!("{name} shared a {kind} with you"),
+            ),
+            (kind, None) => (
+                WaitingKind::Note,
+                format!("{name} shared a {kind} with you: {}", quoted(&n.title)),
+            ),
+        };
+        out.push(Waiting {
+            key: format!("n:{}", n.id),
+            kind,
+            about: n.id.clone(),
+            what,
+            command: format!("haven notes show {}", n.id),
+            at: n.at,
+        });
+    }
+    for c in ask.commits.values().filter(|c| c.body.by == partner) {
+        let (key, what) = match c.answer {
+            Some(_) => (
+                format!("v:{}", c.body.id),
+                format!("{name}'s answer to the question of {} is here", c.body.week),
+            ),
+            None => (
+                format!("c:{}", c.body.id),
+                format!("{name} answered the question of {}", c.body.week),
+            ),
+        };
+        out.push(Waiting {
+            key,
+            kind: WaitingKind::Answer,
+            about: c.body.week.clone(),
+            what,
+            command: "haven ask".into(),
+            at: c.body.at,
+        });
+    }
+    out
+}
+
+/// Drops what was seen, and sorts oldest first.
+pub fn unseen(mut items: Vec<Waiting>, seen: &BTreeSet<String>) -> Vec<Waiting> {
+    items.retain(|w| w.area().is_none() || !seen.contains(&w.key));
+    items.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+    items
+}
