@@ -75,6 +75,7 @@ pub async fn run(
             continue;
         }
         let Some((summary, body)) = text(&items, mode) else {
+            tracing::info!(items = items.len(), "notify = \"off\": no notification");
             continue;
         };
         match tokio::time::timeout(TIMEOUT, send(&summary, &body)).await {

@@ -69,8 +69,25 @@ impl Lan {
 
     /// An initialised home on node `i`, its daemon started and unlocked.
     pub fn laptop(&self, i: usize, name: &str) -> Home {
-        let h = Home::in_netns(&self.nodes[i], "eth0");
+        self.laptop_with(i, name, &[], None)
+    }
+
+    /// [`Lan::laptop`] with more environment for every command (and so for the daemon they
+    /// start) and, if given, a `config.toml` written before the daemon starts.
+    pub fn laptop_with(
+        &self,
+        i: usize,
+        name: &str,
+        env: &[(&str, &str)],
+        config: Option<&str>,
+    ) -> Home {
+        let mut h = Home::in_netns(&self.nodes[i], "eth0");
+        h.env
+            .extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         h.ok(&["init", "--name", name]);
+        if let Some(config) = config {
+            std::fs::write(h.home.join("config.toml"), config).expect("config.toml");
+        }
         h.ok(&["unlock"]);
         h
     }

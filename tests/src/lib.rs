@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod couple;
+pub mod dbus;
 pub mod lan;
 pub mod rogue;
 pub mod tmux;
