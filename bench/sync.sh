@@ -2,7 +2,8 @@
 # Whole-process benchmark of partner sync against the DESIGN.md targets: two laptops made
 # of two network namespaces joined by a veth pair, one release havend in each, mDNS only
 # on the veth. Prints discovery time, change-to-partner latency, the first sync of 1,000
-# agreements and the bytes of an incremental sync after a restart; then Syncthing (Debian)
+# agreements, a shared note's latency, `haven status` with 1,000 waiting items and the
+# bytes of an incremental sync after a restart; then Syncthing (Debian)
 # between the same two namespaces, finding each other by its local discovery and carrying
 # a small file with a 1 s watcher delay, and the ratios.
 #
@@ -44,7 +45,9 @@ on() { # on a|b CMD...: run haven on laptop a or b
 }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 connected() { on "$1" status --json | grep -q '"connected": true'; }
-count() { on "$1" agree list --json | grep -c '"id"' || true; }
+# From status, not `agree list`: listing marks the agreements seen, and the status
+# benchmark below needs them waiting.
+count() { on "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["agreements"] or 0)'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
   local limit=$(( $(now_ms) + $1 * 1000 )); shift
@@ -77,6 +80,15 @@ wait_until 60 full
 synced=$(now_ms)
 first_sync=$(( synced - linked ))
 
+echo "haven status with 1,000 waiting items (20 runs)..." >&2
+waiting=$(on b status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["waiting"]))')
+: > "$work/status"
+for i in $(seq 1 20); do
+  t0=$(date +%s%N); on b status >/dev/null; t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000 )) >> "$work/status"
+done
+status_us=$(median < "$work/status")
+
 echo "latency of a change to the partner's disk (20 changes)..." >&2
 : > "$work/latency"
 for i in $(seq 1 20); do
@@ -87,6 +99,18 @@ for i in $(seq 1 20); do
   echo $(( $(now_ms) - t0 )) >> "$work/latency"
 done
 latency=$(median < "$work/latency")
+
+echo "latency of a shared note to the partner's disk (20 notes)..." >&2
+: > "$work/note-latency"
+for i in $(seq 1 20); do
+  entry=$(on a journal write --kind needs "A need to share, number $i")
+  note=$(on a share "$entry" --yes 2>/dev/null)
+  t0=$(now_ms)
+  arrived_note() { on b notes show "$note" >/dev/null 2>&1; }
+  wait_until 10 arrived_note
+  echo $(( $(now_ms) - t0 )) >> "$work/note-latency"
+done
+note_latency=$(median < "$work/note-latency")
 
 echo "an incremental sync after a restart..." >&2
 on b daemon stop >/dev/null
@@ -185,6 +209,8 @@ echo "syncthing small-file runs (ms): $(tr '\n' ' ' < "$work/st-latency")"
 printf '\n%-46s %10s %10s\n' "what" "haven" "target"
 printf '%-46s %7s ms %7s ms\n' "both daemons up -> connected via mDNS" "$discovery" 3000
 printf '%-46s %7s ms %7s ms\n' "local change -> on the partner's disk" "$latency" 250
+printf '%-46s %7s ms %7s ms\n' "shared note -> on the partner's disk" "$note_latency" 250
+printf '%-46s %7s ms %7s ms   (%s waiting items, whole process)\n' "haven status" "$(python3 -c "print(round($status_us/1000,1))")" 20 "$waiting"
 printf '%-46s %7s ms %7s ms\n' "first sync of 1,000 agreements" "$first_sync" 1000
 printf '%-46s %7s ms\n' "pairing done -> connected" "$(( linked - paired ))"
 printf '%-46s %7s B\n' "bytes sent, first sync (1,000 agreements)" "$first_bytes"

@@ -48,12 +48,18 @@ fn a_pause_ending_notifies_neutrally_through_the_session_bus() {
     let call = eventually("a Notify call", SOON, || bus.notifications().pop());
     assert!(call.contains("string \"Haven\""), "{call}");
     assert!(call.contains("a timer you set has ended"), "{call}");
-    assert!(!call.contains("are you ok"), "the message stays private: {call}");
+    assert!(
+        !call.contains("are you ok"),
+        "the message stays private: {call}"
+    );
     // It is also waiting in status, once, with the command that ends it.
     let status = h.json(&["status", "--json"]);
     assert_eq!(status["waiting"][0]["kind"], "pause_ended");
     // One notification for one pause, even over many ticks: the log says so.
-    wait_log(&h, "no notification: the session bus or its notification service");
+    wait_log(
+        &h,
+        "no notification: the session bus or its notification service",
+    );
     assert_eq!(bus.notifications().len(), 1);
 }
 
@@ -97,7 +103,10 @@ fn a_missing_or_hanging_bus_is_a_warning_and_the_daemon_serves_on() {
         "",
     );
     short_pause(&h);
-    wait_log(&h, "no notification: the session bus or its notification service is not there");
+    wait_log(
+        &h,
+        "no notification: the session bus or its notification service is not there",
+    );
     assert_eq!(h.json(&["status", "--json"])["locked"], false);
 
     // A bus that accepts the connection and never says a word.
@@ -149,7 +158,10 @@ fn the_partners_changes_notify_neutrally_by_default_and_detailed_made_safe() {
     // Maya proposes: Sam's notification says nothing private.
     propose(&maya, "Private title 5e1f", "a private text");
     let call = eventually("Sam's notification", SOON, || sam_bus.notifications().pop());
-    assert!(call.contains("something changed in your agreements"), "{call}");
+    assert!(
+        call.contains("something changed in your agreements"),
+        "{call}"
+    );
     assert!(!call.contains("Private title"), "{call}");
     // Sam proposes a title with markup and a terminal escape: Maya's detailed notification
     // names it, escaped, and without the control characters.
@@ -160,7 +172,13 @@ fn the_partners_changes_notify_neutrally_by_default_and_detailed_made_safe() {
             .into_iter()
             .find(|c| c.contains("Sam proposed"))
     });
-    assert!(call.contains("Sam proposed “&lt;b&gt;Texts&lt;/b&gt;]52;c;aGk= at night”"), "{call}");
-    assert!(!call.contains('\u{1b}') && !call.contains('\u{7}'), "{call:?}");
+    assert!(
+        call.contains("Sam proposed “&lt;b&gt;Texts&lt;/b&gt;]52;c;aGk= at night”"),
+        "{call}"
+    );
+    assert!(
+        !call.contains('\u{1b}') && !call.contains('\u{7}'),
+        "{call:?}"
+    );
     assert!(!call.contains("<b>"), "{call}");
 }

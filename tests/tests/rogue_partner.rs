@@ -324,3 +324,162 @@ fn an_inflation_bomb_is_refused_and_the_daemon_keeps_serving() {
     assert!(rss < 200 << 20, "havend holds {rss} bytes after the bomb");
     maya_serves_and_sam_syncs_again(&a, &b);
 }
+
+/// Notes and answers from a modified device: a note "by Maya" signed with Sam's key, notes
+/// with escape sequences and with 1 MB of text, Maya's own note deleted, and two
+/// commitments to this week's question (so he could reveal whichever fits). Maya's laptop
+/// shows the forgery apart and never as hers or his, escapes what it prints, ignores the
+/// oversized note, puts her note back, and never reveals her answer.
+#[test]
+fn forged_huge_and_escaped_notes_and_double_commitments_change_nothing_here() {
+    use haven_shared::model::ask;
+    use haven_shared::model::notes::{NoteBody, NoteKind};
+    const CANARY: &str = "CANARY-answer-4c21";
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let entry = a.write(&["--kind", "win", "I asked for what I needed"]);
+    let shared = a.ok(&["share", &entry, "--yes"]).trim().to_string();
+    haven_tests::lan::eventually("the note on Sam's laptop", SOON, || {
+        b.ok(&["notes", "--json"]).contains(&shared).then_some(())
+    });
+    let maya = a.identity().member_id();
+    let sam = b.identity().member_id();
+    let sam_key = b.identity().signing_key().clone();
+    let ansi = "\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}31m";
+    let note = |id: &str, by: &str, title: &str, text: String| NoteBody {
+        id: id.into(),
+        kind: NoteKind::Thanks,
+        title: title.into(),
+        text,
+        answers: None,
+        by: by.into(),
+        at: haven_shared::when::now(),
+    };
+    as_rogue_sam(&b, |home| {
+        let items = [
+            note(
+                "01jf0rged00000000000000000",
+                &maya,
+                "",
+                "forged by sam".into(),
+            )
+            .sign(&sam_key),
+            note(
+                "01jescape00000000000000000",
+                &sam,
+                &format!("T {ansi}"),
+                format!("X {ansi}"),
+            )
+            .sign(&sam_key),
+            note("01jhvge000000000000000000a", &sam, "", "y".repeat(1 << 20)).sign(&sam_key),
+        ];
+        for item in &items {
+            home.couple.put_item(item).unwrap();
+        }
+        // Maya's shared note, deleted.
+        let keys: Vec<String> = home
+            .couple
+            .together_items()
+            .into_keys()
+            .filter(|k| k.contains(&shared))
+            .collect();
+        for k in keys {
+            home.couple
+                .automerge_mut()
+                .delete(automerge::ROOT, k.as_str())
+                .unwrap();
+        }
+        // Two commitments to this week's question.
+        let week = ask::week_of(chrono::Local::now().date_naive());
+        let q = ask::AskBook::default().question_of(&week);
+        for (id, answer) in [
+            ("01jc0mm1t0000000000000000a", "one"),
+            ("01jc0mm1t0000000000000000b", "two"),
+        ] {
+            let (c, _) = ask::commit(
+                &sam_key,
+                id,
+                &week,
+                &q,
+                answer,
+                [5; 32],
+                haven_shared::when::now(),
+            )
+            .unwrap();
+            home.couple.put_item(&c).unwrap();
+        }
+    });
+    let notes = haven_tests::lan::eventually("the rogue notes on Maya's laptop", SOON, || {
+        let v = a.json(&["notes", "--json"]);
+        let all = v.as_array().unwrap().clone();
+        all.iter()
+            .any(|n| n["id"] == "01jescape00000000000000000")
+            .then_some(all)
+    });
+    let forged = notes
+        .iter()
+        .find(|n| n["id"] == "01jf0rged00000000000000000")
+        .expect("the forgery is listed");
+    assert_eq!(forged["verified"], false);
+    assert_eq!(forged["by"], "unverified");
+    assert_eq!(forged["mine"], false);
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n["id"] == "01jhvge000000000000000000a"),
+        "1 MB note shown"
+    );
+    assert!(
+        notes.iter().any(|n| n["id"] == shared && n["mine"] == true),
+        "Maya's note is kept"
+    );
+    // Printed, escaped; the forgery never waits as anyone's.
+    for args in [
+        vec!["notes"],
+        vec!["notes", "show", "01jescape"],
+        vec!["status"],
+    ] {
+        let out = a.run(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(
+                !out.stdout.contains(bad),
+                "{args:?} printed {bad:?} raw:\n{}",
+                out.stdout
+            );
+        }
+    }
+    let listed = a.run(&["notes"]);
+    assert!(listed.stdout.contains("\\u{1b}"), "{}", listed.stdout);
+    assert!(
+        listed.stdout.contains("Not signed by either of you (1)"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        listed.stderr.contains("1 malformed or oversized"),
+        "{}",
+        listed.stderr
+    );
+    let waiting = a.json(&["status", "--json"])["waiting"].clone();
+    assert!(!waiting.to_string().contains("01jf0rged"), "{waiting}");
+    // Two commitments: none counts, and Maya's answer is never revealed.
+    a.ok(&["ask", "answer", CANARY]);
+    assert_eq!(a.json(&["ask", "--json"])["partner"]["state"], "several");
+    // Sam's laptop gets Maya's note back, and her commitment, but not her answer.
+    haven_tests::lan::eventually("Maya's note back on Sam's laptop", SOON, || {
+        let v = b.json(&["notes", "--json"]);
+        let back = v.as_array().unwrap().iter().any(|n| n["id"] == shared);
+        let committed = b.json(&["ask", "--json"])["partner"]["state"] == "answered";
+        (back && committed).then_some(())
+    });
+    b.ok(&["daemon", "stop"]);
+    let mut home = b.open_directly();
+    let saved = home.couple.automerge_mut().save();
+    assert!(
+        !String::from_utf8_lossy(&saved).contains(CANARY),
+        "the answer was revealed"
+    );
+    drop(home);
+    maya_serves_and_sam_syncs_again(&a, &b);
+}

@@ -91,7 +91,7 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
     let w = eventually("the note waiting on Sam's laptop", SOON, || {
         waiting_of(&sam).into_iter().find(|w| w["about"] == note)
     });
-    assert_eq!(w["what"], "Maya shared a needs with you: “Checking in”");
+    assert_eq!(w["what"], "Maya shared a need with you: “Checking in”");
     assert_eq!(w["command"], format!("haven notes show {note}"));
     let got = notes_of(&sam)
         .into_iter()
@@ -321,4 +321,111 @@ fn a_renewal_asks_for_consent_again_and_review_dates_wait_in_status() {
         !waiting_of(&maya).iter().any(|w| w["kind"] == "review_due"),
         "renewed: no longer due"
     );
+}
+
+/// What a person reads, pinned whole in `tests/snapshots/together.txt` (`[..]` stands for
+/// an id, a time, or this week's question). `SNAPSHOTS=overwrite` rewrites it.
+#[test]
+fn what_the_partner_reads_is_pinned() {
+    let lan = Lan::new(2);
+    let (maya, sam) = paired_pair(&lan);
+    let need = maya.write(&[
+        "--kind",
+        "needs",
+        "--title",
+        "Checking in",
+        "I feel anxious when we don't check in during the day.\nCan we send a quick text once a day?",
+    ]);
+    let note = maya.ok(&["share", &need, "--yes"]).trim().to_string();
+    maya.ok(&["thanks", "Thank you for the walk on Sunday."]);
+    maya.ok(&[
+        "agree",
+        "propose",
+        "Check-in",
+        "--text",
+        "A quick text once a day",
+    ]);
+    maya.ok(&["ask", "answer", "When you waited for me at the station."]);
+    eventually("four things waiting for Sam", SOON, || {
+        (waiting_of(&sam).len() == 4).then_some(())
+    });
+    let mut out = String::new();
+    let mut run = |h: &Home, args: &[&str]| {
+        out.push_str(&format!("$ haven {}\n{}\n", args.join(" "), h.ok(args)));
+    };
+    run(&sam, &["status"]);
+    run(&sam, &["notes"]);
+    run(&sam, &["notes", "show", &note]);
+    run(&sam, &["ask"]);
+    sam.ok(&["notes", "answer", &note, "Yes, let's. A text at lunch?"]);
+    sam.ok(&["ask", "answer", "When you made tea after my long day."]);
+    eventually("Sam's answer revealed on Maya's laptop", SOON, || {
+        (maya.json(&["ask", "--json"])["partner"]["state"] == "revealed").then_some(())
+    });
+    run(&maya, &["notes", "show", &note]);
+    run(&maya, &["ask", "list"]);
+    for (h, args, code) in [
+        (
+            &maya,
+            vec!["share", "01jzzzzzzzzzzzzzzzzzzzzzzz", "--yes"],
+            3,
+        ),
+        (&maya, vec!["share", need.as_str()], 2),
+        (&maya, vec!["thanks", ""], 2),
+        (&maya, vec!["ask", "answer", "again"], 2),
+        (&maya, vec!["notes", "show", "01jzzz"], 3),
+    ] {
+        out.push_str(&format!(
+            "$ haven {}\n{}\n",
+            args.join(" "),
+            h.fails(&args, code)
+        ));
+    }
+    snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/together.txt"]);
+}
+
+/// On a terminal, `share` shows what will travel and says it cannot be taken back, and
+/// only a yes shares it.
+#[test]
+fn share_asks_on_a_terminal_and_only_a_yes_shares() {
+    use haven_tests::tmux::Tmux;
+    let lan = Lan::new(2);
+    let (maya, _sam) = paired_pair(&lan);
+    let id = maya.write(&[
+        "--kind",
+        "letter",
+        "--title",
+        "To little me",
+        "You were never too much.",
+    ]);
+    for (answer, code) in [("n", 2), ("y", 0)] {
+        let t = Tmux::haven(&maya, 100, 30, &format!("share {id}"), &[]);
+        let screen = t.wait_for("Share it? [y/N]");
+        assert!(
+            screen.contains("This copies one letter entry to Sam's laptop:"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("To little me") && screen.contains("You were never too much."),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("cannot be taken back from there"),
+            "{screen}"
+        );
+        t.type_text(answer);
+        t.press(&["Enter"]);
+        let screen = t.wait_for(&format!("[exit {code}]"));
+        let shared = maya.json(&["notes", "--json"]).as_array().unwrap().len();
+        if code == 0 {
+            assert!(screen.contains("Shared with Sam."), "{screen}");
+            assert_eq!(shared, 1);
+        } else {
+            assert!(
+                screen.contains("not shared; nothing left this laptop"),
+                "{screen}"
+            );
+            assert_eq!(shared, 0);
+        }
+    }
 }

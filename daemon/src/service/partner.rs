@@ -572,7 +572,14 @@ fn shared_document_check(u: &Unlocked) -> Check {
         Ok(sources) => {
             let book = haven_shared::model::agreement::assemble(&sources, &u.keyring);
             let unverified: usize = book.agreements.values().map(|a| a.unverified.len()).sum();
-            (book.malformed, unverified)
+            // Notes and the weekly question's items count too.
+            let items = u.home.together_items();
+            let board = haven_shared::model::notes::assemble(&items, &u.keyring);
+            let ask = haven_shared::model::ask::assemble(&items, &u.keyring);
+            (
+                book.malformed + board.malformed + ask.ignored,
+                unverified + board.unverified.len(),
+            )
         }
         Err(e) => {
             return Check {
@@ -588,7 +595,7 @@ fn shared_document_check(u: &Unlocked) -> Check {
         name: "shared document".into(),
         ok,
         detail: if ok {
-            "every agreement item is well-formed and signed".into()
+            "every agreement, note and answer is well-formed and signed".into()
         } else {
             format!(
                 "{malformed} malformed item(s) and {unverified} item(s) without a valid signature are ignored; they change nothing here"

@@ -86,6 +86,24 @@ pub struct RevealBody {
     pub at: DateTime<FixedOffset>,
 }
 
+impl QuestionBody {
+    pub fn sign(&self, key: &SigningKey) -> SignedItem {
+        sign_item(key, QUESTION_KEY, QUESTION_DOMAIN, &self.id, to_json(self))
+    }
+}
+
+impl CommitBody {
+    pub fn sign(&self, key: &SigningKey) -> SignedItem {
+        sign_item(key, COMMIT_KEY, COMMIT_DOMAIN, &self.id, to_json(self))
+    }
+}
+
+impl RevealBody {
+    pub fn sign(&self, key: &SigningKey) -> SignedItem {
+        sign_item(key, REVEAL_KEY, REVEAL_DOMAIN, &self.commit, to_json(self))
+    }
+}
+
 /// This member's answer while it is committed and not yet revealed: private, in the
 /// journal, under the commitment's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,13 +168,7 @@ pub fn sign_question(
         by: member_id_of(&key.verifying_key()),
         at,
     };
-    Ok(sign_item(
-        key,
-        QUESTION_KEY,
-        QUESTION_DOMAIN,
-        id,
-        to_json(&body),
-    ))
+    Ok(body.sign(key))
 }
 
 /// A commitment to `answer` (published) and the pending answer (kept private).
@@ -179,7 +191,7 @@ pub fn commit(
         at,
     };
     Ok((
-        sign_item(key, COMMIT_KEY, COMMIT_DOMAIN, id, to_json(&body)),
+        body.sign(key),
         PendingAnswer {
             commit: id.to_string(),
             answer: answer.to_string(),
@@ -196,13 +208,7 @@ pub fn reveal(key: &SigningKey, pending: &PendingAnswer, at: DateTime<FixedOffse
         by: member_id_of(&key.verifying_key()),
         at,
     };
-    sign_item(
-        key,
-        REVEAL_KEY,
-        REVEAL_DOMAIN,
-        &pending.commit,
-        to_json(&body),
-    )
+    body.sign(key)
 }
 
 /// A verified commitment, with its answer once a matching reveal arrived.

@@ -71,9 +71,25 @@ impl NoteKind {
     }
 }
 
+impl NoteKind {
+    /// "a need", "a letter": how a sentence names one.
+    pub fn noun(self) -> &'static str {
+        match self {
+            NoteKind::Note => "a note",
+            NoteKind::Trigger => "a thought record",
+            NoteKind::Letter => "a letter",
+            NoteKind::Needs => "a need",
+            NoteKind::Checkin => "a check-in",
+            NoteKind::Win => "a win",
+            NoteKind::Thanks => "a thank-you",
+        }
+    }
+}
+
 impl std::fmt::Display for NoteKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so `{:<7}` aligns a column.
+        f.pad(self.as_str())
     }
 }
 

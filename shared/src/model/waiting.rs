@@ -186,11 +186,15 @@ pub fn from_partner(
             (_, Some(_)) => (WaitingKind::Note, format!("{name} answered your note")),
             (kind, None) if n.title.is_empty() => (
                 WaitingKind::Note,
-                format!("{name} shared a {kind} with you"),
+                format!("{name} shared {} with you", kind.noun()),
             ),
             (kind, None) => (
                 WaitingKind::Note,
-                format!("{name} shared a {kind} with you: {}", quoted(&n.title)),
+                format!(
+                    "{name} shared {} with you: {}",
+                    kind.noun(),
+                    quoted(&n.title)
+                ),
             ),
         };
         out.push(Waiting {
@@ -202,15 +206,21 @@ pub fn from_partner(
             at: n.at,
         });
     }
+    let this_week = super::ask::week_of(today);
     for c in ask.commits.values().filter(|c| c.body.by == partner) {
+        let question = if c.body.week == this_week {
+            "this week's question".to_string()
+        } else {
+            format!("the question of {}", c.body.week)
+        };
         let (key, what) = match c.answer {
             Some(_) => (
                 format!("v:{}", c.body.id),
-                format!("{name}'s answer to the question of {} is here", c.body.week),
+                format!("{name}'s answer to {question} is here"),
             ),
             None => (
                 format!("c:{}", c.body.id),
-                format!("{name} answered the question of {}", c.body.week),
+                format!("{name} answered {question}"),
             ),
         };
         out.push(Waiting {
@@ -218,7 +228,11 @@ pub fn from_partner(
             kind: WaitingKind::Answer,
             about: c.body.week.clone(),
             what,
-            command: "haven ask".into(),
+            command: if c.body.week == this_week {
+                "haven ask".into()
+            } else {
+                "haven ask list".into()
+            },
             at: c.body.at,
         });
     }
