@@ -99,6 +99,9 @@ pub enum Request {
     /// The entries and agreements an export renders (the CLI does the rendering).
     Export {
         selection: ExportSelection,
+        /// With a range: also the appreciations the partner sent in it (`--thanks`).
+        #[serde(default)]
+        thanks: bool,
     },
     /// `haven pair`: make a code and wait for the partner on the LAN (answered at once
     /// with the code; `PairWait` then waits for the partner).
@@ -373,6 +376,9 @@ pub struct ExportData {
     /// What changed over the range (a session brief only).
     #[serde(default)]
     pub insights: Option<Insights>,
+    /// The partner's verified appreciations in the range, oldest first (`--thanks`).
+    #[serde(default)]
+    pub thanks: Vec<NoteView>,
 }
 
 /// An entry in a listing, with the shortest id prefix that is unique in the journal.

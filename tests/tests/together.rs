@@ -145,6 +145,34 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
     maya.ok(&["notes"]);
     assert!(waiting_of(&maya).is_empty());
 
+    // The brief includes the appreciations received only when asked, redacted like the rest.
+    let brief = maya.ok(&["export", "--since", "1d"]);
+    assert!(!brief.contains("Appreciations received"), "{brief}");
+    let brief = maya.ok(&[
+        "export",
+        "--since",
+        "1d",
+        "--thanks",
+        "--redact",
+        "Sam=partner",
+    ]);
+    assert!(
+        brief.contains("## Appreciations received\n\n- partner (")
+            && brief.contains("): Thank you for saying it so kindly"),
+        "{brief}"
+    );
+    let (body, _) = brief
+        .split_once("Redacted: Sam → partner")
+        .expect("the redaction note");
+    assert!(!body.contains("Sam"), "{brief}");
+    let json = maya.json(&["export", "--since", "1d", "--thanks", "--format", "json"]);
+    assert_eq!(json["thanks"][0]["by"], "Sam");
+    assert_eq!(
+        json["thanks"].as_array().unwrap().len(),
+        1,
+        "only thanks, only Sam's"
+    );
+
     // Bad input: an empty note, an unknown note, one line each.
     assert_one_error(&sam.run(&["thanks", "  "]), 2, "the note is empty");
     assert_one_error(

@@ -505,10 +505,14 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::AskAnswer { text } => together::ask_answer(u, &text),
         Request::AskAdd { text } => together::ask_add(u, &text),
         Request::AskList => together::ask_list(u),
-        Request::Export { selection } => {
+        Request::Export { selection, thanks } => {
+            let mut received = Vec::new();
             let (entries, agreements, insights) = match selection {
                 ExportSelection::Entry { id } => (vec![resolve(u, &id)?.clone()], Vec::new(), None),
                 ExportSelection::Range { query } => {
+                    if thanks {
+                        received = together::thanks_received(u, query.since);
+                    }
                     let query = ListQuery {
                         limit: None,
                         brief: false,
@@ -546,6 +550,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
                 agreements,
                 name: u.name.clone(),
                 insights,
+                thanks: received,
             }))
         }
         Request::Status

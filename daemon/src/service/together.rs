@@ -130,6 +130,19 @@ pub fn answer_note(u: &mut Unlocked, id: &str, text: &str) -> Reply {
     })
 }
 
+/// The partner's verified appreciations since `since`, oldest first, for a brief.
+pub fn thanks_received(
+    u: &Unlocked,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Vec<NoteView> {
+    board(u)
+        .in_order()
+        .into_iter()
+        .filter(|n| !n.mine && n.kind == NoteKind::Thanks && since.is_none_or(|s| n.at >= s))
+        .cloned()
+        .collect()
+}
+
 pub fn notes(u: &mut Unlocked) -> Reply {
     let board = board(u);
     mark_seen(u, |w| w.area() == Some(Area::Notes));

@@ -160,6 +160,18 @@ pub fn render(x: &Export) -> String {
         }
         body.push_str("</ul>\n");
     }
+    if !x.thanks.is_empty() {
+        body.push_str("<h2>Appreciations received</h2>\n<ul>\n");
+        for n in &x.thanks {
+            body.push_str(&format!(
+                "<li><strong>{}</strong> ({}): {}</li>\n",
+                esc(&n.by),
+                esc(&day(&n.at)),
+                esc(n.text.trim())
+            ));
+        }
+        body.push_str("</ul>\n");
+    }
     let mut footer = String::new();
     if let Some(r) = &x.redactions {
         footer.push_str(&format!("<p>Redacted: {}.</p>", esc(&r.join(", "))));

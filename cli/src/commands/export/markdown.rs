@@ -77,6 +77,13 @@ pub fn render(x: &Export) -> String {
         }
         out.push('\n');
     }
+    if !x.thanks.is_empty() {
+        out.push_str("## Appreciations received\n\n");
+        for n in &x.thanks {
+            out.push_str(&format!("- {} ({}): {}\n", n.by, day(&n.at), n.text.trim()));
+        }
+        out.push('\n');
+    }
     out.push_str("---\n\n");
     if let Some(r) = &x.redactions {
         out.push_str(&format!("Redacted: {}.\n\n", r.join(", ")));

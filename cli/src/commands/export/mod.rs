@@ -59,6 +59,9 @@ pub struct Args {
     /// Encrypt with a passphrase (asked on the terminal)
     #[arg(long, conflicts_with = "to")]
     passphrase: bool,
+    /// Include the appreciations your partner sent you in the range (with --since)
+    #[arg(long, requires = "since")]
+    thanks: bool,
     /// Replace a name with a role, whole words, any case: --redact Sam=partner
     #[arg(long = "redact", value_name = "NAME=ROLE")]
     redact: Vec<String>,
@@ -87,7 +90,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             ))
         }
     };
-    let data = match ctx.client.call(Request::Export { selection })? {
+    let data = match ctx.client.call(Request::Export {
+        selection,
+        thanks: args.thanks,
+    })? {
         Response::Export(data) => data,
         other => return Err(unexpected(&other)),
     };

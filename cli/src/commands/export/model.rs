@@ -6,6 +6,7 @@ use serde_json::json;
 
 use haven_shared::ipc::ExportData;
 use haven_shared::model::insights::Insights;
+use haven_shared::model::notes::NoteView;
 use haven_shared::model::{AgreementView, Entry, Kind};
 
 pub struct Export {
@@ -14,6 +15,8 @@ pub struct Export {
     pub name: String,
     pub entries: Vec<Entry>,
     pub agreements: Vec<AgreementView>,
+    /// The partner's appreciations in the range (`--thanks`).
+    pub thanks: Vec<NoteView>,
     /// A session brief (a range) rather than one entry.
     pub brief: bool,
     pub since: Option<DateTime<FixedOffset>>,
@@ -88,6 +91,7 @@ impl Export {
             name: data.name,
             entries: data.entries,
             agreements: data.agreements,
+            thanks: data.thanks,
             brief,
             since,
             until: haven_shared::when::now(),
@@ -197,6 +201,7 @@ impl Export {
                 "points": intensity.points.iter().map(|(t, i)| json!({"at": t, "intensity": i})).collect::<Vec<_>>(),
             },
             "agreements": self.agreements,
+            "thanks": self.thanks,
             "insights": self.insights,
             "redacted": self.redactions,
             "footer": FOOTER,

@@ -545,6 +545,15 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
             );
         }
     }
+    if !x.thanks.is_empty() {
+        l.heading("Appreciations received", &H2, 2.0 * leading(&BODY));
+        for n in &x.thanks {
+            l.text(
+                &format!("• {} ({}): {}", n.by, day(&n.at), n.text.trim()),
+                &BODY,
+            );
+        }
+    }
     l.gap(14.0);
     if let Some(r) = &x.redactions {
         l.text(&format!("Redacted: {}.", r.join(", ")), &META);

@@ -72,6 +72,10 @@ pub fn apply(export: &mut Export, redactions: &[Redaction]) -> Option<Vec<String
             x.tags.iter_mut().for_each(|t| fix(&mut t.tag));
             x.wins.recent.iter_mut().for_each(|w| fix(&mut w.text));
         }
+        for n in &mut export.thanks {
+            fix(&mut n.text);
+            fix(&mut n.by);
+        }
         for a in &mut export.agreements {
             fix(&mut a.title);
             fix(&mut a.text);

@@ -59,6 +59,13 @@ pub fn render(x: &Export) -> String {
         }
         out.push('\n');
     }
+    if !x.thanks.is_empty() {
+        out.push_str(&underline("Appreciations received", '-'));
+        for n in &x.thanks {
+            out.push_str(&format!("* {} ({}): {}\n", n.by, day(&n.at), n.text.trim()));
+        }
+        out.push('\n');
+    }
     if let Some(r) = &x.redactions {
         out.push_str(&format!("Redacted: {}.\n", r.join(", ")));
     }
