@@ -14,7 +14,7 @@ use haven_shared::ipc::{
     ErrorKind, ErrorReply, ExportData, ExportSelection, Reply, Request, Response, StatusInfo,
 };
 use haven_shared::model::agreement::{self, Agreement, Book, SignedItem, VerbError};
-use haven_shared::model::waiting::{Area, Waiting};
+use haven_shared::model::waiting::Waiting;
 use haven_shared::model::{new_id, Entry, EntryChanges, ModelError};
 use haven_shared::model::{AgreementView, ListQuery, Status, Verb};
 use haven_shared::paths::Paths;
@@ -439,7 +439,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         }
         Request::AgreeList => {
             let book = book(u)?;
-            together::mark_seen(u, |w| w.area() == Some(Area::Agreement));
+            together::mark_seen(u, Some(&book), None, None, |_| true);
             Ok(Response::Agreements {
                 agreements: agreement_views(u, &book),
                 ignored: book.malformed,
@@ -448,7 +448,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         Request::AgreeShow { id } => {
             let book = book(u)?;
             let id = resolve_agreement(&book, &id)?.id.clone();
-            together::mark_seen(u, |w| w.area() == Some(Area::Agreement) && w.about == id);
+            together::seen_agreement(u, &book, &id);
             agreement_reply(u, &id)
         }
         Request::AgreeAccept { id } => agreement_verb(u, &id, |a, k, n| {

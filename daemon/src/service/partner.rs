@@ -205,9 +205,9 @@ impl Service {
                 let _ = reply.send(message);
             }
             PeerOp::Receive(bytes, reply) => {
-                let result = self.receive(&bytes);
-                let _ = reply.send(result);
-                self.notice_new();
+                // What arrived is noticed on the next tick (within a second), off this path:
+                // the session answers the partner first.
+                let _ = reply.send(self.receive(&bytes));
             }
             PeerOp::Disconnected => {
                 if let Vault::Unlocked(u) = &mut self.vault {
@@ -226,6 +226,7 @@ impl Service {
                     }
                     u.partner = None;
                     u.keyring = keyring(u);
+                    u.waiting_cache = None;
                     tracing::info!(
                         partner = name.is_some(),
                         "the partner unpaired; keys forgotten"
@@ -270,6 +271,7 @@ impl Service {
         u.partner = Some(partner);
         u.sync = sync::State::new();
         u.keyring = keyring(u);
+        u.waiting_cache = None;
         self.publish_link();
         Ok(())
     }
@@ -390,6 +392,7 @@ impl Service {
             u.home.wipe_couple().map_err(home_error)?;
         }
         u.keyring = keyring(u);
+        u.waiting_cache = None;
         tracing::info!(wipe, "unpaired");
         // Stops the session at once; it tells the partner on its way out.
         self.publish_link();

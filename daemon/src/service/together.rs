@@ -13,7 +13,7 @@ use haven_shared::model::agreement::{self, Book};
 use haven_shared::model::ask::{self, AskBook, PendingAnswer, WeekView};
 use haven_shared::model::new_id;
 use haven_shared::model::notes::{self, Board, NoteBody, NoteKind, NoteView};
-use haven_shared::model::waiting::{self, Area, Waiting, WaitingKind};
+use haven_shared::model::waiting::{self, Waiting, WaitingKind};
 use haven_shared::when;
 
 use super::{doc_error, publish, resolve};
@@ -145,7 +145,7 @@ pub fn thanks_received(
 
 pub fn notes(u: &mut Unlocked) -> Reply {
     let board = board(u);
-    mark_seen(u, |w| w.area() == Some(Area::Notes));
+    mark_seen(u, None, Some(&board), None, |_| true);
     Ok(Response::Notes {
         notes: board.in_order().into_iter().cloned().collect(),
         unverified: board.unverified,
@@ -162,8 +162,8 @@ pub fn note_show(u: &mut Unlocked, id: &str) -> Reply {
         .map(|a| a.id.as_str())
         .chain([note.id.as_str()])
         .collect();
-    mark_seen(u, |w| {
-        w.area() == Some(Area::Notes) && about.contains(w.about.as_str())
+    mark_seen(u, None, Some(&board), None, |w| {
+        about.contains(w.about.as_str())
     });
     Ok(Response::Note { note, answers })
 }
@@ -180,7 +180,7 @@ fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
 pub fn ask(u: &mut Unlocked) -> Reply {
     let book = ask_book(u);
     let week = week_view(u, &book, &this_week());
-    mark_seen(u, |w| w.area() == Some(Area::Ask));
+    mark_seen(u, None, None, Some(&book), |_| true);
     Ok(Response::Ask { week })
 }
 
@@ -195,7 +195,7 @@ pub fn ask_list(u: &mut Unlocked) -> Reply {
     if !weeks.iter().any(|w| w.week == now) {
         weeks.insert(0, week_view(u, &book, &now));
     }
-    mark_seen(u, |w| w.area() == Some(Area::Ask));
+    mark_seen(u, None, None, Some(&book), |_| true);
     Ok(Response::AskList {
         weeks,
         questions: book.all_questions(&u.keyring),
@@ -332,20 +332,50 @@ pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
     waiting::unseen(items, &u.seen)
 }
 
-/// Marks the waiting items `which` picks as seen, on this laptop only.
-pub fn mark_seen(u: &mut Unlocked, which: impl Fn(&Waiting) -> bool) {
-    let new: Vec<String> = waiting(u)
-        .into_iter()
-        .filter(|w| w.area().is_some() && which(w))
-        .map(|w| w.key)
-        .collect();
-    if new.is_empty() {
+/// What was just shown becomes seen, on this laptop only: the waiting items computed
+/// from what the request already assembled (an agreement book, the notes, the weekly
+/// question), never from a fresh read of everything, so looking stays cheap.
+pub fn mark_seen(
+    u: &mut Unlocked,
+    book: Option<&Book>,
+    board: Option<&Board>,
+    ask: Option<&AskBook>,
+    which: impl Fn(&Waiting) -> bool,
+) {
+    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
+        return;
+    };
+    let empty = (Book::default(), Board::default(), AskBook::default());
+    let shown = waiting::from_partner(
+        book.unwrap_or(&empty.0),
+        board.unwrap_or(&empty.1),
+        ask.unwrap_or(&empty.2),
+        &u.keyring,
+        &partner,
+        Local::now().date_naive(),
+    );
+    let before = u.seen.len();
+    u.seen.extend(
+        shown
+            .into_iter()
+            .filter(|w| w.area().is_some() && which(w))
+            .map(|w| w.key),
+    );
+    if u.seen.len() == before {
         return;
     }
-    u.seen.extend(new);
     if let Err(e) = u.home.save_seen_marks(&u.seen) {
         tracing::warn!(error = %e, "could not save what was seen; it may be listed again");
     }
+}
+
+/// Everything the agreement `id` leaves waiting is seen (`agree show ID`).
+pub fn seen_agreement(u: &mut Unlocked, book: &Book, id: &str) {
+    let mut one = Book::default();
+    if let Some(a) = book.agreements.get(id) {
+        one.agreements.insert(id.to_string(), a.clone());
+    }
+    mark_seen(u, Some(&one), None, None, |_| true);
 }
 
 /// At unlock: what was seen before, or (the first time) everything there is now, so an

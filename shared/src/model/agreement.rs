@@ -372,12 +372,25 @@ impl Agreement {
         if latest.body.text == text {
             return Err(VerbError::SameText);
         }
+        Ok(self.next_revision(latest, key, text, latest.body.review_on, counter, now))
+    }
+
+    /// The revision after `latest` with these terms, and its author's consent.
+    fn next_revision(
+        &self,
+        latest: &Revision,
+        key: &SigningKey,
+        text: &str,
+        review_on: Option<NaiveDate>,
+        counter: u64,
+        now: DateTime<FixedOffset>,
+    ) -> Vec<SignedItem> {
         let body = RevisionBody {
             agreement: self.id.clone(),
             seq: latest.body.seq + 1,
             title: latest.body.title.clone(),
             text: text.to_string(),
-            review_on: latest.body.review_on,
+            review_on,
             by: member_id_of(&key.verifying_key()),
             at: now,
             legacy: false,
@@ -391,7 +404,7 @@ impl Agreement {
             now,
             None,
         );
-        Ok(vec![sign_revision(key, &body), consent])
+        vec![sign_revision(key, &body), consent]
     }
 
     /// The same terms with a new review date (`agree renew`): a new revision, consented to
@@ -412,26 +425,14 @@ impl Agreement {
         if latest.body.review_on == Some(review_on) {
             return Err(VerbError::SameReview(review_on));
         }
-        let body = RevisionBody {
-            agreement: self.id.clone(),
-            seq: latest.body.seq + 1,
-            title: latest.body.title.clone(),
-            text: latest.body.text.clone(),
-            review_on: Some(review_on),
-            by: member_id_of(&key.verifying_key()),
-            at: now,
-            legacy: false,
-        };
-        let consent = statement(
+        Ok(self.next_revision(
+            latest,
             key,
-            &self.id,
-            &body.hash(),
-            Verb::Consent,
+            &latest.body.text,
+            Some(review_on),
             counter,
             now,
-            None,
-        );
-        Ok(vec![sign_revision(key, &body), consent])
+        ))
     }
 
     /// This member's consent, decline or withdrawal of the latest terms.
@@ -686,20 +687,7 @@ impl Book {
 
     /// An agreement by exact id, else by unique prefix.
     pub fn resolve(&self, prefix: &str) -> Result<&Agreement, Vec<String>> {
-        let p = prefix.trim().to_ascii_lowercase();
-        if let Some(a) = self.agreements.get(&p) {
-            return Ok(a);
-        }
-        let ids: Vec<&Agreement> = self
-            .agreements
-            .range(p.clone()..)
-            .take_while(|(id, _)| !p.is_empty() && id.starts_with(&p))
-            .map(|(_, a)| a)
-            .collect();
-        match ids.as_slice() {
-            [one] => Ok(one),
-            many => Err(many.iter().map(|a| a.id.clone()).collect()),
-        }
+        super::resolve_prefix(&self.agreements, prefix)
     }
 }
 

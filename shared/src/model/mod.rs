@@ -36,3 +36,23 @@ pub fn is_valid_id(id: &str) -> bool {
 pub fn new_id() -> String {
     ulid::Ulid::new().to_string().to_ascii_lowercase()
 }
+
+/// An item by exact id (always wins, whatever sits beside it), else by unique prefix, any
+/// case; the ids that match when there is not exactly one.
+pub fn resolve_prefix<'a, T>(
+    items: &'a std::collections::BTreeMap<String, T>,
+    prefix: &str,
+) -> Result<&'a T, Vec<String>> {
+    let p = prefix.trim().to_ascii_lowercase();
+    if let Some(item) = items.get(&p) {
+        return Ok(item);
+    }
+    let found: Vec<(&String, &T)> = items
+        .range(p.clone()..)
+        .take_while(|(id, _)| !p.is_empty() && id.starts_with(&p))
+        .collect();
+    match found.as_slice() {
+        [(_, one)] => Ok(one),
+        many => Err(many.iter().map(|(id, _)| (*id).clone()).collect()),
+    }
+}

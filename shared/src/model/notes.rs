@@ -211,20 +211,7 @@ impl Board {
 
     /// A note by exact id, else by unique prefix.
     pub fn resolve(&self, prefix: &str) -> Result<&NoteView, Vec<String>> {
-        let p = prefix.trim().to_ascii_lowercase();
-        if let Some(n) = self.notes.get(&p) {
-            return Ok(n);
-        }
-        let found: Vec<&NoteView> = self
-            .notes
-            .range(p.clone()..)
-            .take_while(|(id, _)| !p.is_empty() && id.starts_with(&p))
-            .map(|(_, n)| n)
-            .collect();
-        match found.as_slice() {
-            [one] => Ok(one),
-            many => Err(many.iter().map(|n| n.id.clone()).collect()),
-        }
+        super::resolve_prefix(&self.notes, prefix)
     }
 
     /// The verified notes that answer `id`, oldest first.
