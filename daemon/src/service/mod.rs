@@ -338,8 +338,12 @@ pub(super) fn publish(u: &mut Unlocked, items: &[SignedItem]) -> Result<(), Erro
 }
 
 fn agreement_reply(u: &Unlocked, id: &str) -> Reply {
+    agreement_reply_from(u, &book(u)?, id)
+}
+
+/// The agreement `id` as shown, from a book already assembled.
+fn agreement_reply_from(u: &Unlocked, book: &Book, id: &str) -> Reply {
     let today = Local::now().date_naive();
-    let book = book(u)?;
     let agreement = book
         .agreements
         .get(id)
@@ -449,7 +453,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
             let book = book(u)?;
             let id = resolve_agreement(&book, &id)?.id.clone();
             together::seen_agreement(u, &book, &id);
-            agreement_reply(u, &id)
+            agreement_reply_from(u, &book, &id)
         }
         Request::AgreeAccept { id } => agreement_verb(u, &id, |a, k, n| {
             a.respond(k, Verb::Consent, None, n, now).map(|i| vec![i])
