@@ -294,6 +294,7 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> AskBook 
             continue;
         };
         if r.commit != id
+            || r.answer.len() > MAX_ASK_TEXT
             || r.by != c.body.by
             || !verified(keyring, &r.by, REVEAL_DOMAIN, value, sig)
         {
@@ -667,6 +668,30 @@ mod tests {
                 .state,
             "several"
         );
+        // A reveal of an answer over the size limit is ignored, even with a matching hash.
+        let huge = "x".repeat(MAX_ASK_TEXT + 1);
+        let body = CommitBody {
+            id: "01jc0mm1t0000000000000000h".into(),
+            week: "2026-W40".into(),
+            question: q.clone(),
+            hash: answer_hash(&[4; 32], &q, &huge),
+            by: sam_id.clone(),
+            at: at(4),
+        };
+        put(&mut shared, &body.sign(&sam));
+        let big = RevealBody {
+            commit: body.id.clone(),
+            answer: huge,
+            nonce: hex::encode([4; 32]),
+            by: sam_id.clone(),
+            at: at(5),
+        };
+        put(&mut shared, &big.sign(&sam));
+        let book = assemble(&shared, &ring(1, 2));
+        assert_eq!(book.commits[&body.id].answer, None);
+        assert!(book.ignored >= 1);
+        shared.remove(&body.sign(&sam).key);
+        shared.remove(&big.sign(&sam).key);
         // A commitment signed by a stranger is ignored.
         let (stranger, _) = commit(
             &key(7),
