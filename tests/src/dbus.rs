@@ -82,3 +82,34 @@ impl Drop for SessionBus {
         }
     }
 }
+
+/// A notification service that owns `org.freedesktop.Notifications` on `bus` and never
+/// answers: it takes the name, then stops reading its socket. Calls to it wait forever.
+pub struct SilentService {
+    _conn: zbus::Connection,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl SilentService {
+    pub fn start(bus: &SessionBus) -> SilentService {
+        // A current-thread runtime that is never driven again after the name is taken:
+        // nothing reads the connection, so no call is ever answered.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let conn = runtime.block_on(async {
+            zbus::connection::Builder::address(bus.address.as_str())
+                .expect("address")
+                .name("org.freedesktop.Notifications")
+                .expect("name")
+                .build()
+                .await
+                .expect("take the notification service's name")
+        });
+        SilentService {
+            _conn: conn,
+            _runtime: runtime,
+        }
+    }
+}

@@ -182,3 +182,29 @@ fn the_partners_changes_notify_neutrally_by_default_and_detailed_made_safe() {
     );
     assert!(!call.contains("<b>"), "{call}");
 }
+
+/// A notification service that owns the name and never answers: the call goes out (the
+/// monitor sees it), the daemon gives up after its timeout, and serves on meanwhile.
+#[test]
+fn a_notification_service_that_never_answers_costs_a_warning() {
+    let bus = SessionBus::start();
+    let _silent = haven_tests::dbus::SilentService::start(&bus);
+    let h = home_with(
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+            ("HAVEN_TEST_MINUTE_SECS", "1"),
+        ],
+        "",
+    );
+    short_pause(&h);
+    let call = eventually("the Notify call", SOON, || bus.notifications().pop());
+    assert!(call.contains("a timer you set has ended"), "{call}");
+    let started = std::time::Instant::now();
+    h.ok(&["journal", "write", "still here"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a write waited on the notification"
+    );
+    wait_log(&h, "the notification service did not answer in time");
+    assert_eq!(h.json(&["status", "--json"])["locked"], false);
+}
