@@ -165,6 +165,39 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
         .split_once("Redacted: Sam → partner")
         .expect("the redaction note");
     assert!(!body.contains("Sam"), "{brief}");
+    for format in ["txt", "html"] {
+        let out = maya.ok(&["export", "--since", "1d", "--thanks", "--format", format]);
+        assert!(
+            out.contains("Appreciations received")
+                && out.contains("Thank you for saying it so kindly"),
+            "{format}: {out}"
+        );
+    }
+    let pdf = maya.tmp.path().join("brief.pdf");
+    maya.ok(&[
+        "export",
+        "--since",
+        "1d",
+        "--thanks",
+        "--format",
+        "pdf",
+        "-o",
+        pdf.to_str().unwrap(),
+    ]);
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run)");
+    let text = String::from_utf8_lossy(&text.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Appreciations received")
+            && text.contains("Thank you for saying it so kindly"),
+        "{text}"
+    );
     let json = maya.json(&["export", "--since", "1d", "--thanks", "--format", "json"]);
     assert_eq!(json["thanks"][0]["by"], "Sam");
     assert_eq!(
