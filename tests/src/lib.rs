@@ -441,3 +441,22 @@ pub fn memory_contains(pid: i32, needle: &[u8]) -> bool {
     assert!(scanned > 0, "no memory of process {pid} could be read");
     false
 }
+
+/// The text of a PDF, read back with `pdftotext` (Debian's poppler-utils, which `.ci/run`
+/// installs), whitespace collapsed to single spaces.
+pub fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run) must be installed");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -22,6 +22,18 @@ fn home_with(env: &[(&str, &str)], config: &str) -> Home {
     h
 }
 
+/// A home whose daemon talks to `address` as its session bus, where a pause minute lasts
+/// one second.
+fn on_bus(address: &str, config: &str) -> Home {
+    home_with(
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", address),
+            ("HAVEN_TEST_MINUTE_SECS", "1"),
+        ],
+        config,
+    )
+}
+
 /// Starts a pause of one (test) minute, which lasts one second.
 fn short_pause(h: &Home) {
     let out = h.run_stdin(&["pause", "--for", "1m", "--message", "-"], "are you ok?");
@@ -37,13 +49,7 @@ fn wait_log(h: &Home, needle: &str) {
 #[test]
 fn a_pause_ending_notifies_neutrally_through_the_session_bus() {
     let bus = SessionBus::start();
-    let h = home_with(
-        &[
-            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
-            ("HAVEN_TEST_MINUTE_SECS", "1"),
-        ],
-        "",
-    );
+    let h = on_bus(&bus.address, "");
     short_pause(&h);
     let call = eventually("a Notify call", SOON, || bus.notifications().pop());
     assert!(call.contains("string \"Haven\""), "{call}");
@@ -76,13 +82,7 @@ fn quiet_hours_and_off_send_nothing() {
         ("notify = \"off\"\n", "notify = \"off\": no notification"),
     ] {
         let bus = SessionBus::start();
-        let h = home_with(
-            &[
-                ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
-                ("HAVEN_TEST_MINUTE_SECS", "1"),
-            ],
-            config,
-        );
+        let h = on_bus(&bus.address, config);
         short_pause(&h);
         // The daemon decided (the log says so): and the bus saw no call.
         wait_log(&h, said);
@@ -95,13 +95,7 @@ fn a_missing_or_hanging_bus_is_a_warning_and_the_daemon_serves_on() {
     // No bus at that address.
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("unix:path={}", dir.path().join("nobody").display());
-    let h = home_with(
-        &[
-            ("DBUS_SESSION_BUS_ADDRESS", &missing),
-            ("HAVEN_TEST_MINUTE_SECS", "1"),
-        ],
-        "",
-    );
+    let h = on_bus(&missing, "");
     short_pause(&h);
     wait_log(
         &h,
@@ -119,13 +113,7 @@ fn a_missing_or_hanging_bus_is_a_warning_and_the_daemon_serves_on() {
         }
     });
     let hanging = format!("unix:path={}", socket.display());
-    let h = home_with(
-        &[
-            ("DBUS_SESSION_BUS_ADDRESS", &hanging),
-            ("HAVEN_TEST_MINUTE_SECS", "1"),
-        ],
-        "",
-    );
+    let h = on_bus(&hanging, "");
     short_pause(&h);
     // While the notifier waits on the silent bus, the daemon answers at once.
     wait_log(&h, "something new is waiting");
@@ -189,13 +177,7 @@ fn the_partners_changes_notify_neutrally_by_default_and_detailed_made_safe() {
 fn a_notification_service_that_never_answers_costs_a_warning() {
     let bus = SessionBus::start();
     let _silent = haven_tests::dbus::SilentService::start(&bus);
-    let h = home_with(
-        &[
-            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
-            ("HAVEN_TEST_MINUTE_SECS", "1"),
-        ],
-        "",
-    );
+    let h = on_bus(&bus.address, "");
     short_pause(&h);
     let call = eventually("the Notify call", SOON, || bus.notifications().pop());
     assert!(call.contains("a timer you set has ended"), "{call}");

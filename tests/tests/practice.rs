@@ -610,15 +610,7 @@ fn the_brief_has_what_changed_in_every_format() {
         "-o",
         pdf.to_str().unwrap(),
     ]);
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = haven_tests::pdf_text(&pdf);
     for needle in [
         "What changed",
         "You wrote 1 thought record.",

@@ -184,15 +184,7 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
         "-o",
         pdf.to_str().unwrap(),
     ]);
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run)");
-    let text = String::from_utf8_lossy(&text.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = haven_tests::pdf_text(&pdf);
     assert!(
         text.contains("Appreciations received")
             && text.contains("Thank you for saying it so kindly"),
