@@ -33,6 +33,10 @@ pub struct Unlocked {
     pub seen: std::collections::BTreeSet<String>,
     /// Waiting items a notification already went out for (or that were there at unlock).
     pub notified: std::collections::BTreeSet<String>,
+    /// No seen marks were stored yet: the first look marks everything there is as seen.
+    pub seen_baseline_due: bool,
+    /// Freshly unlocked: the first look takes what is waiting as already notified.
+    pub notice_baseline_due: bool,
     /// The partner's part of what is waiting, for these couple heads and this day.
     pub waiting_cache: Option<(
         Vec<automerge::ChangeHash>,
@@ -93,6 +97,8 @@ impl Vault {
             sync: automerge::sync::State::new(),
             seen: Default::default(),
             notified: Default::default(),
+            seen_baseline_due: false,
+            notice_baseline_due: true,
             waiting_cache: None,
         };
         unlocked.keyring = crate::service::partner::keyring(&unlocked);

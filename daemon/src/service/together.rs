@@ -329,7 +329,26 @@ pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
             });
         }
     }
-    waiting::unseen(items, &u.seen)
+    if u.seen_baseline_due {
+        // The first time: everything there is now counts as seen (see `load_seen`).
+        u.seen_baseline_due = false;
+        u.seen.extend(
+            items
+                .iter()
+                .filter(|w| w.area().is_some())
+                .map(|w| w.key.clone()),
+        );
+        if let Err(e) = u.home.save_seen_marks(&u.seen) {
+            tracing::warn!(error = %e, "could not save what was seen");
+        }
+    }
+    let items = waiting::unseen(items, &u.seen);
+    if u.notice_baseline_due {
+        // Nothing waiting when the laptop was unlocked is news: the person is there.
+        u.notice_baseline_due = false;
+        u.notified = items.iter().map(|w| w.key.clone()).collect();
+    }
+    items
 }
 
 /// What was just shown becomes seen, on this laptop only: the waiting items computed
@@ -378,22 +397,19 @@ pub fn seen_agreement(u: &mut Unlocked, book: &Book, id: &str) {
     mark_seen(u, Some(&one), None, None, |_| true);
 }
 
-/// At unlock: what was seen before, or (the first time) everything there is now, so an
-/// upgrade does not list a couple's whole history as new.
+/// At unlock: what was seen before. The first time there is nothing, and everything there
+/// is counts as seen, so an upgrade does not list a couple's whole history as new. Both
+/// that and the notification baseline are taken at the first look ([`waiting`]: the first
+/// tick, within a second), not here: building the list reads every agreement, and unlock
+/// need not wait for it.
 pub fn load_seen(u: &mut Unlocked) {
     match u.home.seen_marks() {
         Ok(Some(seen)) => u.seen = seen,
-        Ok(None) => {
-            u.seen = waiting(u).into_iter().map(|w| w.key).collect();
-            if let Err(e) = u.home.save_seen_marks(&u.seen) {
-                tracing::warn!(error = %e, "could not save what was seen");
-            }
-        }
+        Ok(None) => u.seen_baseline_due = true,
         Err(e) => tracing::warn!(error = %e, "what was seen is unreadable; listing everything"),
     }
     u.waiting_cache = None;
-    // Nothing waiting at unlock is news: the person is at the laptop now.
-    u.notified = waiting(u).into_iter().map(|w| w.key).collect();
+    u.notice_baseline_due = true;
 }
 
 /// Waiting items not notified yet (and remembers them as notified).
