@@ -77,6 +77,19 @@ fn v1_homes_keep_every_agreement_and_the_upgraded_laptops_sync() {
     eventually("the upgraded laptops to connect", SOON, || {
         (connected(&a) && connected(&b)).then_some(())
     });
+    // The first unlock with "what is waiting" takes the couple's history as seen: nothing
+    // of it is listed as news (only a review date that has come would stay).
+    for h in [&a, &b] {
+        let waiting = h.json(&["status", "--json"])["waiting"].clone();
+        assert!(
+            waiting
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["kind"] == "review_due"),
+            "{waiting}"
+        );
+    }
     // Sam withdraws from the active one after the upgrade; it travels and holds.
     let list = a.json(&["agree", "list", "--json"]);
     let active = list

@@ -61,7 +61,7 @@ pub enum Verb {
 }
 
 impl Verb {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Verb::Consent => "consent",
             Verb::Decline => "decline",

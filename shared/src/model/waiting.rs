@@ -155,7 +155,15 @@ pub fn from_partner(
             };
             if let Some((kind, verb)) = kind {
                 out.push(Waiting {
-                    key: format!("s:{}:{}", a.id, s.counter),
+                    // What was said, about which terms, when: a statement re-signed at an
+                    // upgrade (same verb, terms and time, a new counter) is not news.
+                    key: format!(
+                        "s:{}:{}:{}:{}",
+                        a.id,
+                        s.verb.as_str(),
+                        s.revision,
+                        s.at.to_rfc3339()
+                    ),
                     kind,
                     about: a.id.clone(),
                     what: format!("{name} {verb} {title}"),
