@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::Home;
@@ -25,7 +26,14 @@ impl Tmux {
             Command::new("tmux").arg("-V").output().is_ok(),
             "tmux is missing: install Debian's tmux (.ci/run does)"
         );
-        let socket = h.tmp.path().join("tmux.sock");
+        // A socket of its own per terminal: a second terminal in the same home must not
+        // reach the server the first one's drop is still ending ("server exited
+        // unexpectedly").
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let socket = h.tmp.path().join(format!(
+            "tmux-{}.sock",
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut vars = vec![
             ("HOME".to_string(), h.tmp.path().display().to_string()),
             ("XDG_RUNTIME_DIR".into(), h.runtime.display().to_string()),
