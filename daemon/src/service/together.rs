@@ -168,8 +168,10 @@ pub fn note_show(u: &mut Unlocked, id: &str) -> Reply {
     Ok(Response::Note { note, answers })
 }
 
-fn this_week() -> String {
-    ask::week_of(Local::now().date_naive())
+/// This week's question, as both partners see it (see `AskBook::current_week`).
+fn this_week(u: &Unlocked, book: &AskBook) -> String {
+    let partner = u.partner.as_ref().map(|p| p.member_id.as_str());
+    book.current_week(when::now(), &u.home.identity.member_id(), partner)
 }
 
 fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
@@ -179,7 +181,7 @@ fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
 
 pub fn ask(u: &mut Unlocked) -> Reply {
     let book = ask_book(u);
-    let week = week_view(u, &book, &this_week());
+    let week = week_view(u, &book, &this_week(u, &book));
     mark_seen(u, None, None, Some(&book), |_| true);
     Ok(Response::Ask { week })
 }
@@ -191,7 +193,7 @@ pub fn ask_list(u: &mut Unlocked) -> Reply {
         .iter()
         .map(|w| week_view(u, &book, w))
         .collect();
-    let now = this_week();
+    let now = this_week(u, &book);
     if !weeks.iter().any(|w| w.week == now) {
         weeks.insert(0, week_view(u, &book, &now));
     }
@@ -215,7 +217,7 @@ pub fn ask_add(u: &mut Unlocked, text: &str) -> Reply {
 pub fn ask_answer(u: &mut Unlocked, text: &str) -> Reply {
     partner_member(u, "an answer")?;
     let book = ask_book(u);
-    let week = this_week();
+    let week = this_week(u, &book);
     let me = u.home.identity.member_id();
     let question = book.question_of(&week);
     if book

@@ -408,6 +408,45 @@ impl AskBook {
     }
 
     /// The verified commitments of `member` for `week`.
+    /// The week `haven ask` shows and `ask answer` answers, at `now` on this laptop.
+    ///
+    /// Usually this laptop's own week. But two partners in different time zones are in
+    /// different weeks for up to a day around Monday midnight, and answers for different
+    /// weeks never meet. So the partner's week counts too, read at `now` in the time zone
+    /// of their latest commitment (its timestamp carries their UTC offset): when they are
+    /// already in the next week and have answered it, this laptop shows that week; when
+    /// they are still in the last week, have answered it and this member has not, it shows
+    /// that one. Partners in one time zone always get their own week.
+    pub fn current_week(
+        &self,
+        now: DateTime<FixedOffset>,
+        me: &str,
+        partner: Option<&str>,
+    ) -> String {
+        let mine = week_of(now.date_naive());
+        let Some(partner) = partner else {
+            return mine;
+        };
+        let Some(latest) = self
+            .commits
+            .values()
+            .filter(|c| c.body.by == partner)
+            .max_by_key(|c| c.body.at)
+        else {
+            return mine;
+        };
+        let theirs = week_of(now.with_timezone(latest.body.at.offset()).date_naive());
+        if theirs == mine || self.commits_of(partner, &theirs).is_empty() {
+            return mine;
+        }
+        let ahead = week_start(&theirs) > week_start(&mine);
+        if ahead || self.commits_of(me, &theirs).is_empty() {
+            theirs
+        } else {
+            mine
+        }
+    }
+
     pub fn commits_of(&self, member: &str, week: &str) -> Vec<&Commit> {
         self.commits
             .values()
@@ -549,6 +588,90 @@ mod tests {
 
     /// The property the issue asks for: until Sam commits, Maya's answer is only a hash on
     /// his side; once both committed, both reveal and both answers show on both laptops.
+    #[test]
+    fn partners_in_different_time_zones_answer_the_same_week() {
+        let (maya, sam) = (key(1), key(2));
+        let (maya_id, sam_id) = (
+            member_id_of(&maya.verifying_key()),
+            member_id_of(&sam.verifying_key()),
+        );
+        let time = |s: &str| DateTime::parse_from_rfc3339(s).expect("time");
+        // Sunday 23:00 in Lisbon is already Monday 08:00 in Tokyo.
+        let lisbon_sunday = time("2026-12-06T23:00:00+00:00");
+        let tokyo_monday = time("2026-12-07T08:00:00+09:00");
+        assert_eq!(week_of(lisbon_sunday.date_naive()), "2026-W49");
+        assert_eq!(week_of(tokyo_monday.date_naive()), "2026-W50");
+        let mut shared = BTreeMap::new();
+        let empty = AskBook::default();
+        assert_eq!(
+            empty.current_week(lisbon_sunday, &maya_id, Some(&sam_id)),
+            "2026-W49",
+            "nobody answered: one's own week"
+        );
+        // Sam in Tokyo answers his new week; Maya, still on Sunday, is shown his week.
+        let q50 = empty.question_of("2026-W50");
+        let (c, _) = commit(
+            &sam,
+            "01jc0mm1t0000000000000000a",
+            "2026-W50",
+            &q50,
+            "tea",
+            [1; 32],
+            tokyo_monday,
+        )
+        .expect("c");
+        put(&mut shared, &c);
+        let book = assemble(&shared, &ring(1, 2));
+        assert_eq!(
+            book.current_week(lisbon_sunday, &maya_id, Some(&sam_id)),
+            "2026-W50"
+        );
+        assert_eq!(book.current_week(lisbon_sunday, &maya_id, None), "2026-W49");
+        // The other way round: Maya in Lisbon answered her week on Sunday; Sam, already on
+        // Monday in Tokyo and not having answered it, is shown her week.
+        let mut shared = BTreeMap::new();
+        let q49 = empty.question_of("2026-W49");
+        let (c, _) = commit(
+            &maya,
+            "01jc0mm1t0000000000000000b",
+            "2026-W49",
+            &q49,
+            "walk",
+            [2; 32],
+            lisbon_sunday,
+        )
+        .expect("c");
+        put(&mut shared, &c);
+        let book = assemble(&shared, &ring(2, 1));
+        assert_eq!(
+            book.current_week(tokyo_monday, &sam_id, Some(&maya_id)),
+            "2026-W49"
+        );
+        // Once Sam has answered it too, his own new week.
+        let (c, _) = commit(
+            &sam,
+            "01jc0mm1t0000000000000000c",
+            "2026-W49",
+            &q49,
+            "tea",
+            [3; 32],
+            tokyo_monday,
+        )
+        .expect("c");
+        put(&mut shared, &c);
+        let book = assemble(&shared, &ring(2, 1));
+        assert_eq!(
+            book.current_week(tokyo_monday, &sam_id, Some(&maya_id)),
+            "2026-W50"
+        );
+        // In one time zone, always one's own week, whatever was answered before.
+        let lisbon_monday = time("2026-12-07T09:00:00+00:00");
+        assert_eq!(
+            book.current_week(lisbon_monday, &sam_id, Some(&maya_id)),
+            "2026-W50"
+        );
+    }
+
     #[test]
     fn an_answer_is_revealed_only_after_both_committed() {
         let (maya, sam) = (key(1), key(2));
