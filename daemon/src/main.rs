@@ -9,6 +9,7 @@ mod journal_index;
 mod lifecycle;
 mod notify;
 mod peer;
+mod relay;
 mod service;
 mod vault;
 
@@ -41,7 +42,7 @@ static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
 #[command(name = "havend", version)]
 struct Args {
     /// Keep everything (data, socket, lock, log) under this folder [env: HAVEN_HOME]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     home: Option<PathBuf>,
     /// Stay in the foreground and log to stderr
     #[arg(long)]
@@ -52,6 +53,15 @@ struct Args {
     /// Use mDNS on this interface only (e.g. wlan0) [default: every interface]
     #[arg(long, value_name = "IFACE", env = "HAVEN_MDNS_INTERFACE")]
     mdns_interface: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Run the couple's own relay, for when the laptops are on different networks (on an
+    /// always-on machine; see contrib/havend-relay.service)
+    Relay(relay::RelayArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +70,22 @@ fn main() -> ExitCode {
         eprintln!("havend: cannot find a home folder; pass --home DIR or set HAVEN_HOME");
         return ExitCode::from(2);
     };
+    if let Some(Command::Relay(relay_args)) = &args.command {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+        return match relay::run(&paths, relay_args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("havend relay: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = if args.foreground {
         run_foreground(paths, &args)
     } else {
@@ -171,6 +197,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     };
     tokio::spawn(peer::accept_loop(net.clone(), peer_listener));
     tokio::spawn(peer::keep_linked(net.clone()));
+    tokio::spawn(peer::apart::keep_apart(net.clone()));
 
     let (notices_tx, notices_rx) = mpsc::unbounded_channel();
     tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));

@@ -350,6 +350,29 @@ impl CoupleDoc {
         Ok(out)
     }
 
+    /// Names `member`'s iroh key (hex) in its member record. Unsigned on purpose: only the
+    /// member's own laptop and the partner's write this document, and a laptop reads only
+    /// the partner's record this way, which the partner may set as it likes anyway.
+    pub fn put_endpoint(&mut self, member: &str, endpoint: &str) -> DocResult<bool> {
+        let Some(obj) = get_obj(&self.doc, &ROOT, &format!("{MEMBER}{member}"), ObjType::Map)?
+        else {
+            return Ok(false);
+        };
+        if get_str(&self.doc, &obj, "endpoint")?.as_deref() == Some(endpoint) {
+            return Ok(false);
+        }
+        self.doc.put(&obj, "endpoint", endpoint)?;
+        Ok(true)
+    }
+
+    /// The iroh key `member` named, if well formed.
+    pub fn endpoint_of(&self, member: &str) -> Option<[u8; 32]> {
+        let obj = get_obj(&self.doc, &ROOT, &format!("{MEMBER}{member}"), ObjType::Map).ok()??;
+        let text = get_str(&self.doc, &obj, "endpoint").ok()??;
+        let bytes = hex::decode(text).ok()?;
+        <[u8; 32]>::try_from(bytes).ok()
+    }
+
     /// Writes one signed item (a revision or a statement) under its own key.
     pub fn put_item(&mut self, item: &SignedItem) -> DocResult<()> {
         self.doc.put(ROOT, item.key.as_str(), item.value.as_str())

@@ -413,6 +413,16 @@ impl OpenHome {
         self.persist_couple()
     }
 
+    /// Names this laptop's iroh key in its member record; true when that changed it.
+    pub fn publish_endpoint(&mut self, endpoint: &[u8; 32]) -> Result<bool, HomeError> {
+        let me = self.identity.member_id();
+        if !self.couple.put_endpoint(&me, &hex::encode(endpoint))? {
+            return Ok(false);
+        }
+        self.persist_couple()?;
+        Ok(true)
+    }
+
     /// Puts back into the couple document every item of this member's that is missing or
     /// altered there (the partner's device deleted it, or a write was cut short). Returns
     /// how many.

@@ -121,6 +121,10 @@ pub enum Request {
     PartnerUnpair {
         wipe: bool,
     },
+    /// `haven partner relay URL` (set) or `--remove` (`None`).
+    PartnerRelay {
+        url: Option<SecretText>,
+    },
     /// The network half of `haven doctor`: mDNS, the interface, the listener, the partner.
     NetworkChecks,
     /// `haven pause`: keeps the unsent message in a new `pause` entry.
@@ -212,6 +216,7 @@ impl Request {
             Request::PairJoin { .. } => "pair_join",
             Request::Partner => "partner",
             Request::PartnerAddress { .. } => "partner_address",
+            Request::PartnerRelay { .. } => "partner_relay",
             Request::PartnerUnpair { .. } => "partner_unpair",
             Request::NetworkChecks => "network_checks",
             Request::PauseStart { .. } => "pause_start",
@@ -364,6 +369,10 @@ pub struct PartnerInfo {
     pub addresses: Vec<String>,
     /// Words derived from both devices' keys: the same on both laptops.
     pub safety_words: Option<String>,
+    /// How the session reaches the partner while connected: `lan`, `direct` or `relayed`.
+    pub path: Option<String>,
+    /// The couple's relay (`HOST:PORT`), if set; never its token.
+    pub relay: Option<String>,
 }
 
 /// What an export shows: entries oldest first, and the agreements in force.

@@ -13,6 +13,7 @@ pub mod ipc;
 pub mod model;
 pub mod partner;
 pub mod paths;
+pub mod relay_url;
 pub mod store;
 pub mod when;
 pub mod wire;

@@ -76,6 +76,14 @@ pub struct Partner {
     /// not newer is a replay, also after a restart.
     #[serde(default)]
     pub last_handshake: u64,
+    /// This laptop's iroh key for this pairing, for meeting the partner across networks
+    /// (the daemon's `peer::apart`). Made at the first unlock after pairing; its public
+    /// half is named in our member record of the couple document.
+    #[serde(default)]
+    pub endpoint_secret: Option<Key32>,
+    /// The couple's own relay (`haven partner relay URL`), token included: a secret.
+    #[serde(default)]
+    pub relay: Option<String>,
 }
 
 impl Partner {

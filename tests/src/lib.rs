@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub mod couple;
 pub mod dbus;
+pub mod internet;
 pub mod lan;
 pub mod rogue;
 pub mod tmux;

@@ -1,7 +1,8 @@
 //! `haven partner`: who the partner is and how the link is doing; `address` adds a static
-//! address for networks that block multicast; `unpair` ends the pairing from this side.
+//! address for networks that block multicast; `relay` sets the couple's own relay, for
+//! when the laptops are on different networks; `unpair` ends the pairing from this side.
 
-use haven_shared::ipc::{PartnerInfo, Request, Response};
+use haven_shared::ipc::{PartnerInfo, Request, Response, SecretText};
 
 use crate::client::unexpected;
 use crate::error::CliResult;
@@ -23,6 +24,15 @@ pub enum Command {
         /// e.g. 192.168.1.20:47000 (the partner's `havend --listen`)
         address: String,
     },
+    /// Meet the partner through the couple's own relay when on different networks
+    Relay {
+        /// The `relay URL:` line `havend relay` printed on the relay machine
+        #[arg(required_unless_present = "remove")]
+        url: Option<String>,
+        /// Stop using the relay (the LAN still works)
+        #[arg(long, conflicts_with = "url")]
+        remove: bool,
+    },
     /// Stop syncing and forget the partner's keys (needs no consent from the other side)
     Unpair {
         /// Also delete this laptop's copy of the agreements
@@ -35,6 +45,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let request = match args.command {
         None => Request::Partner,
         Some(Command::Address { address }) => Request::PartnerAddress { address },
+        Some(Command::Relay { url, remove }) => Request::PartnerRelay {
+            url: if remove { None } else { url.map(SecretText) },
+        },
         Some(Command::Unpair { wipe }) => Request::PartnerUnpair { wipe },
     };
     match ctx.client.call(request)? {
@@ -69,10 +82,12 @@ fn describe(info: &PartnerInfo) -> String {
     let mut text = format!(
         "partner      {}\nconnected    {}\n",
         info.name.clone().unwrap_or_default(),
-        match (&info.connected, &info.address) {
-            (true, Some(a)) => format!("yes, at {a}"),
-            (true, None) => "yes".into(),
-            (false, _) => "no".into(),
+        match (&info.connected, info.path.as_deref(), &info.address) {
+            (true, Some("relayed"), _) => "yes, through the relay (relayed)".into(),
+            (true, Some("direct"), _) => "yes, directly across networks (direct)".into(),
+            (true, _, Some(a)) => format!("yes, at {a} (lan)"),
+            (true, _, None) => "yes".into(),
+            (false, _, _) => "no".into(),
         }
     );
     text.push_str(&format!(
@@ -90,6 +105,9 @@ fn describe(info: &PartnerInfo) -> String {
     ));
     for a in &info.addresses {
         text.push_str(&format!("address      {a}\n"));
+    }
+    if let Some(r) = &info.relay {
+        text.push_str(&format!("relay        {r}\n"));
     }
     if let Some(words) = &info.safety_words {
         text.push_str(&format!("safety words {words}\n"));

@@ -35,9 +35,14 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            _ = check.tick(), if !net.fixed_port => {
+            _ = check.tick() => {
                 let now = discovery::LocalNets::read(net.mdns_interface.as_deref());
                 if now != networks {
+                    // A LAN session with a partner no longer on our networks is gone: end
+                    // it now rather than after 45 s of silence, so iroh takes over.
+                    net.end_lan_session_off(&now);
+                }
+                if now != networks && !net.fixed_port {
                     networks = now;
                     match TcpListener::bind((net.listen_ip, 0)).await {
                         Ok(moved) => {
@@ -48,6 +53,8 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
                         }
                         Err(e) => tracing::warn!(error = %e, "the network changed, but no new port could be opened; keeping the old one"),
                     }
+                } else {
+                    networks = now;
                 }
                 continue;
             }
@@ -112,7 +119,14 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
             match result {
                 Ok(channel) => {
                     let callback = channel.callback.clone();
-                    net.start_session(channel, p.partner_public, p.partner_public, callback)
+                    net.start_session(
+                        channel,
+                        p.partner_public,
+                        p.partner_public,
+                        callback,
+                        super::Via::Lan,
+                        addr.to_string(),
+                    )
                 }
                 Err(e) => net.admission.quiet.refused(addr, &e),
             }
@@ -161,7 +175,7 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
     };
     let dialer = async {
         let mut candidates = Candidates::new(p.dial.iter().cloned(), Instant::now());
-        let mut dials = JoinSet::new();
+        let mut dials: JoinSet<anyhow::Result<noise::Channel>> = JoinSet::new();
         let mut dialling: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
@@ -176,10 +190,11 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
                     match result {
                         Ok(channel) => {
                             candidates.finished(&addr, true, Instant::now());
-                            if net.connected() {
+                            if net.connected_on_lan() {
                                 tracing::debug!(%addr, "already connected: closed the extra connection");
                             } else {
-                                net.start_session(channel, p.own_public, p.partner_public, Some(addr));
+                                let peer = channel.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                                net.start_session(channel, p.own_public, p.partner_public, Some(addr), super::Via::Lan, peer);
                             }
                         }
                         Err(e) => {
@@ -190,7 +205,8 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
                 }
                 _ = tick.tick() => {}
             }
-            if net.connected() {
+            // Through iroh, the LAN is still worth finding: it replaces that session.
+            if net.connected_on_lan() {
                 continue;
             }
             for addr in candidates.due(Instant::now(), dials.len()) {

@@ -6,9 +6,11 @@
 //! connection up while it says so: it listens, advertises, browses, re-dials the last
 //! known and the static addresses with backoff, and runs one session at a time. Two
 //! sessions at once (both sides dialled) are settled by one rule both sides apply: keep the
-//! one whose initiator has the lower Noise static key.
+//! one whose initiator has the lower Noise static key. The LAN comes first: a session on
+//! the LAN replaces one through iroh (`apart`), never the other way round.
 
 pub mod admission;
+pub mod apart;
 pub mod candidates;
 pub mod connections;
 pub mod discovery;
@@ -70,6 +72,8 @@ pub struct PairedLink {
     /// The last address the partner was reached at and the static ones, dialled as well
     /// as anything mDNS finds.
     pub dial: Vec<String>,
+    /// Meeting across networks, when a relay is set and the partner's iroh key known.
+    pub apart: Option<apart::Apart>,
 }
 
 /// Requests from the network tasks to the core thread, which owns the documents.
@@ -122,11 +126,61 @@ pub async fn ask<T>(
     rx.await.ok()
 }
 
+/// What carries a session.
+#[derive(Clone)]
+pub enum Via {
+    /// TCP on the LAN.
+    Lan,
+    /// An iroh connection: through the relay, or direct once hole punching succeeded.
+    Iroh(iroh::endpoint::Connection),
+}
+
+/// How the session in place reaches the partner, for `haven partner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Lan,
+    Direct,
+    Relayed,
+}
+
+impl Path {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Path::Lan => "lan",
+            Path::Direct => "direct",
+            Path::Relayed => "relayed",
+        }
+    }
+}
+
+impl Via {
+    fn is_lan(&self) -> bool {
+        matches!(self, Via::Lan)
+    }
+
+    /// The path now: iroh moves a connection from the relay to a direct path (and back)
+    /// by itself, so this is read when asked.
+    fn path(&self) -> Path {
+        match self {
+            Via::Lan => Path::Lan,
+            Via::Iroh(conn) => {
+                let direct = conn.paths().iter().any(|p| p.is_selected() && p.is_ip());
+                if direct {
+                    Path::Direct
+                } else {
+                    Path::Relayed
+                }
+            }
+        }
+    }
+}
+
 /// The session in place, if any.
 struct Current {
     id: u64,
     initiator: [u8; 32],
     address: String,
+    via: Via,
     cancel: oneshot::Sender<()>,
 }
 
@@ -135,6 +189,8 @@ struct Current {
 pub struct Registry {
     current: Option<Current>,
     next_id: u64,
+    /// How the relay answers, while an iroh endpoint is up.
+    pub relay: Option<apart::RelayHealth>,
 }
 
 impl Registry {
@@ -142,16 +198,31 @@ impl Registry {
         self.current.as_ref().map(|c| c.address.clone())
     }
 
+    /// How the session in place reaches the partner.
+    pub fn path(&self) -> Option<Path> {
+        self.current.as_ref().map(|c| c.via.path())
+    }
+
+    fn connected_on_lan(&self) -> bool {
+        self.current.as_ref().is_some_and(|c| c.via.is_lan())
+    }
+
     /// Admits a new session or refuses it, by the duplicate rule.
     fn admit(
         &mut self,
         initiator: [u8; 32],
         address: String,
+        via: Via,
     ) -> Option<(u64, oneshot::Receiver<()>)> {
         if let Some(current) = &self.current {
-            // The same side dialled again: the older connection is the stale one. Two
-            // sides dialled each other: the initiator with the lower key wins, on both.
-            let keep_current = current.initiator != initiator && current.initiator < initiator;
+            // The LAN first. Then, on one path: the same side dialled again, the older
+            // connection is the stale one; two sides dialled each other, the initiator
+            // with the lower key wins, on both.
+            let keep_current = if current.via.is_lan() != via.is_lan() {
+                current.via.is_lan()
+            } else {
+                current.initiator != initiator && current.initiator < initiator
+            };
             if keep_current {
                 return None;
             }
@@ -165,6 +236,7 @@ impl Registry {
             id: self.next_id,
             initiator,
             address,
+            via,
             cancel,
         });
         Some((self.next_id, cancelled))
@@ -256,20 +328,45 @@ impl Net {
             .unwrap_or(false)
     }
 
+    fn connected_on_lan(&self) -> bool {
+        self.registry
+            .lock()
+            .map(|r| r.connected_on_lan())
+            .unwrap_or(false)
+    }
+
+    /// Ends the LAN session if the partner's address is on none of `nets` any more.
+    fn end_lan_session_off(&self, nets: &discovery::LocalNets) {
+        let Ok(mut r) = self.registry.lock() else {
+            return;
+        };
+        let gone = r.current.as_ref().is_some_and(|c| {
+            c.via.is_lan()
+                && c.address
+                    .parse::<std::net::SocketAddr>()
+                    .is_ok_and(|a| !nets.plausible(&a))
+        });
+        if gone {
+            if let Some(old) = r.current.take() {
+                tracing::info!(address = %old.address, "left the partner's network: ended the LAN session");
+                let _ = old.cancel.send(());
+            }
+        }
+    }
+
     /// Starts a session on an established channel, unless the duplicate rule refuses it.
+    /// `address` names the partner for `haven partner`: its socket address on the LAN.
     fn start_session(
         self: &Arc<Self>,
         channel: noise::Channel,
         initiator: [u8; 32],
         partner: [u8; 32],
         dialled: Option<String>,
+        via: Via,
+        address: String,
     ) {
-        let address = channel
-            .peer_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
         let admitted = match self.registry.lock() {
-            Ok(mut r) => r.admit(initiator, address),
+            Ok(mut r) => r.admit(initiator, address, via),
             Err(_) => None,
         };
         match admitted {
@@ -297,9 +394,9 @@ mod tests {
         let (low, high) = ([1u8; 32], [2u8; 32]);
         // One side sees the high initiator's connection first, the other the low one's.
         let mut first_high = Registry::default();
-        let (_, mut cancelled) = first_high.admit(high, "x".into()).expect("first");
+        let (_, mut cancelled) = first_high.admit(high, "x".into(), Via::Lan).expect("first");
         assert!(
-            first_high.admit(low, "y".into()).is_some(),
+            first_high.admit(low, "y".into(), Via::Lan).is_some(),
             "the low initiator wins"
         );
         assert!(
@@ -307,9 +404,9 @@ mod tests {
             "the high initiator's session is told to go"
         );
         let mut first_low = Registry::default();
-        first_low.admit(low, "y".into()).expect("first");
+        first_low.admit(low, "y".into(), Via::Lan).expect("first");
         assert!(
-            first_low.admit(high, "x".into()).is_none(),
+            first_low.admit(high, "x".into(), Via::Lan).is_none(),
             "the high initiator loses"
         );
         assert_eq!(
@@ -321,8 +418,8 @@ mod tests {
     #[test]
     fn the_same_side_dialling_again_replaces_its_stale_session() {
         let mut r = Registry::default();
-        let (first, mut cancelled) = r.admit([3u8; 32], "a".into()).expect("first");
-        let (second, _) = r.admit([3u8; 32], "b".into()).expect("second");
+        let (first, mut cancelled) = r.admit([3u8; 32], "a".into(), Via::Lan).expect("first");
+        let (second, _) = r.admit([3u8; 32], "b".into(), Via::Lan).expect("second");
         assert_ne!(first, second);
         assert!(cancelled.try_recv().is_ok());
         assert_eq!(r.connected_address().as_deref(), Some("b"));

@@ -1,5 +1,7 @@
-//! Noise over TCP: the IKpsk2 handshake between paired devices and the encrypted,
-//! framed channel that follows.
+//! Noise over a byte stream (TCP on the LAN, a QUIC stream through iroh when apart): the
+//! IKpsk2 handshake between paired devices and the encrypted, framed channel that follows.
+//! The same handshake runs on both paths, so pinned keys, the PSK and replay protection
+//! hold end to end whatever carries the bytes.
 //!
 //! IK is the WireGuard shape: the initiator already knows the responder's static key, and
 //! the responder learns the initiator's from the first message, checks it against the one
@@ -16,7 +18,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
@@ -87,9 +89,23 @@ pub fn farewell_is_signed(
         .is_some_and(|sig| partner.verify_strict(statement, &sig).is_ok())
 }
 
+/// A byte stream a Noise channel runs on.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// The partner's socket address, when the stream has one of its own (TCP).
+    fn peer(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
+}
+
+impl Stream for TcpStream {
+    fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.peer_addr().ok()
+    }
+}
+
 /// Reads one whole frame, whatever the stream's split.
 pub async fn read_frame(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + Unpin),
     decoder: &mut FrameDecoder,
 ) -> Result<Vec<u8>, ChannelError> {
     let mut buf = [0u8; 16 * 1024];
@@ -107,7 +123,7 @@ pub async fn read_frame(
 
 /// The caller's first frame, within [`FIRST_FRAME`].
 async fn read_first_frame(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + Unpin),
     decoder: &mut FrameDecoder,
 ) -> Result<Vec<u8>, ChannelError> {
     tokio::time::timeout(FIRST_FRAME, read_frame(stream, decoder))
@@ -115,14 +131,17 @@ async fn read_first_frame(
         .map_err(|_| ChannelError::Timeout)?
 }
 
-pub async fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> Result<(), ChannelError> {
+pub async fn write_frame(
+    stream: &mut (impl AsyncWrite + Unpin),
+    payload: &[u8],
+) -> Result<(), ChannelError> {
     stream.write_all(&encode_frame(payload)?).await?;
     Ok(())
 }
 
 /// An established session: every message is chunked, encrypted and framed.
 pub struct Channel {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     noise: snow::TransportState,
     decoder: FrameDecoder,
     reassembler: Reassembler,
@@ -137,9 +156,9 @@ pub struct Channel {
 }
 
 impl Channel {
-    pub fn new(stream: TcpStream, noise: snow::TransportState, decoder: FrameDecoder) -> Channel {
+    pub fn new(stream: impl Stream, noise: snow::TransportState, decoder: FrameDecoder) -> Channel {
         Channel {
-            stream,
+            stream: Box::new(stream),
             noise,
             decoder,
             reassembler: Reassembler::new(),
@@ -151,7 +170,7 @@ impl Channel {
     }
 
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.stream.peer_addr().ok()
+        self.stream.peer()
     }
 
     pub async fn send(&mut self, message: &Message) -> Result<(), ChannelError> {
@@ -209,7 +228,7 @@ fn now_nanos() -> u64 {
 /// Dials side of the handshake.
 /// `listen_port` tells the partner where to call back (it sees only our source port).
 pub async fn initiate(
-    stream: TcpStream,
+    stream: impl Stream,
     keys: LinkKeys<'_>,
     listen_port: u16,
 ) -> Result<Channel, ChannelError> {
@@ -217,7 +236,7 @@ pub async fn initiate(
 }
 
 async fn initiate_at(
-    mut stream: TcpStream,
+    mut stream: impl Stream,
     keys: LinkKeys<'_>,
     listen_port: u16,
     stamp: u64,
@@ -251,7 +270,7 @@ async fn initiate_at(
 /// partner (its key hashes to `former`), answers with a signed farewell and closes.
 /// Anyone else gets nothing.
 pub async fn farewell(
-    mut stream: TcpStream,
+    mut stream: impl Stream,
     own_static: &[u8; 32],
     own_public: &[u8; 32],
     former: &[u8; 32],
@@ -290,7 +309,7 @@ pub async fn farewell(
 /// Answers a handshake, only for the pinned partner and only with a fresh timestamp.
 /// `last_accepted` holds the newest timestamp accepted so far.
 pub async fn respond(
-    mut stream: TcpStream,
+    mut stream: impl Stream,
     keys: LinkKeys<'_>,
     last_accepted: &AtomicU64,
 ) -> Result<Channel, ChannelError> {
@@ -368,7 +387,7 @@ mod tests {
         psk: [u8; 32],
         then_hello: bool,
         stamp: u64,
-    ) -> Result<TcpStream, ChannelError> {
+    ) -> Result<Box<dyn Stream>, ChannelError> {
         let stream = TcpStream::connect(addr).await?;
         let keys = LinkKeys {
             own_static: &own,
@@ -416,7 +435,7 @@ mod tests {
             &self,
             then_hello: bool,
             stamp: u64,
-        ) -> tokio::task::JoinHandle<Result<TcpStream, ChannelError>> {
+        ) -> tokio::task::JoinHandle<Result<Box<dyn Stream>, ChannelError>> {
             tokio::spawn(caller(
                 self.addr,
                 self.sam_static,

@@ -316,6 +316,8 @@ async fn exchange(
             last_seen: None,
             last_synced: None,
             last_handshake: 0,
+            endpoint_secret: None,
+            relay: None,
         },
         safety_words: safety,
     })

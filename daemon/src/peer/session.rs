@@ -38,7 +38,7 @@ pub async fn run(
     let address = channel
         .peer_addr()
         .map(|a| a.to_string())
-        .unwrap_or_default();
+        .unwrap_or_else(|| "through iroh".into());
     tracing::info!(%address, "connected to the partner");
     let end = drive(&net, &mut channel, dialled, partner_key, &mut cancel).await;
     match &end {

@@ -179,6 +179,7 @@ impl Service {
             }
             Request::Partner => self.partner_info(),
             Request::PartnerAddress { address } => self.partner_address(&address),
+            Request::PartnerRelay { url } => self.partner_relay(url.as_ref().map(|u| u.0.as_str())),
             Request::PartnerUnpair { wipe } => self.unpair(wipe),
             Request::NetworkChecks => Ok(Response::Checks {
                 checks: self.network_checks(),
@@ -564,6 +565,7 @@ fn handle_unlocked(u: &mut Unlocked, request: Request) -> Reply {
         | Request::CopyDatabase
         | Request::Partner
         | Request::PartnerAddress { .. }
+        | Request::PartnerRelay { .. }
         | Request::PartnerUnpair { .. }
         | Request::NetworkChecks
         | Request::PairStart

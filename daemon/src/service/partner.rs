@@ -47,6 +47,14 @@ impl PeerLinks {
             .ok()
             .and_then(|r| r.connected_address())
     }
+
+    pub fn path(&self) -> Option<crate::peer::Path> {
+        self.registry.lock().ok().and_then(|r| r.path())
+    }
+
+    pub fn relay_health(&self) -> Option<crate::peer::apart::RelayHealth> {
+        self.registry.lock().ok().and_then(|r| r.relay.clone())
+    }
 }
 
 /// `HOST:PORT` with an IP address or a well-formed host name, checked without a name
@@ -88,6 +96,49 @@ fn not_paired() -> ErrorReply {
     .hint("pair with `haven pair` on one laptop and `haven pair CODE` on the other")
 }
 
+/// What meeting across networks needs, when all of it is there: this laptop's iroh key,
+/// a relay, and the partner's iroh key from its member record.
+fn apart_of(u: &Unlocked, p: &Partner) -> Option<crate::peer::apart::Apart> {
+    let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
+    Some(crate::peer::apart::Apart {
+        secret: p.endpoint_secret.clone()?,
+        partner: u.home.couple.endpoint_of(&p.member_id),
+        relay,
+    })
+}
+
+/// Makes this laptop's iroh key for the pairing if it has none, and names its public half
+/// in our member record, so the partner can dial us once apart. True when the couple
+/// document changed (the partner should hear of it).
+pub(super) fn ensure_endpoint(u: &mut Unlocked) -> bool {
+    let Some(p) = &mut u.partner else {
+        return false;
+    };
+    let secret = match &p.endpoint_secret {
+        Some(s) => s.clone(),
+        None => {
+            let mut bytes = [0u8; 32];
+            if getrandom::getrandom(&mut bytes).is_err() {
+                return false;
+            }
+            let made = haven_shared::partner::Key32::new(bytes);
+            p.endpoint_secret = Some(made.clone());
+            save_partner(u);
+            made
+        }
+    };
+    let public = *iroh::SecretKey::from_bytes(secret.bytes())
+        .public()
+        .as_bytes();
+    match u.home.publish_endpoint(&public) {
+        Ok(changed) => changed,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot name this laptop's iroh key in the couple document");
+            false
+        }
+    }
+}
+
 /// The keyring for this member and, when paired, the partner's pinned key.
 pub fn keyring(u: &Unlocked) -> Keyring {
     let mut keyring = Keyring::new().with(&u.name, u.home.identity.verifying_key());
@@ -120,7 +171,12 @@ pub fn keyring(u: &Unlocked) -> Keyring {
 
 impl Service {
     /// Tells the network tasks what to do now (after unlock, lock, pair, unpair).
-    pub(super) fn publish_link(&self) {
+    pub(super) fn publish_link(&mut self) {
+        if let Vault::Unlocked(u) = &mut self.vault {
+            if ensure_endpoint(u) {
+                self.couple_changed();
+            }
+        }
         let link = match &self.vault {
             Vault::Locked => Link::Off,
             Vault::Unlocked(u) => match &u.partner {
@@ -137,6 +193,7 @@ impl Service {
                     (Some(partner_public), Some(partner_signing)) => {
                         let mut dial: Vec<String> = p.last_address.iter().cloned().collect();
                         dial.extend(p.addresses.iter().cloned());
+                        let apart = apart_of(u, p);
                         Link::Paired(Arc::new(PairedLink {
                             own_static: Zeroizing::new(*u.home.identity.noise_static()),
                             own_public: u.home.identity.noise_public(),
@@ -147,6 +204,7 @@ impl Service {
                             pairing: p.pairing_id(),
                             last_handshake: p.last_handshake,
                             dial,
+                            apart,
                         }))
                     }
                     _ => {
@@ -208,6 +266,9 @@ impl Service {
                 // What arrived is noticed on the next tick (within a second), off this path:
                 // the session answers the partner first.
                 let _ = reply.send(self.receive(&bytes));
+                if self.partner_endpoint_changed() {
+                    self.publish_link();
+                }
             }
             PeerOp::Disconnected => {
                 if let Vault::Unlocked(u) = &mut self.vault {
@@ -234,6 +295,23 @@ impl Service {
                 }
                 self.publish_link();
             }
+        }
+    }
+
+    /// Whether the partner's iroh key in the couple document differs from the one the
+    /// network side has (it arrived, or the partner's laptop made a new one).
+    fn partner_endpoint_changed(&self) -> bool {
+        let Vault::Unlocked(u) = &self.vault else {
+            return false;
+        };
+        let Some(p) = &u.partner else { return false };
+        if p.relay.is_none() {
+            return false;
+        }
+        let now = u.home.couple.endpoint_of(&p.member_id);
+        match &*self.peer.link.borrow() {
+            Link::Paired(l) => l.apart.as_ref().is_some_and(|a| a.partner != now),
+            _ => false,
         }
     }
 
@@ -314,6 +392,7 @@ impl Service {
 
     pub(super) fn partner_info(&mut self) -> Reply {
         let address = self.peer.connected_address();
+        let path = self.peer.path();
         let u = self.unlocked()?;
         if let Some(problem) = &u.partner_problem {
             return Err(untrusted_partner(problem));
@@ -342,7 +421,33 @@ impl Service {
             waiting,
             addresses: p.addresses,
             safety_words: words,
+            path: path.map(|p| p.as_str().to_string()),
+            relay: p
+                .relay
+                .as_deref()
+                .and_then(|r| haven_shared::relay_url::RelayUrl::parse(r).ok())
+                .map(|r| r.authority),
         }))
+    }
+
+    /// `haven partner relay URL` / `--remove`.
+    pub(super) fn partner_relay(&mut self, url: Option<&str>) -> Reply {
+        let parsed = match url {
+            Some(text) => Some(
+                haven_shared::relay_url::RelayUrl::parse(text)
+                    .map_err(|e| ErrorReply::new(ErrorKind::InvalidInput, e.to_string()))?,
+            ),
+            None => None,
+        };
+        let u = self.unlocked()?;
+        let Some(p) = &mut u.partner else {
+            return Err(not_paired());
+        };
+        p.relay = parsed.map(|r| r.to_string());
+        let p = p.clone();
+        u.home.save_partner(&p).map_err(home_error)?;
+        self.publish_link();
+        self.partner_info()
     }
 
     pub(super) fn partner_address(&mut self, address: &str) -> Reply {
@@ -488,7 +593,58 @@ impl Service {
                 ),
             },
         });
+        if let Some(c) = self.relay_check() {
+            out.push(c);
+        }
         out
+    }
+
+    /// The couple's relay, when one is set: reachable, its certificate the pinned one,
+    /// this laptop admitted; and whether the partner's iroh key is known yet.
+    fn relay_check(&self) -> Option<Check> {
+        let Vault::Unlocked(u) = &self.vault else {
+            return None;
+        };
+        let p = u.partner.as_ref()?;
+        let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
+        let at = &relay.authority;
+        let (ok, detail, fix) = match self.peer.relay_health() {
+            Some(h) if h.denied.is_some() => (
+                false,
+                format!("the relay at {at} refused this laptop: {}", h.denied.unwrap_or_default()),
+                None,
+            ),
+            Some(h) if h.connected && u.home.couple.endpoint_of(&p.member_id).is_none() => (
+                false,
+                format!("connected to the relay at {at}, but {}'s laptop has not named its iroh key yet", p.name),
+                Some("let the laptops sync once side by side on the same network (any Haven since this one)"),
+            ),
+            Some(h) if h.connected => (
+                true,
+                format!("connected to the relay at {at}: certificate pinned, this laptop admitted"),
+                None,
+            ),
+            Some(h) => match h.error {
+                Some(e) if e.contains("certificate") || e.contains("Certificate") => (
+                    false,
+                    format!("the relay at {at} shows another certificate than its URL pins: {e}"),
+                    Some("copy the relay URL again from `havend relay` on the relay machine"),
+                ),
+                Some(e) => (
+                    false,
+                    format!("cannot reach the relay at {at}: {e}"),
+                    Some("is `havend relay` running there, and its port open (TCP and UDP)?"),
+                ),
+                None => (false, format!("reaching the relay at {at}…"), None),
+            },
+            None => (false, format!("not reaching the relay at {at} yet"), None),
+        };
+        Some(Check {
+            name: "relay".into(),
+            ok,
+            detail,
+            fix: fix.map(str::to_string),
+        })
     }
 }
 

@@ -1,0 +1,155 @@
+//! `havend relay`: the couple's own relay, on any always-on machine they trust (a
+//! Raspberry Pi at home with a port forward, a small VPS). It is iroh's relay server
+//! (`iroh-relay`), configured so that:
+//!
+//! - it serves HTTPS and iroh's QUIC address discovery on one port (TCP and UDP), with a
+//!   self-signed certificate the laptops pin (`tls`);
+//! - it admits only the couple's two laptops (`access`);
+//! - it never sees content: what it forwards is QUIC between the laptops, and inside that
+//!   the same Noise session as on the LAN.
+//!
+//! Everything it keeps is in `DIR/relay/`: the certificate and its key, the couple's token,
+//! and the two admitted keys.
+
+pub mod access;
+pub mod tls;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use iroh_relay::server::{CertConfig, QuicConfig, RelayConfig, Server, ServerConfig, TlsConfig};
+
+use haven_shared::paths::{private_dir, write_private_file, Paths};
+use haven_shared::relay_url::{RelayUrl, TOKEN_BYTES};
+
+#[derive(clap::Args, Debug)]
+pub struct RelayArgs {
+    /// Where to serve the laptops: HTTPS on this TCP port, address discovery on the same
+    /// UDP port
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// The name or address the laptops reach this machine by, if not the --listen address
+    /// (a DNS name, or the router's public address that forwards the port)
+    #[arg(long, value_name = "HOST")]
+    pub public: Option<String>,
+    /// Forget the two laptops admitted so far (a new laptop, a new pairing): the next two
+    /// that join with the token are the couple
+    #[arg(long)]
+    pub forget: bool,
+}
+
+pub fn run(paths: &Paths, args: &RelayArgs) -> Result<()> {
+    let dir = paths.data_dir.join("relay");
+    private_dir(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    private_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let admitted = dir.join("admitted");
+    if args.forget {
+        match std::fs::remove_file(&admitted) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove {}", admitted.display()))
+            }
+        }
+        println!(
+            "The relay forgot its laptops: the next two that join with its URL are the couple."
+        );
+        return Ok(());
+    }
+    let Some(listen) = args.listen else {
+        bail!("say where to listen: havend relay --listen ADDR:PORT (e.g. 0.0.0.0:7443)");
+    };
+    if listen.port() == 0 {
+        bail!("--listen needs a fixed port: the laptops keep the URL, and the URL names the port");
+    }
+    let host = match (&args.public, listen.ip()) {
+        (Some(h), _) => h.clone(),
+        (None, ip) if ip.is_unspecified() => bail!(
+            "--listen {listen} names no address the laptops can reach; add --public HOST (this machine's name, or the router address that forwards port {})",
+            listen.port()
+        ),
+        (None, IpAddr::V6(ip)) => format!("[{ip}]"),
+        (None, IpAddr::V4(ip)) => ip.to_string(),
+    };
+    let token = load_or_create_token(&dir.join("token"))?;
+    let identity = tls::Identity::load_or_create(&dir, host.trim_matches(['[', ']']))?;
+    let url = RelayUrl {
+        authority: format!("{host}:{}", listen.port()),
+        cert_sha256: identity.fingerprint(),
+        token: token.clone(),
+    };
+    RelayUrl::parse(&url.to_string())
+        .with_context(|| format!("--public {host} is not a host name or address"))?;
+    let access = Arc::new(access::CoupleOnly::load(&token, admitted)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(listen, identity, access, &url))
+}
+
+async fn serve(
+    listen: SocketAddr,
+    identity: tls::Identity,
+    access: Arc<access::CoupleOnly>,
+    url: &RelayUrl,
+) -> Result<()> {
+    // The plain-HTTP side (captive-portal probes) stays on loopback: nothing for the world.
+    let loopback: IpAddr = if listen.is_ipv4() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        Ipv6Addr::LOCALHOST.into()
+    };
+    let mut relay = RelayConfig::new((loopback, 0));
+    relay.tls = Some(TlsConfig::new(
+        listen,
+        CertConfig::Manual {
+            server_config: identity.server_config()?,
+        },
+    ));
+    relay.key_cache_capacity = Some(64);
+    relay.access = access.clone();
+    let mut config = ServerConfig::default();
+    config.relay = Some(relay);
+    config.quic = Some(QuicConfig::new(listen));
+    let server = Server::spawn(config).await.with_context(|| {
+        format!("cannot serve on {listen}; is another program on that port? pick another --listen")
+    })?;
+    tracing::info!(%listen, admitted = access.admitted(), "the relay is serving");
+    println!("relay URL: {url}");
+    println!("Add it on both laptops: haven partner relay '{url}'");
+    println!("It admits the first two laptops that join with it; keep it between the two of you.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot watch for SIGTERM")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("the relay is stopping");
+    let _ = server.shutdown().await;
+    Ok(())
+}
+
+fn load_or_create_token(file: &PathBuf) -> Result<String> {
+    match std::fs::read_to_string(file) {
+        Ok(t) if t.trim().len() == 2 * TOKEN_BYTES => return Ok(t.trim().to_string()),
+        Ok(_) => bail!(
+            "{} is damaged; remove it to make a new token (both laptops then need the new URL)",
+            file.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+    }
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::getrandom(&mut bytes).context("no randomness")?;
+    let token = hex::encode(bytes);
+    write_private_file(file, token.as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(token)
+}

@@ -1,0 +1,173 @@
+//! Apart: the laptops pair side by side on a LAN, then each goes home behind its own NAT
+//! (see `haven_tests::internet`), and the agreements keep syncing through iroh: through
+//! the couple's own relay, or directly where the NATs let hole punching through.
+//! Real daemons, a real `havend relay`, real nftables NATs; no packet leaves the lab.
+
+use serde_json::Value;
+use std::time::Duration;
+
+use haven_tests::couple::{log_of, paired_pair, propose, wait_status, SOON};
+use haven_tests::internet::{Internet, Nat};
+use haven_tests::lan::eventually_explained;
+use haven_tests::Home;
+
+const CANARY: &str = "CANARY-apart-never-leaves-41c9";
+/// Leaving the LAN is noticed within 5 s, then iroh dials through the relay.
+const APART: Duration = Duration::from_secs(60);
+
+fn relay_check(h: &Home) -> Option<Value> {
+    let out = h.run(&["doctor", "--json"]);
+    let checks: Value = serde_json::from_str(&out.stdout).ok()?;
+    checks
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "relay")
+        .cloned()
+}
+
+fn relay_ok(h: &Home) -> bool {
+    relay_check(h).is_some_and(|c| c["ok"] == true)
+}
+
+fn path(h: &Home) -> Option<String> {
+    let info = h.json(&["partner", "--json"]);
+    info["path"].as_str().map(str::to_string)
+}
+
+/// Pairs on the LAN, gives both laptops the relay, and waits until each can meet the
+/// other apart (connected to the relay, the partner's iroh key known).
+fn paired_with_relay(lab: &Internet) -> (Home, Home) {
+    let (maya, sam) = paired_pair(&lab.lan);
+    for h in [&maya, &sam] {
+        let shown = h.ok(&["partner", "relay", &lab.relay_url]);
+        assert!(shown.contains("relay        203.0.113.10:7443"), "{shown}");
+        assert!(
+            !shown.contains("token"),
+            "the token is never shown: {shown}"
+        );
+    }
+    eventually_explained(
+        SOON,
+        || (relay_ok(&maya) && relay_ok(&sam)).then_some(()),
+        || {
+            format!(
+                "both laptops ready to meet apart: {:?} {:?}",
+                relay_check(&maya),
+                relay_check(&sam)
+            )
+        },
+    );
+    (maya, sam)
+}
+
+fn wait_path(h: &Home, want: &str) {
+    eventually_explained(
+        APART,
+        || (path(h).as_deref() == Some(want)).then_some(()),
+        || format!("path {want}; it is {:?}\n{}", path(h), log_of(h)),
+    );
+}
+
+#[test]
+fn apart_behind_strict_nats_the_agreements_sync_through_the_couples_relay() {
+    let mut lab = Internet::new([Nat::Strict, Nat::Strict]);
+    let (maya, sam) = paired_with_relay(&lab);
+    maya.write(&[&format!("the story I told myself {CANARY}")]);
+    assert_eq!(path(&maya).as_deref(), Some("lan"), "side by side, the LAN");
+
+    lab.apart(0);
+    lab.apart(1);
+    wait_path(&maya, "relayed");
+    wait_path(&sam, "relayed");
+    let id = propose(&maya, "Check-in", "A quick check-in text once a day");
+    wait_status(&sam, &id, "proposed");
+    sam.ok(&["agree", "accept", &id]);
+    wait_status(&maya, &id, "active");
+    assert!(sam
+        .ok(&["partner"])
+        .contains("yes, through the relay (relayed)"));
+
+    // The relay restarted mid-sync: the laptops come back through it by themselves.
+    lab.stop_relay();
+    let second = propose(&sam, "Evenings", "Phones away after ten");
+    lab.start_relay();
+    wait_status(&maya, &second, "proposed");
+    wait_path(&maya, "relayed");
+
+    // The journal never left Maya's laptop: not on Sam's, not on the relay, not in logs.
+    assert!(Home::grep(sam.tmp.path(), CANARY).is_empty());
+    assert!(Home::grep(lab.relay_home(), CANARY).is_empty());
+    let shared = sam.json(&["agree", "list", "--json"]).to_string() + &sam.ok(&["notes", "--json"]);
+    assert!(!shared.contains(CANARY), "{shared}");
+    assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
+}
+
+#[test]
+fn apart_behind_easy_nats_the_laptops_punch_through_and_go_direct() {
+    let lab = Internet::new([Nat::Easy, Nat::Easy]);
+    let (maya, sam) = paired_with_relay(&lab);
+    lab.apart(0);
+    lab.apart(1);
+    wait_path(&maya, "direct");
+    let id = propose(&sam, "Check-in", "A quick check-in text once a day");
+    wait_status(&maya, &id, "proposed");
+    assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
+}
+
+#[test]
+fn back_on_the_lan_the_session_moves_there_and_apart_again_it_moves_back() {
+    let lab = Internet::new([Nat::Strict, Nat::Strict]);
+    let (maya, sam) = paired_with_relay(&lab);
+    lab.apart(0);
+    wait_path(&maya, "relayed");
+    lab.together(0);
+    wait_path(&maya, "lan");
+    let id = propose(&maya, "Check-in", "A quick check-in text once a day");
+    wait_status(&sam, &id, "proposed");
+    lab.apart(0);
+    wait_path(&maya, "relayed");
+    let second = propose(&sam, "Evenings", "Phones away after ten");
+    wait_status(&maya, &second, "proposed");
+}
+
+#[test]
+fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
+    let lab = Internet::new([Nat::Strict, Nat::Strict]);
+    let (maya, _sam) = paired_with_relay(&lab);
+    assert_eq!(
+        lab.relay_log().matches("introduced itself").count(),
+        2,
+        "the relay admitted exactly the two laptops: {}",
+        lab.relay_log()
+    );
+    // The same relay with a token that is not the couple's: refused before anything is
+    // relayed, and `haven doctor` says why.
+    let (head, _) = lab.relay_url.split_once("token=").expect("token");
+    let forged = format!("{head}token={}", "ee".repeat(32));
+    maya.ok(&["partner", "relay", &forged]);
+    eventually_explained(
+        SOON,
+        || {
+            relay_check(&maya)
+                .filter(|c| {
+                    c["ok"] == false
+                        && c["detail"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("never introduced")
+                })
+                .map(|_| ())
+        },
+        || format!("doctor to show the refusal: {:?}", relay_check(&maya)),
+    );
+    assert!(
+        lab.relay_log().contains("refused a key"),
+        "{}",
+        lab.relay_log()
+    );
+    // A laptop that is not paired cannot set a relay at all.
+    let eve = Home::init("Eve");
+    let refused = eve.run(&["partner", "relay", &lab.relay_url]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("not paired"), "{}", refused.stderr);
+}
