@@ -29,6 +29,11 @@ pub struct Unlocked {
     pub farewell: Option<haven_shared::partner::FormerPartner>,
     /// The automerge sync state of the current (or last) session with the partner.
     pub sync: automerge::sync::State,
+    /// Which session `sync` belongs to. When the path changes (LAN to iroh and back) the
+    /// old session may still be winding down: what it generates or hands in must not
+    /// touch the new session's state, or automerge believes the partner got what went
+    /// to a dead connection.
+    pub sync_session: u64,
     /// What this person has looked at of the partner's items (see `model::waiting`).
     pub seen: std::collections::BTreeSet<String>,
     /// Waiting items a notification already went out for (or that were there at unlock).
@@ -95,6 +100,7 @@ impl Vault {
             partner_problem,
             farewell,
             sync: automerge::sync::State::new(),
+            sync_session: 0,
             seen: Default::default(),
             notified: Default::default(),
             seen_baseline_due: false,

@@ -6,8 +6,9 @@
 //! connection up while it says so: it listens, advertises, browses, re-dials the last
 //! known and the static addresses with backoff, and runs one session at a time. Two
 //! sessions at once (both sides dialled) are settled by one rule both sides apply: keep the
-//! one whose initiator has the lower Noise static key. The LAN comes first: a session on
-//! the LAN replaces one through iroh (`apart`), never the other way round.
+//! one whose initiator has the lower Noise static key. A session on another path (the LAN,
+//! or iroh: `apart`) replaces the current one; the LAN comes first because a laptop on
+//! iroh keeps looking for it, and dials iroh only when it has no session at all.
 
 pub mod admission;
 pub mod apart;
@@ -87,15 +88,17 @@ pub enum PeerOp {
     /// (the one dialled, or the one the partner named in its handshake), worth re-dialling
     /// later. `false`: no longer paired.
     Connected {
+        /// The session's id (see `Registry::admit`): only the newest one syncs.
+        session: u64,
         dialled: Option<String>,
         /// The timestamp of the handshake this side answered, to be remembered.
         handshake_stamp: Option<u64>,
         reply: oneshot::Sender<bool>,
     },
     /// The next sync message for the partner, if there is anything to say.
-    Generate(oneshot::Sender<Option<Vec<u8>>>),
+    Generate(u64, oneshot::Sender<Option<Vec<u8>>>),
     /// A sync message from the partner; an error closes the connection.
-    Receive(Vec<u8>, oneshot::Sender<Result<(), String>>),
+    Receive(u64, Vec<u8>, oneshot::Sender<Result<(), String>>),
     Disconnected,
     /// The partner ran `haven partner unpair`.
     PartnerLeft,
@@ -108,7 +111,7 @@ impl PeerOp {
             PeerOp::PairingMaterial(_) => "pairing",
             PeerOp::Paired(..) => "pinning the partner",
             PeerOp::Connected { .. } => "a new session",
-            PeerOp::Generate(_) => "a sync message for the partner",
+            PeerOp::Generate(..) => "a sync message for the partner",
             PeerOp::Receive(..) => "a sync message from the partner",
             PeerOp::Disconnected => "a session's end",
             PeerOp::PartnerLeft => "the partner's unpairing",
@@ -215,14 +218,15 @@ impl Registry {
         via: Via,
     ) -> Option<(u64, oneshot::Receiver<()>)> {
         if let Some(current) = &self.current {
-            // The LAN first. Then, on one path: the same side dialled again, the older
-            // connection is the stale one; two sides dialled each other, the initiator
-            // with the lower key wins, on both.
-            let keep_current = if current.via.is_lan() != via.is_lan() {
-                current.via.is_lan()
-            } else {
-                current.initiator != initiator && current.initiator < initiator
-            };
+            // Another path replaces the current one: a laptop dials through iroh only
+            // when it has no session at all, so a LAN session it no longer has is stale
+            // (its cable was pulled: TCP would take 45 s to say so); and a laptop on
+            // iroh keeps looking for the LAN, so the LAN comes back first. On one path:
+            // the same side dialled again, the older connection is the stale one; two
+            // sides dialled each other, the initiator with the lower key wins, on both.
+            let keep_current = current.via.is_lan() == via.is_lan()
+                && current.initiator != initiator
+                && current.initiator < initiator;
             if keep_current {
                 return None;
             }

@@ -40,7 +40,7 @@ pub async fn run(
         .map(|a| a.to_string())
         .unwrap_or_else(|| "through iroh".into());
     tracing::info!(%address, "connected to the partner");
-    let end = drive(&net, &mut channel, dialled, partner_key, &mut cancel).await;
+    let end = drive(&net, &mut channel, id, dialled, partner_key, &mut cancel).await;
     match &end {
         End::Closed(why) => {
             tracing::info!(%address, why, sent_bytes = channel.bytes_sent, "disconnected from the partner")
@@ -59,6 +59,7 @@ pub async fn run(
 async fn drive(
     net: &Net,
     channel: &mut Channel,
+    id: u64,
     dialled: Option<String>,
     partner_key: [u8; 32],
     cancel: &mut oneshot::Receiver<()>,
@@ -81,6 +82,7 @@ async fn drive(
     }
     let handshake_stamp = channel.handshake_stamp;
     if !ask(&net.core, |reply| PeerOp::Connected {
+        session: id,
         dialled,
         handshake_stamp,
         reply,
@@ -100,7 +102,7 @@ async fn drive(
     loop {
         if generate {
             generate = false;
-            match ask(&net.core, PeerOp::Generate).await {
+            match ask(&net.core, |reply| PeerOp::Generate(id, reply)).await {
                 Some(Some(bytes)) => {
                     if let Err(e) = channel.send(&Message::Sync(bytes)).await {
                         return err(e);
@@ -115,7 +117,7 @@ async fn drive(
                 last_heard = Instant::now();
                 match received {
                     Ok(Message::Sync(bytes)) => {
-                        match ask(&net.core, |reply| PeerOp::Receive(bytes, reply)).await {
+                        match ask(&net.core, |reply| PeerOp::Receive(id, bytes, reply)).await {
                             Some(Ok(())) => generate = true,
                             Some(Err(e)) => return End::Error(format!("a bad sync message: {e}")),
                             // The core dropped the reply: stopping, or it failed on this

@@ -230,6 +230,7 @@ impl Service {
                 let _ = reply.send(self.pin(*partner));
             }
             PeerOp::Connected {
+                session,
                 dialled,
                 handshake_stamp,
                 reply,
@@ -237,6 +238,7 @@ impl Service {
                 let ok = match &mut self.vault {
                     Vault::Unlocked(u) if u.partner.is_some() => {
                         u.sync = load_sync_state(u);
+                        u.sync_session = session;
                         if let Some(p) = &mut u.partner {
                             if dialled.is_some() {
                                 p.last_address = dialled;
@@ -253,19 +255,25 @@ impl Service {
                 };
                 let _ = reply.send(ok);
             }
-            PeerOp::Generate(reply) => {
+            PeerOp::Generate(session, reply) => {
                 let message = match &mut self.vault {
-                    Vault::Unlocked(u) if u.partner.is_some() => {
+                    Vault::Unlocked(u) if u.partner.is_some() && u.sync_session == session => {
                         CoupleSync::new(&mut u.home.couple, &mut u.sync).next_message()
                     }
                     _ => None,
                 };
                 let _ = reply.send(message);
             }
-            PeerOp::Receive(bytes, reply) => {
+            PeerOp::Receive(session, bytes, reply) => {
                 // What arrived is noticed on the next tick (within a second), off this path:
                 // the session answers the partner first.
-                let _ = reply.send(self.receive(&bytes));
+                let current =
+                    matches!(&self.vault, Vault::Unlocked(u) if u.sync_session == session);
+                let _ = reply.send(if current {
+                    self.receive(&bytes)
+                } else {
+                    Err("a newer session with the partner took over".into())
+                });
                 if self.partner_endpoint_changed() {
                     self.publish_link();
                 }
