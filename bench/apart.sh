@@ -4,7 +4,8 @@
 # a LAN where the laptops pair), release binaries. Prints the proposal-to-partner's-disk
 # latency on the LAN, relayed (strict NATs: a random port per destination) and direct
 # (easy NATs: hole punching gets through), and the time from leaving the LAN to synced
-# again through the relay.
+# again through the relay; then Syncthing (Debian) between the same NATed laptops through
+# its own relay (strelaysrv, Debian), with a 1 s watcher delay, and the ratio.
 #
 #   sudo bash bench/apart.sh        # needs root for `ip netns` and nft
 #
@@ -12,14 +13,19 @@
 # script started (by pid) are removed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-command -v nft >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }
+for tool in nft:nftables syncthing:syncthing strelaysrv:syncthing-relaysrv; do
+  command -v "${tool%%:*}" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null; }
+done
 (cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon)
 bin="$root/target/release"
 work=$(mktemp -d /tmp/haven-apart-bench.XXXXXX)
 tag="hva$$"
 nss=()
 relay_pid=""
+extra_pids=()
 teardown() {
+  for pid in "${extra_pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  extra_pids=()
   for n in a b; do
     if [ -f "$work/$n/havend.pid" ]; then kill "$(cat "$work/$n/havend.pid")" 2>/dev/null || true; fi
   done
@@ -27,7 +33,7 @@ teardown() {
   sleep 0.3
   for ns in "${nss[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   nss=()
-  rm -rf "${work:?}/a" "${work:?}/b" "${work:?}/relay"
+  rm -rf "${work:?}/a" "${work:?}/b" "${work:?}/relay" "${work:?}"/st-* "${work:?}/strelay"
 }
 trap 'teardown; rm -rf "$work"' EXIT
 
@@ -73,10 +79,16 @@ setup() { # setup easy|strict
     ip -n "${tag}$n" route add default via "10.$i.0.1"
     ip netns exec "${tag}rt$n" sysctl -qw net.ipv4.ip_forward=1
     ip netns exec "${tag}rt$n" nft -f - <<EOF
-table ip nat { chain lab_post { type nat hook postrouting priority 100; oifname "wan" masquerade$random; } }
+table ip nat {
+  chain lab_post { type nat hook postrouting priority 100; oifname "wan" masquerade$random; }
+}
 table inet filter {
-  chain lab_forward { type filter hook forward priority 0; policy drop; ct state established,related accept; iifname "lan0" oifname "wan" accept; }
-  chain lab_input { type filter hook input priority 0; policy drop; ct state established,related accept; iifname "lan0" accept; }
+  chain lab_forward { type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    iifname "lan0" oifname "wan" accept; }
+  chain lab_input { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    iifname "lan0" accept; }
 }
 EOF
     i=$((i + 1))
@@ -124,6 +136,63 @@ switch=$(( $(now_ms) - t0 ))
 wait_until 60 path_is a relayed
 relayed=$(latency Relayed)
 path_is a relayed || { echo "the strict pair left the relay" >&2; exit 1; }
+
+echo "syncthing through strelaysrv, the same strict NATs..." >&2
+mkdir -p "$work/strelay"
+ip netns exec "${tag}relay" strelaysrv -keys "$work/strelay" -listen 203.0.113.10:22067 \
+  -pools="" -status-srv="" > "$work/strelay.log" 2>&1 &
+extra_pids+=($!)
+wait_until 30 grep -q "relay://" "$work/strelay.log"
+relay_uri=$(grep -o "relay://[^ ]*" "$work/strelay.log" | head -1)
+relay_uri=${relay_uri/0.0.0.0/203.0.113.10}
+key=haven-bench-key
+for n in a b; do
+  syncthing generate --home "$work/st-$n" --no-default-folder --skip-port-probing >/dev/null 2>&1
+  mkdir -p "$work/st-$n/folder"
+done
+id_a=$(syncthing serve --home "$work/st-a" --device-id); id_b=$(syncthing serve --home "$work/st-b" --device-id)
+for n in a b; do
+  if [ $n = a ]; then other=$id_b; else other=$id_a; fi
+  python3 - "$work/st-$n/config.xml" "$id_a" "$id_b" "$other" "$work/st-$n/folder" "$key" "$relay_uri" <<'PY'
+import sys, xml.etree.ElementTree as ET
+path, id_a, id_b, other, folder, key, relay = sys.argv[1:]
+tree = ET.parse(path); root = tree.getroot()
+for f in root.findall("folder"): root.remove(f)
+fo = ET.SubElement(root, "folder", id="bench", label="bench", path=folder, type="sendreceive",
+                   rescanIntervalS="3600", fsWatcherEnabled="true", fsWatcherDelayS="1")
+for d in (id_a, id_b): ET.SubElement(fo, "device", id=d)
+dev = ET.SubElement(root, "device", id=other, name="partner", compression="metadata")
+ET.SubElement(dev, "address").text = relay
+gui = root.find("gui"); gui.set("tls", "false"); gui.set("enabled", "true")
+gui.find("address").text = "127.0.0.1:8384"
+(gui.find("apikey") if gui.find("apikey") is not None else ET.SubElement(gui, "apikey")).text = key
+o = root.find("options")
+for k, v in {"globalAnnounceEnabled": "false", "localAnnounceEnabled": "false", "relaysEnabled": "true",
+             "natEnabled": "false", "urAccepted": "-1", "startBrowser": "false",
+             "crashReportingEnabled": "false", "autoUpgradeIntervalH": "0"}.items():
+    (o.find(k) if o.find(k) is not None else ET.SubElement(o, k)).text = v
+o.find("listenAddress").text = relay
+tree.write(path)
+PY
+  ip netns exec "${tag}$n" env HOME="$work/st-$n" STNOUPGRADE=1 syncthing serve --home "$work/st-$n" \
+    --no-browser --no-restart >"$work/st-$n.log" 2>&1 &
+  extra_pids+=($!)
+done
+st_connected() {
+  ip netns exec "${tag}a" curl -s -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/connections \
+    | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["connections"].get(sys.argv[1],{}).get("connected") else 1)' "$id_b"
+}
+wait_until 180 st_connected
+sleep 2
+: > "$work/syncthing-latency"
+for run in 1 2 3 4 5; do
+  echo "a small change, run $run" > "$work/st-a/folder/change-$run.txt"
+  t0=$(now_ms)
+  arrived() { [ -f "$work/st-b/folder/change-$run.txt" ]; }
+  wait_until 120 arrived
+  echo $(( $(now_ms) - t0 )) >> "$work/syncthing-latency"
+done
+st_relayed=$(median < "$work/syncthing-latency")
 teardown
 
 echo "easy NATs: apart, hole punched..." >&2
@@ -137,4 +206,6 @@ proposal -> partner's disk, LAN:        ${lan} ms
 proposal -> partner's disk, relayed:    ${relayed} ms   (target < 300 ms)
 proposal -> partner's disk, direct:     ${direct} ms   (target < 100 ms)
 left the LAN -> a proposal synced:      ${switch} ms
+syncthing through strelaysrv, a small file: ${st_relayed} ms   ($(python3 -c "print(round($st_relayed/max($relayed,1),1))")x Haven relayed)
+syncthing relayed runs (ms): $(tr '\n' ' ' < "$work/syncthing-latency")
 EOF
