@@ -37,11 +37,12 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
             accepted = listener.accept() => accepted,
             _ = check.tick() => {
                 let now = discovery::LocalNets::read(net.mdns_interface.as_deref());
-                if now != networks {
-                    // A LAN session with a partner no longer on our networks is gone: end
-                    // it now rather than after 45 s of silence, so iroh takes over.
-                    net.end_lan_session_off(&now);
-                }
+                // A LAN session with a partner no longer on our networks is gone: end it
+                // now rather than after 45 s of silence, so iroh takes over. Checked on
+                // every tick, not only on a change: a cable plugged in and pulled again
+                // between two ticks leaves the networks as they were, and the session
+                // made meanwhile would be missed.
+                net.end_lan_session_off(&now);
                 if now != networks && !net.fixed_port {
                     networks = now;
                     match TcpListener::bind((net.listen_ip, 0)).await {

@@ -131,20 +131,14 @@ pub struct LocalNets {
 }
 
 impl LocalNets {
-    /// Interfaces that lost their link (a cable pulled, Wi-Fi gone) keep their addresses
-    /// for a while; they do not count, so leaving a network is noticed at once.
+    /// Interfaces that lost their link (a cable pulled, Wi-Fi gone) keep their addresses;
+    /// they do not count (not RUNNING), so leaving a network is noticed at once.
     pub fn read(interface: Option<&str>) -> LocalNets {
         let nets = if_addrs::get_if_addrs()
             .unwrap_or_default()
             .into_iter()
             .filter(|i| !i.is_loopback() && interface.is_none_or(|name| i.name == name))
-            .filter(|i| {
-                let read = |what: &str| {
-                    std::fs::read_to_string(format!("/sys/class/net/{}/{what}", i.name))
-                        .unwrap_or_default()
-                };
-                read("carrier").trim() != "0" && read("operstate").trim() != "down"
-            })
+            .filter(|i| i.is_oper_up())
             .filter_map(|i| match i.addr {
                 if_addrs::IfAddr::V4(v4) => Some((v4.ip, v4.netmask)),
                 if_addrs::IfAddr::V6(_) => None,
