@@ -159,9 +159,15 @@ pub fn eventually_explained<T>(
 
 /// Starts `haven pair` on `host`; returns the running command and the code it shows.
 pub fn show_code(host: &Home) -> (std::process::Child, String) {
+    show_code_with(host, &[])
+}
+
+/// [`show_code`] with more arguments to `haven pair`.
+pub fn show_code_with(host: &Home, more: &[&str]) -> (std::process::Child, String) {
     let mut shown = host
         .command("haven")
         .arg("pair")
+        .args(more)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use haven_tests::couple::{log_of, paired_pair, propose, wait_status, SOON};
 use haven_tests::internet::{Internet, Nat};
-use haven_tests::lan::eventually_explained;
+use haven_tests::lan::{eventually_explained, show_code_with};
 use haven_tests::Home;
 
 const CANARY: &str = "CANARY-apart-never-leaves-41c9";
@@ -104,10 +104,45 @@ fn apart_behind_strict_nats_the_agreements_sync_through_the_couples_relay() {
     assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
 }
 
+/// Pairs with `haven pair --relay URL` on both laptops, and waits as [`paired_with_relay`].
+fn paired_by_pair_relay(lab: &Internet) -> (Home, Home) {
+    let (maya, sam) = (lab.lan.laptop(0, "Maya"), lab.lan.laptop(1, "Sam"));
+    // A damaged URL is refused before any pairing: one line, exit 2, the code unspent.
+    let (shown, code) = show_code_with(&maya, &["--relay", &lab.relay_url]);
+    let damaged = sam.run(&["pair", &code, "--relay", "https://203.0.113.10:7443/"]);
+    assert_eq!(damaged.code, 2, "{}", damaged.stderr);
+    assert!(
+        damaged.stderr.contains("certificate fingerprint"),
+        "{}",
+        damaged.stderr
+    );
+    let joined = sam.ok(&["pair", &code, "--relay", &lab.relay_url]);
+    let hosted =
+        String::from_utf8_lossy(&shown.wait_with_output().expect("pair").stdout).into_owned();
+    for out in [&joined, &hosted] {
+        assert!(
+            out.contains("Apart, you meet through your relay at 203.0.113.10:7443."),
+            "{out}"
+        );
+    }
+    eventually_explained(
+        SOON,
+        || (relay_ok(&maya) && relay_ok(&sam)).then_some(()),
+        || {
+            format!(
+                "both laptops ready to meet apart: {:?} {:?}",
+                relay_check(&maya),
+                relay_check(&sam)
+            )
+        },
+    );
+    (maya, sam)
+}
+
 #[test]
 fn apart_behind_easy_nats_the_laptops_punch_through_and_go_direct() {
     let lab = Internet::new([Nat::Easy, Nat::Easy]);
-    let (maya, sam) = paired_with_relay(&lab);
+    let (maya, sam) = paired_by_pair_relay(&lab);
     lab.apart(0);
     lab.apart(1);
     wait_path(&maya, "direct");

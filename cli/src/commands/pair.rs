@@ -2,23 +2,33 @@
 //!
 //! Without a code it shows one (valid five minutes) and waits for the partner to type it;
 //! with a code it finds the laptop showing it on the LAN. Both print the partner's name
-//! and the same safety words.
+//! and the same safety words. `--relay URL` also sets the couple's relay once paired (the
+//! same as `haven partner relay URL`), checked before pairing so a mistyped URL costs no
+//! code.
 
 use std::io::Write;
 
 use haven_shared::ipc::{Request, Response, SecretText};
 
 use crate::client::unexpected;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult, Exit};
 use crate::{output, Ctx};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The code the other laptop shows, e.g. 7-harbor-violet
     code: Option<String>,
+    /// Also meet through the couple's own relay when apart: the `relay URL:` line
+    /// `havend relay` printed
+    #[arg(long, value_name = "URL")]
+    relay: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    if let Some(url) = &args.relay {
+        haven_shared::relay_url::RelayUrl::parse(url)
+            .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    }
     let response = match args.code {
         Some(code) => ctx.client.call(Request::PairJoin {
             code: SecretText(code),
@@ -49,6 +59,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             output::emit(&format!(
                 "Paired with {partner}.\nSafety words: {safety_words}\nBoth laptops should show the same words; if they differ, run `haven partner unpair` and pair again.\n"
             ));
+            if let Some(url) = args.relay {
+                match ctx.client.call(Request::PartnerRelay {
+                    url: Some(SecretText(url)),
+                })? {
+                    Response::Partner(info) => output::emit(&format!(
+                        "Apart, you meet through your relay at {}.\n",
+                        info.relay.unwrap_or_default()
+                    )),
+                    other => return Err(unexpected(&other)),
+                }
+            }
             Ok(())
         }
         other => Err(unexpected(&other)),
