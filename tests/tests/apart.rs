@@ -148,6 +148,11 @@ fn apart_behind_easy_nats_the_laptops_punch_through_and_go_direct() {
     wait_path(&maya, "direct");
     let id = propose(&sam, "Check-in", "A quick check-in text once a day");
     wait_status(&maya, &id, "proposed");
+    // Maya's laptop off while Sam proposes: it merges when she is back, still apart.
+    maya.ok(&["daemon", "stop"]);
+    let second = propose(&sam, "Evenings", "Phones away after ten");
+    maya.ok(&["unlock"]);
+    wait_status(&maya, &second, "proposed");
     assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
 }
 
@@ -201,6 +206,26 @@ fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
         lab.relay_log().contains("refused a key"),
         "{}",
         lab.relay_log()
+    );
+    // A certificate fingerprint that is not the relay's: someone posing as the relay is
+    // not trusted; doctor says it is not connected and what to check (iroh does not
+    // always say why, so it cannot always name the certificate).
+    let (head, tail) = lab.relay_url.split_once("cert=").expect("cert");
+    let (_, after) = tail.split_once('&').expect("token after cert");
+    let other_cert = format!("{head}cert={}&{after}", "ab".repeat(32));
+    maya.ok(&["partner", "relay", &other_cert]);
+    eventually_explained(
+        SOON,
+        || {
+            relay_check(&maya)
+                .filter(|c| {
+                    c["ok"] == false
+                        && c["detail"].as_str().unwrap_or("").contains("not connected")
+                        && c["fix"].as_str().unwrap_or("").contains("certificate")
+                })
+                .map(|_| ())
+        },
+        || format!("doctor to show the certificate: {:?}", relay_check(&maya)),
     );
     // A laptop that is not paired cannot set a relay at all.
     let eve = Home::init("Eve");

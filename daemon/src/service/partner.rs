@@ -643,9 +643,15 @@ impl Service {
                     format!("cannot reach the relay at {at}: {e}"),
                     Some("is `havend relay` running there, and its port open (TCP and UDP)?"),
                 ),
-                None => (false, format!("reaching the relay at {at}…"), None),
+                // iroh does not always surface why (a certificate other than the
+                // pinned one shows up here too): say what to look at.
+                None => (
+                    false,
+                    format!("not connected to the relay at {at}"),
+                    Some(NOT_REACHED),
+                ),
             },
-            None => (false, format!("not reaching the relay at {at} yet"), None),
+            None => (false, format!("not reaching the relay at {at} yet"), Some(NOT_REACHED)),
         };
         Some(Check {
             name: "relay".into(),
@@ -655,6 +661,9 @@ impl Service {
         })
     }
 }
+
+/// What to look at when the relay is not reached and iroh says nothing more.
+const NOT_REACHED: &str = "is `havend relay` running there, its port open (TCP and UDP), and is this the URL it printed? A relay whose certificate is not the one the URL pins is refused";
 
 /// Whether some interface mDNS may use is up, multicast-capable and has an IPv4 address.
 fn interface_check(only: Option<&str>) -> Check {
