@@ -233,3 +233,39 @@ fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("not paired"), "{}", refused.stderr);
 }
+
+#[test]
+fn strangers_with_the_couples_whole_url_are_refused_once_the_couple_joined() {
+    let lab = Internet::new([Nat::Strict, Nat::Strict]);
+    let (_maya, _sam) = paired_with_relay(&lab);
+    // Another pair on the same LAN learnt the couple's URL, token and all.
+    let eve = Home::in_netns(&lab.lan.nodes[0], "eth0");
+    eve.ok(&["init", "--name", "Eve"]);
+    eve.ok(&["unlock"]);
+    let frank = Home::in_netns(&lab.lan.nodes[1], "eth0");
+    frank.ok(&["init", "--name", "Frank"]);
+    frank.ok(&["unlock"]);
+    haven_tests::lan::pair(&eve, &frank);
+    eve.ok(&["partner", "relay", &lab.relay_url]);
+    eventually_explained(
+        SOON,
+        || {
+            relay_check(&eve)
+                .filter(|c| {
+                    c["ok"] == false
+                        && c["detail"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("already serves two laptops")
+                })
+                .map(|_| ())
+        },
+        || format!("the relay to refuse Eve: {:?}", relay_check(&eve)),
+    );
+    assert_eq!(
+        lab.relay_log().matches("introduced itself").count(),
+        2,
+        "still only the couple: {}",
+        lab.relay_log()
+    );
+}
