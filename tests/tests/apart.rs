@@ -48,18 +48,47 @@ fn paired_with_relay(lab: &Internet) -> (Home, Home) {
             "the token is never shown: {shown}"
         );
     }
+    ready_apart(&maya, &sam);
+    (maya, sam)
+}
+
+/// Waits until each laptop can meet the other apart: connected to the relay, the
+/// partner's iroh key known.
+fn ready_apart(maya: &Home, sam: &Home) {
     eventually_explained(
         SOON,
-        || (relay_ok(&maya) && relay_ok(&sam)).then_some(()),
+        || (relay_ok(maya) && relay_ok(sam)).then_some(()),
         || {
             format!(
                 "both laptops ready to meet apart: {:?} {:?}",
-                relay_check(&maya),
-                relay_check(&sam)
+                relay_check(maya),
+                relay_check(sam)
             )
         },
     );
-    (maya, sam)
+}
+
+/// Waits until `haven doctor`'s relay check fails with a detail and a fix containing
+/// these words.
+fn wait_relay_refusal(h: &Home, detail: &str, fix: &str) {
+    eventually_explained(
+        SOON,
+        || {
+            relay_check(h)
+                .filter(|c| {
+                    c["ok"] == false
+                        && c["detail"].as_str().unwrap_or("").contains(detail)
+                        && c["fix"].as_str().unwrap_or("").contains(fix)
+                })
+                .map(|_| ())
+        },
+        || {
+            format!(
+                "doctor's relay check to say {detail:?} / {fix:?}: {:?}",
+                relay_check(h)
+            )
+        },
+    );
 }
 
 fn wait_path(h: &Home, want: &str) {
@@ -125,17 +154,7 @@ fn paired_by_pair_relay(lab: &Internet) -> (Home, Home) {
             "{out}"
         );
     }
-    eventually_explained(
-        SOON,
-        || (relay_ok(&maya) && relay_ok(&sam)).then_some(()),
-        || {
-            format!(
-                "both laptops ready to meet apart: {:?} {:?}",
-                relay_check(&maya),
-                relay_check(&sam)
-            )
-        },
-    );
+    ready_apart(&maya, &sam);
     (maya, sam)
 }
 
@@ -187,21 +206,7 @@ fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
     let (head, _) = lab.relay_url.split_once("token=").expect("token");
     let forged = format!("{head}token={}", "ee".repeat(32));
     maya.ok(&["partner", "relay", &forged]);
-    eventually_explained(
-        SOON,
-        || {
-            relay_check(&maya)
-                .filter(|c| {
-                    c["ok"] == false
-                        && c["detail"]
-                            .as_str()
-                            .unwrap_or("")
-                            .contains("never introduced")
-                })
-                .map(|_| ())
-        },
-        || format!("doctor to show the refusal: {:?}", relay_check(&maya)),
-    );
+    wait_relay_refusal(&maya, "never introduced", "");
     assert!(
         lab.relay_log().contains("refused a key"),
         "{}",
@@ -214,19 +219,7 @@ fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
     let (_, after) = tail.split_once('&').expect("token after cert");
     let other_cert = format!("{head}cert={}&{after}", "ab".repeat(32));
     maya.ok(&["partner", "relay", &other_cert]);
-    eventually_explained(
-        SOON,
-        || {
-            relay_check(&maya)
-                .filter(|c| {
-                    c["ok"] == false
-                        && c["detail"].as_str().unwrap_or("").contains("not connected")
-                        && c["fix"].as_str().unwrap_or("").contains("certificate")
-                })
-                .map(|_| ())
-        },
-        || format!("doctor to show the certificate: {:?}", relay_check(&maya)),
-    );
+    wait_relay_refusal(&maya, "not connected", "certificate");
     // A laptop that is not paired cannot set a relay at all.
     let eve = Home::init("Eve");
     let refused = eve.run(&["partner", "relay", &lab.relay_url]);
@@ -247,21 +240,7 @@ fn strangers_with_the_couples_whole_url_are_refused_once_the_couple_joined() {
     frank.ok(&["unlock"]);
     haven_tests::lan::pair(&eve, &frank);
     eve.ok(&["partner", "relay", &lab.relay_url]);
-    eventually_explained(
-        SOON,
-        || {
-            relay_check(&eve)
-                .filter(|c| {
-                    c["ok"] == false
-                        && c["detail"]
-                            .as_str()
-                            .unwrap_or("")
-                            .contains("already serves two laptops")
-                })
-                .map(|_| ())
-        },
-        || format!("the relay to refuse Eve: {:?}", relay_check(&eve)),
-    );
+    wait_relay_refusal(&eve, "already serves two laptops", "");
     assert_eq!(
         lab.relay_log().matches("introduced itself").count(),
         2,
