@@ -37,21 +37,9 @@ teardown() {
 }
 trap 'teardown; rm -rf "$work"' EXIT
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
-  local limit=$(( $(now_ms) + $1 * 1000 )); shift
-  until "$@"; do
-    [ "$(now_ms)" -lt "$limit" ] || { echo "timed out: $*" >&2; exit 1; }
-    sleep 0.005
-  done
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 echo "a passphrase for the benchmark" > "$work/pass"
-on() { # on a|b CMD...: run haven on laptop a or b
-  local n=$1; shift
-  ip netns exec "${tag}$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
-    HAVEN_MDNS_INTERFACE=eth0 "$bin/haven" "$@"
-}
 path_is() { on "$1" partner --json | grep -q "\"path\": \"$2\""; }
 relay_ok() { on "$1" doctor --json 2>/dev/null | python3 -c 'import json,sys; c=[x for x in json.load(sys.stdin) if x["name"]=="relay"]; sys.exit(0 if c and c[0]["ok"] else 1)'; }
 
@@ -101,12 +89,7 @@ EOF
   url=$(grep -o "relay URL: .*" "$work/relay.out" | cut -d' ' -f3)
   on a init --name Maya >/dev/null; on b init --name Sam >/dev/null
   on a unlock >/dev/null; on b unlock >/dev/null
-  on a pair > "$work/pair.out" 2>&1 &
-  local pair_pid=$!
-  wait_until 10 grep -q "haven pair " "$work/pair.out"
-  code=$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')
-  on b pair "$code" >/dev/null
-  wait "$pair_pid"
+  pair_laptops
   wait_until 30 path_is a lan
   on a partner relay "$url" >/dev/null; on b partner relay "$url" >/dev/null
   wait_until 60 relay_ok a; wait_until 60 relay_ok b

@@ -42,11 +42,9 @@ ip -n "${tag}a" addr add 10.98.0.1/24 dev eth0; ip -n "${tag}b" addr add 10.98.0
 for n in a b; do ip -n "$tag$n" link set lo up; ip -n "$tag$n" link set eth0 up; done
 echo "a passphrase for the soak" > "$work/pass"
 
-on() { # on a|b CMD...: run haven on laptop a or b
-  local n=$1; shift
-  ip netns exec "$tag$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
-    HAVEN_MDNS_INTERFACE=eth0 HAVEN_IPC_TIMEOUT=20 "$bin/haven" "$@"
-}
+export HAVEN_IPC_TIMEOUT=20  # a daemon being killed and restarted answers late
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 now() { date +%s; }
 pick() { # pick a|b STATUS: a random agreement id with that status ("any" for any)
   on "$1" agree list --json 2>/dev/null | python3 -c '
@@ -61,11 +59,7 @@ print(random.choice(ids) if ids else "")' "$2" || true
 
 on a init --name Maya >/dev/null; on b init --name Sam >/dev/null
 on a unlock >/dev/null; on b unlock >/dev/null
-on a pair > "$work/pair.out" 2>&1 &
-pair_pid=$!
-until grep -q "haven pair " "$work/pair.out"; do sleep 0.05; done
-on b pair "$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')" >/dev/null
-wait "$pair_pid"
+pair_laptops
 echo "paired; soaking for $seconds s..." >&2
 end=$(( $(now) + seconds ))
 

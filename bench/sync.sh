@@ -38,24 +38,12 @@ ip -n "${tag}a" addr add 10.99.0.1/24 dev eth0; ip -n "${tag}b" addr add 10.99.0
 for n in a b; do ip -n "$tag$n" link set lo up; ip -n "$tag$n" link set eth0 up; done
 echo "a passphrase for the benchmark" > "$work/pass"
 
-on() { # on a|b CMD...: run haven on laptop a or b
-  local n=$1; shift
-  ip netns exec "$tag$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
-    HAVEN_MDNS_INTERFACE=eth0 "$bin/haven" "$@"
-}
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 connected() { on "$1" status --json | grep -q '"connected": true'; }
 # From status, not `agree list`: listing marks the agreements seen, and the status
 # benchmark below needs them waiting.
 count() { on "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["agreements"] or 0)'; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
-  local limit=$(( $(now_ms) + $1 * 1000 )); shift
-  until "$@"; do
-    [ "$(now_ms)" -lt "$limit" ] || { echo "timed out: $*" >&2; exit 1; }
-    sleep 0.005
-  done
-}
 
 on a init --name Maya >/dev/null; on b init --name Sam >/dev/null
 on a unlock >/dev/null; on b unlock >/dev/null
@@ -66,12 +54,7 @@ for i in $(seq 1 1000); do
 done
 
 echo "pairing..." >&2
-on a pair > "$work/pair.out" 2>&1 &
-pair_pid=$!
-wait_until 10 grep -q "haven pair " "$work/pair.out"
-code=$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')
-on b pair "$code" >/dev/null
-wait "$pair_pid"
+pair_laptops
 paired=$(now_ms)
 wait_until 30 connected b
 linked=$(now_ms)

@@ -1,0 +1,26 @@
+# Helpers the whole-process benchmarks share (sync.sh, apart.sh, soak.sh): source it after
+# setting `tag` (the namespace prefix), `work` (the scratch folder, holding `pass`) and
+# `bin` (the folder of the release binaries).
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
+  local limit=$(( $(now_ms) + $1 * 1000 )); shift
+  until "$@"; do
+    [ "$(now_ms)" -lt "$limit" ] || { echo "timed out: $*" >&2; exit 1; }
+    sleep 0.005
+  done
+}
+on() { # on a|b CMD...: run haven on laptop a or b (HAVEN_IPC_TIMEOUT passes through)
+  local n=$1; shift
+  ip netns exec "${tag}$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
+    HAVEN_MDNS_INTERFACE=eth0 ${HAVEN_IPC_TIMEOUT:+HAVEN_IPC_TIMEOUT=$HAVEN_IPC_TIMEOUT} \
+    "$bin/haven" "$@"
+}
+pair_laptops() { # Maya's laptop (a) shows a code, Sam's (b) types it
+  on a pair > "$work/pair.out" 2>&1 &
+  local pair_pid=$!
+  wait_until 10 grep -q "haven pair " "$work/pair.out"
+  on b pair "$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')" >/dev/null
+  wait "$pair_pid"
+}
