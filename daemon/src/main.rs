@@ -260,12 +260,14 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         }
         return Ok(());
     }
-    // The core switched the link off: give a live session a moment to say goodbye.
-    let deadline = Instant::now() + Duration::from_secs(1);
+    // The core switched the link off: give a live session a moment to say goodbye, and the
+    // iroh endpoint one to tell the partner it closed (`apart::close` clears the relay's
+    // health when done).
+    let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline
         && registry
             .lock()
-            .map(|r| r.connected_address().is_some())
+            .map(|r| r.connected_address().is_some() || r.relay.is_some())
             .unwrap_or(false)
     {
         tokio::time::sleep(Duration::from_millis(10)).await;

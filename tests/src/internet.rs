@@ -45,6 +45,8 @@ pub struct Internet {
     relay_home: tempfile::TempDir,
     relay: Option<Child>,
     pub relay_url: String,
+    /// The first line the relay printed at its latest start.
+    pub relay_said: String,
 }
 
 fn run(program: &str, args: &[&str], stdin: Option<&str>) {
@@ -100,6 +102,7 @@ impl Internet {
             relay_home: tempfile::tempdir().expect("relay home"),
             relay: None,
             relay_url: String::new(),
+            relay_said: String::new(),
         };
         // The host's counter first, so it sees the whole life of the lab.
         run(
@@ -208,7 +211,8 @@ impl Internet {
         ip(&["-n", ns, "link", "set", inside, "up"]);
     }
 
-    /// Starts `havend relay` in its namespace and waits for the URL it prints.
+    /// Starts `havend relay` in its namespace, waits for its first line and reads the URL
+    /// it keeps (it prints the URL only until the couple joined).
     pub fn start_relay(&mut self) {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.relay_ns])
@@ -226,20 +230,23 @@ impl Internet {
             .spawn()
             .expect("start havend relay");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("relay URL: ") {
-                        break url.to_string();
-                    }
-                }
-                _ => panic!("havend relay ended without a URL: {}", self.relay_log()),
-            }
+        let said = match lines.next() {
+            Some(Ok(line)) => line,
+            _ => panic!("havend relay ended without a word: {}", self.relay_log()),
         };
+        let kept = self.relay_home.path().join("relay").join("url");
+        let url = std::fs::read_to_string(&kept)
+            .unwrap_or_else(|e| panic!("{}: {e}", kept.display()))
+            .trim()
+            .to_string();
+        if let Some(printed) = said.strip_prefix("relay URL: ") {
+            assert_eq!(printed, url, "the URL printed is the URL kept");
+        }
         // Keep reading what it prints, so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         self.relay = Some(child);
         self.relay_url = url;
+        self.relay_said = said;
     }
 
     /// Ends the relay (SIGTERM, by its pid) and waits for it.

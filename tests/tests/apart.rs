@@ -4,18 +4,22 @@
 //! Real daemons, a real `havend relay`, real nftables NATs; no packet leaves the lab.
 
 use serde_json::Value;
+use std::process::Command;
 use std::time::Duration;
 
-use haven_tests::couple::{log_of, paired_pair, propose, wait_status, SOON};
+use haven_tests::couple::{connected, log_of, paired_pair, propose, wait_status, SOON};
 use haven_tests::internet::{Internet, Nat};
-use haven_tests::lan::{eventually_explained, show_code_with};
-use haven_tests::Home;
+use haven_tests::lan::{eventually, eventually_explained, show_code_with};
+use haven_tests::{bin_dir, Home, Out};
 
 const CANARY: &str = "CANARY-apart-never-leaves-41c9";
 /// Leaving the LAN is noticed within 5 s (the link is no longer running), then iroh
 /// dials through the relay. Well under the 45 s of silence that would end a dead session
 /// anyway, so a test that passes only on that would fail here.
 const APART: Duration = Duration::from_secs(30);
+/// A laptop that stops says so; its partner hears it in a round trip, well before QUIC's
+/// idle timeout (15 s at the least) would end the session.
+const GOODBYE: Duration = Duration::from_secs(5);
 
 fn relay_check(h: &Home) -> Option<Value> {
     let out = h.run(&["doctor", "--json"]);
@@ -118,10 +122,25 @@ fn apart_behind_strict_nats_the_agreements_sync_through_the_couples_relay() {
         .ok(&["partner"])
         .contains("yes, through the relay (relayed)"));
 
-    // The relay restarted mid-sync: the laptops come back through it by themselves.
+    // The relay restarted mid-sync: the laptops come back through it by themselves. With
+    // the couple joined, it no longer prints its token (to a service's journal, say).
+    assert!(
+        lab.relay_said.starts_with("relay URL: "),
+        "{}",
+        lab.relay_said
+    );
     lab.stop_relay();
     let second = propose(&sam, "Evenings", "Phones away after ten");
     lab.start_relay();
+    assert!(
+        lab.relay_said.starts_with(
+            "The relay serves the couple's two laptops; its URL, with the token, is in"
+        ),
+        "{}",
+        lab.relay_said
+    );
+    let (_, token) = lab.relay_url.split_once("token=").expect("token");
+    assert!(!lab.relay_said.contains(token) && !lab.relay_log().contains(token));
     wait_status(&maya, &second, "proposed");
     wait_path(&maya, "relayed");
 
@@ -167,11 +186,22 @@ fn apart_behind_easy_nats_the_laptops_punch_through_and_go_direct() {
     wait_path(&maya, "direct");
     let id = propose(&sam, "Check-in", "A quick check-in text once a day");
     wait_status(&maya, &id, "proposed");
-    // Maya's laptop off while Sam proposes: it merges when she is back, still apart.
+    // Maya's laptop off while Sam proposes: it merges when she is back, still apart. Her
+    // endpoint says it closes, so Sam's laptop lets the session go at once, not at QUIC's
+    // idle timeout (15 to 30 s).
     maya.ok(&["daemon", "stop"]);
+    eventually("Sam's laptop to let the session go", GOODBYE, || {
+        (!connected(&sam)).then_some(())
+    });
     let second = propose(&sam, "Evenings", "Phones away after ten");
     maya.ok(&["unlock"]);
     wait_status(&maya, &second, "proposed");
+    // Her laptop crashes, saying nothing: back, it replaces the session Sam's laptop still
+    // holds, whichever laptop dialled it.
+    maya.kill_daemon(libc::SIGKILL);
+    let third = propose(&sam, "Mornings", "A kiss before work");
+    maya.ok(&["unlock"]);
+    wait_status(&maya, &third, "proposed");
     assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
 }
 
@@ -247,4 +277,58 @@ fn strangers_with_the_couples_whole_url_are_refused_once_the_couple_joined() {
         "still only the couple: {}",
         lab.relay_log()
     );
+}
+
+/// Where a laptop's iroh endpoint listens, from its log: its key and its IPv4 port.
+fn iroh_socket(h: &Home) -> (String, u16) {
+    let log = log_of(h);
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("ready to meet the partner across networks"))
+        .unwrap_or_else(|| panic!("no iroh endpoint in the log:\n{log}"));
+    let field = |name: &str| {
+        line.split(&format!("{name}="))
+            .nth(1)
+            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+    };
+    let endpoint = field("endpoint").unwrap_or_else(|| panic!("no key: {line}"));
+    let sockets = line.split("sockets=").nth(1).unwrap_or("");
+    let port = sockets
+        .split(&['[', ',', ' ', ']'][..])
+        .filter(|part| part.contains('.'))
+        .find_map(|part| part.rsplit_once(':')?.1.parse().ok())
+        .unwrap_or_else(|| panic!("no IPv4 socket: {line}"));
+    (endpoint, port)
+}
+
+/// Someone on Sam's network found his laptop's iroh socket and knocks with keys of their
+/// own (the `stranger` example, run on the LAN beside him): Sam's havend itself refuses
+/// every one right after the QUIC handshake, with no relay in the way; a flood of garbage
+/// datagrams changes nothing; the couple still syncs apart.
+#[test]
+fn a_strangers_keys_are_refused_by_the_daemon_and_a_flood_of_datagrams_stops_nothing() {
+    let lab = Internet::new([Nat::Strict, Nat::Strict]);
+    let (maya, sam) = paired_with_relay(&lab);
+    let (endpoint, port) = iroh_socket(&sam);
+    let knocked = Command::new("ip")
+        .args(["netns", "exec", &lab.lan.nodes[0]])
+        .arg(bin_dir().join("examples").join("stranger"))
+        .args([&endpoint, &format!("{}:{port}", lab.lan.address(1))])
+        .args(["--attempts", "20", "--garbage", "20000"])
+        .output()
+        .expect("run the stranger (built by `cargo test --workspace`)");
+    let knocked = Out::from(knocked);
+    assert_eq!(knocked.code, 0, "{}", knocked.stderr);
+    assert_eq!(
+        knocked.stdout,
+        "10 refused: not Haven's protocol\n10 refused: not the partner\nsent 20000 garbage datagrams\n"
+    );
+    lab.apart(0);
+    lab.apart(1);
+    wait_path(&maya, "relayed");
+    let id = propose(&maya, "Check-in", "A quick check-in text once a day");
+    wait_status(&sam, &id, "proposed");
+    assert!(!log_of(&sam).contains("panicked"), "{}", log_of(&sam));
+    assert_eq!(lab.packets_through_host(), 0, "no packet left the lab");
 }

@@ -39,11 +39,11 @@ pub const ALPN: &[u8] = b"haven/sync/1";
 /// How long a dial may take: through a relay, a few round trips.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Before the first dial: the LAN, if the partner is on it, usually answers sooner.
-const LAN_FIRST: Duration = Duration::from_secs(2);
+pub(crate) const LAN_FIRST: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What meeting across networks needs; in the link whenever a relay is set.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Apart {
     /// This laptop's iroh key for this pairing.
     pub secret: Key32,
@@ -126,16 +126,35 @@ impl AsyncWrite for QuicStream {
 
 impl noise::Stream for QuicStream {}
 
-/// Follows the core's [`Link`]: an endpoint while paired with a relay set and the
-/// partner's iroh key known; none otherwise.
+/// Follows the core's [`Link`]: an endpoint while paired with a relay set, none otherwise.
+/// The endpoint outlives link changes that leave what it was made of (key, partner, relay)
+/// as it was, so a republished link does not cut a session through it.
 pub async fn keep_apart(net: Arc<Net>) {
     let mut link = net.link.clone();
+    let mut up: Option<(Apart, Endpoint)> = None;
     loop {
         let current = link.borrow_and_update().clone();
-        let work = async {
-            match current {
-                Link::Paired(p) if p.apart.is_some() => {
-                    if let Err(e) = meet(&net, p).await {
+        let wanted = match &current {
+            Link::Paired(p) => p.apart.clone(),
+            _ => None,
+        };
+        if up.as_ref().map(|(apart, _)| apart) != wanted.as_ref() {
+            if let Some((_, endpoint)) = up.take() {
+                close(&net, endpoint, !matches!(current, Link::Paired(_))).await;
+            }
+            if let Some(apart) = wanted {
+                match bind(&apart, net.listen_ip).await {
+                    Ok(endpoint) => {
+                        tracing::info!(
+                            relay = %apart.relay.authority,
+                            partner_known = apart.partner.is_some(),
+                            endpoint = %endpoint.id(),
+                            sockets = ?endpoint.bound_sockets(),
+                            "ready to meet the partner across networks"
+                        );
+                        up = Some((apart, endpoint));
+                    }
+                    Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "cannot meet the partner across networks");
                         if let Ok(mut r) = net.registry.lock() {
                             r.relay = Some(RelayHealth {
@@ -144,19 +163,49 @@ pub async fn keep_apart(net: Arc<Net>) {
                             });
                         }
                     }
-                    std::future::pending::<()>().await
                 }
-                _ => {
-                    forget_relay_health(&net);
-                    std::future::pending::<()>().await
+            } else {
+                forget_relay_health(&net);
+            }
+        }
+        let work = async {
+            match (&up, &current) {
+                (Some((apart, endpoint)), Link::Paired(p)) => {
+                    meet(&net, p.clone(), apart, endpoint).await
                 }
+                _ => std::future::pending().await,
             }
         };
         tokio::select! {
-            _ = work => {}
-            r = link.changed() => if r.is_err() { return },
+            () = work => {}
+            r = link.changed() => if r.is_err() {
+                if let Some((_, endpoint)) = up.take() {
+                    close(&net, endpoint, true).await;
+                }
+                return;
+            },
         }
     }
+}
+
+/// Closes the endpoint so that the partner hears at once that its connections are gone:
+/// dropped, it would say nothing, and the partner's QUIC would wait for its idle timeout
+/// (and keep a stale session that the restarted laptop must replace). When the daemon is
+/// locking or stopping, the session first gets a moment to say goodbye.
+async fn close(net: &Net, endpoint: Endpoint, farewell: bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    while farewell
+        && tokio::time::Instant::now() < deadline
+        && net
+            .registry
+            .lock()
+            .map(|r| r.path().is_some_and(|p| p != super::Path::Lan))
+            .unwrap_or(false)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.close()).await;
+    forget_relay_health(net);
 }
 
 /// The relay as iroh wants it: its address, its QUIC port (the same number, over UDP),
@@ -205,21 +254,18 @@ pub async fn bind(apart: &Apart, listen_ip: IpAddr) -> Result<Endpoint> {
         .context("cannot start the iroh endpoint")
 }
 
-async fn meet(net: &Arc<Net>, p: Arc<PairedLink>) -> Result<()> {
-    let Some(apart) = p.apart.clone() else {
-        return Ok(());
-    };
-    let endpoint = bind(&apart, net.listen_ip).await?;
-    tracing::info!(relay = %apart.relay.authority, partner_known = apart.partner.is_some(), "ready to meet the partner across networks");
-    let relay_url: iroh::RelayUrl = apart.relay.endpoint().parse().context("relay URL")?;
-    let accept = accept_loop(net, &p, &endpoint);
+/// Accepts the partner and dials it, on an endpoint made for this link; never ends (the
+/// caller drops it when the link changes).
+async fn meet(net: &Arc<Net>, p: Arc<PairedLink>, apart: &Apart, endpoint: &Endpoint) {
+    let accept = accept_loop(net, &p, endpoint);
     let dial = async {
-        match apart.partner.map(|k| EndpointId::from_bytes(&k)) {
-            Some(Ok(partner)) => {
+        let relay_url = apart.relay.endpoint().parse::<iroh::RelayUrl>();
+        match (apart.partner.map(|k| EndpointId::from_bytes(&k)), relay_url) {
+            (Some(Ok(partner)), Ok(relay_url)) => {
                 dial_loop(
                     net,
                     &p,
-                    &endpoint,
+                    endpoint,
                     EndpointAddr::new(partner).with_relay_url(relay_url),
                 )
                 .await
@@ -227,9 +273,7 @@ async fn meet(net: &Arc<Net>, p: Arc<PairedLink>) -> Result<()> {
             _ => std::future::pending().await,
         }
     };
-    // Ends only when the link changes (the caller drops this future): the endpoint closes.
-    tokio::join!(accept, dial, watch_relay(net, &endpoint));
-    Ok(())
+    tokio::join!(accept, dial, watch_relay(net, endpoint));
 }
 
 /// Keeps what the relay says of this laptop where `haven doctor` reads it.

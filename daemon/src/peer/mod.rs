@@ -27,6 +27,7 @@ pub use pair_requests::handle_pairing;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use zeroize::Zeroizing;
 
@@ -185,7 +186,16 @@ struct Current {
     address: String,
     via: Via,
     cancel: oneshot::Sender<()>,
+    since: Instant,
 }
+
+/// Two sessions admitted this close together are the two laptops dialling each other at
+/// once, and the initiator rule picks one of them. Later, the partner dialling means it has
+/// no session: ours is stale (it crashed or restarted, and QUIC, unlike TCP, hears nothing
+/// of that until its idle timeout). A restarted laptop dials through iroh no sooner than
+/// `apart::LAN_FIRST` after it started, which is no shorter than this.
+const SIMULTANEOUS: Duration = Duration::from_secs(2);
+const _: () = assert!(SIMULTANEOUS.as_millis() <= apart::LAN_FIRST.as_millis());
 
 /// What the core reads for `status` and `haven partner`.
 #[derive(Default)]
@@ -216,6 +226,7 @@ impl Registry {
         initiator: [u8; 32],
         address: String,
         via: Via,
+        now: Instant,
     ) -> Option<(u64, oneshot::Receiver<()>)> {
         if let Some(current) = &self.current {
             // Another path replaces the current one: a laptop dials through iroh only
@@ -223,8 +234,10 @@ impl Registry {
             // (its cable was pulled: TCP would take 45 s to say so); and a laptop on
             // iroh keeps looking for the LAN, so the LAN comes back first. On one path:
             // the same side dialled again, the older connection is the stale one; two
-            // sides dialled each other, the initiator with the lower key wins, on both.
+            // sides dialled each other at once, the initiator with the lower key wins, on
+            // both; the other side dialled later, ours is stale (see SIMULTANEOUS).
             let keep_current = current.via.is_lan() == via.is_lan()
+                && now.saturating_duration_since(current.since) < SIMULTANEOUS
                 && current.initiator != initiator
                 && current.initiator < initiator;
             if keep_current {
@@ -242,6 +255,7 @@ impl Registry {
             address,
             via,
             cancel,
+            since: now,
         });
         Some((self.next_id, cancelled))
     }
@@ -370,7 +384,7 @@ impl Net {
         address: String,
     ) {
         let admitted = match self.registry.lock() {
-            Ok(mut r) => r.admit(initiator, address, via),
+            Ok(mut r) => r.admit(initiator, address, via, Instant::now()),
             Err(_) => None,
         };
         match admitted {
@@ -396,11 +410,14 @@ mod tests {
     #[test]
     fn duplicate_sessions_keep_the_lower_initiator_on_both_sides() {
         let (low, high) = ([1u8; 32], [2u8; 32]);
+        let t0 = Instant::now();
         // One side sees the high initiator's connection first, the other the low one's.
         let mut first_high = Registry::default();
-        let (_, mut cancelled) = first_high.admit(high, "x".into(), Via::Lan).expect("first");
+        let (_, mut cancelled) = first_high
+            .admit(high, "x".into(), Via::Lan, t0)
+            .expect("first");
         assert!(
-            first_high.admit(low, "y".into(), Via::Lan).is_some(),
+            first_high.admit(low, "y".into(), Via::Lan, t0).is_some(),
             "the low initiator wins"
         );
         assert!(
@@ -408,9 +425,11 @@ mod tests {
             "the high initiator's session is told to go"
         );
         let mut first_low = Registry::default();
-        first_low.admit(low, "y".into(), Via::Lan).expect("first");
+        first_low
+            .admit(low, "y".into(), Via::Lan, t0)
+            .expect("first");
         assert!(
-            first_low.admit(high, "x".into(), Via::Lan).is_none(),
+            first_low.admit(high, "x".into(), Via::Lan, t0).is_none(),
             "the high initiator loses"
         );
         assert_eq!(
@@ -421,11 +440,36 @@ mod tests {
 
     #[test]
     fn the_same_side_dialling_again_replaces_its_stale_session() {
+        let t0 = Instant::now();
         let mut r = Registry::default();
-        let (first, mut cancelled) = r.admit([3u8; 32], "a".into(), Via::Lan).expect("first");
-        let (second, _) = r.admit([3u8; 32], "b".into(), Via::Lan).expect("second");
+        let (first, mut cancelled) = r.admit([3u8; 32], "a".into(), Via::Lan, t0).expect("first");
+        let (second, _) = r
+            .admit([3u8; 32], "b".into(), Via::Lan, t0)
+            .expect("second");
         assert_ne!(first, second);
         assert!(cancelled.try_recv().is_ok());
         assert_eq!(r.connected_address().as_deref(), Some("b"));
+    }
+
+    /// The partner restarted (or crashed) and dials again: the session we dialled before
+    /// is stale, whoever has the lower key. QUIC would tell us only at its idle timeout.
+    #[test]
+    fn the_partner_dialling_later_replaces_the_session_we_dialled() {
+        let (low, high) = ([1u8; 32], [2u8; 32]);
+        let t0 = Instant::now();
+        let mut r = Registry::default();
+        let (_, mut cancelled) = r.admit(low, "ours".into(), Via::Lan, t0).expect("first");
+        assert!(
+            r.admit(high, "early".into(), Via::Lan, t0 + Duration::from_secs(1))
+                .is_none(),
+            "at once: the lower initiator keeps it"
+        );
+        assert!(
+            r.admit(high, "theirs".into(), Via::Lan, t0 + SIMULTANEOUS)
+                .is_some(),
+            "later: the partner's new session replaces ours"
+        );
+        assert!(cancelled.try_recv().is_ok(), "ours is told to go");
+        assert_eq!(r.connected_address().as_deref(), Some("theirs"));
     }
 }

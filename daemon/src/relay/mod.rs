@@ -9,7 +9,11 @@
 //!   the same Noise session as on the LAN.
 //!
 //! Everything it keeps is in `DIR/relay/`: the certificate and its key, the couple's token,
-//! and the two admitted keys.
+//! the two admitted keys, and the URL (`url`, 0600).
+//!
+//! The URL carries the token, so it is printed (to a terminal, or to a service's journal)
+//! only until both laptops joined; after that the relay refuses any third key, token or
+//! not, and a restart prints where the URL is kept instead.
 
 pub mod access;
 pub mod tls;
@@ -89,7 +93,7 @@ pub fn run(paths: &Paths, args: &RelayArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(listen, identity, access, &url))
+    runtime.block_on(serve(listen, identity, access, &url, &dir.join("url")))
 }
 
 async fn serve(
@@ -97,6 +101,7 @@ async fn serve(
     identity: tls::Identity,
     access: Arc<access::CoupleOnly>,
     url: &RelayUrl,
+    url_file: &std::path::Path,
 ) -> Result<()> {
     // The plain-HTTP side (captive-portal probes) stays on loopback: nothing for the world.
     let loopback: IpAddr = if listen.is_ipv4() {
@@ -119,10 +124,21 @@ async fn serve(
     let server = Server::spawn(config).await.with_context(|| {
         format!("cannot serve on {listen}; is another program on that port? pick another --listen")
     })?;
+    write_private_file(url_file, format!("{url}\n").as_bytes())
+        .with_context(|| format!("cannot write {}", url_file.display()))?;
     tracing::info!(%listen, admitted = access.admitted(), "the relay is serving");
-    println!("relay URL: {url}");
-    println!("Add it on both laptops: haven partner relay '{url}'");
-    println!("It admits the first two laptops that join with it; keep it between the two of you.");
+    if access.admitted() < access::COUPLE {
+        println!("relay URL: {url}");
+        println!("Add it on both laptops: haven partner relay '{url}'");
+        println!(
+            "It admits the first two laptops that join with it; keep it between the two of you."
+        );
+    } else {
+        println!(
+            "The relay serves the couple's two laptops; its URL, with the token, is in {}",
+            url_file.display()
+        );
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
