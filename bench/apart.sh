@@ -95,17 +95,7 @@ EOF
   wait_until 60 relay_ok a; wait_until 60 relay_ok b
 }
 
-latency() { # latency LABEL: median of 10 proposals, Maya -> Sam's disk, in ms
-  : > "$work/latency"
-  for i in $(seq 1 10); do
-    id=$(on a agree propose "$1 $i" --text "Made to measure latency, number $i")
-    t0=$(now_ms)
-    visible() { on b agree show "$id" >/dev/null 2>&1; }
-    wait_until 30 visible
-    echo $(( $(now_ms) - t0 )) >> "$work/latency"
-  done
-  median < "$work/latency"
-}
+latency() { proposal_latency "$1" 10 30; } # latency LABEL: median of 10 proposals, in ms
 
 echo "strict NATs: the LAN, then apart through the relay..." >&2
 setup strict

@@ -24,3 +24,17 @@ pair_laptops() { # Maya's laptop (a) shows a code, Sam's (b) types it
   on b pair "$(grep -o "haven pair [0-9a-z-]*" "$work/pair.out" | awk '{print $3}')" >/dev/null
   wait "$pair_pid"
 }
+proposal_latency() { # proposal_latency LABEL COUNT TIMEOUT: median ms, Maya -> Sam's disk
+  : > "$work/latency"
+  local i id t0
+  for i in $(seq 1 "$2"); do
+    id=$(on a agree propose "$1 $i" --text "Made to measure latency, number $i")
+    t0=$(now_ms)
+    until on b agree show "$id" >/dev/null 2>&1; do
+      [ $(( $(now_ms) - t0 )) -lt $(( $3 * 1000 )) ] || { echo "timed out: $1 $i" >&2; exit 1; }
+      sleep 0.005
+    done
+    echo $(( $(now_ms) - t0 )) >> "$work/latency"
+  done
+  median < "$work/latency"
+}

@@ -73,15 +73,7 @@ done
 status_us=$(median < "$work/status")
 
 echo "latency of a change to the partner's disk (20 changes)..." >&2
-: > "$work/latency"
-for i in $(seq 1 20); do
-  id=$(on a agree propose "Live $i" --text "Made to measure latency, number $i")
-  t0=$(now_ms)
-  visible() { on b agree show "$id" >/dev/null 2>&1; }
-  wait_until 10 visible
-  echo $(( $(now_ms) - t0 )) >> "$work/latency"
-done
-latency=$(median < "$work/latency")
+latency=$(proposal_latency Live 20 10)
 
 echo "latency of a shared note to the partner's disk (20 notes)..." >&2
 : > "$work/note-latency"
