@@ -11,11 +11,10 @@ wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
     sleep 0.005
   done
 }
-on() { # on a|b CMD...: run haven on laptop a or b (HAVEN_IPC_TIMEOUT passes through)
+on() { # on a|b CMD...: run haven on laptop a or b (with the caller's environment)
   local n=$1; shift
   ip netns exec "${tag}$n" env HAVEN_HOME="$work/$n" HAVEN_PASSPHRASE_FILE="$work/pass" \
-    HAVEN_MDNS_INTERFACE=eth0 ${HAVEN_IPC_TIMEOUT:+HAVEN_IPC_TIMEOUT=$HAVEN_IPC_TIMEOUT} \
-    "$bin/haven" "$@"
+    HAVEN_MDNS_INTERFACE=eth0 "$bin/haven" "$@"
 }
 pair_laptops() { # Maya's laptop (a) shows a code, Sam's (b) types it
   on a pair > "$work/pair.out" 2>&1 &
