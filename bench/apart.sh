@@ -118,43 +118,12 @@ extra_pids+=($!)
 wait_until 30 grep -q "relay://" "$work/strelay.log"
 relay_uri=$(grep -o "relay://[^ ]*" "$work/strelay.log" | head -1)
 relay_uri=${relay_uri/0.0.0.0/203.0.113.10}
-key=haven-bench-key
+syncthing_homes "$relay_uri"
 for n in a b; do
-  syncthing generate --home "$work/st-$n" --no-default-folder --skip-port-probing >/dev/null 2>&1
-  mkdir -p "$work/st-$n/folder"
-done
-id_a=$(syncthing serve --home "$work/st-a" --device-id); id_b=$(syncthing serve --home "$work/st-b" --device-id)
-for n in a b; do
-  if [ $n = a ]; then other=$id_b; else other=$id_a; fi
-  python3 - "$work/st-$n/config.xml" "$id_a" "$id_b" "$other" "$work/st-$n/folder" "$key" "$relay_uri" <<'PY'
-import sys, xml.etree.ElementTree as ET
-path, id_a, id_b, other, folder, key, relay = sys.argv[1:]
-tree = ET.parse(path); root = tree.getroot()
-for f in root.findall("folder"): root.remove(f)
-fo = ET.SubElement(root, "folder", id="bench", label="bench", path=folder, type="sendreceive",
-                   rescanIntervalS="3600", fsWatcherEnabled="true", fsWatcherDelayS="1")
-for d in (id_a, id_b): ET.SubElement(fo, "device", id=d)
-dev = ET.SubElement(root, "device", id=other, name="partner", compression="metadata")
-ET.SubElement(dev, "address").text = relay
-gui = root.find("gui"); gui.set("tls", "false"); gui.set("enabled", "true")
-gui.find("address").text = "127.0.0.1:8384"
-(gui.find("apikey") if gui.find("apikey") is not None else ET.SubElement(gui, "apikey")).text = key
-o = root.find("options")
-for k, v in {"globalAnnounceEnabled": "false", "localAnnounceEnabled": "false", "relaysEnabled": "true",
-             "natEnabled": "false", "urAccepted": "-1", "startBrowser": "false",
-             "crashReportingEnabled": "false", "autoUpgradeIntervalH": "0"}.items():
-    (o.find(k) if o.find(k) is not None else ET.SubElement(o, k)).text = v
-o.find("listenAddress").text = relay
-tree.write(path)
-PY
   ip netns exec "${tag}$n" env HOME="$work/st-$n" STNOUPGRADE=1 syncthing serve --home "$work/st-$n" \
     --no-browser --no-restart >"$work/st-$n.log" 2>&1 &
   extra_pids+=($!)
 done
-st_connected() {
-  ip netns exec "${tag}a" curl -s -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/connections \
-    | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["connections"].get(sys.argv[1],{}).get("connected") else 1)' "$id_b"
-}
 wait_until 180 st_connected
 sleep 2
 : > "$work/syncthing-latency"

@@ -116,46 +116,13 @@ done
 discovery=$(median < "$work/discovery")
 
 echo "syncthing: discovery and a small file (5 runs)..." >&2
-key=haven-bench-key
-for n in a b; do
-  syncthing generate --home "$work/st-$n" --no-default-folder --skip-port-probing >/dev/null 2>&1
-  mkdir -p "$work/st-$n/folder"
-done
-id_a=$(syncthing serve --home "$work/st-a" --device-id); id_b=$(syncthing serve --home "$work/st-b" --device-id)
-for n in a b; do
-  if [ $n = a ]; then other=$id_b; else other=$id_a; fi
-  python3 - "$work/st-$n/config.xml" "$id_a" "$id_b" "$other" "$work/st-$n/folder" "$key" <<'PY'
-import sys, xml.etree.ElementTree as ET
-path, id_a, id_b, other, folder, key = sys.argv[1:]
-tree = ET.parse(path); root = tree.getroot()
-for f in root.findall("folder"): root.remove(f)
-fo = ET.SubElement(root, "folder", id="bench", label="bench", path=folder, type="sendreceive",
-                   rescanIntervalS="3600", fsWatcherEnabled="true", fsWatcherDelayS="1")
-for d in (id_a, id_b): ET.SubElement(fo, "device", id=d)
-dev = ET.SubElement(root, "device", id=other, name="partner", compression="metadata")
-ET.SubElement(dev, "address").text = "dynamic"
-gui = root.find("gui"); gui.set("tls", "false"); gui.set("enabled", "true")
-gui.find("address").text = "127.0.0.1:8384"
-(gui.find("apikey") if gui.find("apikey") is not None else ET.SubElement(gui, "apikey")).text = key
-o = root.find("options")
-for k, v in {"globalAnnounceEnabled": "false", "localAnnounceEnabled": "true", "relaysEnabled": "false",
-             "natEnabled": "false", "urAccepted": "-1", "startBrowser": "false",
-             "crashReportingEnabled": "false", "autoUpgradeIntervalH": "0"}.items():
-    (o.find(k) if o.find(k) is not None else ET.SubElement(o, k)).text = v
-o.find("listenAddress").text = "tcp://0.0.0.0:22000"
-tree.write(path)
-PY
-done
+syncthing_homes
 st_start() {
   ip netns exec "$tag$1" env HOME="$work/st-$1" STNOUPGRADE=1 syncthing serve --home "$work/st-$1" \
     --no-browser --no-restart >"$work/st-$1.log" 2>&1 &
   echo $! > "$work/st-$1.pid"
 }
 st_stop() { kill "$(cat "$work/st-$1.pid")"; wait "$(cat "$work/st-$1.pid")" 2>/dev/null || true; rm -f "$work/st-$1.pid"; }
-st_connected() {
-  ip netns exec "${tag}a" curl -s -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/connections \
-    | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["connections"].get(sys.argv[1],{}).get("connected") else 1)' "$id_b"
-}
 st_up() { ip netns exec "$tag$1" curl -sf -H "X-API-Key: $key" http://127.0.0.1:8384/rest/system/ping >/dev/null; }
 : > "$work/st-discovery"; : > "$work/st-latency"
 for run in 1 2 3 4 5; do
