@@ -1,4 +1,5 @@
-//! The CLI's connection to `havend`: start it if none runs, unlock it when it asks.
+//! The CLI's connection to `havend`: start it if none runs, greet it, unlock it when it
+//! asks, and take from each call only the reply that call gets.
 //!
 //! Plain blocking I/O over the Unix socket (a CLI command is one or two round trips; it
 //! needs no async runtime). A `Locked` reply to a request that needs the keys triggers
@@ -16,7 +17,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use haven_shared::ipc::{
-    decode_line, encode_line, ErrorKind, Reply, Request, Response, SecretText,
+    decode_line, encode_line, Call, ErrorKind, ErrorReply, Hello, JournalCall, PairingCall, Reply,
+    Request, Response, SecretText, SessionCall, Shutdown, Unlock, PROTOCOL_VERSION,
 };
 use haven_shared::paths::Paths;
 
@@ -29,6 +31,33 @@ pub struct Client {
     home: Option<PathBuf>,
     passphrase_file: Option<PathBuf>,
     stream: Option<BufReader<UnixStream>>,
+    /// What the daemon's hello said, when it is not this haven's protocol.
+    mismatch: Option<Mismatch>,
+}
+
+/// A daemon this haven cannot talk to: only a stop is understood across versions.
+#[derive(Debug, Clone)]
+enum Mismatch {
+    /// It greeted with another protocol.
+    Protocol { version: String, protocol: u32 },
+    /// It answered the hello as a request: a havend from before the hello.
+    Older,
+}
+
+impl Mismatch {
+    fn error(&self) -> CliError {
+        let message = match self {
+            Mismatch::Protocol { version, protocol } => format!(
+                "haven {} (protocol {PROTOCOL_VERSION}) cannot talk to havend {version} (protocol {protocol}) still running",
+                haven_shared::VERSION
+            ),
+            Mismatch::Older => format!(
+                "haven {} cannot talk to the older havend still running",
+                haven_shared::VERSION
+            ),
+        };
+        CliError::new(Exit::Daemon, message).hint("`haven daemon stop`, then run the command again")
+    }
 }
 
 impl Client {
@@ -38,6 +67,7 @@ impl Client {
             home,
             passphrase_file,
             stream: None,
+            mismatch: None,
         }
     }
 
@@ -45,14 +75,14 @@ impl Client {
         &self.paths
     }
 
-    /// Connects to a running daemon, without starting one.
+    /// Connects to a running daemon and greets it, without starting one.
     pub fn connect_existing(&mut self) -> CliResult<bool> {
         if self.stream.is_some() {
             return Ok(true);
         }
         match UnixStream::connect(self.paths.socket()) {
             Ok(s) => {
-                self.stream = Some(BufReader::new(s));
+                self.greet(s)?;
                 Ok(true)
             }
             Err(_) => Ok(false),
@@ -82,7 +112,35 @@ impl Client {
             )
             .hint(format!("see {}", self.paths.log_file().display()))
         })?;
-        self.stream = Some(BufReader::new(stream));
+        self.greet(stream)
+    }
+
+    /// The hello each way. A daemon of another protocol is remembered, not refused here:
+    /// a stop still goes to it.
+    fn greet(&mut self, stream: UnixStream) -> CliResult<()> {
+        let mut stream = BufReader::new(stream);
+        stream
+            .get_mut()
+            .write_all(&encode_line(&Hello::ours()))
+            .map_err(lost)?;
+        let line = self.read_line(&mut stream, GREETING)?;
+        self.mismatch = match decode_line::<Hello>(&line) {
+            Ok(theirs) if theirs.protocol == PROTOCOL_VERSION => None,
+            Ok(theirs) => Some(Mismatch::Protocol {
+                version: theirs.version,
+                protocol: theirs.protocol,
+            }),
+            // Before the hello, havend answered any line it did not know with an error.
+            Err(_) if decode_line::<Reply>(&line).is_ok() => Some(Mismatch::Older),
+            Err(e) => {
+                return Err(CliError::new(
+                    Exit::Daemon,
+                    format!("havend did not greet as Haven does: {e}"),
+                )
+                .hint("`haven daemon stop`, then run the command again"))
+            }
+        };
+        self.stream = Some(stream);
         Ok(())
     }
 
@@ -112,56 +170,62 @@ impl Client {
         Ok(())
     }
 
-    /// Sends one request and reads its reply.
-    pub fn send(&mut self, request: &Request) -> CliResult<Reply> {
-        self.connect()?;
-        let lost = |e: std::io::Error| {
-            CliError::new(Exit::Daemon, format!("lost the connection to havend: {e}"))
-                .hint("run the command again")
-        };
-        let stream = self
-            .stream
-            .as_mut()
-            .ok_or_else(|| CliError::new(Exit::Daemon, "not connected"))?;
-        stream
-            .get_mut()
-            .write_all(&encode_line(request))
-            .map_err(lost)?;
-        let wait = patience(request);
+    /// Reads one line, waiting at most `wait`.
+    fn read_line(&self, stream: &mut BufReader<UnixStream>, wait: Duration) -> CliResult<Vec<u8>> {
         stream
             .get_ref()
             .set_read_timeout(Some(wait))
             .map_err(lost)?;
         let mut line = Vec::new();
-        let n = match stream.read_until(b'\n', &mut line) {
-            Ok(n) => n,
+        match stream.read_until(b'\n', &mut line) {
+            Ok(0) => Err(CliError::new(
+                Exit::Daemon,
+                "havend closed the connection without answering",
+            )
+            .hint(format!("see {}", self.paths.log_file().display()))),
+            Ok(_) => Ok(line),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                // A late reply would answer the next request: this connection is done.
-                self.stream = None;
-                return Err(CliError::new(
+                Err(CliError::new(
                     Exit::Daemon,
                     format!("havend did not answer within {} s", wait.as_secs()),
                 )
                 .hint(format!(
                     "`haven daemon stop` stops it even when it is stuck; see {}",
                     self.paths.log_file().display()
-                )));
+                )))
             }
-            Err(e) => return Err(lost(e)),
-        };
-        if n == 0 {
-            self.stream = None;
-            return Err(CliError::new(
-                Exit::Daemon,
-                "havend closed the connection without answering",
-            )
-            .hint(format!("see {}", self.paths.log_file().display())));
+            Err(e) => Err(lost(e)),
         }
+    }
+
+    /// Sends one request and reads its reply.
+    fn send(&mut self, request: &Request) -> CliResult<Reply> {
+        self.connect()?;
+        if let Some(mismatch) = &self.mismatch {
+            return Err(mismatch.error());
+        }
+        self.exchange(request)
+    }
+
+    /// One request and its reply on the open connection.
+    fn exchange(&mut self, request: &Request) -> CliResult<Reply> {
+        let mut stream = self
+            .stream
+            .take()
+            .ok_or_else(|| CliError::new(Exit::Daemon, "not connected"))?;
+        stream
+            .get_mut()
+            .write_all(&encode_line(request))
+            .map_err(lost)?;
+        // On any failure the connection is dropped: a late reply would answer the next
+        // request.
+        let line = self.read_line(&mut stream, patience(request))?;
+        self.stream = Some(stream);
         decode_line::<Reply>(&line).map_err(|e| {
             CliError::new(
                 Exit::Daemon,
@@ -171,28 +235,57 @@ impl Client {
         })
     }
 
-    /// Sends a request; unlocks once (asking for the passphrase) if the daemon is locked.
-    pub fn call(&mut self, request: Request) -> CliResult<Response> {
-        match self.send(&request)? {
+    /// Makes one call; unlocks once (asking for the passphrase) if the daemon is locked
+    /// and the call needs the keys. The reply is the call's own type, or an error.
+    pub fn call<C: Call>(&mut self, call: C) -> CliResult<C::Reply> {
+        let request: Request = call.into();
+        let response = match self.send(&request)? {
             Err(e) if e.kind == ErrorKind::Locked && request.needs_unlock() => {
                 self.unlock()?;
-                Ok(self.send(&request)??)
+                self.send(&request)??
             }
-            reply => Ok(reply?),
+            reply => reply?,
+        };
+        C::Reply::try_from(response).map_err(|other| unexpected(&request, &other))
+    }
+
+    /// Makes one call as the daemon is: never asks for the passphrase, and hands back the
+    /// daemon's own error as a value (for `haven doctor`, which reports rather than fails).
+    pub fn try_call<C: Call>(&mut self, call: C) -> CliResult<Result<C::Reply, ErrorReply>> {
+        let request: Request = call.into();
+        match self.send(&request)? {
+            Ok(response) => C::Reply::try_from(response)
+                .map(Ok)
+                .map_err(|other| unexpected(&request, &other)),
+            Err(e) => Ok(Err(e)),
         }
     }
 
     /// Asks for the passphrase and unlocks; returns the member's name.
     pub fn unlock(&mut self) -> CliResult<String> {
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), "Passphrase for Haven: ")?;
-        let request = Request::Unlock {
+        let unlocked = self.call(Unlock {
             passphrase: SecretText(pass.expose_secret().to_string()),
-        };
-        match self.send(&request)?? {
-            Response::Unlocked { name } => Ok(name),
-            other => Err(unexpected(&other)),
-        }
+        })?;
+        Ok(unlocked.name)
     }
+
+    /// Stops the daemon, whatever its version: a stop is the one request every havend
+    /// understands, so an upgrade can always get rid of the old one.
+    pub fn stop(&mut self) -> CliResult<()> {
+        self.connect()?;
+        self.exchange(&Shutdown {}.into())??;
+        Ok(())
+    }
+}
+
+/// How long the daemon may take to greet: it answers from its connection task, never
+/// waiting on the core.
+const GREETING: Duration = Duration::from_secs(10);
+
+fn lost(e: std::io::Error) -> CliError {
+    CliError::new(Exit::Daemon, format!("lost the connection to havend: {e}"))
+        .hint("run the command again")
 }
 
 /// How long to wait for the reply to `request`: long enough for the slowest honest answer
@@ -200,11 +293,10 @@ impl Client {
 /// the code lives), short enough that a stuck daemon is reported.
 fn patience(request: &Request) -> Duration {
     match request {
-        Request::PairWait { .. } => Duration::from_secs(330),
-        Request::PairJoin { .. } => Duration::from_secs(90),
-        Request::Unlock { .. } | Request::CopyDatabase | Request::JournalPurge => {
-            Duration::from_secs(120)
-        }
+        Request::Pairing(PairingCall::PairWait(_)) => Duration::from_secs(330),
+        Request::Pairing(PairingCall::PairJoin(_)) => Duration::from_secs(90),
+        Request::Session(SessionCall::Unlock(_) | SessionCall::CopyDatabase(_))
+        | Request::Journal(JournalCall::JournalPurge(_)) => Duration::from_secs(120),
         _ => std::env::var("HAVEN_IPC_TIMEOUT")
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
@@ -213,12 +305,18 @@ fn patience(request: &Request) -> Duration {
     }
 }
 
-pub fn unexpected(response: &Response) -> CliError {
+/// The one error for a reply of another type than the call's: it names both, never the
+/// reply's content.
+fn unexpected(request: &Request, response: &Response) -> CliError {
     CliError::new(
         Exit::Daemon,
-        format!("havend gave an unexpected answer: {response:?}"),
+        format!(
+            "havend answered `{}` with a `{}` reply",
+            request.name(),
+            response.name()
+        ),
     )
-    .hint("are haven and havend the same version?")
+    .hint("are haven and havend the same version? `haven daemon stop`, then run the command again")
 }
 
 /// `havend` next to this executable (how both are installed and built), else on PATH.
@@ -228,4 +326,73 @@ fn havend_path() -> PathBuf {
         .and_then(|exe| exe.parent().map(|dir| dir.join("havend")))
         .filter(|p| p.exists())
         .unwrap_or_else(|| Path::new("havend").to_path_buf())
+}
+
+/// Returns once the daemon of `paths` has removed its socket (it stopped), or after 5 s.
+pub fn wait_for_exit(paths: &Paths) {
+    for _ in 0..500 {
+        if !paths.socket().exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use haven_shared::ipc::Status;
+    use std::os::unix::net::UnixListener;
+
+    /// A havend from before the hello, as it answered: any line it could not read got a
+    /// `bad_request` error and the connection stayed open. (A stand-in inside this one
+    /// module's test: that daemon no longer exists to start.)
+    fn older_daemon(paths: &Paths) -> std::thread::JoinHandle<Vec<String>> {
+        std::fs::create_dir_all(&paths.runtime_dir).unwrap();
+        let listener = UnixListener::bind(paths.socket()).unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            let mut seen = Vec::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let answer = if line.contains(r#""op":"shutdown""#) {
+                    r#"{"Ok":{"type":"done"}}"#
+                } else {
+                    r#"{"Err":{"kind":"bad_request","message":"not a Haven request","hint":null}}"#
+                };
+                writeln!(writer, "{answer}").unwrap();
+                seen.push(std::mem::take(&mut line));
+            }
+            seen
+        })
+    }
+
+    #[test]
+    fn an_older_daemon_is_named_and_can_still_be_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under_home(dir.path());
+        let daemon = older_daemon(&paths);
+        let mut client = Client::new(paths, None, None);
+        let e = client.call(Status {}).unwrap_err();
+        assert_eq!(e.exit, Exit::Daemon);
+        assert!(
+            e.message
+                .contains("cannot talk to the older havend still running"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("`haven daemon stop`, then run the command again")
+        );
+        client.stop().unwrap();
+        drop(client);
+        let seen = daemon.join().unwrap();
+        assert_eq!(seen.len(), 2, "the hello, then the stop: {seen:?}");
+        assert!(seen[0].contains(r#""hello":"haven""#), "{seen:?}");
+        assert_eq!(seen[1].trim(), r#"{"op":"shutdown"}"#);
+    }
 }

@@ -7,8 +7,13 @@ mod client;
 mod commands;
 mod editor;
 mod error;
+mod input;
+mod insights_view;
 mod output;
+mod output_file;
 mod passphrase;
+mod recovery;
+mod soothing_plan;
 
 use clap::Parser;
 use std::path::PathBuf;

@@ -1,4 +1,10 @@
-//! The Unix socket the CLI talks to: one JSON request per line, one reply per request.
+//! The Unix socket the CLI talks to: a hello each way, then one JSON request per line and
+//! one reply per request.
+//!
+//! The first line must be the client's hello (`ipc::Hello`); the daemon answers with its
+//! own. A client of another protocol, or an older one that sends a request first, can
+//! still stop the daemon (so `haven daemon stop` works across an upgrade) and gets one
+//! line saying what to do for anything else; then the connection closes.
 //!
 //! The socket is 0600 in a 0700 folder, and the peer's uid is checked (SO_PEERCRED) on
 //! every connection. A line is capped at `MAX_REQUEST_BYTES`; garbage gets a `bad_request`
@@ -8,14 +14,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use zeroize::Zeroize;
 
+use crate::contract::{CoreCall, CoreMsg, Job, Route};
 use crate::peer::Net;
-use crate::service::core::{CoreMsg, Job};
 use haven_shared::ipc::{
-    decode_line, encode_line, ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES,
+    decode_line, encode_line, Done, ErrorKind, ErrorReply, Hello, PairingCall, Reply, Request,
+    SessionCall, MAX_REQUEST_BYTES,
 };
 
 /// How long a stop waits for the core to finish the request in hand.
@@ -70,80 +78,36 @@ async fn connection(
     }
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
+    let Some((agreed, mut pending)) = greet(&mut reader, &mut write).await else {
+        return;
+    };
     loop {
-        let mut line = Vec::new();
-        let limit = MAX_REQUEST_BYTES as u64 + 1;
-        let read =
-            tokio::time::timeout(IDLE, (&mut reader).take(limit).read_until(b'\n', &mut line))
-                .await;
-        match read {
-            Ok(Ok(0)) | Err(_) => return,
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "connection read failed");
-                return;
-            }
-            Ok(Ok(_)) => {}
-        }
-        if line.last() != Some(&b'\n') {
-            if line.len() > MAX_REQUEST_BYTES {
-                tracing::warn!(
-                    bytes = line.len(),
-                    "refused an oversized request; connection closed"
-                );
-                let reply: Reply = Err(ErrorReply::new(
-                    ErrorKind::TooLarge,
-                    format!("the request is larger than {} MiB", MAX_REQUEST_BYTES >> 20),
-                ));
-                let _ = write.write_all(&encode_line(&reply)).await;
-            } else {
-                tracing::warn!("a client closed the connection in the middle of a request");
-            }
-            line.zeroize();
-            return;
-        }
-        let decoded = decode_line::<Request>(&line);
-        line.zeroize();
-        let shutting_down = matches!(decoded, Ok(Request::Shutdown));
-        let reply = match decoded {
+        let line = match pending.take() {
+            Some(line) => line,
+            None => match next_line(&mut reader, &mut write).await {
+                Some(line) => line,
+                None => return,
+            },
+        };
+        let request = match admit(line, agreed, &mut write).await {
+            Some(Ok(request)) => request,
+            Some(Err(())) => continue,
+            None => return,
+        };
+        let shutting_down = is_shutdown(&request);
+        let reply = match Route::of(request) {
             // The `haven pair` waiting for its code goes away (Ctrl-C, a closed terminal):
             // the connection closes, and dropping the wait withdraws the code.
-            Ok(request @ Request::PairWait { .. }) => tokio::select! {
-                reply = crate::peer::handle_pairing(&net, request) => reply,
+            Route::Pairing(call @ PairingCall::PairWait(_)) => tokio::select! {
+                reply = crate::peer::handle_pairing(&net, call) => reply,
                 () = closed_by_client(&mut reader) => {
                     tracing::info!("the `haven pair` that showed a code went away");
                     return;
                 }
             },
-            Ok(request @ (Request::PairStart | Request::PairJoin { .. })) => {
-                crate::peer::handle_pairing(&net, request).await
-            }
-            // A stop must work whatever state the core is in: if it does not answer in
-            // time (wedged, or gone after a failure), the daemon stops all the same; every
-            // acknowledged write is already committed to SQLite.
-            Ok(Request::Shutdown) => {
-                match tokio::time::timeout(SHUTDOWN_GRACE, dispatch(&core, Request::Shutdown)).await
-                {
-                    Ok(Ok(done)) => Ok(done),
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e.message, "the core did not take the stop; stopping anyway");
-                        Ok(haven_shared::ipc::Response::Done)
-                    }
-                    Err(_) => {
-                        tracing::warn!("the core did not answer the stop in time; stopping anyway");
-                        Ok(haven_shared::ipc::Response::Done)
-                    }
-                }
-            }
-            Ok(request) => dispatch(&core, request).await,
-            Err(e) => {
-                // serde's message can quote a value from the request (an entry's text):
-                // log only its category and position; the client gets the whole message.
-                tracing::warn!(kind = ?e.classify(), column = e.column(), "a request could not be decoded");
-                Err(
-                    ErrorReply::new(ErrorKind::BadRequest, format!("not a Haven request: {e}"))
-                        .hint("is haven the same version as havend? (`haven --version`)"),
-                )
-            }
+            Route::Pairing(call) => crate::peer::handle_pairing(&net, call).await,
+            Route::Core(call) if shutting_down => stop(&core, call).await,
+            Route::Core(call) => dispatch(&core, call).await,
         };
         let line = encode_line(&reply);
         let written = write.write_all(&line).await;
@@ -163,6 +127,150 @@ async fn connection(
     }
 }
 
+/// Decodes a request line and decides whether it is served: `Some(Ok)` serve it,
+/// `Some(Err)` it was answered with an error and the connection goes on, `None` close.
+/// Across protocols only a stop is served.
+async fn admit(
+    mut line: Vec<u8>,
+    agreed: bool,
+    write: &mut OwnedWriteHalf,
+) -> Option<Result<Request, ()>> {
+    let decoded = decode_line::<Request>(&line);
+    line.zeroize();
+    match decoded {
+        Ok(request) if agreed || is_shutdown(&request) => Some(Ok(request)),
+        Ok(_) => {
+            let _ = write.write_all(&encode_line(&refusal())).await;
+            None
+        }
+        Err(e) if agreed => {
+            // serde's message can quote a value from the request (an entry's text):
+            // log only its category and position; the client gets the whole message.
+            tracing::warn!(kind = ?e.classify(), column = e.column(), "a request could not be decoded");
+            let reply: Reply = Err(ErrorReply::new(
+                ErrorKind::BadRequest,
+                format!("not a Haven request: {e}"),
+            )
+            .hint("is haven the same version as havend? (`haven --version`)"));
+            write.write_all(&encode_line(&reply)).await.ok()?;
+            Some(Err(()))
+        }
+        Err(_) => {
+            tracing::warn!("a client spoke neither a hello nor a request; closed");
+            let _ = write.write_all(&encode_line(&refusal())).await;
+            None
+        }
+    }
+}
+
+/// The hello: `Some((agreed, pending))` to go on. Not agreed: a client of another
+/// protocol, or an older one whose first line (`pending`) is already a request; it may
+/// still stop this daemon, and nothing else.
+async fn greet(
+    reader: &mut BufReader<OwnedReadHalf>,
+    write: &mut OwnedWriteHalf,
+) -> Option<(bool, Option<Vec<u8>>)> {
+    let first = next_line(reader, write).await?;
+    match decode_line::<Hello>(&first) {
+        Ok(theirs) => {
+            write.write_all(&encode_line(&hello())).await.ok()?;
+            if theirs.protocol != hello().protocol {
+                tracing::warn!(
+                    theirs = theirs.protocol,
+                    "a haven of another protocol connected"
+                );
+            }
+            Some((theirs.protocol == hello().protocol, None))
+        }
+        Err(_) => Some((false, Some(first))),
+    }
+}
+
+/// The next line from the client, or `None` when the connection is done: closed, idle too
+/// long, or a line over the cap (refused with `too_large`) or cut short.
+async fn next_line(
+    reader: &mut BufReader<OwnedReadHalf>,
+    write: &mut OwnedWriteHalf,
+) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let limit = MAX_REQUEST_BYTES as u64 + 1;
+    let read = tokio::time::timeout(IDLE, reader.take(limit).read_until(b'\n', &mut line)).await;
+    match read {
+        Ok(Ok(0)) | Err(_) => return None,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "connection read failed");
+            return None;
+        }
+        Ok(Ok(_)) => {}
+    }
+    if line.last() == Some(&b'\n') {
+        return Some(line);
+    }
+    if line.len() > MAX_REQUEST_BYTES {
+        tracing::warn!(
+            bytes = line.len(),
+            "refused an oversized request; connection closed"
+        );
+        let reply: Reply = Err(ErrorReply::new(
+            ErrorKind::TooLarge,
+            format!("the request is larger than {} MiB", MAX_REQUEST_BYTES >> 20),
+        ));
+        let _ = write.write_all(&encode_line(&reply)).await;
+    } else {
+        tracing::warn!("a client closed the connection in the middle of a request");
+    }
+    line.zeroize();
+    None
+}
+
+fn is_shutdown(request: &Request) -> bool {
+    matches!(request, Request::Session(SessionCall::Shutdown(_)))
+}
+
+/// This daemon's hello. Debug builds announce `HAVEN_TEST_PROTOCOL` instead, so the
+/// end-to-end tests can meet a daemon of another protocol (compiled out of releases).
+fn hello() -> Hello {
+    let ours = Hello::ours();
+    #[cfg(debug_assertions)]
+    if let Some(protocol) = std::env::var("HAVEN_TEST_PROTOCOL")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        return Hello { protocol, ..ours };
+    }
+    ours
+}
+
+/// What a client of another protocol gets for anything but a stop.
+fn refusal() -> Reply {
+    Err(ErrorReply::new(
+        ErrorKind::BadRequest,
+        format!(
+            "this haven is not the version of havend {} still running (protocol {})",
+            haven_shared::VERSION,
+            hello().protocol
+        ),
+    )
+    .hint("`haven daemon stop`, then run the command again"))
+}
+
+/// A stop must work whatever state the core is in: if it does not answer in time
+/// (wedged, or gone after a failure), the daemon stops all the same; every acknowledged
+/// write is already committed to SQLite.
+async fn stop(core: &mpsc::Sender<CoreMsg>, call: CoreCall) -> Reply {
+    match tokio::time::timeout(SHUTDOWN_GRACE, dispatch(core, call)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e.message, "the core did not take the stop; stopping anyway");
+            Ok(Done {}.into())
+        }
+        Err(_) => {
+            tracing::warn!("the core did not answer the stop in time; stopping anyway");
+            Ok(Done {}.into())
+        }
+    }
+}
+
 /// A reply this large leaves megabytes of freed buffers behind it.
 const LARGE_REPLY: usize = 1024 * 1024;
 
@@ -173,14 +281,14 @@ async fn closed_by_client(reader: &mut (impl tokio::io::AsyncRead + Unpin)) {
     let _ = reader.read(&mut byte).await;
 }
 
-async fn dispatch(core: &mpsc::Sender<CoreMsg>, request: Request) -> Reply {
+async fn dispatch(core: &mpsc::Sender<CoreMsg>, call: CoreCall) -> Reply {
     let (tx, rx) = oneshot::channel();
     let gone = || {
         ErrorReply::new(ErrorKind::Internal, "the daemon is shutting down")
             .hint("run the command again")
     };
     if core
-        .send(CoreMsg::Job(Box::new(Job { request, reply: tx })))
+        .send(CoreMsg::Job(Box::new(Job { call, reply: tx })))
         .await
         .is_err()
     {

@@ -4,10 +4,12 @@
 //! to `havend.log`), waits until that copy answers on the socket, and exits: so the CLI
 //! can start a daemon as gpg-agent does, and know it is ready when the command returns.
 
+mod contract;
 mod ipc_server;
 mod journal_index;
 mod lifecycle;
 mod notify;
+mod partner_sync;
 mod peer;
 mod relay;
 mod service;
@@ -23,10 +25,10 @@ use std::time::{Duration, Instant};
 use tokio::net::UnixListener;
 use tokio::sync::{mpsc, watch};
 
-use haven_shared::ipc::Request;
+use haven_shared::ipc::{SessionCall, Shutdown};
 use haven_shared::paths::Paths;
 
-use crate::service::core::{CoreMsg, Job};
+use crate::contract::{CoreCall, CoreMsg, Job};
 use crate::service::Service;
 
 /// Every block the daemon frees is wiped first. Locking drops the decrypted documents and
@@ -148,6 +150,94 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (jobs_tx, jobs_rx) = mpsc::channel::<CoreMsg>(64);
 
+    let (net, links, registry, mdns) = start_network(args, jobs_tx.clone()).await?;
+
+    let (notices_tx, notices_rx) = mpsc::unbounded_channel();
+    tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));
+    let core = std::thread::Builder::new()
+        .name("haven-core".into())
+        .spawn(move || {
+            let service = Service::new(paths, config.idle_lock, links).with_notices(notices_tx);
+            service::core::run(service, jobs_rx);
+        })?;
+    if let Some(idle) = config.idle_lock {
+        tracing::info!(
+            after_secs = idle.as_secs(),
+            "the journal locks itself when idle"
+        );
+    }
+    spawn_ticks(&config, jobs_tx.clone());
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let (shutdown_tx, mut shutdown_rx) = mpsc::unbounded_channel::<()>();
+    let core_tx = jobs_tx.clone();
+    tokio::select! {
+        _ = ipc_server::serve(listener, net, jobs_tx, shutdown_tx, stop_rx) => {}
+        _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
+        _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
+        _ = shutdown_rx.recv() => tracing::info!("shutting down on request"),
+    }
+    let _ = stop_tx.send(true);
+    stop(core, core_tx, &registry, mdns).await;
+    Ok(())
+}
+
+/// Lets the core finish the request in hand (one SQLite commit at most), then closes the
+/// store so SQLite folds its WAL back into haven.db. If the core already stopped on a
+/// shutdown request, the send fails and the join returns at once.
+async fn stop(
+    core: std::thread::JoinHandle<()>,
+    core_tx: mpsc::Sender<CoreMsg>,
+    registry: &std::sync::Mutex<peer::Registry>,
+    mdns: Option<mdns_sd::ServiceDaemon>,
+) {
+    let (reply, _) = tokio::sync::oneshot::channel();
+    // try_send: a wedged core with a full inbox must not hold the stop either.
+    let _ = core_tx.try_send(CoreMsg::Job(Box::new(Job {
+        call: CoreCall::Session(SessionCall::Shutdown(Shutdown {})),
+        reply,
+    })));
+    drop(core_tx);
+    // A wedged core must not keep the process alive: give it the grace period, then go.
+    let joined =
+        tokio::time::timeout(JOIN_GRACE, tokio::task::spawn_blocking(move || core.join())).await;
+    if joined.is_err() {
+        tracing::error!("the core did not stop in time; exiting without it");
+        if let Some(mdns) = mdns {
+            let _ = mdns.shutdown();
+        }
+        return;
+    }
+    // The core switched the link off: give a live session a moment to say goodbye, and the
+    // iroh endpoint one to tell the partner it closed (`apart::close` clears the relay's
+    // health when done).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline
+        && registry
+            .lock()
+            .map(|r| r.connected_address().is_some() || r.relay.is_some())
+            .unwrap_or(false)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Some(mdns) = mdns {
+        // Withdraws our advertisements (goodbye packets) before the process ends.
+        let _ = mdns.shutdown();
+    }
+}
+
+/// Listens for the partner, starts mDNS and the network tasks, and gives the core its ends
+/// of the contract.
+async fn start_network(
+    args: &Args,
+    jobs_tx: mpsc::Sender<CoreMsg>,
+) -> Result<(
+    std::sync::Arc<peer::Net>,
+    service::PeerLinks,
+    std::sync::Arc<std::sync::Mutex<peer::Registry>>,
+    Option<mdns_sd::ServiceDaemon>,
+)> {
     let listen = args
         .listen
         .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -169,11 +259,11 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         mdns_interface = args.mdns_interface.as_deref().unwrap_or("all"),
         "listening for the partner"
     );
-    let (link_tx, link_rx) = watch::channel(peer::Link::Off);
+    let (link_tx, link_rx) = watch::channel(contract::Link::Off);
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let registry = std::sync::Arc::new(std::sync::Mutex::new(peer::Registry::default()));
     let net = std::sync::Arc::new(peer::Net::new(
-        jobs_tx.clone(),
+        jobs_tx,
         link_rx,
         changed_rx,
         registry.clone(),
@@ -187,7 +277,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let links = service::PeerLinks {
         link: link_tx,
         changed: changed_tx,
-        registry: registry.clone(),
+        net: registry.clone(),
         facts: service::partner::NetFacts {
             listen_ip: listen.ip(),
             port: net.port_changes(),
@@ -198,26 +288,14 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     tokio::spawn(peer::accept_loop(net.clone(), peer_listener));
     tokio::spawn(peer::keep_linked(net.clone()));
     tokio::spawn(peer::apart::keep_apart(net.clone()));
+    Ok((net, links, registry, mdns))
+}
 
-    let (notices_tx, notices_rx) = mpsc::unbounded_channel();
-    tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));
-    let core = std::thread::Builder::new()
-        .name("haven-core".into())
-        .spawn(move || {
-            let service = Service::new(paths, config.idle_lock, links).with_notices(notices_tx);
-            service::core::run(service, jobs_rx);
-        })?;
-    if let Some(idle) = config.idle_lock {
-        tracing::info!(
-            after_secs = idle.as_secs(),
-            "the journal locks itself when idle"
-        );
-    }
-    // The tick drives the idle lock and notices a review date reached or a pause ended.
+/// The tick drives the idle lock and notices a review date reached or a pause ended.
+fn spawn_ticks(config: &haven_shared::config::Config, ticks: mpsc::Sender<CoreMsg>) {
     let every = config.idle_lock.map_or(TICK, |idle| {
         (idle / 4).clamp(Duration::from_millis(250), TICK)
     });
-    let ticks = jobs_tx.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -228,55 +306,6 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
             }
         }
     });
-
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    let (shutdown_tx, mut shutdown_rx) = mpsc::unbounded_channel::<()>();
-    let core_tx = jobs_tx.clone();
-    tokio::select! {
-        _ = ipc_server::serve(listener, net, jobs_tx, shutdown_tx, stop_rx) => {}
-        _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
-        _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
-        _ = shutdown_rx.recv() => tracing::info!("shutting down on request"),
-    }
-    let _ = stop_tx.send(true);
-    // Let the core finish the request in hand (one SQLite commit at most), then close the
-    // store so SQLite folds its WAL back into haven.db. If it already stopped on a
-    // shutdown request, the send fails and the join returns at once.
-    let (reply, _) = tokio::sync::oneshot::channel();
-    // try_send: a wedged core with a full inbox must not hold the stop either.
-    let _ = core_tx.try_send(CoreMsg::Job(Box::new(Job {
-        request: Request::Shutdown,
-        reply,
-    })));
-    drop(core_tx);
-    // A wedged core must not keep the process alive: give it the grace period, then go.
-    let joined =
-        tokio::time::timeout(JOIN_GRACE, tokio::task::spawn_blocking(move || core.join())).await;
-    if joined.is_err() {
-        tracing::error!("the core did not stop in time; exiting without it");
-        if let Some(mdns) = mdns {
-            let _ = mdns.shutdown();
-        }
-        return Ok(());
-    }
-    // The core switched the link off: give a live session a moment to say goodbye, and the
-    // iroh endpoint one to tell the partner it closed (`apart::close` clears the relay's
-    // health when done).
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline
-        && registry
-            .lock()
-            .map(|r| r.connected_address().is_some() || r.relay.is_some())
-            .unwrap_or(false)
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    if let Some(mdns) = mdns {
-        // Withdraws our advertisements (goodbye packets) before the process ends.
-        let _ = mdns.shutdown();
-    }
-    Ok(())
 }
 
 /// Starts a detached `havend --foreground` and returns once it answers on the socket.

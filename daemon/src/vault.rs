@@ -5,11 +5,15 @@
 
 use haven_shared::home::{self, HomeError, OpenHome};
 use haven_shared::ipc::{ErrorKind, ErrorReply};
-use haven_shared::model::Keyring;
+use haven_shared::model::agreement::{self, Book, SignedItem};
+use haven_shared::model::ask::{self, AskBook};
+use haven_shared::model::notes::{self, Board};
+use haven_shared::model::{AgreementView, Entry, Keyring, Status};
 use haven_shared::partner::Partner;
 use haven_shared::paths::Paths;
 
-use crate::journal_index::JournalIndex;
+use crate::journal_index::{JournalIndex, Resolve};
+use crate::partner_sync::PartnerSync;
 
 /// Everything that exists only while unlocked.
 pub struct Unlocked {
@@ -27,13 +31,8 @@ pub struct Unlocked {
     pub partner_problem: Option<String>,
     /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
     pub farewell: Option<haven_shared::partner::FormerPartner>,
-    /// The automerge sync state of the current (or last) session with the partner.
-    pub sync: automerge::sync::State,
-    /// Which session `sync` belongs to. When the path changes (LAN to iroh and back) the
-    /// old session may still be winding down: what it generates or hands in must not
-    /// touch the new session's state, or automerge believes the partner got what went
-    /// to a dead connection.
-    pub sync_session: u64,
+    /// The couple document's sync with the partner: its state and its session.
+    pub partner_sync: PartnerSync,
     /// What this person has looked at of the partner's items (see `model::waiting`).
     pub seen: std::collections::BTreeSet<String>,
     /// Waiting items a notification already went out for (or that were there at unlock).
@@ -50,12 +49,132 @@ pub struct Unlocked {
     )>,
 }
 
+impl Unlocked {
+    /// Sets (or clears) the paired partner. What depends on who the partner is follows:
+    /// the sync state starts afresh, the keyring is made anew, the waiting list is
+    /// recomputed.
+    pub fn set_partner(&mut self, partner: Option<Partner>) {
+        self.partner = partner;
+        self.partner_sync.reset();
+        self.keyring = self.keyring_now();
+        self.waiting_cache = None;
+    }
+
+    /// The keyring for this member and, when paired, the partner's pinned key.
+    /// An entry by exact id or unique prefix, or why not.
+    pub fn resolve_entry(&self, prefix: &str) -> Result<&Entry, ErrorReply> {
+        self.index.resolve(prefix).map_err(|e| match e {
+            Resolve::NotFound => ErrorReply::new(
+                ErrorKind::NotFound,
+                format!("no journal entry matches {prefix:?}"),
+            )
+            .hint("see the ids with `haven journal list`"),
+            Resolve::Ambiguous(ids) => ErrorReply::new(
+                ErrorKind::Ambiguous,
+                format!("{prefix:?} matches several entries ({})", ids.join(", ")),
+            )
+            .hint("type more of the id"),
+        })
+    }
+
+    /// Persists the journal; on failure the home reloaded it from disk, so the index is
+    /// rebuilt to match what is stored.
+    pub fn persist_journal(&mut self) -> Result<(), ErrorReply> {
+        self.home.persist_journal().map_err(|e| {
+            self.rebuild_index();
+            home_error(e)
+        })
+    }
+
+    /// The index made anew from the journal document (after it was reloaded).
+    pub fn rebuild_index(&mut self) {
+        if let Ok((entries, _)) = self.home.journal.entries() {
+            self.index = JournalIndex::build(entries);
+        }
+    }
+
+    /// Publishes signed items: into this laptop's own copy, then the couple document.
+    pub fn publish(&mut self, items: &[SignedItem]) -> Result<(), ErrorReply> {
+        self.home.publish_items(items).map_err(|e| {
+            self.rebuild_index();
+            home_error(e)
+        })
+    }
+
+    /// Every agreement, assembled from verified items (this member's own merged in).
+    pub fn book(&self) -> Result<Book, ErrorReply> {
+        let sources = self.home.agreement_sources().map_err(home_error)?;
+        Ok(agreement::assemble(&sources, &self.keyring))
+    }
+
+    /// Every agreement as people see it (status derived today), oldest first.
+    pub fn agreement_views(&self, book: &Book) -> Vec<AgreementView> {
+        let today = chrono::Local::now().date_naive();
+        let mut views: Vec<AgreementView> = book
+            .agreements
+            .values()
+            .map(|a| a.view(&self.keyring, today))
+            .collect();
+        views.sort_by_key(|a| a.created_at);
+        views
+    }
+
+    /// Active and due-for-review agreements, for a session brief and a pause.
+    pub fn in_force_agreements(&self) -> Result<Vec<AgreementView>, ErrorReply> {
+        let mut views = self.agreement_views(&self.book()?);
+        views.retain(|v| matches!(v.status, Status::Active | Status::DueForReview));
+        Ok(views)
+    }
+
+    /// The couple's shared notes and thanks, verified.
+    pub fn board(&self) -> Board {
+        notes::assemble(&self.home.together_items(), &self.keyring)
+    }
+
+    /// The weekly question's commitments and reveals, verified.
+    pub fn ask_book(&self) -> AskBook {
+        ask::assemble(&self.home.together_items(), &self.keyring)
+    }
+
+    fn keyring_now(&self) -> Keyring {
+        let mut keyring = Keyring::new().with(&self.name, self.home.identity.verifying_key());
+        if let Some((p, key)) = self
+            .partner
+            .as_ref()
+            .and_then(|p| Some((p, p.verifying_key()?)))
+        {
+            keyring.add(&p.name, key);
+        } else {
+            // Unpaired (before pairing, or after `unpair` without --wipe): the agreements made
+            // together stay readable, signed by the member keys the couple document names. A
+            // key counts only under the id derived from it, and this member's own key is never
+            // taken from the document, so nothing read this way can speak for this member.
+            let me = self.home.identity.member_id();
+            for m in self.home.couple.members().unwrap_or_default() {
+                let key = hex::decode(&m.signing_key)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                    .and_then(|b| haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
+                if let Some(key) = key {
+                    if m.id != me && haven_shared::model::agreement::member_id_of(&key) == m.id {
+                        keyring.add(&m.name, key);
+                    }
+                }
+            }
+        }
+        keyring
+    }
+}
+
 pub enum Vault {
     Locked,
     Unlocked(Box<Unlocked>),
 }
 
 impl Vault {
+    /// Decrypts the identity and loads both documents and the journal's index. What the
+    /// practice does after an unlock (carrying old agreements over, putting back missing
+    /// statements, revealing an answer, the seen marks) is the service's.
     pub fn unlock(
         paths: &Paths,
         passphrase: &secrecy::SecretString,
@@ -99,37 +218,14 @@ impl Vault {
             partner,
             partner_problem,
             farewell,
-            sync: automerge::sync::State::new(),
-            sync_session: 0,
+            partner_sync: PartnerSync::default(),
             seen: Default::default(),
             notified: Default::default(),
             seen_baseline_due: false,
             notice_baseline_due: true,
             waiting_cache: None,
         };
-        unlocked.keyring = crate::service::partner::keyring(&unlocked);
-        // Agreements from before signed items are carried over once; then anything of this
-        // member's that went missing from the couple document is put back.
-        match unlocked.home.migrate_agreements(&unlocked.keyring) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                agreements = n,
-                "carried v1 agreements over to signed statements"
-            ),
-            Err(e) => return Err(home_error(e)),
-        }
-        match unlocked.home.republish_own() {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                items = n,
-                "put back agreement items of ours that were missing from the couple document"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not put back our agreement items; will try again")
-            }
-        }
-        crate::service::together::reveal_due(&mut unlocked);
-        crate::service::together::load_seen(&mut unlocked);
+        unlocked.keyring = unlocked.keyring_now();
         Ok(unlocked)
     }
 }

@@ -236,6 +236,33 @@ impl OpenHome {
         self.reload_on_error(result, DocName::Couple)
     }
 
+    /// After a partner's message changed the couple document: its new changes, the
+    /// partner record (when it last synced) and the sync state, in one commit. On failure
+    /// none of it is stored and the document is reloaded from disk, so memory matches it.
+    pub fn save_received(&mut self, partner: &Partner, sync_state: &[u8]) -> Result<(), HomeError> {
+        let recipient = self.identity.recipient();
+        let json = Zeroizing::new(
+            serde_json::to_vec(partner).map_err(|e| BlobError::Malformed(e.to_string()))?,
+        );
+        let partner_row = seal_blob(&recipient, PARTNER_KEY, &json)?;
+        let sync_row = seal_blob(&recipient, SYNC_STATE_KEY, sync_state)?;
+        let (log, doc) = (&mut self.couple_log, self.couple.automerge_mut());
+        let result = self.store.batch(|store| {
+            log.persist(store, &recipient, doc)?;
+            store.put_peer_blob(PARTNER_KEY, &partner_row)?;
+            store.put_peer_blob(SYNC_STATE_KEY, &sync_row)
+        });
+        self.reload_on_error(result, DocName::Couple)?;
+        // Outside the batch: a compaction that fails (a full disk) loses nothing and must
+        // not take the messages' commit with it.
+        if self.couple_log.needs_compaction() {
+            let _ =
+                self.couple_log
+                    .compact(&mut self.store, &recipient, self.couple.automerge_mut());
+        }
+        Ok(())
+    }
+
     fn reload_on_error(
         &mut self,
         result: Result<(), StoreError>,

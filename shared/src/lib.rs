@@ -17,6 +17,7 @@ pub mod relay_url;
 pub mod store;
 pub mod when;
 pub mod wire;
+pub mod words;
 
 /// The version printed by both binaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

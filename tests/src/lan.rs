@@ -209,3 +209,32 @@ fn read_code(stdout: &mut impl std::io::Read) -> String {
         }
     }
 }
+
+/// Registers `services` with `mdns` and returns once mdns-sd has announced every one of
+/// them (after its probing), so a test knows the names are on the network instead of
+/// guessing how long that takes. Panics after `within`.
+pub fn register_announced(
+    mdns: &mdns_sd::ServiceDaemon,
+    services: Vec<mdns_sd::ServiceInfo>,
+    within: Duration,
+) {
+    let events = mdns.monitor().expect("monitor the mDNS daemon");
+    let mut waiting: std::collections::BTreeSet<String> = services
+        .iter()
+        .map(|s| s.get_fullname().to_string())
+        .collect();
+    for service in services {
+        mdns.register(service).expect("register a service");
+    }
+    let deadline = Instant::now() + within;
+    while !waiting.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            Ok(mdns_sd::DaemonEvent::Announce(name, _)) => {
+                waiting.remove(&name);
+            }
+            Ok(_) => {}
+            Err(_) => panic!("mDNS did not announce {waiting:?} within {within:?}"),
+        }
+    }
+}

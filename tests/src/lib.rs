@@ -302,6 +302,30 @@ impl Default for Home {
     }
 }
 
+/// A raw connection to the daemon of `h`, greeted as `haven` greets (the hello each way),
+/// for the tests that write requests by hand.
+pub fn ipc_connect(
+    h: &Home,
+) -> (
+    std::io::BufReader<std::os::unix::net::UnixStream>,
+    std::os::unix::net::UnixStream,
+) {
+    use std::io::{BufRead, Write};
+    h.ok(&["status"]);
+    let mut s = std::os::unix::net::UnixStream::connect(h.home.join("haven.sock"))
+        .expect("connect to havend");
+    let mut r = std::io::BufReader::new(s.try_clone().expect("clone the socket"));
+    s.write_all(&haven_shared::ipc::encode_line(
+        &haven_shared::ipc::Hello::ours(),
+    ))
+    .expect("send the hello");
+    let mut line = String::new();
+    r.read_line(&mut line).expect("read the hello");
+    let theirs: haven_shared::ipc::Hello = serde_json::from_str(&line).expect("a hello");
+    assert_eq!(theirs.protocol, haven_shared::ipc::PROTOCOL_VERSION);
+    (r, s)
+}
+
 pub fn assert_one_error(out: &Out, code: i32, what: &str) {
     assert_eq!(
         out.code, code,

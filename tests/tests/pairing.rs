@@ -66,20 +66,21 @@ fn a_stranger_announcing_every_nameplate_does_not_stop_pairing() {
             let listener = std::net::TcpListener::bind((lan.address(2).as_str(), 0)).unwrap();
             let port = listener.local_addr().unwrap().port();
             let mdns = mdns_sd::ServiceDaemon::new().unwrap();
-            for nameplate in 1..=99 {
-                let info = mdns_sd::ServiceInfo::new(
-                    "_haven-pair._tcp.local.",
-                    &nameplate.to_string(),
-                    "squatter.local.",
-                    lan.address(2),
-                    port,
-                    &[("v", "1")][..],
-                )
-                .unwrap();
-                mdns.register(info).unwrap();
-            }
-            // Announced (mdns-sd probes for 750 ms) before the real code is shown.
-            std::thread::sleep(Duration::from_secs(3));
+            let squats = (1..=99)
+                .map(|nameplate: u32| {
+                    mdns_sd::ServiceInfo::new(
+                        "_haven-pair._tcp.local.",
+                        &nameplate.to_string(),
+                        "squatter.local.",
+                        lan.address(2),
+                        port,
+                        &[("v", "1")][..],
+                    )
+                    .unwrap()
+                })
+                .collect();
+            // Announced (after mdns-sd's probing) before the real code is shown.
+            haven_tests::lan::register_announced(&mdns, squats, Duration::from_secs(20));
             ready_tx.send(()).unwrap();
             listener.set_nonblocking(true).unwrap();
             while !done.load(Ordering::SeqCst) {

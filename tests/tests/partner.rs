@@ -274,10 +274,15 @@ fn unpairing_stops_sync_at_once_on_both_sides_and_wipe_deletes_the_agreements() 
     });
     // Sam keeps his copy; nothing syncs any more.
     assert_eq!(status_of(&b, &id).as_deref(), Some("proposed"));
-    let later = propose(&b, "Later", "Never reaches Maya");
-    std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(status_of(&a, &later), None);
+    // No connection is left between the two (seen from the network, not from either
+    // daemon's word), so nothing proposed now can reach Maya.
+    eventually("the connection to close", SOON, || {
+        links_between(&lan, 0).is_empty().then_some(())
+    });
     assert!(!connected(&a) && !connected(&b));
+    let later = propose(&b, "Later", "Never reaches Maya");
+    assert_eq!(status_of(&a, &later), None);
+    assert!(links_between(&lan, 0).is_empty());
     let err = a.fails(&["partner", "unpair"], 3);
     assert!(err.contains("not paired"), "{err}");
 }
@@ -433,8 +438,11 @@ fn restarting_both_at_once_leaves_one_connection_and_a_third_laptop_is_ignored()
     eventually("both to connect", SOON, || {
         (connected(&a) && connected(&b)).then_some(())
     });
-    std::thread::sleep(Duration::from_secs(3));
-    let links = links_between(&lan, 0);
+    // The duplicate (both dialled) is closed by the initiator rule: one link remains.
+    let links = eventually("the duplicate connection to close", SOON, || {
+        let links = links_between(&lan, 0);
+        (links.len() == 1).then_some(links)
+    });
     assert_eq!(links.len(), 1, "exactly one connection: {links:?}");
     assert!(connected(&a) && connected(&b));
     // Alex's laptop, unpaired on the same LAN, is neither dialled nor connected.

@@ -260,16 +260,13 @@ fn a_failing_editor_keeps_the_text_encrypted_and_a_signal_erases_the_temp_file()
 
 #[test]
 fn a_malformed_request_does_not_put_its_text_in_the_log() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, Write};
     let h = Home::init("Maya");
-    h.ok(&["status"]);
-    let mut s = std::os::unix::net::UnixStream::connect(h.home.join("haven.sock")).unwrap();
+    let (mut r, mut s) = haven_tests::ipc_connect(&h);
     // A body that is valid JSON but of the wrong type quotes itself in serde's message.
     s.write_all(format!("{{\"op\":\"journal_write\",\"entry\":{{\"kind\":\"note\",\"title\":\"\",\"body\":\"x\",\"tags\":[],\"mood\":\"{CANARY}\",\"intensity\":null}}}}\n").as_bytes()).unwrap();
     let mut line = String::new();
-    BufReader::new(s.try_clone().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    r.read_line(&mut line).unwrap();
     assert!(line.contains("bad_request"), "{line}");
     h.ok(&["daemon", "stop"]);
     let log = std::fs::read_to_string(h.home.join("havend.log")).unwrap();

@@ -170,9 +170,7 @@ fn an_identity_from_another_home_is_named() {
 }
 
 fn connect(h: &Home) -> (BufReader<UnixStream>, UnixStream) {
-    h.ok(&["status"]);
-    let s = UnixStream::connect(h.home.join("haven.sock")).unwrap();
-    (BufReader::new(s.try_clone().unwrap()), s)
+    haven_tests::ipc_connect(h)
 }
 
 fn reply(r: &mut BufReader<UnixStream>) -> serde_json::Value {

@@ -55,20 +55,23 @@ fn a_spoofed_advertisement_of_the_partners_name_stalls_nothing() {
             to_main.send("heard").unwrap();
             assert_eq!(from_main.recv().unwrap(), "both off");
             let blackholes: Vec<String> = (50..80).map(|i| format!("10.88.0.{i}")).collect();
-            for (i, name) in names.iter().enumerate() {
-                let info = mdns_sd::ServiceInfo::new(
-                    SERVICE,
-                    name,
-                    &format!("stranger{i}.local."),
-                    blackholes.join(","),
-                    40_000 + i as u16,
-                    &[("v", "1")][..],
-                )
-                .unwrap();
-                mdns.register(info).unwrap();
-            }
-            // Long enough to be announced before the laptops come back.
-            std::thread::sleep(Duration::from_secs(3));
+            let spoofs = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    mdns_sd::ServiceInfo::new(
+                        SERVICE,
+                        name,
+                        &format!("stranger{i}.local."),
+                        blackholes.join(","),
+                        40_000 + i as u16,
+                        &[("v", "1")][..],
+                    )
+                    .unwrap()
+                })
+                .collect();
+            // Announced before the laptops come back.
+            haven_tests::lan::register_announced(&mdns, spoofs, Duration::from_secs(20));
             to_main.send("spoofed").unwrap();
             assert_eq!(from_main.recv().unwrap(), "done");
             let _ = mdns.shutdown();

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use haven_shared::backup;
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::CopyDatabase;
 
-use crate::client::unexpected;
 use crate::error::{io_error, CliError, CliResult, Exit};
 use crate::{passphrase, Ctx};
 
@@ -17,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    super::export::check_output_folder(&args.output)?;
+    crate::output_file::check_folder(&args.output)?;
     let pass = passphrase::obtain(ctx.passphrase_file.as_deref(), "Passphrase for Haven: ")?;
     // The backup uses the same passphrase as identity.age; check it now, not at restore.
     let identity =
@@ -28,15 +27,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         }
         other => CliError::new(Exit::Storage, format!("cannot read identity.age: {other}")),
     })?;
-    let copy = match ctx.client.call(Request::CopyDatabase)? {
-        Response::DatabaseCopy { path } => path,
-        other => return Err(unexpected(&other)),
-    };
+    let copy = ctx.client.call(CopyDatabase {})?.path;
     let db = std::fs::read(&copy).map_err(|e| io_error("cannot read the database copy", e));
     let _ = std::fs::remove_file(&copy);
     let archive = backup::pack(&[("identity.age", identity), ("haven.db", db?)], &pass)
         .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
-    super::export::write_whole(&args.output, &archive)?;
+    crate::output_file::write_whole(&args.output, &archive)?;
     eprintln!(
         "Backed up to {} ({} KiB). Restore it with `haven restore FILE` into an empty home.",
         args.output.display(),

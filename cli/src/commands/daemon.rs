@@ -1,9 +1,8 @@
 //! `haven daemon start|stop|status`.
 
 use clap::Subcommand;
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::Status;
 
-use crate::client::unexpected;
 use crate::error::{CliError, CliResult, Exit};
 use crate::Ctx;
 
@@ -33,8 +32,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
                 eprintln!("havend is not running.");
                 return Ok(());
             }
-            ctx.client.call(Request::Shutdown)?;
-            super::init::wait_for_exit(&ctx.paths);
+            ctx.client.stop()?;
+            crate::client::wait_for_exit(&ctx.paths);
             eprintln!("havend stopped.");
             Ok(())
         }
@@ -43,17 +42,13 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
                 return Err(CliError::new(Exit::Daemon, "havend is not running")
                     .hint("start it with `haven daemon start`"));
             }
-            match ctx.client.call(Request::Status)? {
-                Response::Status(s) => {
-                    let state = if s.locked { "locked" } else { "unlocked" };
-                    crate::output::emit(&format!(
-                        "havend is running (pid {}, {state}, version {})\n",
-                        s.pid, s.version
-                    ));
-                    Ok(())
-                }
-                other => Err(unexpected(&other)),
-            }
+            let s = ctx.client.call(Status {})?;
+            let state = if s.locked { "locked" } else { "unlocked" };
+            crate::output::emit(&format!(
+                "havend is running (pid {}, {state}, version {})\n",
+                s.pid, s.version
+            ));
+            Ok(())
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `haven doctor`: what is wrong, and the command that fixes it.
 
-use haven_shared::ipc::{Check, Request, Response};
+use haven_shared::ipc::{Check, NetworkChecks, Status};
 
 use crate::error::{CliError, CliResult, Exit};
 use crate::{output, Ctx};
@@ -24,53 +24,21 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         });
     } else {
         checks.extend(haven_shared::health::checks(&paths));
-        let daemon = if ctx.client.connect_existing()? {
-            match ctx.client.send(&Request::Status)? {
-                Ok(Response::Status(s)) => Check {
-                    name: "daemon".into(),
-                    ok: true,
-                    detail: format!(
-                        "havend {} is running (pid {}), {}",
-                        s.version,
-                        s.pid,
-                        if s.locked {
-                            "locked: run `haven unlock` to use the journal"
-                        } else {
-                            "unlocked"
-                        }
-                    ),
-                    fix: None,
-                },
-                other => Check {
-                    name: "daemon".into(),
-                    ok: false,
-                    detail: format!("havend answered oddly: {other:?}"),
-                    fix: Some("restart it: `haven daemon stop && haven daemon start`".into()),
-                },
-            }
-        } else {
-            let stale = paths.socket().exists();
-            Check {
-                name: "daemon".into(),
-                ok: false,
-                detail: if stale {
-                    "havend is not running (a stale socket from a crash is left; it is replaced on start)".into()
-                } else {
-                    "havend is not running".into()
-                },
-                fix: Some("run `haven daemon start` (any command also starts it)".into()),
-            }
-        };
+        let daemon = daemon_check(ctx, &paths)?;
         let running = daemon.ok;
         checks.push(daemon);
         if running {
-            match ctx.client.send(&Request::NetworkChecks)? {
-                Ok(Response::Checks { checks: network }) => checks.extend(network),
-                other => checks.push(Check {
+            match ctx
+                .client
+                .try_call(NetworkChecks {})
+                .and_then(|r| r.map_err(CliError::from))
+            {
+                Ok(network) => checks.extend(network.checks),
+                Err(e) => checks.push(Check {
                     name: "network".into(),
                     ok: false,
-                    detail: format!("havend could not check the network: {other:?}"),
-                    fix: Some("update haven and havend to the same version".into()),
+                    detail: format!("havend could not check the network: {}", e.message),
+                    fix: e.hint,
                 }),
             }
         }
@@ -78,19 +46,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     if args.json {
         output::json(&checks);
     } else {
-        let mut text = String::new();
-        for c in &checks {
-            text.push_str(&format!(
-                "{} {:<26} {}\n",
-                if c.ok { "ok  " } else { "FAIL" },
-                c.name,
-                c.detail
-            ));
-            if let Some(fix) = &c.fix {
-                text.push_str(&format!("     {:<26} fix: {fix}\n", ""));
-            }
-        }
-        output::emit(&text);
+        output::emit(&table(&checks));
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {
@@ -100,4 +56,67 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         ));
     }
     Ok(())
+}
+
+/// Whether havend runs and answers, and in what state.
+fn daemon_check(ctx: &mut Ctx, paths: &haven_shared::paths::Paths) -> CliResult<Check> {
+    Ok(if ctx.client.connect_existing()? {
+        match ctx.client.try_call(Status {}) {
+            Ok(Ok(s)) => Check {
+                name: "daemon".into(),
+                ok: true,
+                detail: format!(
+                    "havend {} is running (pid {}), {}",
+                    s.version,
+                    s.pid,
+                    if s.locked {
+                        "locked: run `haven unlock` to use the journal"
+                    } else {
+                        "unlocked"
+                    }
+                ),
+                fix: None,
+            },
+            Ok(Err(e)) => Check {
+                name: "daemon".into(),
+                ok: false,
+                detail: format!("havend answered: {}", e.message),
+                fix: Some("restart it: `haven daemon stop && haven daemon start`".into()),
+            },
+            Err(e) => Check {
+                name: "daemon".into(),
+                ok: false,
+                detail: e.message,
+                fix: e.hint,
+            },
+        }
+    } else {
+        let stale = paths.socket().exists();
+        Check {
+            name: "daemon".into(),
+            ok: false,
+            detail: if stale {
+                "havend is not running (a stale socket from a crash is left; it is replaced on start)".into()
+            } else {
+                "havend is not running".into()
+            },
+            fix: Some("run `haven daemon start` (any command also starts it)".into()),
+        }
+    })
+}
+
+fn table(checks: &[Check]) -> String {
+    let mut text = String::new();
+    for c in checks {
+        text.push_str(&format!(
+            "{} {:<26} {}\n",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.name,
+            c.detail
+        ));
+        if let Some(fix) = &c.fix {
+            text.push_str(&format!("     {:<26} fix: {fix}\n", ""));
+        }
+    }
+    text
 }

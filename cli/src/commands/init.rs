@@ -2,7 +2,6 @@
 
 use chrono::Local;
 use haven_shared::home;
-use haven_shared::ipc::Request;
 
 use crate::error::{io_error, CliError, CliResult, Exit};
 use crate::{passphrase, Ctx};
@@ -80,8 +79,8 @@ fn set_aside(ctx: &mut Ctx) -> CliResult {
         return Err(CliError::usage("not confirmed; nothing was changed"));
     }
     if ctx.client.connect_existing()? {
-        let _ = ctx.client.send(&Request::Shutdown);
-        wait_for_exit(&paths);
+        let _ = ctx.client.stop();
+        crate::client::wait_for_exit(&paths);
     }
     let aside = paths
         .data_dir
@@ -100,13 +99,4 @@ fn set_aside(ctx: &mut Ctx) -> CliResult {
         aside.display()
     );
     Ok(())
-}
-
-pub fn wait_for_exit(paths: &haven_shared::paths::Paths) {
-    for _ in 0..500 {
-        if !paths.socket().exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }

@@ -1,6 +1,6 @@
 //! `haven lock`: drop the keys and the decrypted documents from the daemon's memory.
 
-use haven_shared::ipc::Request;
+use haven_shared::ipc::Lock;
 
 use crate::error::CliResult;
 use crate::Ctx;
@@ -10,7 +10,7 @@ pub fn run(ctx: &mut Ctx) -> CliResult {
         eprintln!("Locked (the daemon is not running).");
         return Ok(());
     }
-    ctx.client.call(Request::Lock)?;
+    ctx.client.call(Lock {})?;
     eprintln!("Locked.");
     Ok(())
 }

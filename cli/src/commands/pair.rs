@@ -8,9 +8,10 @@
 
 use std::io::Write;
 
-use haven_shared::ipc::{Request, Response, SecretText};
+use haven_shared::ipc::{
+    PairCode, PairJoin, PairStart, PairWait, Paired, PartnerRelay, SecretText,
+};
 
-use crate::client::unexpected;
 use crate::error::{CliError, CliResult, Exit};
 use crate::{output, Ctx};
 
@@ -29,49 +30,37 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         haven_shared::relay_url::RelayUrl::parse(url)
             .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
     }
-    let response = match args.code {
-        Some(code) => ctx.client.call(Request::PairJoin {
+    let Paired {
+        partner,
+        safety_words,
+    } = match args.code {
+        Some(code) => ctx.client.call(PairJoin {
             code: SecretText(code),
         })?,
         None => {
-            let code = match ctx.client.call(Request::PairStart)? {
-                Response::PairCode {
-                    code,
-                    expires_in_secs,
-                } => {
-                    output::emit(&format!(
-                        "On your partner's laptop, run:\n\n    haven pair {code}\n\nThe code works once, for the next {} minutes. Waiting…\n",
-                        expires_in_secs / 60
-                    ));
-                    let _ = std::io::stdout().flush();
-                    code
-                }
-                other => return Err(unexpected(&other)),
-            };
-            ctx.client.call(Request::PairWait { code })?
+            let PairCode {
+                code,
+                expires_in_secs,
+            } = ctx.client.call(PairStart {})?;
+            output::emit(&format!(
+                "On your partner's laptop, run:\n\n    haven pair {code}\n\nThe code works once, for the next {} minutes. Waiting…\n",
+                expires_in_secs / 60
+            ));
+            let _ = std::io::stdout().flush();
+            ctx.client.call(PairWait { code })?
         }
     };
-    match response {
-        Response::Paired {
-            partner,
-            safety_words,
-        } => {
-            output::emit(&format!(
-                "Paired with {partner}.\nSafety words: {safety_words}\nBoth laptops should show the same words; if they differ, run `haven partner unpair` and pair again.\n"
-            ));
-            if let Some(url) = args.relay {
-                match ctx.client.call(Request::PartnerRelay {
-                    url: Some(SecretText(url)),
-                })? {
-                    Response::Partner(info) => output::emit(&format!(
-                        "Apart, you meet through your relay at {}.\n",
-                        info.relay.unwrap_or_default()
-                    )),
-                    other => return Err(unexpected(&other)),
-                }
-            }
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
+    output::emit(&format!(
+        "Paired with {partner}.\nSafety words: {safety_words}\nBoth laptops should show the same words; if they differ, run `haven partner unpair` and pair again.\n"
+    ));
+    if let Some(url) = args.relay {
+        let info = ctx.client.call(PartnerRelay {
+            url: Some(SecretText(url)),
+        })?;
+        output::emit(&format!(
+            "Apart, you meet through your relay at {}.\n",
+            info.relay.unwrap_or_default()
+        ));
     }
+    Ok(())
 }

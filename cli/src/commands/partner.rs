@@ -2,9 +2,10 @@
 //! address for networks that block multicast; `relay` sets the couple's own relay, for
 //! when the laptops are on different networks; `unpair` ends the pairing from this side.
 
-use haven_shared::ipc::{PartnerInfo, Request, Response, SecretText};
+use haven_shared::ipc::{
+    Partner, PartnerAddress, PartnerInfo, PartnerRelay, PartnerUnpair, SecretText, Unpaired,
+};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -42,24 +43,14 @@ pub enum Command {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let request = match args.command {
-        None => Request::Partner,
-        Some(Command::Address { address }) => Request::PartnerAddress { address },
-        Some(Command::Relay { url, remove }) => Request::PartnerRelay {
+    let info = match args.command {
+        None => ctx.client.call(Partner {})?,
+        Some(Command::Address { address }) => ctx.client.call(PartnerAddress { address })?,
+        Some(Command::Relay { url, remove }) => ctx.client.call(PartnerRelay {
             url: if remove { None } else { url.map(SecretText) },
-        },
-        Some(Command::Unpair { wipe }) => Request::PartnerUnpair { wipe },
-    };
-    match ctx.client.call(request)? {
-        Response::Partner(info) if args.json => {
-            output::json(&info);
-            Ok(())
-        }
-        Response::Partner(info) => {
-            output::emit(&describe(&info));
-            Ok(())
-        }
-        Response::Unpaired { partner, wiped } => {
+        })?,
+        Some(Command::Unpair { wipe }) => {
+            let Unpaired { partner, wiped } = ctx.client.call(PartnerUnpair { wipe })?;
             output::emit(&format!(
                 "Unpaired from {partner}: their keys are forgotten and nothing syncs any more.\n{}",
                 if wiped {
@@ -68,10 +59,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                     "The agreements stay on this laptop (`haven partner unpair --wipe` deletes them).\n"
                 }
             ));
-            Ok(())
+            return Ok(());
         }
-        other => Err(unexpected(&other)),
+    };
+    if args.json {
+        output::json(&info);
+    } else {
+        output::emit(&describe(&info));
     }
+    Ok(())
 }
 
 fn describe(info: &PartnerInfo) -> String {

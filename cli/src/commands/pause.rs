@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{JournalList, PauseDone, PauseStart, PauseStarted};
 use haven_shared::model::{AgreementView, Entry, Kind, ListQuery, NewPause, PauseEnd};
 
-use crate::client::unexpected;
 use crate::error::{io_error, CliError, CliResult};
 use crate::{output, Ctx};
 
@@ -135,14 +134,11 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
         message,
     }
     .validated()?;
-    let (entry, agreements, soothe) = match ctx.client.call(Request::PauseStart { pause })? {
-        Response::PauseStarted {
-            entry,
-            agreements,
-            soothe,
-        } => (entry, agreements, soothe),
-        other => return Err(unexpected(&other)),
-    };
+    let PauseStarted {
+        entry,
+        agreements,
+        soothe,
+    } = ctx.client.call(PauseStart { pause })?;
     let interactive =
         !from_stdin && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
@@ -317,10 +313,7 @@ fn ask_how_it_ended() -> CliResult<(u8, bool)> {
 
 fn finish(ctx: &mut Ctx, id: Option<String>, urge_after: u8, sent: bool) -> CliResult {
     let end = PauseEnd { urge_after, sent };
-    let entry = match ctx.client.call(Request::PauseDone { id, end })? {
-        Response::Entry { entry } => entry,
-        other => return Err(unexpected(&other)),
-    };
+    let entry = ctx.client.call(PauseDone { id, end })?.entry;
     let before = entry.pause.as_ref().and_then(|p| p.urge_before);
     let urge = match before {
         Some(b) => format!("the urge went from {b} to {urge_after}"),
@@ -344,10 +337,7 @@ fn list(args: ListArgs, ctx: &mut Ctx) -> CliResult {
         kind: Some(Kind::Pause),
         ..ListQuery::default()
     };
-    let entries = match ctx.client.call(Request::JournalList { query })? {
-        Response::Entries { entries, .. } => entries,
-        other => return Err(unexpected(&other)),
-    };
+    let entries = ctx.client.call(JournalList { query })?.entries;
     if args.json {
         output::json(&entries);
         return Ok(());

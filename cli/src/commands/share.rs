@@ -6,10 +6,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{JournalShow, Partner, Share, Shared};
 use haven_shared::model::notes::shared_from;
 
-use crate::client::unexpected;
 use crate::error::{CliError, CliResult};
 use crate::{output, Ctx};
 
@@ -23,40 +22,31 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let partner = match ctx.client.call(Request::Partner)? {
-        Response::Partner(p) if p.paired => p.name.unwrap_or_else(|| "your partner".into()),
-        Response::Partner(_) => {
-            return Err(CliError::new(
-                crate::error::Exit::NotFound,
-                "this laptop is not paired with a partner: a shared note has nobody to go to",
-            )
-            .hint("pair with `haven pair` on one laptop and `haven pair CODE` on the other"))
-        }
-        other => return Err(unexpected(&other)),
-    };
-    let entry = match ctx.client.call(Request::JournalShow { id: args.id })? {
-        Response::Entry { entry } => entry,
-        other => return Err(unexpected(&other)),
-    };
+    let partner = ctx.client.call(Partner {})?;
+    if !partner.paired {
+        return Err(CliError::new(
+            crate::error::Exit::NotFound,
+            "this laptop is not paired with a partner: a shared note has nobody to go to",
+        )
+        .hint("pair with `haven pair` on one laptop and `haven pair CODE` on the other"));
+    }
+    let partner = partner.name.unwrap_or_else(|| "your partner".into());
+    let entry = ctx.client.call(JournalShow { id: args.id })?.entry;
     let (kind, title, text) = shared_from(&entry).map_err(|e| CliError::usage(e.to_string()))?;
     if !args.yes {
         confirm(&partner, kind.as_str(), &title, &text)?;
     }
-    match ctx.client.call(Request::Share { id: entry.id })? {
-        Response::Shared { note, already } => {
-            output::emit(&format!("{}\n", note.id));
-            if already {
-                eprintln!("This entry was shared before, as this note; nothing new was sent.");
-            } else {
-                eprintln!(
-                    "Shared with {}. It reaches their laptop the next time the two connect.",
-                    output::visible(&partner)
-                );
-            }
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
+    let Shared { note, already } = ctx.client.call(Share { id: entry.id })?;
+    output::emit(&format!("{}\n", note.id));
+    if already {
+        eprintln!("This entry was shared before, as this note; nothing new was sent.");
+    } else {
+        eprintln!(
+            "Shared with {}. It reaches their laptop the next time the two connect.",
+            output::visible(&partner)
+        );
     }
+    Ok(())
 }
 
 fn confirm(partner: &str, kind: &str, title: &str, text: &str) -> CliResult {

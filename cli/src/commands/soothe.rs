@@ -4,14 +4,13 @@
 
 use std::io::{IsTerminal, Read};
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::SootheSet;
 use haven_shared::model::practice::SOOTHE_TEMPLATE;
 use haven_shared::model::SoothingPlan;
 
-use crate::client::unexpected;
 use crate::editor::{self, Edited};
 use crate::error::{CliError, CliResult, Exit};
-use crate::{output, Ctx};
+use crate::{output, soothing_plan, Ctx};
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -40,15 +39,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
 }
 
-fn plan(ctx: &mut Ctx) -> CliResult<Option<SoothingPlan>> {
-    match ctx.client.call(Request::Soothe)? {
-        Response::Soothe { plan } => Ok(plan),
-        other => Err(unexpected(&other)),
-    }
-}
-
 fn show(ctx: &mut Ctx) -> CliResult {
-    match plan(ctx)? {
+    match soothing_plan::plan(ctx)? {
         Some(plan) => {
             output::emit(&plan.text);
             Ok(())
@@ -65,7 +57,7 @@ fn show(ctx: &mut Ctx) -> CliResult {
 }
 
 fn edit(args: EditArgs, ctx: &mut Ctx) -> CliResult {
-    let current = plan(ctx)?;
+    let current = soothing_plan::plan(ctx)?;
     let text = match args.text.as_deref() {
         Some("-") => {
             let mut text = String::new();
@@ -80,7 +72,7 @@ fn edit(args: EditArgs, ctx: &mut Ctx) -> CliResult {
                 .as_ref()
                 .map_or(SOOTHE_TEMPLATE, |p| p.text.as_str())
                 .to_string();
-            match editor::edit(&start, |t| crate::commands::journal::keep_recovery(ctx, t))? {
+            match editor::edit(&start, |t| crate::recovery::keep_recovery(ctx, t))? {
                 Edited::Changed(text) => text,
                 Edited::Unchanged if current.is_some() => {
                     eprintln!("No changes.");
@@ -95,23 +87,9 @@ fn edit(args: EditArgs, ctx: &mut Ctx) -> CliResult {
         }
     };
     SoothingPlan::check(&text)?;
-    match ctx.client.call(Request::SootheSet { text })? {
-        Response::Soothe { .. } => {
-            eprintln!("Saved your soothing plan. `haven soothe` shows it; a line of it comes up during a pause.");
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
-}
-
-/// After a strong thought record: one line of the plan on stderr, if there is a plan.
-/// Nothing when there is none (no nudge), or when asking fails.
-pub fn offer_one_line(ctx: &mut Ctx) {
-    let Ok(Some(plan)) = plan(ctx) else {
-        return;
-    };
-    let minute = u64::try_from(chrono::Utc::now().timestamp() / 60).unwrap_or(0);
-    if let Some(line) = plan.one_line(minute) {
-        eprintln!("From your soothing plan: {}", output::visible(&line));
-    }
+    ctx.client.call(SootheSet { text })?;
+    eprintln!(
+        "Saved your soothing plan. `haven soothe` shows it; a line of it comes up during a pause."
+    );
+    Ok(())
 }

@@ -1,9 +1,8 @@
 //! `haven status`: running, locked, who, paired, and what is waiting for you.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::Status;
 use haven_shared::model::waiting::{Waiting, WaitingKind};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -15,10 +14,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let status = match ctx.client.call(Request::Status)? {
-        Response::Status(s) => s,
-        other => return Err(unexpected(&other)),
-    };
+    let status = ctx.client.call(Status {})?;
     if args.json {
         output::json(&status);
         return Ok(());

@@ -1,8 +1,7 @@
 //! `haven thanks TEXT`: a short, signed note of appreciation to the partner.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::Thanks;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -13,15 +12,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let text = crate::commands::win::text_or_stdin(args.text)?;
-    match ctx.client.call(Request::Thanks { text })? {
-        Response::Note { note, .. } => {
-            output::emit(&format!("{}\n", note.id));
-            eprintln!(
-                "Thank you noted. It reaches your partner's laptop the next time the two connect."
-            );
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    let text = crate::input::text_or_stdin(args.text)?;
+    let note = ctx.client.call(Thanks { text })?.note;
+    output::emit(&format!("{}\n", note.id));
+    eprintln!("Thank you noted. It reaches your partner's laptop the next time the two connect.");
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `haven unlock`: send the passphrase to the daemon, which keeps the keys in memory.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::Status;
 
 use crate::error::CliResult;
 use crate::Ctx;
@@ -9,11 +9,10 @@ use crate::Ctx;
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
-    if let Response::Status(s) = ctx.client.call(Request::Status)? {
-        if !s.locked {
-            eprintln!("Already unlocked ({}).", s.name.unwrap_or_default());
-            return Ok(());
-        }
+    let status = ctx.client.call(Status {})?;
+    if !status.locked {
+        eprintln!("Already unlocked ({}).", status.name.unwrap_or_default());
+        return Ok(());
     }
     let name = ctx.client.unlock()?;
     eprintln!("Unlocked. Welcome back, {name}.");

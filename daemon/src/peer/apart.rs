@@ -28,11 +28,11 @@ use iroh::endpoint::{
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayConfig, RelayMap, RelayMode, SecretKey};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use haven_shared::partner::Key32;
 use haven_shared::relay_url::RelayUrl;
 
 use super::noise::{self, LinkKeys};
-use super::{Link, Net, PairedLink, Via};
+use super::{Net, Via};
+use crate::contract::{Apart, Link, PairedLink, RelayHealth};
 
 /// The one protocol spoken on the endpoint.
 pub const ALPN: &[u8] = b"haven/sync/1";
@@ -41,26 +41,6 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Before the first dial: the LAN, if the partner is on it, usually answers sooner.
 pub(crate) const LAN_FIRST: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// What meeting across networks needs; in the link whenever a relay is set.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Apart {
-    /// This laptop's iroh key for this pairing.
-    pub secret: Key32,
-    /// The partner's iroh key, from its member record: unknown until the laptops have
-    /// synced once since the partner's laptop made it (side by side, on the LAN).
-    pub partner: Option<[u8; 32]>,
-    pub relay: RelayUrl,
-}
-
-/// How the relay answers this laptop, for `haven doctor`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RelayHealth {
-    pub connected: bool,
-    pub error: Option<String>,
-    /// The relay refused this laptop's key (not introduced, or two others are).
-    pub denied: Option<String>,
-}
 
 /// Refuses every connection but the partner's, in both directions, right after the
 /// QUIC handshake proved the key.
@@ -418,6 +398,7 @@ fn describe(conn: &Connection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use haven_shared::partner::Key32;
     use std::net::Ipv4Addr;
 
     fn public(secret: u8) -> [u8; 32] {

@@ -14,8 +14,9 @@ use tokio::time::Instant;
 
 use super::candidates::Candidates;
 use super::noise::{self, LinkKeys};
-use super::{discovery, Link, Net, PairedLink, PeerOp};
-use crate::service::core::CoreMsg;
+use super::{discovery, Net};
+use crate::contract::CoreMsg;
+use crate::contract::{Link, PairedLink, PeerOp};
 
 /// How often the listener checks whether the laptop moved to another network.
 pub const NETWORK_CHECK: Duration = Duration::from_secs(5);

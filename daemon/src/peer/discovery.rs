@@ -189,7 +189,7 @@ fn v4_addresses(info: &mdns_sd::ResolvedService) -> Vec<SocketAddr> {
 pub async fn run(
     mdns: ServiceDaemon,
     net: &super::Net,
-    link: &super::PairedLink,
+    link: &crate::contract::PairedLink,
     found: mpsc::Sender<SocketAddr>,
 ) {
     let (secret, own_key, partner_key) = (

@@ -19,7 +19,6 @@ pub mod noise;
 pub mod pair_requests;
 pub mod pairing;
 pub mod session;
-pub mod words;
 
 pub use connections::{accept_loop, keep_linked};
 pub use pair_requests::handle_pairing;
@@ -29,106 +28,10 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
-use zeroize::Zeroizing;
 
-use haven_shared::ipc::{ErrorReply, Reply};
-use haven_shared::partner::{Key32, Partner};
+use haven_shared::ipc::{ErrorReply, Paired};
 
-use crate::service::core::CoreMsg;
-use pairing::Material;
-
-/// Whether and with whom to keep a connection: published by the core thread.
-#[derive(Clone)]
-pub enum Link {
-    /// Locked: no keys in memory, nothing on the network.
-    Off,
-    /// Unlocked and unpaired: a random advertisement, no sessions; a former partner who
-    /// calls is told it was unpaired.
-    Unpaired(Option<Arc<Farewell>>),
-    Paired(Arc<PairedLink>),
-}
-
-/// What answering a former partner needs.
-pub struct Farewell {
-    /// SHA-256 of the former partner's Noise key.
-    pub former: [u8; 32],
-    /// The id of the pairing that ended, which the farewell signs.
-    pub pairing: [u8; 32],
-    pub own_static: Zeroizing<[u8; 32]>,
-    pub own_public: [u8; 32],
-    pub signing: haven_shared::ed25519_dalek::SigningKey,
-}
-
-pub struct PairedLink {
-    pub own_static: Zeroizing<[u8; 32]>,
-    pub own_public: [u8; 32],
-    pub partner_public: [u8; 32],
-    /// The partner's signing key: a farewell must carry its signature.
-    pub partner_signing: haven_shared::ed25519_dalek::VerifyingKey,
-    pub psk: Key32,
-    pub discovery: Key32,
-    /// The id of this pairing: a farewell must name it.
-    pub pairing: [u8; 32],
-    /// The newest handshake timestamp accepted before this start (replay protection).
-    pub last_handshake: u64,
-    /// The last address the partner was reached at and the static ones, dialled as well
-    /// as anything mDNS finds.
-    pub dial: Vec<String>,
-    /// Meeting across networks, when a relay is set and the partner's iroh key known.
-    pub apart: Option<apart::Apart>,
-}
-
-/// Requests from the network tasks to the core thread, which owns the documents.
-pub enum PeerOp {
-    /// What pairing needs: this device's introduction and Noise key. Fails while locked
-    /// or already paired.
-    PairingMaterial(oneshot::Sender<Result<Material, ErrorReply>>),
-    /// Pairing succeeded: pin this partner.
-    Paired(Box<Partner>, oneshot::Sender<Result<(), ErrorReply>>),
-    /// A session is up: load its sync state. `dialled` is the partner's listening address
-    /// (the one dialled, or the one the partner named in its handshake), worth re-dialling
-    /// later. `false`: no longer paired.
-    Connected {
-        /// The session's id (see `Registry::admit`): only the newest one syncs.
-        session: u64,
-        dialled: Option<String>,
-        /// The timestamp of the handshake this side answered, to be remembered.
-        handshake_stamp: Option<u64>,
-        reply: oneshot::Sender<bool>,
-    },
-    /// The next sync message for the partner, if there is anything to say.
-    Generate(u64, oneshot::Sender<Option<Vec<u8>>>),
-    /// A sync message from the partner; an error closes the connection.
-    Receive(u64, Vec<u8>, oneshot::Sender<Result<(), String>>),
-    Disconnected,
-    /// The partner ran `haven partner unpair`.
-    PartnerLeft,
-}
-
-impl PeerOp {
-    /// For the log when handling it failed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            PeerOp::PairingMaterial(_) => "pairing",
-            PeerOp::Paired(..) => "pinning the partner",
-            PeerOp::Connected { .. } => "a new session",
-            PeerOp::Generate(..) => "a sync message for the partner",
-            PeerOp::Receive(..) => "a sync message from the partner",
-            PeerOp::Disconnected => "a session's end",
-            PeerOp::PartnerLeft => "the partner's unpairing",
-        }
-    }
-}
-
-/// Sends `op` to the core and waits for its answer; `None` if the core has stopped.
-pub async fn ask<T>(
-    core: &mpsc::Sender<CoreMsg>,
-    op: impl FnOnce(oneshot::Sender<T>) -> PeerOp,
-) -> Option<T> {
-    let (tx, rx) = oneshot::channel();
-    core.send(CoreMsg::Peer(op(tx))).await.ok()?;
-    rx.await.ok()
-}
+use crate::contract::{CoreMsg, Link, NetView, Path, RelayHealth};
 
 /// What carries a session.
 #[derive(Clone)]
@@ -137,24 +40,6 @@ pub enum Via {
     Lan,
     /// An iroh connection: through the relay, or direct once hole punching succeeded.
     Iroh(iroh::endpoint::Connection),
-}
-
-/// How the session in place reaches the partner, for `haven partner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Path {
-    Lan,
-    Direct,
-    Relayed,
-}
-
-impl Path {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Path::Lan => "lan",
-            Path::Direct => "direct",
-            Path::Relayed => "relayed",
-        }
-    }
 }
 
 impl Via {
@@ -203,7 +88,7 @@ pub struct Registry {
     current: Option<Current>,
     next_id: u64,
     /// How the relay answers, while an iroh endpoint is up.
-    pub relay: Option<apart::RelayHealth>,
+    pub relay: Option<RelayHealth>,
 }
 
 impl Registry {
@@ -261,6 +146,20 @@ impl Registry {
     }
 }
 
+impl NetView for Mutex<Registry> {
+    fn connected_address(&self) -> Option<String> {
+        self.lock().ok().and_then(|r| r.connected_address())
+    }
+
+    fn path(&self) -> Option<Path> {
+        self.lock().ok().and_then(|r| r.path())
+    }
+
+    fn relay_health(&self) -> Option<RelayHealth> {
+        self.lock().ok().and_then(|r| r.relay.clone())
+    }
+}
+
 /// Where the partner listener is, as the command line set it up.
 pub struct Listen {
     /// The address the listener is bound to (its port the one it got).
@@ -291,7 +190,7 @@ pub struct Net {
     /// The newest handshake timestamp accepted (replay protection).
     last_handshake: AtomicU64,
     /// Codes shown by `haven pair`, waiting for the partner.
-    pending: Mutex<HashMap<String, oneshot::Receiver<Reply>>>,
+    pending: Mutex<HashMap<String, oneshot::Receiver<Result<Paired, ErrorReply>>>>,
     /// Handshake slots on the peer port, and the budget of refusal log lines.
     pub admission: Arc<admission::Admission>,
 }

@@ -13,12 +13,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request, Response};
+use haven_shared::ipc::{ErrorKind, ErrorReply, PairCode, Paired, PairingCall, Reply};
 
 use super::connections::DIAL_TIMEOUT;
 use super::discovery::NameplateBrowse;
 use super::pairing::{self, Code, Outcome, PairError};
-use super::{ask, discovery, Net, PeerOp};
+use super::{discovery, Net};
+use crate::contract::{ask, PeerOp};
 
 fn pairing_error(e: PairError) -> ErrorReply {
     let hint = match &e {
@@ -44,131 +45,138 @@ fn no_mdns() -> ErrorReply {
 }
 
 /// `haven pair` and `haven pair CODE`, which wait on the network, not on the core.
-pub async fn handle_pairing(net: &Arc<Net>, request: Request) -> Reply {
-    match request {
-        Request::PairStart => {
-            let material = ask(&net.core, PeerOp::PairingMaterial)
-                .await
-                .ok_or_else(stopping)??;
-            let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
-            let code = Code::generate();
-            let listener = TcpListener::bind((net.listen_ip, 0)).await.map_err(|e| {
-                ErrorReply::new(
-                    ErrorKind::Pairing,
-                    format!("cannot listen for the partner: {e}"),
-                )
-            })?;
-            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-            let advert = discovery::advertise(
-                &mdns,
-                discovery::PAIR_SERVICE,
-                &code.nameplate.to_string(),
-                port,
-            )
-            .map_err(|e| ErrorReply::new(ErrorKind::Pairing, e.to_string()))?;
-            let (mut tx, rx) = oneshot::channel();
-            if let Ok(mut pending) = net.pending.lock() {
-                pending.insert(code.to_string(), rx);
-            }
-            let net2 = net.clone();
-            tokio::spawn(async move {
-                let hosting = tokio::time::timeout(pairing::CODE_LIFETIME, async {
-                    // One connection per code: whatever it says, the code is spent.
-                    let (stream, addr) = listener
-                        .accept()
-                        .await
-                        .map_err(|e| PairError::Protocol(e.to_string()))?;
-                    drop(listener);
-                    drop(advert);
-                    tracing::info!(%addr, "a laptop is pairing with the code");
-                    pairing::host(stream, &code, &material)
-                        .await
-                        .map_err(|e| match e {
-                            PairError::WrongCode => PairError::CodeTried,
-                            other => other,
-                        })
-                });
-                // Nobody waits for the code any more: withdraw it (the listener and the
-                // advertisement go with this task).
-                let result = tokio::select! {
-                    r = hosting => r.unwrap_or(Err(PairError::Timeout)),
-                    () = tx.closed() => {
-                        tracing::info!("pairing cancelled: the code is withdrawn");
-                        return;
-                    }
-                };
-                let _ = tx.send(finish_pairing(&net2, result).await);
-            });
-            // `haven pair` asks to wait at once; a code nobody waits for is withdrawn.
-            let net3 = net.clone();
-            let shown = code.to_string();
-            tokio::spawn(async move {
-                tokio::time::sleep(WAIT_FOR_WAITER).await;
-                if let Ok(mut pending) = net3.pending.lock() {
-                    pending.remove(&shown);
-                }
-            });
-            Ok(Response::PairCode {
-                code: code.to_string(),
-                expires_in_secs: pairing::CODE_LIFETIME.as_secs(),
-            })
-        }
-        Request::PairWait { code } => {
-            let rx = net
-                .pending
-                .lock()
-                .ok()
-                .and_then(|mut p| p.remove(&code))
-                .ok_or_else(|| {
-                    ErrorReply::new(ErrorKind::Pairing, "that code is not waiting here")
-                        .hint("run `haven pair` again")
-                })?;
-            rx.await.unwrap_or_else(|_| Err(stopping()))
-        }
-        Request::PairJoin { code } => {
-            let code = Code::parse(&code.0).map_err(pairing_error)?;
-            let material = ask(&net.core, PeerOp::PairingMaterial)
-                .await
-                .ok_or_else(stopping)??;
-            let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
-            let mut browse =
-                NameplateBrowse::start(&mdns, code.nameplate, net.mdns_interface.as_deref());
-            let mut deadline = Instant::now() + FIND_CODE;
-            let mut failures = Vec::new();
-            while failures.len() < MAX_JOIN_TRIES {
-                let Some(addrs) = browse.next(deadline).await else {
-                    break;
-                };
-                match join_at(&addrs, &code, &material).await {
-                    Ok(outcome) => return finish_pairing(net, Ok(outcome)).await,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "a laptop showing the nameplate did not pair");
-                        failures.push(e);
-                        // Another laptop announcing the nameplate may be the right one.
-                        deadline = deadline.max(Instant::now() + Duration::from_secs(2));
-                    }
-                }
-            }
-            // The most telling failure: a code that did not match, else the last one.
-            let worst = failures
-                .iter()
-                .position(|e| matches!(e, PairError::WrongCode))
-                .or(failures.len().checked_sub(1))
-                .map(|i| failures.swap_remove(i));
-            Err(match worst {
-                Some(e) => pairing_error(e),
-                None => ErrorReply::new(
-                    ErrorKind::Pairing,
-                    format!("no laptop on this network shows a code starting with {}", code.nameplate),
-                )
-                .hint("check that both laptops are on the same network and the code is still on screen"),
-            })
-        }
-        _ => Err(ErrorReply::new(
-            ErrorKind::Internal,
-            "not a pairing request",
-        )),
+pub async fn handle_pairing(net: &Arc<Net>, call: PairingCall) -> Reply {
+    match call {
+        PairingCall::PairStart(_) => start(net).await.map(Into::into),
+        PairingCall::PairWait(c) => wait(net, &c.code).await.map(Into::into),
+        PairingCall::PairJoin(c) => join(net, &c.code.0).await.map(Into::into),
     }
+}
+
+/// Makes a code, advertises its nameplate and hosts the one pairing it allows.
+async fn start(net: &Arc<Net>) -> Result<PairCode, ErrorReply> {
+    let material = ask(&net.core, PeerOp::PairingMaterial)
+        .await
+        .ok_or_else(stopping)??;
+    let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
+    let code = Code::generate();
+    let listener = TcpListener::bind((net.listen_ip, 0)).await.map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Pairing,
+            format!("cannot listen for the partner: {e}"),
+        )
+    })?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let advert = discovery::advertise(
+        &mdns,
+        discovery::PAIR_SERVICE,
+        &code.nameplate.to_string(),
+        port,
+    )
+    .map_err(|e| ErrorReply::new(ErrorKind::Pairing, e.to_string()))?;
+    let (mut tx, rx) = oneshot::channel();
+    if let Ok(mut pending) = net.pending.lock() {
+        pending.insert(code.to_string(), rx);
+    }
+    let net2 = net.clone();
+    tokio::spawn(async move {
+        let hosting = tokio::time::timeout(pairing::CODE_LIFETIME, async {
+            // One connection per code: whatever it says, the code is spent.
+            let (stream, addr) = listener
+                .accept()
+                .await
+                .map_err(|e| PairError::Protocol(e.to_string()))?;
+            drop(listener);
+            drop(advert);
+            tracing::info!(%addr, "a laptop is pairing with the code");
+            pairing::host(stream, &code, &material)
+                .await
+                .map_err(|e| match e {
+                    PairError::WrongCode => PairError::CodeTried,
+                    other => other,
+                })
+        });
+        // Nobody waits for the code any more: withdraw it (the listener and the
+        // advertisement go with this task).
+        let result = tokio::select! {
+            r = hosting => r.unwrap_or(Err(PairError::Timeout)),
+            () = tx.closed() => {
+                tracing::info!("pairing cancelled: the code is withdrawn");
+                return;
+            }
+        };
+        let _ = tx.send(finish_pairing(&net2, result).await);
+    });
+    // `haven pair` asks to wait at once; a code nobody waits for is withdrawn.
+    let net3 = net.clone();
+    let shown = code.to_string();
+    tokio::spawn(async move {
+        tokio::time::sleep(WAIT_FOR_WAITER).await;
+        if let Ok(mut pending) = net3.pending.lock() {
+            pending.remove(&shown);
+        }
+    });
+    Ok(PairCode {
+        code: code.to_string(),
+        expires_in_secs: pairing::CODE_LIFETIME.as_secs(),
+    })
+}
+
+/// Waits for the partner to type the code `haven pair` showed.
+async fn wait(net: &Net, code: &str) -> Result<Paired, ErrorReply> {
+    let rx = net
+        .pending
+        .lock()
+        .ok()
+        .and_then(|mut p| p.remove(code))
+        .ok_or_else(|| {
+            ErrorReply::new(ErrorKind::Pairing, "that code is not waiting here")
+                .hint("run `haven pair` again")
+        })?;
+    rx.await.unwrap_or_else(|_| Err(stopping()))
+}
+
+/// Finds the laptop showing `code` and pairs with it.
+async fn join(net: &Net, code: &str) -> Result<Paired, ErrorReply> {
+    let code = Code::parse(code).map_err(pairing_error)?;
+    let material = ask(&net.core, PeerOp::PairingMaterial)
+        .await
+        .ok_or_else(stopping)??;
+    let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
+    let mut browse = NameplateBrowse::start(&mdns, code.nameplate, net.mdns_interface.as_deref());
+    let mut deadline = Instant::now() + FIND_CODE;
+    let mut failures = Vec::new();
+    while failures.len() < MAX_JOIN_TRIES {
+        let Some(addrs) = browse.next(deadline).await else {
+            break;
+        };
+        match join_at(&addrs, &code, &material).await {
+            Ok(outcome) => return finish_pairing(net, Ok(outcome)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "a laptop showing the nameplate did not pair");
+                failures.push(e);
+                // Another laptop announcing the nameplate may be the right one.
+                deadline = deadline.max(Instant::now() + Duration::from_secs(2));
+            }
+        }
+    }
+    // The most telling failure: a code that did not match, else the last one.
+    let worst = failures
+        .iter()
+        .position(|e| matches!(e, PairError::WrongCode))
+        .or(failures.len().checked_sub(1))
+        .map(|i| failures.swap_remove(i));
+    Err(match worst {
+        Some(e) => pairing_error(e),
+        None => ErrorReply::new(
+            ErrorKind::Pairing,
+            format!(
+                "no laptop on this network shows a code starting with {}",
+                code.nameplate
+            ),
+        )
+        .hint("check that both laptops are on the same network and the code is still on screen"),
+    })
 }
 
 /// How long the joiner looks for the laptop showing the code.
@@ -201,7 +209,10 @@ fn stopping() -> ErrorReply {
         .hint("run the command again")
 }
 
-async fn finish_pairing(net: &Net, result: Result<Outcome, PairError>) -> Reply {
+async fn finish_pairing(
+    net: &Net,
+    result: Result<Outcome, PairError>,
+) -> Result<Paired, ErrorReply> {
     let outcome = result.map_err(|e| {
         tracing::warn!(error = %e, "pairing failed");
         pairing_error(e)
@@ -213,7 +224,7 @@ async fn finish_pairing(net: &Net, result: Result<Outcome, PairError>) -> Reply 
     .await
     .ok_or_else(stopping)??;
     tracing::info!("paired");
-    Ok(Response::Paired {
+    Ok(Paired {
         partner: name,
         safety_words: outcome.safety_words,
     })

@@ -15,8 +15,7 @@
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
@@ -25,8 +24,11 @@ use haven_shared::model::agreement::member_id_of;
 use haven_shared::partner::{Key32, Partner};
 use haven_shared::wire::{FrameDecoder, MAX_FRAME};
 
+pub use crate::contract::{Intro, Material};
+use haven_shared::words::safety_words;
+
 use super::noise::{read_frame, write_frame, ChannelError};
-use super::words::{index_of, WORDS};
+use haven_shared::words::{index_of, WORDS};
 
 const XX_PARAMS: &str = "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2s";
 const XX_PROLOGUE: &[u8] = b"haven/2 pairing";
@@ -130,47 +132,10 @@ impl std::fmt::Display for Code {
     }
 }
 
-/// What this device tells its partner about itself.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Intro {
-    pub name: String,
-    pub member_id: String,
-    pub signing_key: String,
-}
-
-/// This device's side of a pairing: its introduction and its Noise static key.
-pub struct Material {
-    pub intro: Intro,
-    pub noise_static: Zeroizing<[u8; 32]>,
-    pub noise_public: [u8; 32],
-}
-
 /// What a successful pairing yields on either side.
 pub struct Outcome {
     pub partner: Partner,
     pub safety_words: String,
-}
-
-/// Four words from both devices' public keys, in an order both sides agree on: the same
-/// on both laptops unless someone sat in the middle.
-pub fn safety_words(a_noise: &[u8; 32], b_noise: &[u8; 32], a_sign: &str, b_sign: &str) -> String {
-    let (first, second) = if a_noise <= b_noise {
-        ((a_noise, a_sign), (b_noise, b_sign))
-    } else {
-        ((b_noise, b_sign), (a_noise, a_sign))
-    };
-    let mut h = Sha256::new();
-    h.update(b"haven safety words v1");
-    h.update(first.0);
-    h.update(first.1.as_bytes());
-    h.update(second.0);
-    h.update(second.1.as_bytes());
-    let digest = h.finalize();
-    digest[..4]
-        .iter()
-        .map(|b| WORDS[usize::from(*b)])
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn confirmation(key: &[u8], role: &[u8]) -> Vec<u8> {

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 use haven_shared::wire::Message;
 
 use super::noise::{Channel, ChannelError};
-use super::{ask, Link, Net, PeerOp};
+use super::Net;
+use crate::contract::{ask, Link, PeerOp};
 
 /// 2: agreements as signed items (consent v2); a laptop still on 1 is told to update.
 const PROTOCOL: u16 = 2;
@@ -52,8 +53,32 @@ pub async fn run(
     net.registry_leave(id);
     let _ = net
         .core
-        .send(crate::service::core::CoreMsg::Peer(PeerOp::Disconnected))
+        .send(crate::contract::CoreMsg::Peer(PeerOp::Disconnected))
         .await;
+}
+
+fn err(e: ChannelError) -> End {
+    match e {
+        ChannelError::Closed => End::Closed("the partner closed the connection"),
+        other => End::Error(other.to_string()),
+    }
+}
+
+/// The first message each way: the peer protocol's version.
+async fn hello(channel: &mut Channel) -> Result<(), End> {
+    channel
+        .send(&Message::Hello { version: PROTOCOL })
+        .await
+        .map_err(err)?;
+    match tokio::time::timeout(Duration::from_secs(10), channel.recv()).await {
+        Ok(Ok(Message::Hello { version })) if version == PROTOCOL => Ok(()),
+        Ok(Ok(Message::Hello { version })) => Err(End::Error(format!(
+            "the partner speaks protocol {version}, we speak {PROTOCOL}: update Haven on both laptops"
+        ))),
+        Ok(Ok(_)) => Err(End::Error("the partner did not start with a hello".into())),
+        Ok(Err(e)) => Err(err(e)),
+        Err(_) => Err(End::Error("no hello within 10 s".into())),
+    }
 }
 
 async fn drive(
@@ -64,21 +89,8 @@ async fn drive(
     partner_key: [u8; 32],
     cancel: &mut oneshot::Receiver<()>,
 ) -> End {
-    let err = |e: ChannelError| match e {
-        ChannelError::Closed => End::Closed("the partner closed the connection"),
-        other => End::Error(other.to_string()),
-    };
-    if let Err(e) = channel.send(&Message::Hello { version: PROTOCOL }).await {
-        return err(e);
-    }
-    match tokio::time::timeout(Duration::from_secs(10), channel.recv()).await {
-        Ok(Ok(Message::Hello { version })) if version == PROTOCOL => {}
-        Ok(Ok(Message::Hello { version })) => {
-            return End::Error(format!("the partner speaks protocol {version}, we speak {PROTOCOL}: update Haven on both laptops"))
-        }
-        Ok(Ok(_)) => return End::Error("the partner did not start with a hello".into()),
-        Ok(Err(e)) => return err(e),
-        Err(_) => return End::Error("no hello within 10 s".into()),
+    if let Err(end) = hello(channel).await {
+        return end;
     }
     let handshake_stamp = channel.handshake_stamp;
     if !ask(&net.core, |reply| PeerOp::Connected {
@@ -133,7 +145,7 @@ async fn drive(
                     Ok(Message::Pong) => {}
                     Ok(Message::Bye) => return End::Closed("the partner said goodbye"),
                     Ok(Message::Unpaired) => {
-                        let _ = net.core.send(crate::service::core::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
+                        let _ = net.core.send(crate::contract::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
                         return End::Closed("the partner unpaired");
                     }
                     Ok(Message::Hello { .. }) => return End::Error("a second hello".into()),

@@ -9,27 +9,12 @@
 //! reply channel is dropped), and the log says which.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Request};
+use haven_shared::ipc::{ErrorKind, ErrorReply};
 
 use super::Service;
-use crate::peer::PeerOp;
-
-/// A request on its way to the core, with where to send the reply.
-pub struct Job {
-    pub request: Request,
-    pub reply: oneshot::Sender<Reply>,
-}
-
-/// What the core thread receives: requests, a periodic tick for the idle lock, and
-/// what the partner sessions need from the documents.
-pub enum CoreMsg {
-    /// Boxed: a request (an entry with its record) is far larger than the other messages.
-    Job(Box<Job>),
-    Tick,
-    Peer(PeerOp),
-}
+use crate::contract::CoreMsg;
 
 /// Runs until a shutdown request has been answered or every sender is gone.
 pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
@@ -57,11 +42,11 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
             }
             CoreMsg::Job(job) => {
                 let job = *job;
-                let shutdown = matches!(job.request, Request::Shutdown);
-                let what = job.request.name();
+                let shutdown = job.call.is_shutdown();
+                let what = job.call.name();
                 let reply = catch_unwind(AssertUnwindSafe(|| {
                     panic_for_tests(what);
-                    service.handle(job.request)
+                    service.handle(job.call)
                 }))
                     .unwrap_or_else(|_| {
                         service.recover(what);

@@ -6,27 +6,25 @@
 //! is told it may answer, and shown through the keyring: a consent counts only if it
 //! verifies against the key pinned at pairing.
 
-use automerge::sync;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
-use haven_shared::couple_sync::CoupleSync;
-use haven_shared::ipc::{Check, ErrorKind, ErrorReply, PartnerInfo, Reply, Response};
-use haven_shared::model::Keyring;
+use haven_shared::ipc::{ErrorKind, ErrorReply, PartnerCall, PartnerInfo, Reply, Unpaired};
 use haven_shared::partner::Partner;
 
 use super::Service;
-use crate::peer::pairing::{safety_words, Intro, Material};
-use crate::peer::{Farewell, Link, PairedLink, PeerOp, Registry};
+use crate::contract::{Apart, Farewell, Intro, Link, Material, NetView, PairedLink, PeerOp};
 use crate::vault::{home_error, Unlocked, Vault};
+use haven_shared::words::safety_words;
 
 /// The core's ends of the channels to the network tasks.
 pub struct PeerLinks {
     pub link: watch::Sender<Link>,
     /// Bumped after every change to the couple document, so a session pushes it at once.
     pub changed: watch::Sender<u64>,
-    pub registry: Arc<Mutex<Registry>>,
+    /// What the network knows of the session in place.
+    pub net: Arc<dyn NetView>,
     pub facts: NetFacts,
 }
 
@@ -38,23 +36,6 @@ pub struct NetFacts {
     pub mdns_interface: Option<String>,
     /// Why mDNS could not start, if it could not.
     pub mdns_error: Option<String>,
-}
-
-impl PeerLinks {
-    pub fn connected_address(&self) -> Option<String> {
-        self.registry
-            .lock()
-            .ok()
-            .and_then(|r| r.connected_address())
-    }
-
-    pub fn path(&self) -> Option<crate::peer::Path> {
-        self.registry.lock().ok().and_then(|r| r.path())
-    }
-
-    pub fn relay_health(&self) -> Option<crate::peer::apart::RelayHealth> {
-        self.registry.lock().ok().and_then(|r| r.relay.clone())
-    }
 }
 
 /// `HOST:PORT` with an IP address or a well-formed host name, checked without a name
@@ -98,9 +79,9 @@ fn not_paired() -> ErrorReply {
 
 /// What meeting across networks needs, when all of it is there: this laptop's iroh key,
 /// a relay, and the partner's iroh key from its member record.
-fn apart_of(u: &Unlocked, p: &Partner) -> Option<crate::peer::apart::Apart> {
+fn apart_of(u: &Unlocked, p: &Partner) -> Option<Apart> {
     let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
-    Some(crate::peer::apart::Apart {
+    Some(Apart {
         secret: p.endpoint_secret.clone()?,
         partner: u.home.couple.endpoint_of(&p.member_id),
         relay,
@@ -137,36 +118,6 @@ pub(super) fn ensure_endpoint(u: &mut Unlocked) -> bool {
             false
         }
     }
-}
-
-/// The keyring for this member and, when paired, the partner's pinned key.
-pub fn keyring(u: &Unlocked) -> Keyring {
-    let mut keyring = Keyring::new().with(&u.name, u.home.identity.verifying_key());
-    if let Some((p, key)) = u
-        .partner
-        .as_ref()
-        .and_then(|p| Some((p, p.verifying_key()?)))
-    {
-        keyring.add(&p.name, key);
-    } else {
-        // Unpaired (before pairing, or after `unpair` without --wipe): the agreements made
-        // together stay readable, signed by the member keys the couple document names. A
-        // key counts only under the id derived from it, and this member's own key is never
-        // taken from the document, so nothing read this way can speak for this member.
-        let me = u.home.identity.member_id();
-        for m in u.home.couple.members().unwrap_or_default() {
-            let key = hex::decode(&m.signing_key)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                .and_then(|b| haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
-            if let Some(key) = key {
-                if m.id != me && haven_shared::model::agreement::member_id_of(&key) == m.id {
-                    keyring.add(&m.name, key);
-                }
-            }
-        }
-    }
-    keyring
 }
 
 impl Service {
@@ -221,6 +172,18 @@ impl Service {
         self.peer.changed.send_modify(|v| *v += 1);
     }
 
+    /// `haven partner …`: who, how connected, addresses, the relay, unpairing.
+    pub(super) fn partner(&mut self, call: PartnerCall) -> Reply {
+        match call {
+            PartnerCall::Partner(_) => self.partner_info().map(Into::into),
+            PartnerCall::PartnerAddress(c) => self.partner_address(&c.address).map(Into::into),
+            PartnerCall::PartnerRelay(c) => self
+                .partner_relay(c.url.as_ref().map(|u| u.0.as_str()))
+                .map(Into::into),
+            PartnerCall::PartnerUnpair(c) => self.unpair(c.wipe).map(Into::into),
+        }
+    }
+
     pub fn peer_op(&mut self, op: PeerOp) {
         match op {
             PeerOp::PairingMaterial(reply) => {
@@ -237,8 +200,8 @@ impl Service {
             } => {
                 let ok = match &mut self.vault {
                     Vault::Unlocked(u) if u.partner.is_some() => {
-                        u.sync = load_sync_state(u);
-                        u.sync_session = session;
+                        let saved = u.home.sync_state();
+                        u.partner_sync.start(session, saved);
                         if let Some(p) = &mut u.partner {
                             if dialled.is_some() {
                                 p.last_address = dialled;
@@ -257,8 +220,8 @@ impl Service {
             }
             PeerOp::Generate(session, reply) => {
                 let message = match &mut self.vault {
-                    Vault::Unlocked(u) if u.partner.is_some() && u.sync_session == session => {
-                        CoupleSync::new(&mut u.home.couple, &mut u.sync).next_message()
+                    Vault::Unlocked(u) if u.partner.is_some() => {
+                        u.partner_sync.next(session, &mut u.home.couple)
                     }
                     _ => None,
                 };
@@ -267,13 +230,7 @@ impl Service {
             PeerOp::Receive(session, bytes, reply) => {
                 // What arrived is noticed on the next tick (within a second), off this path:
                 // the session answers the partner first.
-                let current =
-                    matches!(&self.vault, Vault::Unlocked(u) if u.sync_session == session);
-                let _ = reply.send(if current {
-                    self.receive(&bytes)
-                } else {
-                    Err("a newer session with the partner took over".into())
-                });
+                let _ = reply.send(self.receive(session, &bytes));
                 if self.partner_endpoint_changed() {
                     self.publish_link();
                 }
@@ -293,9 +250,7 @@ impl Service {
                     if let Err(e) = u.home.forget_partner(None) {
                         tracing::warn!(error = %e, "could not forget the partner who unpaired");
                     }
-                    u.partner = None;
-                    u.keyring = keyring(u);
-                    u.waiting_cache = None;
+                    u.set_partner(None);
                     tracing::info!(
                         partner = name.is_some(),
                         "the partner unpaired; keys forgotten"
@@ -354,27 +309,23 @@ impl Service {
         u.partner_problem = None;
         u.home.save_partner(&partner).map_err(home_error)?;
         u.farewell = None;
-        u.partner = Some(partner);
-        u.sync = sync::State::new();
-        u.keyring = keyring(u);
-        u.waiting_cache = None;
+        u.set_partner(Some(partner));
         self.publish_link();
         Ok(())
     }
 
-    fn receive(&mut self, bytes: &[u8]) -> Result<(), String> {
+    /// A message from the partner: merged and saved (see `PartnerSync::receive`) before
+    /// the session may answer; then what it calls for here.
+    fn receive(&mut self, session: u64, bytes: &[u8]) -> Result<(), String> {
         let Vault::Unlocked(u) = &mut self.vault else {
             return Err("locked".into());
         };
-        if u.partner.is_none() {
+        let Some(partner) = u.partner.as_mut() else {
             return Err("not paired".into());
-        }
-        let changed = CoupleSync::new(&mut u.home.couple, &mut u.sync)
-            .receive(bytes)
-            .map_err(|e| e.to_string())?;
-        if changed {
-            // On disk before anything is acknowledged to the partner.
-            u.home.persist_couple().map_err(|e| e.to_string())?;
+        };
+        if u.partner_sync
+            .receive(session, &mut u.home, partner, bytes)?
+        {
             // The partner's device may have deleted what we signed: put it back, so it
             // travels again (our own laptop shows it either way).
             match u.home.republish_own() {
@@ -385,30 +336,23 @@ impl Service {
                 ),
                 Err(e) => tracing::warn!(error = %e, "could not put back our agreement items"),
             }
-            if let Some(p) = &mut u.partner {
-                p.last_synced = Some(haven_shared::when::now());
-            }
-            save_partner(u);
             // The partner answered the weekly question too: our answer may go now.
             super::together::reveal_due(u);
-        }
-        if let Err(e) = u.home.save_sync_state(&u.sync.encode()) {
-            tracing::warn!(error = %e, "could not save the sync state; the next sync sends more");
         }
         Ok(())
     }
 
-    pub(super) fn partner_info(&mut self) -> Reply {
-        let address = self.peer.connected_address();
-        let path = self.peer.path();
+    fn partner_info(&mut self) -> Result<PartnerInfo, ErrorReply> {
+        let address = self.peer.net.connected_address();
+        let path = self.peer.net.path();
         let u = self.unlocked()?;
         if let Some(problem) = &u.partner_problem {
             return Err(untrusted_partner(problem));
         }
         let Some(p) = u.partner.clone() else {
-            return Ok(Response::Partner(PartnerInfo::default()));
+            return Ok(PartnerInfo::default());
         };
-        let waiting = CoupleSync::new(&mut u.home.couple, &mut u.sync).waiting();
+        let waiting = u.partner_sync.waiting(&mut u.home.couple);
         let identity = &u.home.identity;
         let words = p.noise_public().map(|theirs| {
             safety_words(
@@ -418,7 +362,7 @@ impl Service {
                 &p.signing_key,
             )
         });
-        Ok(Response::Partner(PartnerInfo {
+        Ok(PartnerInfo {
             paired: true,
             name: Some(p.name),
             member_id: Some(p.member_id),
@@ -435,11 +379,11 @@ impl Service {
                 .as_deref()
                 .and_then(|r| haven_shared::relay_url::RelayUrl::parse(r).ok())
                 .map(|r| r.authority),
-        }))
+        })
     }
 
     /// `haven partner relay URL` / `--remove`.
-    pub(super) fn partner_relay(&mut self, url: Option<&str>) -> Reply {
+    fn partner_relay(&mut self, url: Option<&str>) -> Result<PartnerInfo, ErrorReply> {
         let parsed = match url {
             Some(text) => Some(
                 haven_shared::relay_url::RelayUrl::parse(text)
@@ -458,7 +402,7 @@ impl Service {
         self.partner_info()
     }
 
-    pub(super) fn partner_address(&mut self, address: &str) -> Reply {
+    fn partner_address(&mut self, address: &str) -> Result<PartnerInfo, ErrorReply> {
         let address = address.trim();
         if !plausible_address(address) {
             return Err(ErrorReply::new(
@@ -479,7 +423,7 @@ impl Service {
         self.partner_info()
     }
 
-    pub(super) fn unpair(&mut self, wipe: bool) -> Reply {
+    fn unpair(&mut self, wipe: bool) -> Result<Unpaired, ErrorReply> {
         let u = self.unlocked()?;
         let (name, former) = match (&u.partner_problem, &u.partner) {
             // Rows someone else wrote: forget them all; there is nobody to tell.
@@ -498,237 +442,19 @@ impl Service {
         };
         u.home.forget_partner(former).map_err(home_error)?;
         u.partner_problem = None;
-        u.partner = None;
         u.farewell = former;
-        u.sync = sync::State::new();
         if wipe {
             u.home.wipe_couple().map_err(home_error)?;
         }
-        u.keyring = keyring(u);
-        u.waiting_cache = None;
+        // After the wipe: unpaired, the keyring reads the members the document still names.
+        u.set_partner(None);
         tracing::info!(wipe, "unpaired");
         // Stops the session at once; it tells the partner on its way out.
         self.publish_link();
-        Ok(Response::Unpaired {
+        Ok(Unpaired {
             partner: name,
             wiped: wipe,
         })
-    }
-}
-
-impl Service {
-    /// mDNS, the interface it uses, the listener, and the partner's reachability.
-    pub(super) fn network_checks(&mut self) -> Vec<Check> {
-        let facts = &self.peer.facts;
-        let check = |name: &str, ok: bool, detail: String, fix: Option<&str>| Check {
-            name: name.into(),
-            ok,
-            detail,
-            fix: fix.map(str::to_string),
-        };
-        let by_address = "add the partner's address instead: `haven partner address HOST:PORT`";
-        let mut out = vec![match &facts.mdns_error {
-            None => check(
-                "mDNS",
-                true,
-                format!(
-                    "advertising and browsing on {}",
-                    facts.mdns_interface.as_deref().unwrap_or("every interface")
-                ),
-                None,
-            ),
-            Some(e) => check("mDNS", false, format!("mDNS is off: {e}"), Some(by_address)),
-        }];
-        out.push(interface_check(facts.mdns_interface.as_deref()));
-        out.push(check(
-            "partner listener",
-            true,
-            format!(
-                "listening on {}",
-                std::net::SocketAddr::new(facts.listen_ip, *facts.port.borrow())
-            ),
-            None,
-        ));
-        if let Some(why) = &self.tampered {
-            out.push(check(
-                "database rows",
-                false,
-                format!("the last unlock refused haven.db: {why}"),
-                Some(crate::vault::RESTORE_HINT),
-            ));
-        }
-        if let Vault::Unlocked(u) = &self.vault {
-            out.push(check(
-                "database rows",
-                true,
-                "every row of haven.db verifies against this home's key".into(),
-                None,
-            ));
-            out.push(shared_document_check(u));
-            if let Some(problem) = &u.partner_problem {
-                out.push(check(
-                    "partner record",
-                    false,
-                    format!("haven.db was changed outside Haven: {problem}; Haven connects to nobody"),
-                    Some("`haven partner unpair` forgets it; pair again side by side, or restore a backup (`haven restore FILE`)"),
-                ));
-            }
-        }
-        let address = self.peer.connected_address();
-        out.push(match &self.vault {
-            Vault::Locked => check(
-                "partner",
-                false,
-                "locked: a locked laptop does not connect".into(),
-                Some("run `haven unlock`"),
-            ),
-            Vault::Unlocked(u) => match (&u.partner, address) {
-                (None, _) => check("partner", true, "not paired".into(), None),
-                (Some(p), Some(a)) => {
-                    check("partner", true, format!("connected to {} at {a}", p.name), None)
-                }
-                (Some(p), None) => check(
-                    "partner",
-                    false,
-                    format!(
-                        "{} is not reachable (last seen {})",
-                        p.name,
-                        p.last_seen
-                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                            .unwrap_or_else(|| "never".into())
-                    ),
-                    Some("both laptops must be unlocked on the same network; if it blocks multicast, use `haven partner address HOST:PORT`"),
-                ),
-            },
-        });
-        if let Some(c) = self.relay_check() {
-            out.push(c);
-        }
-        out
-    }
-
-    /// The couple's relay, when one is set: reachable, its certificate the pinned one,
-    /// this laptop admitted; and whether the partner's iroh key is known yet.
-    fn relay_check(&self) -> Option<Check> {
-        let Vault::Unlocked(u) = &self.vault else {
-            return None;
-        };
-        let p = u.partner.as_ref()?;
-        let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
-        let at = &relay.authority;
-        let (ok, detail, fix) = match self.peer.relay_health() {
-            Some(h) if h.denied.is_some() => (
-                false,
-                format!("the relay at {at} refused this laptop: {}", h.denied.unwrap_or_default()),
-                None,
-            ),
-            Some(h) if h.connected && u.home.couple.endpoint_of(&p.member_id).is_none() => (
-                false,
-                format!("connected to the relay at {at}, but {}'s laptop has not named its iroh key yet", p.name),
-                Some("let the laptops sync once side by side on the same network (any Haven since this one)"),
-            ),
-            Some(h) if h.connected => (
-                true,
-                format!("connected to the relay at {at}: certificate pinned, this laptop admitted"),
-                None,
-            ),
-            Some(h) => match h.error {
-                Some(e) if e.contains("certificate") || e.contains("Certificate") => (
-                    false,
-                    format!("the relay at {at} shows another certificate than its URL pins: {e}"),
-                    Some("copy the relay URL again from `havend relay` on the relay machine"),
-                ),
-                Some(e) => (
-                    false,
-                    format!("cannot reach the relay at {at}: {e}"),
-                    Some("is `havend relay` running there, and its port open (TCP and UDP)?"),
-                ),
-                // iroh does not always surface why (a certificate other than the
-                // pinned one shows up here too): say what to look at.
-                None => (
-                    false,
-                    format!("not connected to the relay at {at}"),
-                    Some(NOT_REACHED),
-                ),
-            },
-            None => (false, format!("not reaching the relay at {at} yet"), Some(NOT_REACHED)),
-        };
-        Some(Check {
-            name: "relay".into(),
-            ok,
-            detail,
-            fix: fix.map(str::to_string),
-        })
-    }
-}
-
-/// What to look at when the relay is not reached and iroh says nothing more.
-const NOT_REACHED: &str = "is `havend relay` running there, its port open (TCP and UDP), and is this the URL it printed? A relay whose certificate is not the one the URL pins is refused";
-
-/// Whether some interface mDNS may use is up, multicast-capable and has an IPv4 address.
-fn interface_check(only: Option<&str>) -> Check {
-    const IFF_UP: u32 = 0x1;
-    const IFF_LOOPBACK: u32 = 0x8;
-    const IFF_MULTICAST: u32 = 0x1000;
-    let flags = |name: &str| {
-        std::fs::read_to_string(format!("/sys/class/net/{name}/flags"))
-            .ok()
-            .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
-    };
-    let names: Vec<String> = match only {
-        Some(name) => vec![name.to_string()],
-        None => std::fs::read_dir("/sys/class/net")
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    let usable: Vec<&String> = names
-        .iter()
-        .filter(|n| {
-            flags(n)
-                .is_some_and(|f| f & IFF_UP != 0 && f & IFF_MULTICAST != 0 && f & IFF_LOOPBACK == 0)
-        })
-        .collect();
-    let ok = !usable.is_empty();
-    Check {
-        name: "multicast interface".into(),
-        ok,
-        detail: if ok {
-            format!(
-                "{} up with multicast",
-                usable
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            match only {
-                Some(name) => format!("{name} is missing, down, or cannot multicast"),
-                None => "no interface is up with multicast".into(),
-            }
-        },
-        fix: (!ok).then(|| {
-            "connect to a network, or pick another interface with `havend --mdns-interface IFACE`"
-                .into()
-        }),
-    }
-}
-
-fn load_sync_state(u: &Unlocked) -> sync::State {
-    match u.home.sync_state() {
-        Ok(Some(bytes)) => sync::State::decode(&bytes).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "the saved sync state is unreadable; starting afresh");
-            sync::State::new()
-        }),
-        Ok(None) => sync::State::new(),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the sync state; starting afresh");
-            sync::State::new()
-        }
     }
 }
 
@@ -738,48 +464,6 @@ fn save_partner(u: &mut Unlocked) {
         if let Err(e) = u.home.save_partner(p) {
             tracing::warn!(error = %e, "could not save when the partner was last seen");
         }
-    }
-}
-
-/// What in the couple document does not count: malformed keys, and items whose signature
-/// does not verify (a buggy or modified device on the other side).
-fn shared_document_check(u: &Unlocked) -> Check {
-    let (malformed, unverified) = match u.home.agreement_sources() {
-        Ok(sources) => {
-            let book = haven_shared::model::agreement::assemble(&sources, &u.keyring);
-            let unverified: usize = book.agreements.values().map(|a| a.unverified.len()).sum();
-            // Notes and the weekly question's items count too.
-            let items = u.home.together_items();
-            let board = haven_shared::model::notes::assemble(&items, &u.keyring);
-            let ask = haven_shared::model::ask::assemble(&items, &u.keyring);
-            (
-                book.malformed + board.malformed + ask.ignored,
-                unverified + board.unverified.len(),
-            )
-        }
-        Err(e) => {
-            return Check {
-                name: "shared document".into(),
-                ok: false,
-                detail: format!("cannot read it: {e}"),
-                fix: Some("restore from a backup (`haven restore`)".into()),
-            }
-        }
-    };
-    let ok = malformed == 0 && unverified == 0;
-    Check {
-        name: "shared document".into(),
-        ok,
-        detail: if ok {
-            "every agreement, note and answer is well-formed and signed".into()
-        } else {
-            format!(
-                "{malformed} malformed item(s) and {unverified} item(s) without a valid signature are ignored; they change nothing here"
-            )
-        },
-        fix: (!ok).then(|| {
-            "nothing to repair on this laptop; if it persists, ask your partner to update Haven (`haven agree show ID` names the items)".into()
-        }),
     }
 }
 

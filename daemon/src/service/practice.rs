@@ -6,7 +6,9 @@
 
 use chrono::{Datelike, Duration, Local, NaiveDate};
 
-use haven_shared::ipc::{ErrorKind, ErrorReply, OpenPause, Reply, Response};
+use haven_shared::ipc::{
+    EntryReply, ErrorKind, ErrorReply, InsightsReply, PauseStarted, PlanReply, PracticeCall, Reply,
+};
 use haven_shared::model::insights;
 use haven_shared::model::practice::DEFAULT_PAUSE_MINUTES;
 use haven_shared::model::{
@@ -14,8 +16,18 @@ use haven_shared::model::{
 };
 use haven_shared::when;
 
-use super::{doc_error, in_force_agreements, invalid, persist_journal, resolve};
+use super::{doc_error, invalid};
 use crate::vault::Unlocked;
+
+pub fn handle(u: &mut Unlocked, call: PracticeCall) -> Reply {
+    match call {
+        PracticeCall::PauseStart(c) => start_pause(u, c.pause).map(Into::into),
+        PracticeCall::PauseDone(c) => finish_pause(u, c.id, c.end).map(Into::into),
+        PracticeCall::Soothe(_) => soothe(u).map(Into::into),
+        PracticeCall::SootheSet(c) => set_soothe(u, c.text).map(Into::into),
+        PracticeCall::Insights(c) => insights(u, c.since, c.until).map(Into::into),
+    }
+}
 
 /// Words that make an agreement one about texting and checking in, shown during a pause.
 const TEXTING_WORDS: [&str; 9] = [
@@ -27,7 +39,7 @@ const DEFAULT_WEEKS: i64 = 12;
 
 /// The agreements in force about texting; if none mentions it, every one in force.
 fn texting_agreements(u: &Unlocked) -> Result<Vec<AgreementView>, ErrorReply> {
-    let all = in_force_agreements(u)?;
+    let all = u.in_force_agreements()?;
     let about_texting: Vec<AgreementView> = all
         .iter()
         .filter(|a| {
@@ -50,7 +62,7 @@ pub fn soothe_line(u: &Unlocked) -> Option<String> {
     plan.one_line(minute)
 }
 
-pub fn start_pause(u: &mut Unlocked, pause: NewPause) -> Reply {
+fn start_pause(u: &mut Unlocked, pause: NewPause) -> Result<PauseStarted, ErrorReply> {
     let pause = pause.validated().map_err(invalid)?;
     let agreements = texting_agreements(u)?;
     let now = when::now();
@@ -74,21 +86,25 @@ pub fn start_pause(u: &mut Unlocked, pause: NewPause) -> Reply {
         }),
     };
     u.home.journal.put_entry(&entry).map_err(doc_error)?;
-    persist_journal(u)?;
+    u.persist_journal()?;
     u.index.upsert(entry.clone());
-    Ok(Response::PauseStarted {
+    Ok(PauseStarted {
         entry,
         agreements,
         soothe: soothe_line(u),
     })
 }
 
-pub fn finish_pause(u: &mut Unlocked, id: Option<String>, end: PauseEnd) -> Reply {
+fn finish_pause(
+    u: &mut Unlocked,
+    id: Option<String>,
+    end: PauseEnd,
+) -> Result<EntryReply, ErrorReply> {
     let end = end.validated().map_err(invalid)?;
     let mut entry =
         match id {
             Some(id) => {
-                let entry = resolve(u, &id)?;
+                let entry = u.resolve_entry(&id)?;
                 if entry.kind != Kind::Pause {
                     return Err(ErrorReply::new(
                         ErrorKind::InvalidInput,
@@ -127,44 +143,33 @@ pub fn finish_pause(u: &mut Unlocked, id: Option<String>, end: PauseEnd) -> Repl
     pause.finished_at = Some(now);
     entry.updated_at = now;
     u.home.journal.put_entry(&entry).map_err(doc_error)?;
-    persist_journal(u)?;
+    u.persist_journal()?;
     u.index.upsert(entry.clone());
-    Ok(Response::Entry { entry })
+    Ok(EntryReply { entry })
 }
 
-pub fn open_pauses(u: &Unlocked) -> Vec<OpenPause> {
-    u.index
-        .open_pauses()
-        .into_iter()
-        .filter_map(|e| {
-            let p = e.pause.as_ref()?;
-            Some(OpenPause {
-                id: e.id.clone(),
-                started_at: e.created_at,
-                ends_at: p.ends_at(e.created_at),
-            })
-        })
-        .collect()
-}
-
-pub fn soothe(u: &Unlocked) -> Reply {
-    Ok(Response::Soothe {
+fn soothe(u: &Unlocked) -> Result<PlanReply, ErrorReply> {
+    Ok(PlanReply {
         plan: u.home.journal.soothing_plan().map_err(doc_error)?,
     })
 }
 
-pub fn set_soothe(u: &mut Unlocked, text: String) -> Reply {
+fn set_soothe(u: &mut Unlocked, text: String) -> Result<PlanReply, ErrorReply> {
     SoothingPlan::check(&text).map_err(invalid)?;
     let plan = SoothingPlan {
         text: text.trim_end().to_string() + "\n",
         updated_at: when::now(),
     };
     u.home.journal.put_soothing_plan(&plan).map_err(doc_error)?;
-    persist_journal(u)?;
-    Ok(Response::Soothe { plan: Some(plan) })
+    u.persist_journal()?;
+    Ok(PlanReply { plan: Some(plan) })
 }
 
-pub fn insights(u: &Unlocked, since: Option<NaiveDate>, until: Option<NaiveDate>) -> Reply {
+fn insights(
+    u: &Unlocked,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+) -> Result<InsightsReply, ErrorReply> {
     let today = Local::now().date_naive();
     let until = until.unwrap_or(today);
     // Whole weeks: from the Monday twelve weeks before this week's.
@@ -191,7 +196,7 @@ pub fn insights(u: &Unlocked, since: Option<NaiveDate>, until: Option<NaiveDate>
     // lets `compute` decide by the day as written.
     let from = since.checked_sub_signed(Duration::days(2)).unwrap_or(since);
     let entries = u.index.written_since(from);
-    Ok(Response::Insights {
+    Ok(InsightsReply {
         insights: insights::compute(entries, since, until),
     })
 }

@@ -5,19 +5,34 @@
 //! first into the private journal (this laptop's own copy), then into the couple document.
 //! Nothing of the journal moves except the one entry `share` was asked to copy.
 
-use chrono::Local;
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_shared::ipc::{ErrorKind, ErrorReply, Reply, Response};
-use haven_shared::model::agreement::{self, Book};
+use haven_shared::ipc::{
+    AskHistory, Created, ErrorKind, ErrorReply, NoteBoard, NoteReply, Reply, Shared, TogetherCall,
+    WeekReply,
+};
+
 use haven_shared::model::ask::{self, AskBook, PendingAnswer, WeekView};
 use haven_shared::model::new_id;
 use haven_shared::model::notes::{self, Board, NoteBody, NoteKind, NoteView};
-use haven_shared::model::waiting::{self, Waiting, WaitingKind};
 use haven_shared::when;
 
-use super::{doc_error, publish, resolve};
+use super::{doc_error, waiting};
 use crate::vault::{home_error, Unlocked};
+
+pub fn handle(u: &mut Unlocked, call: TogetherCall) -> Reply {
+    match call {
+        TogetherCall::Share(c) => share(u, &c.id).map(Into::into),
+        TogetherCall::Notes(_) => notes(u).map(Into::into),
+        TogetherCall::NoteShow(c) => note_show(u, &c.id).map(Into::into),
+        TogetherCall::NoteAnswer(c) => answer_note(u, &c.id, &c.text).map(Into::into),
+        TogetherCall::Thanks(c) => thanks(u, &c.text).map(Into::into),
+        TogetherCall::Ask(_) => ask(u).map(Into::into),
+        TogetherCall::AskAnswer(c) => ask_answer(u, &c.text).map(Into::into),
+        TogetherCall::AskAdd(c) => ask_add(u, &c.text).map(Into::into),
+        TogetherCall::AskList(_) => ask_list(u).map(Into::into),
+    }
+}
 
 fn not_paired(what: &str) -> ErrorReply {
     ErrorReply::new(
@@ -38,14 +53,6 @@ fn partner_member(u: &Unlocked, what: &str) -> Result<String, ErrorReply> {
 
 fn invalid(e: impl std::fmt::Display) -> ErrorReply {
     ErrorReply::new(ErrorKind::InvalidInput, e.to_string())
-}
-
-fn board(u: &Unlocked) -> Board {
-    notes::assemble(&u.home.together_items(), &u.keyring)
-}
-
-fn ask_book(u: &Unlocked) -> AskBook {
-    ask::assemble(&u.home.together_items(), &u.keyring)
 }
 
 fn resolve_note<'b>(board: &'b Board, prefix: &str) -> Result<&'b NoteView, ErrorReply> {
@@ -79,20 +86,20 @@ fn write_note(
     let key = u.home.identity.signing_key().clone();
     let body =
         NoteBody::new(&key, &new_id(), kind, title, text, answers, when::now()).map_err(invalid)?;
-    publish(u, &[body.sign(&key)])?;
-    board(u)
+    u.publish(&[body.sign(&key)])?;
+    u.board()
         .notes
         .remove(&body.id)
         .ok_or_else(|| ErrorReply::new(ErrorKind::Internal, "the note just written is missing"))
 }
 
 /// `haven share ID`: one journal entry copied into a note, once.
-pub fn share(u: &mut Unlocked, id: &str) -> Reply {
+fn share(u: &mut Unlocked, id: &str) -> Result<Shared, ErrorReply> {
     partner_member(u, "a shared note")?;
-    let entry = resolve(u, id)?.clone();
+    let entry = u.resolve_entry(id)?.clone();
     if let Some(note_id) = u.home.journal.shared_as(&entry.id).map_err(doc_error)? {
-        if let Some(note) = board(u).notes.remove(&note_id) {
-            return Ok(Response::Shared {
+        if let Some(note) = u.board().notes.remove(&note_id) {
+            return Ok(Shared {
                 note,
                 already: true,
             });
@@ -107,54 +114,42 @@ pub fn share(u: &mut Unlocked, id: &str) -> Reply {
         .map_err(doc_error)?;
     u.home.persist_journal().map_err(home_error)?;
     tracing::info!("an entry was shared as a note");
-    Ok(Response::Shared {
+    Ok(Shared {
         note,
         already: false,
     })
 }
 
-pub fn thanks(u: &mut Unlocked, text: &str) -> Reply {
+fn thanks(u: &mut Unlocked, text: &str) -> Result<NoteReply, ErrorReply> {
     let note = write_note(u, NoteKind::Thanks, "", text, None)?;
-    Ok(Response::Note {
+    Ok(NoteReply {
         note,
         answers: Vec::new(),
     })
 }
 
-pub fn answer_note(u: &mut Unlocked, id: &str, text: &str) -> Reply {
-    let to = resolve_note(&board(u), id)?.id.clone();
+fn answer_note(u: &mut Unlocked, id: &str, text: &str) -> Result<NoteReply, ErrorReply> {
+    let to = resolve_note(&u.board(), id)?.id.clone();
     let note = write_note(u, NoteKind::Note, "", text, Some(to))?;
-    Ok(Response::Note {
+    Ok(NoteReply {
         note,
         answers: Vec::new(),
     })
 }
 
 /// The partner's verified appreciations since `since`, oldest first, for a brief.
-pub fn thanks_received(
-    u: &Unlocked,
-    since: Option<chrono::DateTime<chrono::FixedOffset>>,
-) -> Vec<NoteView> {
-    board(u)
-        .in_order()
-        .into_iter()
-        .filter(|n| !n.mine && n.kind == NoteKind::Thanks && since.is_none_or(|s| n.at >= s))
-        .cloned()
-        .collect()
-}
-
-pub fn notes(u: &mut Unlocked) -> Reply {
-    let board = board(u);
-    mark_seen(u, None, Some(&board), None, |_| true);
-    Ok(Response::Notes {
+fn notes(u: &mut Unlocked) -> Result<NoteBoard, ErrorReply> {
+    let board = u.board();
+    waiting::mark_seen(u, None, Some(&board), None, |_| true);
+    Ok(NoteBoard {
         notes: board.in_order().into_iter().cloned().collect(),
         unverified: board.unverified,
         ignored: board.malformed,
     })
 }
 
-pub fn note_show(u: &mut Unlocked, id: &str) -> Reply {
-    let board = board(u);
+fn note_show(u: &mut Unlocked, id: &str) -> Result<NoteReply, ErrorReply> {
+    let board = u.board();
     let note = resolve_note(&board, id)?.clone();
     let answers: Vec<NoteView> = board.answers_to(&note.id).into_iter().cloned().collect();
     let about: BTreeSet<&str> = answers
@@ -162,10 +157,10 @@ pub fn note_show(u: &mut Unlocked, id: &str) -> Reply {
         .map(|a| a.id.as_str())
         .chain([note.id.as_str()])
         .collect();
-    mark_seen(u, None, Some(&board), None, |w| {
+    waiting::mark_seen(u, None, Some(&board), None, |w| {
         about.contains(w.about.as_str())
     });
-    Ok(Response::Note { note, answers })
+    Ok(NoteReply { note, answers })
 }
 
 /// This week's question, as both partners see it (see `AskBook::current_week`).
@@ -179,15 +174,15 @@ fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
     book.week(week, &u.keyring, partner, &u.home.journal.pending_answers())
 }
 
-pub fn ask(u: &mut Unlocked) -> Reply {
-    let book = ask_book(u);
+fn ask(u: &mut Unlocked) -> Result<WeekReply, ErrorReply> {
+    let book = u.ask_book();
     let week = week_view(u, &book, &this_week(u, &book));
-    mark_seen(u, None, None, Some(&book), |_| true);
-    Ok(Response::Ask { week })
+    waiting::mark_seen(u, None, None, Some(&book), |_| true);
+    Ok(WeekReply { week })
 }
 
-pub fn ask_list(u: &mut Unlocked) -> Reply {
-    let book = ask_book(u);
+fn ask_list(u: &mut Unlocked) -> Result<AskHistory, ErrorReply> {
+    let book = u.ask_book();
     let mut weeks: Vec<WeekView> = book
         .weeks()
         .iter()
@@ -197,26 +192,26 @@ pub fn ask_list(u: &mut Unlocked) -> Reply {
     if !weeks.iter().any(|w| w.week == now) {
         weeks.insert(0, week_view(u, &book, &now));
     }
-    mark_seen(u, None, None, Some(&book), |_| true);
-    Ok(Response::AskList {
+    waiting::mark_seen(u, None, None, Some(&book), |_| true);
+    Ok(AskHistory {
         weeks,
         questions: book.all_questions(&u.keyring),
     })
 }
 
-pub fn ask_add(u: &mut Unlocked, text: &str) -> Reply {
+fn ask_add(u: &mut Unlocked, text: &str) -> Result<Created, ErrorReply> {
     let key = u.home.identity.signing_key().clone();
     let id = new_id();
     let item = ask::sign_question(&key, &id, text, when::now()).map_err(invalid)?;
-    publish(u, &[item])?;
-    Ok(Response::Created { id })
+    u.publish(&[item])?;
+    Ok(Created { id })
 }
 
 /// `haven ask answer TEXT`: publishes the commitment only; the answer waits in the journal
 /// until the partner has committed too.
-pub fn ask_answer(u: &mut Unlocked, text: &str) -> Reply {
+fn ask_answer(u: &mut Unlocked, text: &str) -> Result<WeekReply, ErrorReply> {
     partner_member(u, "an answer")?;
-    let book = ask_book(u);
+    let book = u.ask_book();
     let week = this_week(u, &book);
     let me = u.home.identity.member_id();
     let question = book.question_of(&week);
@@ -240,7 +235,7 @@ pub fn ask_answer(u: &mut Unlocked, text: &str) -> Reply {
         .journal
         .put_pending_answer(&pending)
         .map_err(doc_error)?;
-    publish(u, &[item])?;
+    u.publish(&[item])?;
     reveal_due(u);
     ask(u)
 }
@@ -256,7 +251,7 @@ pub fn reveal_due(u: &mut Unlocked) -> usize {
     if pending.is_empty() {
         return 0;
     }
-    let book = ask_book(u);
+    let book = u.ask_book();
     let key = u.home.identity.signing_key().clone();
     let items: Vec<_> = book
         .due_reveals(&u.keyring, &partner, &pending)
@@ -266,7 +261,7 @@ pub fn reveal_due(u: &mut Unlocked) -> usize {
     if items.is_empty() {
         return 0;
     }
-    match publish(u, &items) {
+    match u.publish(&items) {
         Ok(()) => {
             tracing::info!(answers = items.len(), "both answered: revealed ours");
             items.len()
@@ -276,151 +271,4 @@ pub fn reveal_due(u: &mut Unlocked) -> usize {
             0
         }
     }
-}
-
-/// What the partner's items and the review dates leave waiting, before seen marks.
-fn from_partner(u: &Unlocked, book: &Book, today: chrono::NaiveDate) -> Vec<Waiting> {
-    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
-        // Unpaired: only review dates.
-        return waiting::from_partner(
-            book,
-            &Board::default(),
-            &AskBook::default(),
-            &u.keyring,
-            "",
-            today,
-        );
-    };
-    let items = u.home.together_items();
-    let board = notes::assemble(&items, &u.keyring);
-    let ask = ask::assemble(&items, &u.keyring);
-    waiting::from_partner(book, &board, &ask, &u.keyring, &partner, today)
-}
-
-/// Everything waiting for this person now, oldest first. The partner's part is cached
-/// until the couple document or the day changes, so `status` stays cheap.
-pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
-    let today = Local::now().date_naive();
-    let heads = u.home.couple_log.saved_heads().to_vec();
-    let fresh = matches!(&u.waiting_cache, Some((h, d, _)) if *h == heads && *d == today);
-    if !fresh {
-        let items = match u.home.agreement_sources() {
-            Ok(sources) => from_partner(u, &agreement::assemble(&sources, &u.keyring), today),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the agreements to list what is waiting");
-                Vec::new()
-            }
-        };
-        u.waiting_cache = Some((heads, today, items));
-    }
-    let mut items = u
-        .waiting_cache
-        .as_ref()
-        .map(|(_, _, w)| w.clone())
-        .unwrap_or_default();
-    let now = when::now();
-    for p in super::practice::open_pauses(u) {
-        if p.ends_at <= now {
-            items.push(Waiting {
-                key: format!("pause:{}", p.id),
-                kind: WaitingKind::PauseEnded,
-                what: "your pause has ended".into(),
-                command: "haven pause done --urge N --sent|--not-sent".into(),
-                about: p.id,
-                at: p.ends_at,
-            });
-        }
-    }
-    if u.seen_baseline_due {
-        // The first time: everything there is now counts as seen (see `load_seen`).
-        u.seen_baseline_due = false;
-        u.seen.extend(
-            items
-                .iter()
-                .filter(|w| w.area().is_some())
-                .map(|w| w.key.clone()),
-        );
-        if let Err(e) = u.home.save_seen_marks(&u.seen) {
-            tracing::warn!(error = %e, "could not save what was seen");
-        }
-    }
-    let items = waiting::unseen(items, &u.seen);
-    if u.notice_baseline_due {
-        // Nothing waiting when the laptop was unlocked is news: the person is there.
-        u.notice_baseline_due = false;
-        u.notified = items.iter().map(|w| w.key.clone()).collect();
-    }
-    items
-}
-
-/// What was just shown becomes seen, on this laptop only: the waiting items computed
-/// from what the request already assembled (an agreement book, the notes, the weekly
-/// question), never from a fresh read of everything, so looking stays cheap.
-pub fn mark_seen(
-    u: &mut Unlocked,
-    book: Option<&Book>,
-    board: Option<&Board>,
-    ask: Option<&AskBook>,
-    which: impl Fn(&Waiting) -> bool,
-) {
-    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
-        return;
-    };
-    let empty = (Book::default(), Board::default(), AskBook::default());
-    let shown = waiting::from_partner(
-        book.unwrap_or(&empty.0),
-        board.unwrap_or(&empty.1),
-        ask.unwrap_or(&empty.2),
-        &u.keyring,
-        &partner,
-        Local::now().date_naive(),
-    );
-    let before = u.seen.len();
-    u.seen.extend(
-        shown
-            .into_iter()
-            .filter(|w| w.area().is_some() && which(w))
-            .map(|w| w.key),
-    );
-    if u.seen.len() == before {
-        return;
-    }
-    if let Err(e) = u.home.save_seen_marks(&u.seen) {
-        tracing::warn!(error = %e, "could not save what was seen; it may be listed again");
-    }
-}
-
-/// Everything the agreement `id` leaves waiting is seen (`agree show ID`).
-pub fn seen_agreement(u: &mut Unlocked, book: &Book, id: &str) {
-    let mut one = Book::default();
-    if let Some(a) = book.agreements.get(id) {
-        one.agreements.insert(id.to_string(), a.clone());
-    }
-    mark_seen(u, Some(&one), None, None, |_| true);
-}
-
-/// At unlock: what was seen before. The first time there is nothing, and everything there
-/// is counts as seen, so an upgrade does not list a couple's whole history as new. Both
-/// that and the notification baseline are taken at the first look ([`waiting`]: the first
-/// tick, within a second), not here: building the list reads every agreement, and unlock
-/// need not wait for it.
-pub fn load_seen(u: &mut Unlocked) {
-    match u.home.seen_marks() {
-        Ok(Some(seen)) => u.seen = seen,
-        Ok(None) => u.seen_baseline_due = true,
-        Err(e) => tracing::warn!(error = %e, "what was seen is unreadable; listing everything"),
-    }
-    u.waiting_cache = None;
-    u.notice_baseline_due = true;
-}
-
-/// Waiting items not notified yet (and remembers them as notified).
-pub fn new_since_last_notice(u: &mut Unlocked) -> Vec<Waiting> {
-    let now = waiting(u);
-    let fresh: Vec<Waiting> = now
-        .into_iter()
-        .filter(|w| !u.notified.contains(&w.key))
-        .collect();
-    u.notified.extend(fresh.iter().map(|w| w.key.clone()));
-    fresh
 }

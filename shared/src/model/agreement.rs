@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
-use super::journal::ModelError;
+use super::error::ModelError;
 
 /// A member of the couple: the first 16 hex digits of the SHA-256 of their signing key, so
 /// an id cannot be claimed with another key.
@@ -701,141 +701,173 @@ pub(crate) fn split_key<'a>(key: &'a str, prefix: &str) -> Option<(&'a str, &'a 
 /// Builds the agreements from `sources`: only items whose signatures verify against
 /// `keyring` count; per member only the newest statement.
 pub fn assemble(sources: &Sources, keyring: &Keyring) -> Book {
-    let mut book = Book {
+    let mut found = Found {
         malformed: sources.malformed.len(),
-        ..Book::default()
+        ..Found::default()
     };
-    let mut revisions: BTreeMap<String, BTreeMap<(u64, String, String), Revision>> =
-        BTreeMap::new();
-    let mut statements: BTreeMap<String, Vec<StatementBody>> = BTreeMap::new();
-    let mut unverified: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut note =
-        |id: &str, what: String| unverified.entry(id.to_string()).or_default().push(what);
-
     for (key, value) in &sources.items {
         if let Some((id, sig)) = split_key(key, REVISION_KEY) {
-            let Ok(body) = serde_json::from_str::<RevisionBody>(value) else {
-                book.malformed += 1;
-                continue;
-            };
-            let message = [REVISION_DOMAIN.as_bytes(), value.as_bytes()].concat();
-            if body.agreement != id || !keyring.verifies(&body.by, &message, sig) {
-                note(
-                    id,
-                    format!(
-                        "a revision in the name of {} has no valid signature and does not count",
-                        display_member(keyring, &body.by)
-                    ),
-                );
-                continue;
-            }
-            let hash = body.hash();
-            revisions.entry(id.to_string()).or_default().insert(
-                (body.seq, hash.clone(), body.by.clone()),
-                Revision { body, hash },
-            );
+            found.revision(id, sig, value, keyring);
         } else if let Some((id, sig)) = split_key(key, STATEMENT_KEY) {
-            let Ok(body) = serde_json::from_str::<StatementBody>(value) else {
-                book.malformed += 1;
-                continue;
-            };
-            let message = [STATEMENT_DOMAIN.as_bytes(), value.as_bytes()].concat();
-            if body.agreement != id
-                || body.counter == 0
-                || !keyring.verifies(&body.by, &message, sig)
-            {
-                note(
-                    id,
-                    format!(
-                        "a {} in the name of {} has no valid signature and does not count",
-                        body.verb.as_str(),
-                        display_member(keyring, &body.by)
-                    ),
-                );
-                continue;
-            }
-            statements.entry(id.to_string()).or_default().push(body);
+            found.statement(id, sig, value, keyring);
         } else {
-            book.malformed += 1;
+            found.malformed += 1;
         }
+    }
+    found.v1(sources, keyring);
+    found.into_book()
+}
+
+/// What [`assemble`] collects before it builds the book: verified revisions and statements
+/// by agreement, and what did not verify.
+#[derive(Default)]
+struct Found {
+    malformed: usize,
+    revisions: BTreeMap<String, BTreeMap<(u64, String, String), Revision>>,
+    statements: BTreeMap<String, Vec<StatementBody>>,
+    unverified: BTreeMap<String, Vec<String>>,
+}
+
+impl Found {
+    fn note(&mut self, id: &str, what: String) {
+        self.unverified
+            .entry(id.to_string())
+            .or_default()
+            .push(what);
     }
 
-    // v1 revisions from this device's own snapshot; a re-signed copy of the same one wins.
-    for (id, snapshot) in &sources.snapshots {
-        let entry = revisions.entry(id.clone()).or_default();
-        for body in snapshot.revision_bodies() {
-            let hash = body.hash();
-            entry
-                .entry((body.seq, hash.clone(), body.by.clone()))
-                .or_insert(Revision { body, hash });
-        }
-    }
-    // The partner's v1 records count as statement 0 (never this member's own: this device
-    // turned those into signed statements at the upgrade).
-    for (id, legacy) in &sources.legacy {
-        for record in &legacy.records {
-            if Some(record.member.as_str()) == keyring.me() {
-                continue;
-            }
-            if !keyring.verifies(&record.member, &record.message(id), &record.sig) {
-                note(
-                    id,
-                    format!(
-                        "a {} in the name of {} has no valid signature and does not count",
-                        record.verb.as_str(),
-                        display_member(keyring, &record.member)
-                    ),
-                );
-                continue;
-            }
-            statements
-                .entry(id.clone())
-                .or_default()
-                .push(StatementBody {
-                    agreement: id.clone(),
-                    revision: record.hash.clone(),
-                    verb: record.verb,
-                    by: record.member.clone(),
-                    counter: 0,
-                    at: record.at,
-                    reason: record.reason.clone(),
-                });
-        }
-    }
-
-    for (id, revs) in revisions {
-        let mut revs: Vec<Revision> = revs.into_values().collect();
-        revs.sort_by(|a, b| {
-            (a.body.seq, a.body.at, &a.hash).cmp(&(b.body.seq, b.body.at, &b.hash))
-        });
-        let mut newest: BTreeMap<MemberId, StatementBody> = BTreeMap::new();
-        for s in statements.remove(&id).unwrap_or_default() {
-            let counter = book.counters.entry(s.by.clone()).or_insert(0);
-            *counter = (*counter).max(s.counter);
-            let beats = newest
-                .get(&s.by)
-                .is_none_or(|n| (s.counter, s.verb, s.at) > (n.counter, n.verb, n.at));
-            if beats {
-                newest.insert(s.by.clone(), s);
-            }
-        }
-        let unverified = unverified.remove(&id).unwrap_or_default();
-        book.agreements.insert(
-            id.clone(),
-            Agreement {
+    fn revision(&mut self, id: &str, sig: &str, value: &str, keyring: &Keyring) {
+        let Ok(body) = serde_json::from_str::<RevisionBody>(value) else {
+            self.malformed += 1;
+            return;
+        };
+        let message = [REVISION_DOMAIN.as_bytes(), value.as_bytes()].concat();
+        if body.agreement != id || !keyring.verifies(&body.by, &message, sig) {
+            self.note(
                 id,
-                revisions: revs,
-                newest,
-                unverified,
-            },
+                format!(
+                    "a revision in the name of {} has no valid signature and does not count",
+                    display_member(keyring, &body.by)
+                ),
+            );
+            return;
+        }
+        let hash = body.hash();
+        self.revisions.entry(id.to_string()).or_default().insert(
+            (body.seq, hash.clone(), body.by.clone()),
+            Revision { body, hash },
         );
     }
-    // Statements about an agreement with no verified revision still move the counters.
-    for s in statements.into_values().flatten() {
-        let counter = book.counters.entry(s.by.clone()).or_insert(0);
-        *counter = (*counter).max(s.counter);
+
+    fn statement(&mut self, id: &str, sig: &str, value: &str, keyring: &Keyring) {
+        let Ok(body) = serde_json::from_str::<StatementBody>(value) else {
+            self.malformed += 1;
+            return;
+        };
+        let message = [STATEMENT_DOMAIN.as_bytes(), value.as_bytes()].concat();
+        if body.agreement != id || body.counter == 0 || !keyring.verifies(&body.by, &message, sig) {
+            self.note(
+                id,
+                format!(
+                    "a {} in the name of {} has no valid signature and does not count",
+                    body.verb.as_str(),
+                    display_member(keyring, &body.by)
+                ),
+            );
+            return;
+        }
+        self.statements
+            .entry(id.to_string())
+            .or_default()
+            .push(body);
     }
-    book
+
+    /// What a home from before signed statements holds: v1 revisions from this device's
+    /// own snapshot (a re-signed copy of the same one wins), and the partner's v1 records
+    /// as statement 0 (never this member's own: this device turned those into signed
+    /// statements at the upgrade).
+    fn v1(&mut self, sources: &Sources, keyring: &Keyring) {
+        for (id, snapshot) in &sources.snapshots {
+            let entry = self.revisions.entry(id.clone()).or_default();
+            for body in snapshot.revision_bodies() {
+                let hash = body.hash();
+                entry
+                    .entry((body.seq, hash.clone(), body.by.clone()))
+                    .or_insert(Revision { body, hash });
+            }
+        }
+        for (id, legacy) in &sources.legacy {
+            for record in &legacy.records {
+                if Some(record.member.as_str()) == keyring.me() {
+                    continue;
+                }
+                if !keyring.verifies(&record.member, &record.message(id), &record.sig) {
+                    self.note(
+                        id,
+                        format!(
+                            "a {} in the name of {} has no valid signature and does not count",
+                            record.verb.as_str(),
+                            display_member(keyring, &record.member)
+                        ),
+                    );
+                    continue;
+                }
+                self.statements
+                    .entry(id.clone())
+                    .or_default()
+                    .push(StatementBody {
+                        agreement: id.clone(),
+                        revision: record.hash.clone(),
+                        verb: record.verb,
+                        by: record.member.clone(),
+                        counter: 0,
+                        at: record.at,
+                        reason: record.reason.clone(),
+                    });
+            }
+        }
+    }
+
+    /// Per agreement its revisions in order and, per member, only the newest statement.
+    fn into_book(mut self) -> Book {
+        let mut book = Book {
+            malformed: self.malformed,
+            ..Book::default()
+        };
+        for (id, revs) in self.revisions {
+            let mut revs: Vec<Revision> = revs.into_values().collect();
+            revs.sort_by(|a, b| {
+                (a.body.seq, a.body.at, &a.hash).cmp(&(b.body.seq, b.body.at, &b.hash))
+            });
+            let mut newest: BTreeMap<MemberId, StatementBody> = BTreeMap::new();
+            for s in self.statements.remove(&id).unwrap_or_default() {
+                let counter = book.counters.entry(s.by.clone()).or_insert(0);
+                *counter = (*counter).max(s.counter);
+                let beats = newest
+                    .get(&s.by)
+                    .is_none_or(|n| (s.counter, s.verb, s.at) > (n.counter, n.verb, n.at));
+                if beats {
+                    newest.insert(s.by.clone(), s);
+                }
+            }
+            let unverified = self.unverified.remove(&id).unwrap_or_default();
+            book.agreements.insert(
+                id.clone(),
+                Agreement {
+                    id,
+                    revisions: revs,
+                    newest,
+                    unverified,
+                },
+            );
+        }
+        // Statements about an agreement with no verified revision still move the counters.
+        for s in self.statements.into_values().flatten() {
+            let counter = book.counters.entry(s.by.clone()).or_insert(0);
+            *counter = (*counter).max(s.counter);
+        }
+        book
+    }
 }
 
 /// An agreement as users and scripts see it.

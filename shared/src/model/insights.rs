@@ -171,142 +171,179 @@ pub fn compute<'a>(
     since: NaiveDate,
     until: NaiveDate,
 ) -> Insights {
-    let mut weeks: BTreeMap<NaiveDate, (String, usize, Mean, Mean)> = BTreeMap::new();
-    let earliest = until
-        .checked_sub_days(Days::new(MAX_WEEKS * 7))
-        .unwrap_or(NaiveDate::MIN);
-    let mut day = since.max(earliest);
-    while day <= until {
-        let (name, monday) = week_of(day);
-        weeks
-            .entry(monday)
-            .or_insert_with(|| (name, 0, Mean::default(), Mean::default()));
-        match day.checked_add_days(Days::new(7)) {
-            Some(next) => day = next,
-            None => break,
-        }
-    }
-    let (last_name, last_monday) = week_of(until);
-    weeks
-        .entry(last_monday)
-        .or_insert_with(|| (last_name, 0, Mean::default(), Mean::default()));
-
-    let (mut before, mut after) = (Mean::default(), Mean::default());
-    let mut trigger_count = 0;
-    let mut did = DidCounts::default();
-    let mut by_month: BTreeMap<String, DidCounts> = BTreeMap::new();
-    let mut pauses = Pauses::default();
-    let (mut urge_before, mut urge_after) = (Mean::default(), Mean::default());
-    let mut wins: Vec<&Entry> = Vec::new();
-    let mut tags: BTreeMap<String, usize> = BTreeMap::new();
-    // lowercased -> (as first written, count)
-    let mut helped: BTreeMap<String, (String, usize)> = BTreeMap::new();
-
+    let mut tally = Tally::new(since, until);
     for e in entries {
         let day = e.created_at.date_naive();
         if day < since || day > until {
             continue;
         }
         match e.kind {
-            Kind::Trigger => {
-                trigger_count += 1;
-                let intensity_after = e.record.as_ref().and_then(|r| r.intensity_after);
-                before.add(e.intensity);
-                after.add(intensity_after);
-                let (_, monday) = week_of(day);
-                if let Some(w) = weeks.get_mut(&monday) {
-                    w.1 += 1;
-                    w.2.add(e.intensity);
-                    w.3.add(intensity_after);
-                }
-                for tag in &e.tags {
-                    *tags.entry(tag.clone()).or_default() += 1;
-                }
-                if let Some(r) = &e.record {
-                    let month = by_month.entry(day.format("%Y-%m").to_string()).or_default();
-                    for d in &r.did {
-                        did.add(*d);
-                        month.add(*d);
-                    }
-                    if let Some(h) = &r.helped {
-                        let text = h.split_whitespace().collect::<Vec<_>>().join(" ");
-                        let key = text.trim_end_matches('.').to_lowercase();
-                        helped.entry(key).or_insert_with(|| (text, 0)).1 += 1;
-                    }
-                }
-            }
-            Kind::Pause => {
-                pauses.count += 1;
-                if let Some(p) = &e.pause {
-                    urge_before.add(p.urge_before);
-                    if !p.is_open() {
-                        pauses.finished += 1;
-                        urge_after.add(p.urge_after);
-                        if p.sent == Some(false) {
-                            pauses.not_sent += 1;
-                        }
-                    }
-                }
-            }
-            Kind::Win => wins.push(e),
+            Kind::Trigger => tally.trigger(e, day),
+            Kind::Pause => tally.pause(e),
+            Kind::Win => tally.wins.push(e),
             _ => {}
         }
     }
-    pauses.mean_urge_before = urge_before.value();
-    pauses.mean_urge_after = urge_after.value();
+    tally.finish()
+}
 
-    let mut tags: Vec<TagCount> = tags
-        .into_iter()
-        .map(|(tag, count)| TagCount { tag, count })
-        .collect();
-    tags.sort_by(|a, b| b.count.cmp(&a.count).then(a.tag.cmp(&b.tag)));
-    tags.truncate(TOP);
-    let mut helped: Vec<HelpedCount> = helped
-        .into_values()
-        .map(|(text, count)| HelpedCount { text, count })
-        .collect();
-    helped.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
-    helped.truncate(TOP);
-    wins.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+/// What [`compute`] adds up, entry by entry.
+#[derive(Default)]
+struct Tally<'a> {
+    since: NaiveDate,
+    until: NaiveDate,
+    /// By the week's Monday: its name, how many records, their intensity before and after.
+    weeks: BTreeMap<NaiveDate, (String, usize, Mean, Mean)>,
+    before: Mean,
+    after: Mean,
+    trigger_count: usize,
+    did: DidCounts,
+    by_month: BTreeMap<String, DidCounts>,
+    pauses: Pauses,
+    urge_before: Mean,
+    urge_after: Mean,
+    wins: Vec<&'a Entry>,
+    tags: BTreeMap<String, usize>,
+    /// lowercased -> (as first written, count)
+    helped: BTreeMap<String, (String, usize)>,
+}
 
-    Insights {
-        since,
-        until,
-        triggers: Triggers {
-            count: trigger_count,
-            mean_intensity: before.value(),
-            mean_after: after.value(),
-            by_week: weeks
-                .into_iter()
-                .map(|(starts, (week, count, b, a))| Week {
-                    week,
-                    starts,
-                    count,
-                    mean_intensity: b.value(),
-                    mean_after: a.value(),
-                })
-                .collect(),
-        },
-        did,
-        did_by_month: by_month
+impl<'a> Tally<'a> {
+    /// Every week of the range listed, empty ones too (at most [`MAX_WEEKS`] of them).
+    fn new(since: NaiveDate, until: NaiveDate) -> Tally<'a> {
+        let mut weeks: BTreeMap<NaiveDate, (String, usize, Mean, Mean)> = BTreeMap::new();
+        let earliest = until
+            .checked_sub_days(Days::new(MAX_WEEKS * 7))
+            .unwrap_or(NaiveDate::MIN);
+        let mut day = since.max(earliest);
+        while day <= until {
+            let (name, monday) = week_of(day);
+            weeks
+                .entry(monday)
+                .or_insert_with(|| (name, 0, Mean::default(), Mean::default()));
+            match day.checked_add_days(Days::new(7)) {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        let (last_name, last_monday) = week_of(until);
+        weeks
+            .entry(last_monday)
+            .or_insert_with(|| (last_name, 0, Mean::default(), Mean::default()));
+        Tally {
+            since,
+            until,
+            weeks,
+            ..Tally::default()
+        }
+    }
+
+    fn trigger(&mut self, e: &Entry, day: NaiveDate) {
+        self.trigger_count += 1;
+        let intensity_after = e.record.as_ref().and_then(|r| r.intensity_after);
+        self.before.add(e.intensity);
+        self.after.add(intensity_after);
+        let (_, monday) = week_of(day);
+        if let Some(w) = self.weeks.get_mut(&monday) {
+            w.1 += 1;
+            w.2.add(e.intensity);
+            w.3.add(intensity_after);
+        }
+        for tag in &e.tags {
+            *self.tags.entry(tag.clone()).or_default() += 1;
+        }
+        if let Some(r) = &e.record {
+            let month = self
+                .by_month
+                .entry(day.format("%Y-%m").to_string())
+                .or_default();
+            for d in &r.did {
+                self.did.add(*d);
+                month.add(*d);
+            }
+            if let Some(h) = &r.helped {
+                let text = h.split_whitespace().collect::<Vec<_>>().join(" ");
+                let key = text.trim_end_matches('.').to_lowercase();
+                self.helped.entry(key).or_insert_with(|| (text, 0)).1 += 1;
+            }
+        }
+    }
+
+    fn pause(&mut self, e: &Entry) {
+        self.pauses.count += 1;
+        if let Some(p) = &e.pause {
+            self.urge_before.add(p.urge_before);
+            if !p.is_open() {
+                self.pauses.finished += 1;
+                self.urge_after.add(p.urge_after);
+                if p.sent == Some(false) {
+                    self.pauses.not_sent += 1;
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Insights {
+        let mut pauses = self.pauses;
+        pauses.mean_urge_before = self.urge_before.value();
+        pauses.mean_urge_after = self.urge_after.value();
+        let mut tags: Vec<TagCount> = self
+            .tags
             .into_iter()
-            .map(|(month, did)| MonthDid { month, did })
-            .collect(),
-        pauses,
-        wins: Wins {
-            count: wins.len(),
-            recent: wins
-                .iter()
-                .take(RECENT_WINS)
-                .map(|e| WinItem {
-                    id: e.id.clone(),
-                    on: e.created_at.date_naive(),
-                    text: e.headline().to_string(),
-                })
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect();
+        tags.sort_by(|a, b| b.count.cmp(&a.count).then(a.tag.cmp(&b.tag)));
+        tags.truncate(TOP);
+        let mut helped: Vec<HelpedCount> = self
+            .helped
+            .into_values()
+            .map(|(text, count)| HelpedCount { text, count })
+            .collect();
+        helped.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+        helped.truncate(TOP);
+        let mut wins = self.wins;
+        wins.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Insights {
+            since: self.since,
+            until: self.until,
+            triggers: Triggers {
+                count: self.trigger_count,
+                mean_intensity: self.before.value(),
+                mean_after: self.after.value(),
+                by_week: self
+                    .weeks
+                    .into_iter()
+                    .map(|(starts, (week, count, b, a))| Week {
+                        week,
+                        starts,
+                        count,
+                        mean_intensity: b.value(),
+                        mean_after: a.value(),
+                    })
+                    .collect(),
+            },
+            did: self.did,
+            did_by_month: self
+                .by_month
+                .into_iter()
+                .map(|(month, did)| MonthDid { month, did })
                 .collect(),
-        },
-        tags,
-        helped,
+            pauses,
+            wins: Wins {
+                count: wins.len(),
+                recent: wins
+                    .iter()
+                    .take(RECENT_WINS)
+                    .map(|e| WinItem {
+                        id: e.id.clone(),
+                        on: e.created_at.date_naive(),
+                        text: e.headline().to_string(),
+                    })
+                    .collect(),
+            },
+            tags,
+            helped,
+        }
     }
 }
 

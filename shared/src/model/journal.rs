@@ -5,45 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use super::error::{check_intensity, check_mood, ModelError};
 use super::practice::PauseRecord;
 use super::record::{RecordChanges, ThoughtRecord};
-
-/// What went wrong with a value a user gave.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ModelError {
-    #[error("the entry is empty: write some text")]
-    EmptyEntry,
-    #[error("mood must be between 1 and 5, not {0}")]
-    Mood(u8),
-    #[error("intensity must be between 0 and 10, not {0}")]
-    Intensity(u8),
-    #[error("unknown kind {0:?}: use note, trigger, letter, needs, checkin or win")]
-    UnknownKind(String),
-    #[error("unknown --did {0:?}: use reassurance, protest, soothing or other")]
-    UnknownDid(String),
-    #[error("the urge must be between 0 and 10, not {0}")]
-    Urge(u8),
-    #[error("a pause lasts from 1 minute to 12 hours, not {0} minutes")]
-    PauseLength(u32),
-    #[error("the soothing plan is empty: write at least one thing that helps")]
-    EmptyPlan,
-    #[error("an entry cannot become a pause: start one with `haven pause`")]
-    NotAPause,
-    #[error("{0} belongs to a thought record: use --kind trigger")]
-    NotARecord(&'static str),
-    #[error("a tag cannot be empty or contain spaces: {0:?}")]
-    BadTag(String),
-    #[error("an agreement needs a title")]
-    EmptyTitle,
-    #[error("an agreement needs text saying what you agree to")]
-    EmptyAgreement,
-    #[error("unknown template {0:?}: use one of {1}")]
-    UnknownTemplate(String, String),
-    #[error(
-        "{0:?} is not a Haven id (26 letters and digits, as `haven journal list --json` shows)"
-    )]
-    BadId(String),
-}
 
 /// The kinds of entry the practice uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -184,20 +148,6 @@ pub struct ListQuery {
     /// matching thousands of entries should not ship megabytes of text over the socket.
     #[serde(default)]
     pub brief: bool,
-}
-
-pub fn check_mood(mood: Option<u8>) -> Result<(), ModelError> {
-    match mood {
-        Some(m) if !(1..=5).contains(&m) => Err(ModelError::Mood(m)),
-        _ => Ok(()),
-    }
-}
-
-pub fn check_intensity(intensity: Option<u8>) -> Result<(), ModelError> {
-    match intensity {
-        Some(i) if i > 10 => Err(ModelError::Intensity(i)),
-        _ => Ok(()),
-    }
 }
 
 /// Trims tags, drops a leading `#` or `@` (as jrnl writes them) and refuses blank ones.

@@ -7,6 +7,7 @@
 
 pub mod agreement;
 pub mod ask;
+pub mod error;
 pub mod insights;
 pub mod journal;
 pub mod notes;
@@ -17,7 +18,8 @@ pub mod waiting;
 pub use agreement::{
     Agreement, AgreementView, Book, Keyring, MemberId, Revision, SignedItem, Sources, Status, Verb,
 };
-pub use journal::{Entry, EntryChanges, Kind, ListQuery, ModelError, NewEntry};
+pub use error::ModelError;
+pub use journal::{Entry, EntryChanges, Kind, ListQuery, NewEntry};
 pub use practice::{NewPause, PauseEnd, PauseRecord, SoothingPlan};
 pub use record::{Did, RecordChanges, ThoughtRecord};
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::journal::{check_intensity, ModelError};
+use super::error::{check_intensity, ModelError};
 
 /// The longest pause `haven pause --for` takes: long enough for a night's sleep, short
 /// enough that a typo (`99h`) is caught.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-use super::journal::ModelError;
+use super::error::ModelError;
 
 /// What a person did when the feeling came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -112,7 +112,7 @@ impl ThoughtRecord {
             tidy(text);
         }
         dedup(&mut self.did);
-        super::journal::check_intensity(self.intensity_after)?;
+        super::error::check_intensity(self.intensity_after)?;
         Ok(self)
     }
 

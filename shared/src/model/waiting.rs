@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-use super::agreement::{Book, Keyring, Status, Verb};
+use super::agreement::{Agreement, Book, Keyring, Status, Verb};
 use super::ask::AskBook;
 use super::notes::{Board, NoteKind};
 
@@ -103,91 +103,116 @@ pub fn from_partner(
     let name = keyring.name(partner).unwrap_or("your partner").to_string();
     let mut out = Vec::new();
     for a in book.agreements.values() {
-        let Some(latest) = a.latest() else { continue };
-        let title = quoted(&latest.body.title);
-        let show = format!("haven agree show {}", a.id);
-        for (i, r) in a.revisions.iter().enumerate() {
-            if r.body.by != partner {
-                continue;
-            }
-            let before = i.checked_sub(1).and_then(|j| a.revisions.get(j));
-            let (kind, what) = match before {
-                None => (
-                    WaitingKind::Proposed,
-                    format!("{name} proposed {}", quoted(&r.body.title)),
+        revisions(&mut out, a, partner, &name);
+        statement(&mut out, a, partner, &name);
+        review_due(&mut out, a, keyring, today);
+    }
+    notes(&mut out, board, &name);
+    answers(&mut out, ask, partner, &name, today);
+    out
+}
+
+/// Proposals, revisions and renewals by the partner.
+fn revisions(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
+    let show = format!("haven agree show {}", a.id);
+    for (i, r) in a.revisions.iter().enumerate() {
+        if r.body.by != partner {
+            continue;
+        }
+        let before = i.checked_sub(1).and_then(|j| a.revisions.get(j));
+        let (kind, what) = match before {
+            None => (
+                WaitingKind::Proposed,
+                format!("{name} proposed {}", quoted(&r.body.title)),
+            ),
+            Some(b) if b.body.text == r.body.text && b.body.title == r.body.title => (
+                WaitingKind::Revised,
+                format!(
+                    "{name} renewed {} with a review on {}",
+                    quoted(&r.body.title),
+                    r.body
+                        .review_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "no date".into())
                 ),
-                Some(b) if b.body.text == r.body.text && b.body.title == r.body.title => (
-                    WaitingKind::Revised,
-                    format!(
-                        "{name} renewed {} with a review on {}",
-                        quoted(&r.body.title),
-                        r.body
-                            .review_on
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "no date".into())
-                    ),
-                ),
-                Some(_) => (
-                    WaitingKind::Revised,
-                    format!("{name} revised {}", quoted(&r.body.title)),
-                ),
-            };
+            ),
+            Some(_) => (
+                WaitingKind::Revised,
+                format!("{name} revised {}", quoted(&r.body.title)),
+            ),
+        };
+        out.push(Waiting {
+            key: format!("r:{}", r.hash),
+            kind,
+            about: a.id.clone(),
+            what,
+            command: show.clone(),
+            at: r.body.at,
+        });
+    }
+}
+
+/// The partner's newest statement on `a`, when it is news.
+fn statement(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
+    let Some(latest) = a.latest() else { return };
+    let title = quoted(&latest.body.title);
+    let show = format!("haven agree show {}", a.id);
+    if let Some(s) = a.newest.get(partner) {
+        // A proposal or a revision carries its author's consent: already said above.
+        let own_terms = a
+            .revisions
+            .iter()
+            .any(|r| r.hash == s.revision && r.body.by == partner && r.body.at == s.at);
+        let kind = match s.verb {
+            Verb::Consent if own_terms => None,
+            Verb::Consent => Some((WaitingKind::Accepted, "accepted")),
+            Verb::Decline => Some((WaitingKind::Declined, "declined")),
+            Verb::Withdraw => Some((WaitingKind::Withdrew, "withdrew from")),
+        };
+        if let Some((kind, verb)) = kind {
             out.push(Waiting {
-                key: format!("r:{}", r.hash),
+                // What was said, about which terms, when: a statement re-signed at an
+                // upgrade (same verb, terms and time, a new counter) is not news.
+                key: format!(
+                    "s:{}:{}:{}:{}",
+                    a.id,
+                    s.verb.as_str(),
+                    s.revision,
+                    s.at.to_rfc3339()
+                ),
                 kind,
                 about: a.id.clone(),
-                what,
+                what: format!("{name} {verb} {title}"),
                 command: show.clone(),
-                at: r.body.at,
-            });
-        }
-        if let Some(s) = a.newest.get(partner) {
-            // A proposal or a revision carries its author's consent: already said above.
-            let own_terms = a
-                .revisions
-                .iter()
-                .any(|r| r.hash == s.revision && r.body.by == partner && r.body.at == s.at);
-            let kind = match s.verb {
-                Verb::Consent if own_terms => None,
-                Verb::Consent => Some((WaitingKind::Accepted, "accepted")),
-                Verb::Decline => Some((WaitingKind::Declined, "declined")),
-                Verb::Withdraw => Some((WaitingKind::Withdrew, "withdrew from")),
-            };
-            if let Some((kind, verb)) = kind {
-                out.push(Waiting {
-                    // What was said, about which terms, when: a statement re-signed at an
-                    // upgrade (same verb, terms and time, a new counter) is not news.
-                    key: format!(
-                        "s:{}:{}:{}:{}",
-                        a.id,
-                        s.verb.as_str(),
-                        s.revision,
-                        s.at.to_rfc3339()
-                    ),
-                    kind,
-                    about: a.id.clone(),
-                    what: format!("{name} {verb} {title}"),
-                    command: show.clone(),
-                    at: s.at,
-                });
-            }
-        }
-        if a.status(keyring, today) == Status::DueForReview {
-            let day = latest
-                .body
-                .review_on
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            out.push(Waiting {
-                key: format!("due:{}:{day}", a.id),
-                kind: WaitingKind::ReviewDue,
-                about: a.id.clone(),
-                what: format!("{title} is due for review (since {day})"),
-                command: format!("haven agree renew {} --review-on DATE", a.id),
-                at: latest.body.at,
+                at: s.at,
             });
         }
     }
+}
+
+/// An agreement whose review date has come.
+fn review_due(out: &mut Vec<Waiting>, a: &Agreement, keyring: &Keyring, today: NaiveDate) {
+    let Some(latest) = a.latest() else { return };
+    let title = quoted(&latest.body.title);
+    if a.status(keyring, today) == Status::DueForReview {
+        let day = latest
+            .body
+            .review_on
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        out.push(Waiting {
+            key: format!("due:{}:{day}", a.id),
+            kind: WaitingKind::ReviewDue,
+            about: a.id.clone(),
+            what: format!("{title} is due for review (since {day})"),
+            command: format!("haven agree renew {} --review-on DATE", a.id),
+            at: latest.body.at,
+        });
+    }
+}
+
+/// Notes, answers to notes and thanks from the partner.
+fn notes(out: &mut Vec<Waiting>, board: &Board, name: &str) {
     for n in board.notes.values().filter(|n| !n.mine) {
         let (kind, what) = match (n.kind, &n.answers) {
             (NoteKind::Thanks, _) => (WaitingKind::Thanks, format!("{name} thanked you")),
@@ -214,6 +239,10 @@ pub fn from_partner(
             at: n.at,
         });
     }
+}
+
+/// The partner's answers to the weekly question.
+fn answers(out: &mut Vec<Waiting>, ask: &AskBook, partner: &str, name: &str, today: NaiveDate) {
     let this_week = super::ask::week_of(today);
     for c in ask.commits.values().filter(|c| c.body.by == partner) {
         let question = if c.body.week == this_week {
@@ -244,7 +273,6 @@ pub fn from_partner(
             at: c.body.at,
         });
     }
-    out
 }
 
 /// Drops what was seen, and sorts oldest first.

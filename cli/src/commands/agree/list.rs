@@ -1,8 +1,7 @@
 //! `haven agree list`.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{AgreeList, Agreements};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -14,13 +13,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let (agreements, ignored) = match ctx.client.call(Request::AgreeList)? {
-        Response::Agreements {
-            agreements,
-            ignored,
-        } => (agreements, ignored),
-        other => return Err(unexpected(&other)),
-    };
+    let Agreements {
+        agreements,
+        ignored,
+    } = ctx.client.call(AgreeList {})?;
     if args.json {
         output::json(&agreements);
         return Ok(());

@@ -1,10 +1,9 @@
 //! `haven agree propose TITLE (--text TEXT | --template NAME) [--review-on DATE]`.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::AgreePropose;
 use haven_shared::model::agreement::{template, TEMPLATES};
 use haven_shared::when;
 
-use crate::client::unexpected;
 use crate::error::{CliError, CliResult};
 use crate::{output, Ctx};
 
@@ -40,16 +39,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     };
     let title = title.ok_or_else(|| CliError::usage("an agreement needs a title"))?;
     let review_on = args.review_on.as_deref().map(when::parse_day).transpose()?;
-    match ctx.client.call(Request::AgreePropose {
-        title,
-        text,
-        review_on,
-    })? {
-        Response::Created { id } => {
-            output::emit(&format!("{id}\n"));
-            eprintln!("Proposed. It becomes active when your partner accepts it.");
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    let id = ctx
+        .client
+        .call(AgreePropose {
+            title,
+            text,
+            review_on,
+        })?
+        .id;
+    output::emit(&format!("{id}\n"));
+    eprintln!("Proposed. It becomes active when your partner accepts it.");
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! `haven agree accept|decline|revise|renew|withdraw ID`: the signed verbs.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{
+    AgreeAccept, AgreeDecline, AgreeRenew, AgreeRevise, AgreeWithdraw, AgreementReply, Call,
+};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -36,30 +37,27 @@ pub struct WithdrawArgs {
     reason: Option<String>,
 }
 
-fn report(ctx: &mut Ctx, request: Request) -> CliResult {
-    match ctx.client.call(request)? {
-        Response::Agreement { agreement } => {
-            eprintln!(
-                "{}: {}",
-                output::visible(&agreement.title),
-                agreement.status.label()
-            );
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+/// Makes the call, then says where the agreement stands.
+fn report<C: Call<Reply = AgreementReply>>(ctx: &mut Ctx, call: C) -> CliResult {
+    let agreement = ctx.client.call(call)?.agreement;
+    eprintln!(
+        "{}: {}",
+        output::visible(&agreement.title),
+        agreement.status.label()
+    );
+    Ok(())
 }
 
 pub fn accept(a: IdArgs, ctx: &mut Ctx) -> CliResult {
-    report(ctx, Request::AgreeAccept { id: a.id })
+    report(ctx, AgreeAccept { id: a.id })
 }
 pub fn decline(a: IdArgs, ctx: &mut Ctx) -> CliResult {
-    report(ctx, Request::AgreeDecline { id: a.id })
+    report(ctx, AgreeDecline { id: a.id })
 }
 pub fn revise(a: ReviseArgs, ctx: &mut Ctx) -> CliResult {
     report(
         ctx,
-        Request::AgreeRevise {
+        AgreeRevise {
             id: a.id,
             text: a.text,
         },
@@ -69,7 +67,7 @@ pub fn renew(a: RenewArgs, ctx: &mut Ctx) -> CliResult {
     let review_on = haven_shared::when::parse_day(&a.review_on)?;
     report(
         ctx,
-        Request::AgreeRenew {
+        AgreeRenew {
             id: a.id,
             review_on,
         },
@@ -78,7 +76,7 @@ pub fn renew(a: RenewArgs, ctx: &mut Ctx) -> CliResult {
 pub fn withdraw(a: WithdrawArgs, ctx: &mut Ctx) -> CliResult {
     report(
         ctx,
-        Request::AgreeWithdraw {
+        AgreeWithdraw {
             id: a.id,
             reason: a.reason,
         },

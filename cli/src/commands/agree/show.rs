@@ -1,8 +1,7 @@
 //! `haven agree show ID`.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::AgreeShow;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -16,10 +15,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    match ctx.client.call(Request::AgreeShow { id: args.id })? {
-        Response::Agreement { agreement } if args.json => output::json(&agreement),
-        Response::Agreement { agreement } => output::emit(&output::agreement_full(&agreement)),
-        other => return Err(unexpected(&other)),
+    let agreement = ctx.client.call(AgreeShow { id: args.id })?.agreement;
+    if args.json {
+        output::json(&agreement);
+    } else {
+        output::emit(&output::agreement_full(&agreement));
     }
     Ok(())
 }

@@ -6,10 +6,9 @@
 
 use clap::Subcommand;
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{Ask, AskAdd, AskAnswer, AskHistory, AskList};
 use haven_shared::model::ask::{Side, WeekView};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -48,32 +47,25 @@ pub struct ListArgs {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     match args.command {
-        None => show(ctx.client.call(Request::Ask)?, args.json),
+        None => show(ctx.client.call(Ask {})?.week, args.json),
         Some(Command::Answer(a)) => {
-            let text = crate::commands::win::text_or_stdin(a.text)?;
-            let reply = ctx.client.call(Request::AskAnswer { text })?;
+            let text = crate::input::text_or_stdin(a.text)?;
+            let reply = ctx.client.call(AskAnswer { text })?;
             eprintln!("Answered. Your partner sees it once they have answered too.");
-            show(reply, false)
+            show(reply.week, false)
         }
         Some(Command::Add(a)) => {
-            let text = crate::commands::win::text_or_stdin(a.text)?;
-            match ctx.client.call(Request::AskAdd { text })? {
-                Response::Created { id } => {
-                    output::emit(&format!("{id}\n"));
-                    eprintln!("Added. Haven asks it in a coming week, on both laptops.");
-                    Ok(())
-                }
-                other => Err(unexpected(&other)),
-            }
+            let text = crate::input::text_or_stdin(a.text)?;
+            let id = ctx.client.call(AskAdd { text })?.id;
+            output::emit(&format!("{id}\n"));
+            eprintln!("Added. Haven asks it in a coming week, on both laptops.");
+            Ok(())
         }
         Some(Command::List(a)) => list(ctx, a.json),
     }
 }
 
-fn show(reply: Response, json: bool) -> CliResult {
-    let Response::Ask { week } = reply else {
-        return Err(unexpected(&reply));
-    };
+fn show(week: WeekView, json: bool) -> CliResult {
     if json {
         output::json(&week);
     } else {
@@ -83,18 +75,14 @@ fn show(reply: Response, json: bool) -> CliResult {
 }
 
 fn list(ctx: &mut Ctx, json: bool) -> CliResult {
-    match ctx.client.call(Request::AskList)? {
-        Response::AskList { weeks, questions } => {
-            if json {
-                output::json(&serde_json::json!({ "weeks": weeks, "questions": questions }));
-            } else {
-                let text: Vec<String> = weeks.iter().map(|w| week_text(w, false)).collect();
-                output::emit(&text.join("\n"));
-            }
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
+    let AskHistory { weeks, questions } = ctx.client.call(AskList {})?;
+    if json {
+        output::json(&serde_json::json!({ "weeks": weeks, "questions": questions }));
+    } else {
+        let text: Vec<String> = weeks.iter().map(|w| week_text(w, false)).collect();
+        output::emit(&text.join("\n"));
     }
+    Ok(())
 }
 
 fn week_text(w: &WeekView, this_week: bool) -> String {

@@ -5,7 +5,7 @@ use haven_shared::model::insights::Insights;
 use haven_shared::model::Did;
 
 use super::model::{day, Export, Intensity, FOOTER};
-use crate::commands::insights;
+use crate::insights_view as insights;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

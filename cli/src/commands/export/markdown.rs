@@ -1,7 +1,7 @@
 //! The Markdown export.
 
 use super::model::{day, Export, FOOTER};
-use crate::commands::insights;
+use crate::insights_view as insights;
 use haven_shared::model::insights::Insights;
 
 /// The weekly sparklines (when written, once passed), when there are weeks to show.

@@ -13,15 +13,14 @@ mod redact;
 mod text;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use haven_shared::ipc::{ExportSelection, Request, Response};
+use haven_shared::ipc::{Export as ExportCall, ExportSelection};
 use haven_shared::model::{Kind, ListQuery};
 use haven_shared::when;
 
-use crate::client::unexpected;
-use crate::error::{io_error, CliError, CliResult, Exit};
-use crate::{output, passphrase, Ctx};
+use crate::error::{CliError, CliResult, Exit};
+use crate::{output, output_file, passphrase, Ctx};
 
 pub use model::Export;
 
@@ -72,31 +71,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let redactions = redact::parse(&args.redact)?;
     let recipients = parse_recipients(&args.to)?;
     if let Some(out) = &args.output {
-        check_output_folder(out)?;
+        output_file::check_folder(out)?;
     }
-    let selection = match (&args.id, &args.since) {
-        (Some(id), _) => ExportSelection::Entry { id: id.clone() },
-        (None, Some(since)) => ExportSelection::Range {
-            query: ListQuery {
-                since: Some(when::parse_since(since, when::now())?),
-                tag: args.tag.clone(),
-                kind: args.kind,
-                ..Default::default()
-            },
-        },
-        (None, None) => {
-            return Err(CliError::usage(
-                "say what to export: an entry's ID, or --since DATE",
-            ))
-        }
-    };
-    let data = match ctx.client.call(Request::Export {
+    let selection = selection(&args)?;
+    let data = ctx.client.call(ExportCall {
         selection,
         thanks: args.thanks,
-    })? {
-        Response::Export(data) => data,
-        other => return Err(unexpected(&other)),
-    };
+    })?;
     if data.entries.is_empty() {
         return Err(CliError::new(
             Exit::NotFound,
@@ -121,22 +102,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             "a PDF is not for the terminal: write it with -o FILE (or pipe it)",
         ));
     }
-    let rendered = match args.format {
-        // Text that came from the partner or an import may carry escape sequences: a brief
-        // read with `cat` must not repaint the terminal.
-        Format::Md => output::visible(&markdown::render(&export))
-            .into_owned()
-            .into_bytes(),
-        Format::Txt => output::visible(&text::render(&export))
-            .into_owned()
-            .into_bytes(),
-        Format::Html => html::render(&export).into_bytes(),
-        Format::Pdf => pdf::render(&export)
-            .map_err(|e| CliError::new(Exit::Failure, format!("cannot make the PDF: {e}")))?,
-        Format::Json => {
-            (serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n").into_bytes()
-        }
-    };
+    let rendered = render(args.format, &export)?;
     let bytes = if encrypted {
         encrypt(&rendered, recipients, args.passphrase)?
     } else {
@@ -144,7 +110,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     };
     match &args.output {
         Some(path) => {
-            write_whole(path, &bytes)?;
+            output_file::write_whole(path, &bytes)?;
             eprintln!(
                 "Wrote {} ({} entries).",
                 path.display(),
@@ -156,6 +122,45 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     Ok(())
 }
 
+/// One entry by id, or a range (a session brief).
+fn selection(args: &Args) -> CliResult<ExportSelection> {
+    Ok(match (&args.id, &args.since) {
+        (Some(id), _) => ExportSelection::Entry { id: id.clone() },
+        (None, Some(since)) => ExportSelection::Range {
+            query: ListQuery {
+                since: Some(when::parse_since(since, when::now())?),
+                tag: args.tag.clone(),
+                kind: args.kind,
+                ..Default::default()
+            },
+        },
+        (None, None) => {
+            return Err(CliError::usage(
+                "say what to export: an entry's ID, or --since DATE",
+            ))
+        }
+    })
+}
+
+fn render(format: Format, export: &Export) -> CliResult<Vec<u8>> {
+    Ok(match format {
+        // Text that came from the partner or an import may carry escape sequences: a brief
+        // read with `cat` must not repaint the terminal.
+        Format::Md => output::visible(&markdown::render(export))
+            .into_owned()
+            .into_bytes(),
+        Format::Txt => output::visible(&text::render(export))
+            .into_owned()
+            .into_bytes(),
+        Format::Html => html::render(export).into_bytes(),
+        Format::Pdf => pdf::render(export)
+            .map_err(|e| CliError::new(Exit::Failure, format!("cannot make the PDF: {e}")))?,
+        Format::Json => {
+            (serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n").into_bytes()
+        }
+    })
+}
+
 fn parse_recipients(to: &[String]) -> CliResult<Vec<age::x25519::Recipient>> {
     to.iter()
         .map(|r| {
@@ -165,41 +170,6 @@ fn parse_recipients(to: &[String]) -> CliResult<Vec<age::x25519::Recipient>> {
             })
         })
         .collect()
-}
-
-/// The folder must exist and be writable before any work is done.
-pub fn check_output_folder(path: &Path) -> CliResult {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(CliError::usage(format!(
-            "the folder {} does not exist; nothing was written",
-            dir.display()
-        )));
-    }
-    let probe = dir.join(format!(".haven-export-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(CliError::usage(format!(
-            "cannot write in {}: {e}; nothing was written",
-            dir.display()
-        ))),
-    }
-}
-
-/// Writes via a temp file and a rename, so the file is either whole or absent.
-pub fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
-    haven_shared::paths::write_private_file(path, bytes).map_err(|e| {
-        io_error(
-            &format!("cannot write {}; nothing was written", path.display()),
-            e,
-        )
-    })
 }
 
 /// age, ASCII-armored (mail-friendly); `age -d` reads it.

@@ -12,7 +12,7 @@
 use haven_shared::model::insights::Insights;
 use haven_shared::model::Did;
 
-use crate::commands::insights;
+use crate::insights_view as insights;
 
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};

@@ -1,7 +1,7 @@
 //! The plain-text export: the Markdown structure without markup, for printing or pasting.
 
 use super::model::{day, Export, FOOTER};
-use crate::commands::insights;
+use crate::insights_view as insights;
 
 fn underline(title: &str, ch: char) -> String {
     format!(

@@ -9,10 +9,9 @@
 use std::path::PathBuf;
 
 use haven_shared::import::{self, ImportError};
-use haven_shared::ipc::{Request, Response, MAX_REQUEST_BYTES};
+use haven_shared::ipc::{Imported, JournalImport, MAX_REQUEST_BYTES};
 use haven_shared::model::Entry;
 
-use crate::client::unexpected;
 use crate::error::{CliError, CliResult};
 use crate::Ctx;
 
@@ -39,6 +38,66 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let name = args.file.display().to_string();
+    let entries = read_entries(&args, &name)?;
+    let total = entries.len();
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let (mut added, mut existing) = (0, 0);
+    for batch in batches(entries) {
+        let count = batch.len();
+        let reply = ctx.client.call(JournalImport { entries: batch });
+        match reply {
+            Ok(Imported {
+                added: a,
+                existing: e,
+            }) => {
+                added += a;
+                existing += e;
+            }
+            Err(mut error) => {
+                if let Some(bar) = &progress {
+                    bar.finish_and_clear();
+                }
+                let done = added + existing;
+                error.message = format!(
+                    "{}; {done} of the {total} entries of {name} are in, the other {} are not",
+                    error.message,
+                    total - done
+                );
+                error.hint = Some(
+                    "run the same import again once this is fixed: it adds only what is missing"
+                        .into(),
+                );
+                return Err(error);
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(count as u64);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    eprintln!(
+        "Imported {added} entries from {name}{}.",
+        if existing > 0 {
+            format!(" ({existing} were already here)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// Every entry of the file, each already valid and small enough to send, or one line on
+/// the first that is not (nothing is imported then).
+fn read_entries(args: &Args, name: &str) -> CliResult<Vec<Entry>> {
     let file = std::fs::File::open(&args.file)
         .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
     let parsed = match args.from {
@@ -83,64 +142,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             "{name} holds no entries; nothing was imported"
         )));
     }
-    let total = entries.len();
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let (mut added, mut existing) = (0, 0);
-    for batch in batches(entries) {
-        let count = batch.len();
-        let reply = ctx.client.call(Request::JournalImport { entries: batch });
-        let reply = reply.and_then(|r| match r {
-            Response::Imported {
-                added: a,
-                existing: e,
-            } => Ok((a, e)),
-            other => Err(unexpected(&other)),
-        });
-        match reply {
-            Ok((a, e)) => {
-                added += a;
-                existing += e;
-            }
-            Err(mut error) => {
-                if let Some(bar) = &progress {
-                    bar.finish_and_clear();
-                }
-                let done = added + existing;
-                error.message = format!(
-                    "{}; {done} of the {total} entries of {name} are in, the other {} are not",
-                    error.message,
-                    total - done
-                );
-                error.hint = Some(
-                    "run the same import again once this is fixed: it adds only what is missing"
-                        .into(),
-                );
-                return Err(error);
-            }
-        }
-        if let Some(bar) = &progress {
-            bar.inc(count as u64);
-        }
-    }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    eprintln!(
-        "Imported {added} entries from {name}{}.",
-        if existing > 0 {
-            format!(" ({existing} were already here)")
-        } else {
-            String::new()
-        }
-    );
-    Ok(())
+    Ok(entries)
 }
 
 fn json_size(entry: &Entry) -> usize {

@@ -1,8 +1,7 @@
 //! `haven journal delete ID`.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::JournalDelete;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::Ctx;
 
@@ -13,16 +12,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    match ctx.client.call(Request::JournalDelete { id: args.id })? {
-        Response::Entry { entry } => {
-            eprintln!(
-                "Deleted {} ({}).",
-                entry.id,
-                crate::output::visible(entry.headline())
-            );
-            eprintln!("It is gone from your journal; `haven journal purge` also erases it from the stored history.");
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    let entry = ctx.client.call(JournalDelete { id: args.id })?.entry;
+    eprintln!(
+        "Deleted {} ({}).",
+        entry.id,
+        crate::output::visible(entry.headline())
+    );
+    eprintln!("It is gone from your journal; `haven journal purge` also erases it from the stored history.");
+    Ok(())
 }

@@ -1,11 +1,10 @@
 //! `haven journal edit ID`: the text in $EDITOR, or fields with flags.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{EntryReply, JournalEdit, JournalShow};
 use haven_shared::model::record::{self, editor_text};
 use haven_shared::model::{Entry, EntryChanges, Kind};
 
 use super::thought_record::{self, RecordArgs};
-use crate::client::unexpected;
 use crate::editor::{self, Edited};
 use crate::error::CliResult;
 use crate::Ctx;
@@ -46,28 +45,24 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
     .validated()?;
     if changes.is_empty() {
-        let entry = match ctx.client.call(Request::JournalShow {
-            id: args.id.clone(),
-        })? {
-            Response::Entry { entry } => entry,
-            other => return Err(unexpected(&other)),
-        };
+        let entry = ctx
+            .client
+            .call(JournalShow {
+                id: args.id.clone(),
+            })?
+            .entry;
         if !in_editor(ctx, &entry, &mut changes)? {
             eprintln!("No changes.");
             return Ok(());
         }
         changes = changes.validated()?;
     }
-    match ctx.client.call(Request::JournalEdit {
+    let EntryReply { entry } = ctx.client.call(JournalEdit {
         id: args.id,
         changes,
-    })? {
-        Response::Entry { entry } => {
-            eprintln!("Saved {}.", entry.id);
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    })?;
+    eprintln!("Saved {}.", entry.id);
+    Ok(())
 }
 
 /// Opens the entry in $EDITOR: a thought record as its headings, anything else as its
@@ -90,7 +85,7 @@ fn in_editor(ctx: &mut Ctx, entry: &Entry, changes: &mut EntryChanges) -> CliRes
         changes.body = Some(parsed.body);
         return Ok(true);
     }
-    match editor::edit(&entry.body, |t| super::keep_recovery(ctx, t))? {
+    match editor::edit(&entry.body, |t| crate::recovery::keep_recovery(ctx, t))? {
         Edited::Unchanged => Ok(false),
         Edited::Changed(body) => {
             changes.body = Some(body);

@@ -1,10 +1,9 @@
 //! `haven journal list`: newest first, filtered by tag, kind, words and date.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{Entries, JournalList};
 use haven_shared::model::{Kind, ListQuery};
 use haven_shared::when;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -44,10 +43,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         since,
         brief: !args.json,
     };
-    let (entries, total) = match ctx.client.call(Request::JournalList { query })? {
-        Response::Entries { entries, total } => (entries, total),
-        other => return Err(unexpected(&other)),
-    };
+    let Entries { entries, total } = ctx.client.call(JournalList { query })?;
     if args.json {
         output::json(&entries);
         return Ok(());

@@ -39,34 +39,3 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
         Command::Purge => purge::run(ctx),
     }
 }
-
-/// Keeps text from a failed editor session, encrypted to this home's own key, in
-/// `recovery/`. Readable with `age -d -i identity.age FILE`.
-pub fn keep_recovery(ctx: &mut Ctx, text: &str) -> CliResult<std::path::PathBuf> {
-    use crate::client::unexpected;
-    use crate::error::{io_error, CliError, Exit};
-    use haven_shared::ipc::{Request, Response};
-    use std::str::FromStr;
-    let recipient = match ctx.client.call(Request::Recipient)? {
-        Response::Recipient { recipient } => recipient,
-        other => return Err(unexpected(&other)),
-    };
-    let recipient = age::x25519::Recipient::from_str(&recipient)
-        .map_err(|e| CliError::new(Exit::Failure, format!("bad recipient from havend: {e}")))?;
-    let sealed = age::encrypt(&recipient, text.as_bytes()).map_err(|e| {
-        CliError::new(
-            Exit::Failure,
-            format!("cannot encrypt the recovery copy: {e}"),
-        )
-    })?;
-    let dir = ctx.paths.recovery_dir();
-    haven_shared::paths::private_dir(&dir)
-        .map_err(|e| io_error("cannot create the recovery folder", e))?;
-    let path = dir.join(format!(
-        "edit-{}.age",
-        chrono::Local::now().format("%Y%m%d-%H%M%S")
-    ));
-    haven_shared::paths::write_private_file(&path, &sealed)
-        .map_err(|e| io_error("cannot write the recovery copy", e))?;
-    Ok(path)
-}

@@ -1,28 +1,23 @@
 //! `haven journal purge`: rewrite the stored journal from its current state.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{JournalPurge, Purged};
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::Ctx;
 
 pub fn run(ctx: &mut Ctx) -> CliResult {
-    match ctx.client.call(Request::JournalPurge)? {
-        Response::Purged {
-            entries,
-            bytes_before,
-            bytes_after,
-        } => {
-            eprintln!(
-                "Purged: {entries} entries kept; the stored journal went from {} to {}.",
-                human_bytes(bytes_before),
-                human_bytes(bytes_after)
-            );
-            eprintln!("Deleted entries and earlier versions of edited ones are gone from disk.");
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    let Purged {
+        entries,
+        bytes_before,
+        bytes_after,
+    } = ctx.client.call(JournalPurge {})?;
+    eprintln!(
+        "Purged: {entries} entries kept; the stored journal went from {} to {}.",
+        human_bytes(bytes_before),
+        human_bytes(bytes_after)
+    );
+    eprintln!("Deleted entries and earlier versions of edited ones are gone from disk.");
+    Ok(())
 }
 
 fn human_bytes(n: u64) -> String {

@@ -1,8 +1,7 @@
 //! `haven journal show ID`.
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::JournalShow;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -16,10 +15,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    match ctx.client.call(Request::JournalShow { id: args.id })? {
-        Response::Entry { entry } if args.json => output::json(&entry),
-        Response::Entry { entry } => output::emit(&output::entry_full(&entry)),
-        other => return Err(unexpected(&other)),
+    let entry = ctx.client.call(JournalShow { id: args.id })?.entry;
+    if args.json {
+        output::json(&entry);
+    } else {
+        output::emit(&output::entry_full(&entry));
     }
     Ok(())
 }

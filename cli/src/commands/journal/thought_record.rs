@@ -82,7 +82,7 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
     let mut text = initial.to_string();
     let mut problem: Option<record::RecordProblem> = None;
     for _ in 0..MAX_ROUNDS {
-        let edited = editor::edit(&text, |t| super::keep_recovery(ctx, t))?;
+        let edited = editor::edit(&text, |t| crate::recovery::keep_recovery(ctx, t))?;
         let changed = match (edited, problem.take()) {
             (Edited::Changed(t), _) => t,
             (Edited::Unchanged, None) => return Ok(None),
@@ -109,7 +109,7 @@ pub fn edit(ctx: &mut Ctx, initial: &str) -> CliResult<Option<ParsedRecord>> {
 
 /// Keeps the text encrypted in `recovery/` and says where; an error if even that fails.
 fn not_saved(ctx: &mut Ctx, problem: &dyn std::fmt::Display, text: &str) -> CliError {
-    let kept = match super::keep_recovery(ctx, text) {
+    let kept = match crate::recovery::keep_recovery(ctx, text) {
         Ok(kept) => kept,
         Err(e) => return e,
     };

@@ -2,12 +2,11 @@
 
 use std::io::Read;
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::JournalWrite;
 use haven_shared::model::record::editor_text;
 use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
 
 use super::thought_record::{self, RecordArgs};
-use crate::client::unexpected;
 use crate::editor::{self, Edited};
 use crate::error::{CliError, CliResult};
 use crate::{output, Ctx};
@@ -85,7 +84,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             entry.intensity = parsed.intensity.or(entry.intensity);
             entry.body = parsed.body;
         }
-        None => match editor::edit(&kind.template(), |t| super::keep_recovery(ctx, t))? {
+        None => match editor::edit(&kind.template(), |t| crate::recovery::keep_recovery(ctx, t))? {
             Edited::Changed(text) => entry.body = text,
             Edited::Unchanged => {
                 return Err(CliError::usage("the entry is empty: nothing was saved"))
@@ -94,13 +93,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
     let entry = entry.validated()?;
     let strong = entry.kind == Kind::Trigger && entry.intensity.is_some_and(|i| i >= SOOTHE_FROM);
-    let id = match ctx.client.call(Request::JournalWrite { entry })? {
-        Response::Created { id } => id,
-        other => return Err(unexpected(&other)),
-    };
+    let id = ctx.client.call(JournalWrite { entry })?.id;
     output::emit(&format!("{id}\n"));
     if strong {
-        crate::commands::soothe::offer_one_line(ctx);
+        crate::soothing_plan::offer_one_line(ctx);
     }
     Ok(())
 }

@@ -5,10 +5,9 @@
 
 use clap::Subcommand;
 
-use haven_shared::ipc::{Request, Response};
+use haven_shared::ipc::{NoteAnswer, NoteBoard, NoteReply, NoteShow, Notes};
 use haven_shared::model::notes::NoteView;
 
-use crate::client::unexpected;
 use crate::error::CliResult;
 use crate::{output, Ctx};
 
@@ -91,14 +90,11 @@ fn row(n: &NoteView) -> String {
 }
 
 fn list(json: bool, ctx: &mut Ctx) -> CliResult {
-    let (notes, unverified, ignored) = match ctx.client.call(Request::Notes)? {
-        Response::Notes {
-            notes,
-            unverified,
-            ignored,
-        } => (notes, unverified, ignored),
-        other => return Err(unexpected(&other)),
-    };
+    let NoteBoard {
+        notes,
+        unverified,
+        ignored,
+    } = ctx.client.call(Notes {})?;
     if json {
         let all: Vec<&NoteView> = notes.iter().chain(&unverified).collect();
         output::json(&all);
@@ -156,27 +152,19 @@ fn full(n: &NoteView, answers: &[NoteView]) -> String {
 }
 
 fn show(a: ShowArgs, ctx: &mut Ctx) -> CliResult {
-    match ctx.client.call(Request::NoteShow { id: a.id })? {
-        Response::Note { note, answers } => {
-            if a.json {
-                output::json(&serde_json::json!({ "note": note, "answers": answers }));
-            } else {
-                output::emit(&full(&note, &answers));
-            }
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
+    let NoteReply { note, answers } = ctx.client.call(NoteShow { id: a.id })?;
+    if a.json {
+        output::json(&serde_json::json!({ "note": note, "answers": answers }));
+    } else {
+        output::emit(&full(&note, &answers));
     }
+    Ok(())
 }
 
 fn answer(a: AnswerArgs, ctx: &mut Ctx) -> CliResult {
-    let text = crate::commands::win::text_or_stdin(a.text)?;
-    match ctx.client.call(Request::NoteAnswer { id: a.id, text })? {
-        Response::Note { note, .. } => {
-            output::emit(&format!("{}\n", note.id));
-            eprintln!("Answered. It reaches your partner's laptop the next time the two connect.");
-            Ok(())
-        }
-        other => Err(unexpected(&other)),
-    }
+    let text = crate::input::text_or_stdin(a.text)?;
+    let note = ctx.client.call(NoteAnswer { id: a.id, text })?.note;
+    output::emit(&format!("{}\n", note.id));
+    eprintln!("Answered. It reaches your partner's laptop the next time the two connect.");
+    Ok(())
 }

@@ -1,5 +1,8 @@
 //! The word list for pairing codes and safety words: 256 short, distinct, easily typed
-//! words, so each word carries 8 bits.
+//! words, so each word carries 8 bits. Safety words live here, not with pairing, because
+//! both the pairing and `haven partner` (in the core) show them.
+
+use sha2::{Digest, Sha256};
 
 pub const WORDS: [&str; 256] = [
     "acorn",
@@ -267,6 +270,28 @@ pub fn index_of(word: &str) -> Option<u8> {
         .iter()
         .position(|w| *w == word)
         .and_then(|i| u8::try_from(i).ok())
+}
+
+/// Four words from both devices' public keys, in an order both sides agree on: the same
+/// on both laptops unless someone sat in the middle.
+pub fn safety_words(a_noise: &[u8; 32], b_noise: &[u8; 32], a_sign: &str, b_sign: &str) -> String {
+    let (first, second) = if a_noise <= b_noise {
+        ((a_noise, a_sign), (b_noise, b_sign))
+    } else {
+        ((b_noise, b_sign), (a_noise, a_sign))
+    };
+    let mut h = Sha256::new();
+    h.update(b"haven safety words v1");
+    h.update(first.0);
+    h.update(first.1.as_bytes());
+    h.update(second.0);
+    h.update(second.1.as_bytes());
+    let digest = h.finalize();
+    digest[..4]
+        .iter()
+        .map(|b| WORDS[usize::from(*b)])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

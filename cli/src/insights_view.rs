@@ -1,0 +1,307 @@
+//! The words and small charts of `haven insights`, also the opening of the session brief's
+//! "What changed": counts and means of what the person wrote, no streaks, no scores.
+
+use chrono::NaiveDate;
+
+use haven_shared::model::insights::{Insights, Week};
+use haven_shared::model::Did;
+
+use crate::output;
+
+const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One block per week for a mean from 0 to 10; a space for a week with none.
+pub fn sparkline(weeks: &[Week], value: impl Fn(&Week) -> Option<f64>) -> String {
+    weeks
+        .iter()
+        .map(|w| match value(w) {
+            // 0..=10 onto the eight blocks; the cast is of a value already in 0..=7.
+            Some(v) => BLOCKS[((v.clamp(0.0, 10.0) * 7.0 / 10.0).round()) as usize],
+            None => ' ',
+        })
+        .collect()
+}
+
+fn bar(n: usize, most: usize, width: usize) -> String {
+    if n == 0 || most == 0 {
+        return String::new();
+    }
+    let len = (n * width).div_ceil(most).max(1);
+    "█".repeat(len)
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn mean(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.1}"))
+}
+
+/// The sentences, one paragraph each, that every rendering shares.
+pub fn sentences(x: &Insights) -> Vec<String> {
+    let mut out = Vec::new();
+    let t = &x.triggers;
+    if t.count == 0 {
+        out.push("No thought records in this range.".to_string());
+    } else {
+        let records = if t.count == 1 {
+            "1 thought record".to_string()
+        } else {
+            format!("{} thought records", t.count)
+        };
+        let mut s = format!("You wrote {records}.");
+        if let Some(b) = t.mean_intensity {
+            s.push_str(&format!(
+                " The feeling was {b:.1} out of 10 on average when you wrote it down"
+            ));
+            match t.mean_after {
+                Some(a) => s.push_str(&format!(", and {a:.1} once it had passed.")),
+                None => s.push('.'),
+            }
+        }
+        out.push(s);
+    }
+    let did = &x.did;
+    if did.total() > 0 {
+        let parts: Vec<String> = Did::ALL
+            .iter()
+            .filter(|d| did.get(**d) > 0)
+            .map(|d| format!("{} {}", what_you_did(*d), times(did.get(*d))))
+            .collect();
+        out.push(format!(
+            "When it came, you reached for {}.",
+            join_words(&parts)
+        ));
+    }
+    let p = &x.pauses;
+    if p.count > 0 {
+        let mut s = format!(
+            "You took {} before sending; {} finished",
+            plural(p.count, "pause", "pauses"),
+            p.finished
+        );
+        if p.finished > 0 {
+            s.push_str(&format!(", {} with the message not sent", p.not_sent));
+        }
+        s.push('.');
+        if let (Some(b), Some(a)) = (p.mean_urge_before, p.mean_urge_after) {
+            s.push_str(&format!(
+                " The urge was {b:.1} out of 10 on average at the start, {a:.1} at the end."
+            ));
+        }
+        out.push(s);
+    }
+    if x.wins.count > 0 {
+        out.push(format!(
+            "You noted {}.",
+            plural(x.wins.count, "win", "wins")
+        ));
+    }
+    if !x.helped.is_empty() {
+        let parts: Vec<String> = x
+            .helped
+            .iter()
+            .map(|h| format!("{} ({})", output::visible(&h.text), h.count))
+            .collect();
+        out.push(format!("What helped most often: {}.", parts.join(", ")));
+    }
+    if !x.tags.is_empty() {
+        let parts: Vec<String> = x
+            .tags
+            .iter()
+            .map(|t| format!("#{} ({})", output::visible(&t.tag), t.count))
+            .collect();
+        out.push(format!("Tags on your triggers: {}.", parts.join(", ")));
+    }
+    out
+}
+
+fn what_you_did(d: Did) -> &'static str {
+    match d {
+        Did::Reassurance => "reassurance",
+        Did::Protest => "protest",
+        Did::Soothing => "soothing",
+        Did::Other => "something else",
+    }
+}
+
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn join_words(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The terminal form: the sentences, then the charts.
+pub fn render(x: &Insights, colour: bool) -> String {
+    let paint = |s: String| {
+        if colour && !s.trim().is_empty() {
+            format!("\x1b[36m{s}\x1b[0m")
+        } else {
+            s
+        }
+    };
+    let mut out = format!("What changed, {} to {}\n\n", day(x.since), day(x.until));
+    for s in sentences(x) {
+        out.push_str(&s);
+        out.push('\n');
+    }
+    let weeks = &x.triggers.by_week;
+    if x.triggers.count > 0 && weeks.len() > 1 {
+        // A terminal shows the last half year; JSON has every week.
+        let shown = &weeks[weeks.len().saturating_sub(26)..];
+        out.push_str(&format!(
+            "\nWeek by week, oldest first ({} to {}; a blank is a week with none):\n",
+            shown.first().map_or(String::new(), |w| w.week.clone()),
+            shown.last().map_or(String::new(), |w| w.week.clone()),
+        ));
+        out.push_str(&format!(
+            "  records          {}\n",
+            paint(shown.iter().map(|w| count_block(w.count)).collect())
+        ));
+        out.push_str(&format!(
+            "  when written     {}\n",
+            paint(sparkline(shown, |w| w.mean_intensity))
+        ));
+        out.push_str(&format!(
+            "  once it passed   {}\n",
+            paint(sparkline(shown, |w| w.mean_after))
+        ));
+    }
+    let did = &x.did;
+    if did.total() > 0 {
+        let most = Did::ALL.iter().map(|d| did.get(*d)).max().unwrap_or(0);
+        out.push_str("\nWhat you did:\n");
+        for d in Did::ALL {
+            out.push_str(&format!(
+                "  {:<12} {:>3} {}\n",
+                d.as_str(),
+                did.get(d),
+                paint(bar(did.get(d), most, 30))
+            ));
+        }
+        if x.did_by_month.len() > 1 {
+            out.push_str("\nBy month     reassurance  protest  soothing  other\n");
+            for m in &x.did_by_month {
+                out.push_str(&format!(
+                    "  {}    {:>11}  {:>7}  {:>8}  {:>5}\n",
+                    m.month, m.did.reassurance, m.did.protest, m.did.soothing, m.did.other
+                ));
+            }
+        }
+    }
+    if x.pauses.count > 0 {
+        out.push_str(&format!(
+            "\nPauses: {} taken, {} finished, {} not sent; urge {} → {} on average\n",
+            x.pauses.count,
+            x.pauses.finished,
+            x.pauses.not_sent,
+            mean(x.pauses.mean_urge_before),
+            mean(x.pauses.mean_urge_after)
+        ));
+    }
+    if !x.wins.recent.is_empty() {
+        out.push_str("\nWins:\n");
+        for w in &x.wins.recent {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                w.on.format("%-d %b"),
+                output::visible(&output::one_line(&w.text, 70))
+            ));
+        }
+    }
+    out
+}
+
+/// How many records a week: blank, then ▁ for one up to █ for eight or more.
+fn count_block(n: usize) -> char {
+    match n {
+        0 => ' ',
+        n => BLOCKS[(n - 1).min(7)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn week(mean: Option<f64>) -> Week {
+        Week {
+            week: "2026-W01".into(),
+            starts: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            count: 1,
+            mean_intensity: mean,
+            mean_after: None,
+        }
+    }
+
+    #[test]
+    fn sparklines_span_zero_to_ten_and_leave_empty_weeks_blank() {
+        let weeks = [
+            week(Some(0.0)),
+            week(None),
+            week(Some(5.0)),
+            week(Some(10.0)),
+        ];
+        assert_eq!(sparkline(&weeks, |w| w.mean_intensity), "▁ ▅█");
+        assert_eq!(bar(3, 6, 30).chars().count(), 15);
+        assert_eq!(bar(0, 6, 30), "");
+        assert_eq!(
+            join_words(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
+        );
+    }
+
+    #[test]
+    fn escape_sequences_in_what_was_written_are_shown_not_obeyed() {
+        use haven_shared::model::{Entry, Kind, ThoughtRecord};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-02T10:00:00Z").unwrap_or_default();
+        let e = Entry {
+            id: "01".into(),
+            kind: Kind::Trigger,
+            title: String::new(),
+            body: String::new(),
+            tags: vec!["a\u{1b}]52;c;x\u{7}".into()],
+            mood: None,
+            intensity: Some(5),
+            created_at: at,
+            updated_at: at,
+            record: Some(ThoughtRecord {
+                helped: Some("tea\u{1b}[2J".into()),
+                did: vec![Did::Soothing],
+                ..Default::default()
+            }),
+            pause: None,
+        };
+        let day = at.date_naive();
+        let x = haven_shared::model::insights::compute([&e], day, day);
+        let text = render(&x, true);
+        assert!(
+            text.contains("tea\\u{1b}[2J") && text.contains("#a\\u{1b}]52"),
+            "{text}"
+        );
+        assert!(text.contains("\u{1b}[36m"), "the colour itself is kept");
+        assert_eq!(
+            text.matches('\u{1b}').count(),
+            text.matches("\u{1b}[36m").count() + text.matches("\u{1b}[0m").count()
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! `haven export`: the entries a brief or one entry renders, the agreements in force, what
+//! changed over the range and, when asked, the partner's thanks. Only reads: the CLI does
+//! the rendering.
+
+use chrono::Local;
+
+use haven_shared::ipc::{Answer, Export, ExportData, ExportSelection};
+use haven_shared::model::notes::{NoteKind, NoteView};
+use haven_shared::model::{Entry, ListQuery};
+
+use crate::vault::Unlocked;
+
+pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
+    let mut received = Vec::new();
+    let (entries, agreements, insights) = match call.selection {
+        ExportSelection::Entry { id } => (vec![u.resolve_entry(&id)?.clone()], Vec::new(), None),
+        ExportSelection::Range { query } => {
+            if call.thanks {
+                received = thanks_received(u, query.since);
+            }
+            let (entries, insights) = brief_range(u, query);
+            (entries, u.in_force_agreements()?, Some(insights))
+        }
+    };
+    Ok(ExportData {
+        entries,
+        agreements,
+        name: u.name.clone(),
+        insights,
+        thanks: received,
+    })
+}
+
+/// A session brief's entries (oldest first, as filtered) and what changed over the range,
+/// which covers every entry of it whatever the filters.
+fn brief_range(
+    u: &Unlocked,
+    query: ListQuery,
+) -> (Vec<Entry>, haven_shared::model::insights::Insights) {
+    let query = ListQuery {
+        limit: None,
+        brief: false,
+        ..query
+    };
+    let mut entries: Vec<Entry> = u
+        .index
+        .query(&query)
+        .0
+        .into_iter()
+        .map(|l| l.entry)
+        .collect();
+    entries.reverse();
+    let today = Local::now().date_naive();
+    let since = query.since.map_or_else(
+        || entries.first().map_or(today, |e| e.created_at.date_naive()),
+        |t| t.date_naive(),
+    );
+    let since = since.min(today);
+    let insights = haven_shared::model::insights::compute(
+        u.index.written_since(
+            since
+                .checked_sub_signed(chrono::Duration::days(2))
+                .unwrap_or(since),
+        ),
+        since,
+        today,
+    );
+    (entries, insights)
+}
+
+/// The partner's verified appreciations since `since`, oldest first.
+fn thanks_received(
+    u: &Unlocked,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Vec<NoteView> {
+    u.board()
+        .in_order()
+        .into_iter()
+        .filter(|n| !n.mine && n.kind == NoteKind::Thanks && since.is_none_or(|s| n.at >= s))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,56 @@
+//! The paired partner and the way to their laptop: who, how connected, addresses, the
+//! couple's relay, and unpairing (which never needs the partner's consent).
+
+use serde::{Deserialize, Serialize};
+
+use super::SecretText;
+
+/// `haven partner`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Partner {}
+
+/// A static `HOST:PORT` for networks that block multicast.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartnerAddress {
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartnerUnpair {
+    pub wipe: bool,
+}
+
+/// `haven partner relay URL` (set) or `--remove` (`None`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartnerRelay {
+    pub url: Option<SecretText>,
+}
+
+/// `haven partner`: who the partner is and how the link is doing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct PartnerInfo {
+    pub paired: bool,
+    pub name: Option<String>,
+    pub member_id: Option<String>,
+    pub connected: bool,
+    /// The partner's address while connected (else the last one known).
+    pub address: Option<String>,
+    pub last_seen: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub last_synced: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Local changes the partner is not known to have yet.
+    pub waiting: usize,
+    /// Static addresses from `haven partner address`.
+    pub addresses: Vec<String>,
+    /// Words derived from both devices' keys: the same on both laptops.
+    pub safety_words: Option<String>,
+    /// How the session reaches the partner while connected: `lan`, `direct` or `relayed`.
+    pub path: Option<String>,
+    /// The couple's relay (`HOST:PORT`), if set; never its token.
+    pub relay: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Unpaired {
+    pub partner: String,
+    pub wiped: bool,
+}
