@@ -19,12 +19,15 @@ if [ -z "${HAVEN_BENCH_IN_NETNS:-}" ]; then
   if [ ! -x "$venv/bin/jrnl" ]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q jrnl==4.6
   fi
-  (cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon -p haven-bench)
+  if [ -z "${HAVEN_BENCH_BIN:-}" ]; then
+    (cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon -p haven-bench)
+  fi
   exec unshare --net env HAVEN_BENCH_IN_NETNS=1 JRNL="$venv/bin/jrnl" bash "$0" "$@"
 fi
 
 work=$(mktemp -d /tmp/haven-bench.XXXXXX)
-bin="$root/target/release"
+# HAVEN_BENCH_BIN=DIR: time the binaries in DIR (another build, for a before/after).
+bin="${HAVEN_BENCH_BIN:-$root/target/release}"
 export PATH="$bin:$PATH" HAVEN_HOME="$work/home" HAVEN_PASSPHRASE_FILE="$work/pass"
 cleanup() {
   if [ -f "$work/home/havend.pid" ]; then kill "$(cat "$work/home/havend.pid")" 2>/dev/null || true; sleep 0.3; fi

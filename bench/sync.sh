@@ -16,8 +16,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if ! command -v syncthing >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq syncthing >/dev/null
 fi
-(cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon)
-bin="$root/target/release"
+if [ -z "${HAVEN_BENCH_BIN:-}" ]; then
+  (cd "$root" && cargo build --release -q -p haven-cli -p haven-daemon)
+fi
+# HAVEN_BENCH_BIN=DIR: time the binaries in DIR (another build, for a before/after).
+bin="${HAVEN_BENCH_BIN:-$root/target/release}"
 work=$(mktemp -d /tmp/haven-sync-bench.XXXXXX)
 tag="hvb$$"
 cleanup() {

@@ -19,7 +19,7 @@ use haven_shared::ipc::{
     AgreementCall, ErrorReply, JournalCall, PairingCall, PartnerCall, PracticeCall, Reply, Request,
     SessionCall, TogetherCall,
 };
-use haven_shared::partner::{Key32, Partner};
+use haven_shared::partner_record::{Key32, Partner};
 use haven_shared::relay_url::RelayUrl;
 use serde::{Deserialize, Serialize};
 

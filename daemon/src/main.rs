@@ -106,10 +106,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// How long the stop waits for the core thread to finish, after it was told to stop (a
-/// request in hand is one SQLite commit; a core that takes longer is wedged).
 /// How often the core looks at the clock (idle lock, review dates, pauses ended).
 const TICK: Duration = Duration::from_secs(1);
+/// How long the stop waits for the core thread to finish, after it was told to stop (a
+/// request in hand is one SQLite commit; a core that takes longer is wedged).
 const JOIN_GRACE: Duration = Duration::from_secs(2);
 
 fn run_foreground(paths: Paths, args: &Args) -> Result<()> {

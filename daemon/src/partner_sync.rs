@@ -13,7 +13,7 @@ use automerge::sync;
 use haven_shared::couple_sync::CoupleSync;
 use haven_shared::documents::CoupleDoc;
 use haven_shared::home::{HomeError, OpenHome};
-use haven_shared::partner::Partner;
+use haven_shared::partner_record::Partner;
 
 #[derive(Default)]
 pub struct PartnerSync {
@@ -76,9 +76,12 @@ impl PartnerSync {
             .receive(bytes)
             .map_err(|e| e.to_string())?;
         if changed {
-            partner.last_synced = Some(haven_shared::when::now());
-            home.save_received(partner, &self.state.encode())
+            // In memory only once it is stored.
+            let mut synced = partner.clone();
+            synced.last_synced = Some(haven_shared::when::now());
+            home.save_received(&synced, &self.state.encode())
                 .map_err(|e| e.to_string())?;
+            *partner = synced;
         } else if let Err(e) = home.save_sync_state(&self.state.encode()) {
             tracing::warn!(error = %e, "could not save the sync state; the next sync sends more");
         }

@@ -9,7 +9,7 @@ use haven_shared::model::agreement::{self, Book, SignedItem};
 use haven_shared::model::ask::{self, AskBook};
 use haven_shared::model::notes::{self, Board};
 use haven_shared::model::{AgreementView, Entry, Keyring, Status};
-use haven_shared::partner::Partner;
+use haven_shared::partner_record::Partner;
 use haven_shared::paths::Paths;
 
 use crate::journal_index::{JournalIndex, Resolve};
@@ -30,7 +30,7 @@ pub struct Unlocked {
     /// `unpair` (or a new pairing) clears them.
     pub partner_problem: Option<String>,
     /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
-    pub farewell: Option<haven_shared::partner::FormerPartner>,
+    pub farewell: Option<haven_shared::partner_record::FormerPartner>,
     /// The couple document's sync with the partner: its state and its session.
     pub partner_sync: PartnerSync,
     /// What this person has looked at of the partner's items (see `model::waiting`).
@@ -60,7 +60,6 @@ impl Unlocked {
         self.waiting_cache = None;
     }
 
-    /// The keyring for this member and, when paired, the partner's pinned key.
     /// An entry by exact id or unique prefix, or why not.
     pub fn resolve_entry(&self, prefix: &str) -> Result<&Entry, ErrorReply> {
         self.index.resolve(prefix).map_err(|e| match e {
@@ -136,6 +135,7 @@ impl Unlocked {
         ask::assemble(&self.home.together_items(), &self.keyring)
     }
 
+    /// The keyring for this member and, when paired, the partner's pinned key.
     fn keyring_now(&self) -> Keyring {
         let mut keyring = Keyring::new().with(&self.name, self.home.identity.verifying_key());
         if let Some((p, key)) = self

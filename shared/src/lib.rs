@@ -11,7 +11,7 @@ pub mod home;
 pub mod import;
 pub mod ipc;
 pub mod model;
-pub mod partner;
+pub mod partner_record;
 pub mod paths;
 pub mod relay_url;
 pub mod store;

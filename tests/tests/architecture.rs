@@ -48,10 +48,14 @@ fn modules(src: &Path) -> BTreeMap<Module, String> {
             ) {
                 module.pop();
             }
-            // Code before the tests module: tests may reach anywhere.
+            // Code before the tests module (`#[cfg(test)]` then `mod`): tests may reach
+            // anywhere. A test-only helper elsewhere in the file is read like the rest.
             let text = std::fs::read_to_string(&path).unwrap();
-            let code = match text.find("#[cfg(test)]") {
-                Some(i) => text[..i].to_string(),
+            let tests = text
+                .match_indices("#[cfg(test)]")
+                .find(|(i, m)| text[i + m.len()..].trim_start().starts_with("mod "));
+            let code = match tests {
+                Some((i, _)) => text[..i].to_string(),
                 None => text,
             };
             out.insert(module, code);
@@ -125,12 +129,17 @@ fn paths_after(text: &str) -> Vec<Vec<String>> {
 /// The modules `code` (of module `from`) refers to, by `crate::` and `super::` paths.
 fn references(from: &Module, code: &str, all: &BTreeMap<Module, String>) -> BTreeSet<Module> {
     let mut out = BTreeSet::new();
-    for line in code.lines() {
-        let line = line.trim_start();
-        if line.starts_with("//") {
-            continue;
-        }
-        let line = line.split(" //").next().unwrap_or(line);
+    // The code as one line, comments dropped, so a `use` group wrapped over lines reads
+    // whole.
+    let joined: String = code
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with("//"))
+        .map(|l| l.split(" //").next().unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ");
+    {
+        let line = joined.as_str();
         for (at, _) in line
             .match_indices("crate::")
             .chain(line.match_indices("super::"))
@@ -254,6 +263,12 @@ fn the_circle_check_sees_a_circle() {
     );
     all.insert(vec!["c".into()], "fn f() {}".to_string());
     assert!(sibling_circles(&all).is_empty());
+    // A group that rustfmt wrapped over lines.
+    all.insert(
+        vec!["c".into()],
+        "use crate::{\n    other,\n    a::{\n        g,\n    },\n};".to_string(),
+    );
+    assert!(!sibling_circles(&all).is_empty());
 }
 
 /// Lines of each function outside tests, counted from its `fn` line to its closing brace.

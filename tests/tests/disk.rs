@@ -175,9 +175,9 @@ fn a_forged_partner_row_is_never_dialled() {
         "last_address": &address, "last_handshake": 0
     });
     let (recipient, _) = public_facts(&h.home, "journal");
-    let row = haven_shared::partner::seal_blob(
+    let row = haven_shared::crypto::seal_blob(
         &recipient,
-        haven_shared::partner::PARTNER_KEY,
+        haven_shared::home::PARTNER_KEY,
         partner.to_string().as_bytes(),
     )
     .unwrap();

@@ -598,3 +598,56 @@ fn a_partner_whose_clock_jumped_ahead_is_not_locked_out() {
         },
     );
 }
+
+/// An unpair whose wipe cannot finish (another program holds haven.db's log open, as a
+/// backup tool reading it does) still leaves this laptop unpaired and says so: nothing
+/// syncs on, the partner is told, and `unpair --wipe` run again deletes the copy. Before,
+/// the session went on after the failed wipe, and writing the partner's last-seen time
+/// put the forgotten record back.
+#[test]
+fn an_unpair_whose_wipe_fails_still_stops_syncing_and_the_wipe_can_be_run_again() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = propose(&a, "Check-in", "A text at lunch");
+    wait_status(&b, &id, "proposed");
+    let reader = rusqlite::Connection::open(a.home.join("haven.db")).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let rows: i64 = reader
+        .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
+        .unwrap();
+    assert!(rows > 0);
+    let out = a.run(&["partner", "unpair", "--wipe"]);
+    haven_tests::assert_one_error(&out, 6, "a wipe that cannot finish");
+    assert!(
+        out.stderr.starts_with(
+            "error: unpaired from Sam, but this laptop's copy of the agreements is not deleted yet"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`haven partner unpair --wipe` again"),
+        "{}",
+        out.stderr
+    );
+    reader.execute_batch("ROLLBACK").unwrap();
+    drop(reader);
+    assert_eq!(a.json(&["partner", "--json"])["paired"], false);
+    // No connection is left between the two (seen from the network), and Sam was told.
+    eventually("the connection to close", SOON, || {
+        links_between(&lan, 0).is_empty().then_some(())
+    });
+    eventually("Sam to see the unpairing", SOON, || {
+        (b.json(&["partner", "--json"])["paired"] == false).then_some(())
+    });
+    let out = a.ok(&["partner", "unpair", "--wipe"]);
+    assert_eq!(out, "This laptop's copy of the agreements was deleted.\n");
+    assert_eq!(status_of(&a, &id), None);
+    // On disk too.
+    a.ok(&["daemon", "stop"]);
+    a.ok(&["unlock"]);
+    assert_eq!(a.json(&["partner", "--json"])["paired"], false);
+    assert_eq!(status_of(&a, &id), None);
+    let err = a.fails(&["partner", "unpair"], 3);
+    assert!(err.contains("not paired"), "{err}");
+}

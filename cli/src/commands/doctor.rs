@@ -60,7 +60,19 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
 
 /// Whether havend runs and answers, and in what state.
 fn daemon_check(ctx: &mut Ctx, paths: &haven_shared::paths::Paths) -> CliResult<Check> {
-    Ok(if ctx.client.connect_existing()? {
+    let running = match ctx.client.connect_existing() {
+        Ok(running) => running,
+        // A daemon that does not greet as Haven does is a failed check, not a failed doctor.
+        Err(e) => {
+            return Ok(Check {
+                name: "daemon".into(),
+                ok: false,
+                detail: e.message,
+                fix: e.hint,
+            })
+        }
+    };
+    Ok(if running {
         match ctx.client.try_call(Status {}) {
             Ok(Ok(s)) => Check {
                 name: "daemon".into(),

@@ -78,7 +78,8 @@ fn set_aside(ctx: &mut Ctx) -> CliResult {
     if answer.trim() != "start over" {
         return Err(CliError::usage("not confirmed; nothing was changed"));
     }
-    if ctx.client.connect_existing()? {
+    // A daemon that does not greet is asked to stop all the same.
+    if ctx.client.connect_existing().unwrap_or(true) {
         let _ = ctx.client.stop();
         crate::client::wait_for_exit(&paths);
     }

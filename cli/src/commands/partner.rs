@@ -50,7 +50,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             url: if remove { None } else { url.map(SecretText) },
         })?,
         Some(Command::Unpair { wipe }) => {
-            let Unpaired { partner, wiped } = ctx.client.call(PartnerUnpair { wipe })?;
+            let Unpaired {
+                partner,
+                wiped,
+                already,
+            } = ctx.client.call(PartnerUnpair { wipe })?;
+            if already {
+                output::emit("This laptop's copy of the agreements was deleted.\n");
+                return Ok(());
+            }
             output::emit(&format!(
                 "Unpaired from {partner}: their keys are forgotten and nothing syncs any more.\n{}",
                 if wiped {

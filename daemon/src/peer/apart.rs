@@ -398,7 +398,7 @@ fn describe(conn: &Connection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use haven_shared::partner::Key32;
+    use haven_shared::partner_record::Key32;
     use std::net::Ipv4Addr;
 
     fn public(secret: u8) -> [u8; 32] {

@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
 use haven_shared::model::agreement::member_id_of;
-use haven_shared::partner::{Key32, Partner};
+use haven_shared::partner_record::{Key32, Partner};
 use haven_shared::wire::{FrameDecoder, MAX_FRAME};
 
 pub use crate::contract::{Intro, Material};

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use haven_shared::ipc::{ErrorKind, ErrorReply, PartnerCall, PartnerInfo, Reply, Unpaired};
-use haven_shared::partner::Partner;
+use haven_shared::partner_record::Partner;
 
 use super::Service;
 use crate::contract::{Apart, Farewell, Intro, Link, Material, NetView, PairedLink, PeerOp};
@@ -102,7 +102,7 @@ pub(super) fn ensure_endpoint(u: &mut Unlocked) -> bool {
             if getrandom::getrandom(&mut bytes).is_err() {
                 return false;
             }
-            let made = haven_shared::partner::Key32::new(bytes);
+            let made = haven_shared::partner_record::Key32::new(bytes);
             p.endpoint_secret = Some(made.clone());
             save_partner(u);
             made
@@ -432,28 +432,53 @@ impl Service {
                 p.name.clone(),
                 p.noise_public().map(|k| {
                     use sha2::Digest;
-                    haven_shared::partner::FormerPartner {
+                    haven_shared::partner_record::FormerPartner {
                         key_hash: sha2::Sha256::digest(k).into(),
                         pairing: p.pairing_id(),
                     }
                 }),
             ),
+            // Unpaired already: `--wipe` deletes the copy (again, after a wipe that failed).
+            (None, None) if wipe => {
+                u.home.wipe_couple().map_err(home_error)?;
+                u.set_partner(None);
+                return Ok(Unpaired {
+                    partner: String::new(),
+                    wiped: true,
+                    already: true,
+                });
+            }
             (None, None) => return Err(not_paired()),
         };
         u.home.forget_partner(former).map_err(home_error)?;
         u.partner_problem = None;
         u.farewell = former;
-        if wipe {
-            u.home.wipe_couple().map_err(home_error)?;
-        }
-        // After the wipe: unpaired, the keyring reads the members the document still names.
         u.set_partner(None);
+        let wiped = if wipe {
+            u.home.wipe_couple().map_err(|e| {
+                let e = home_error(e);
+                ErrorReply::new(
+                    e.kind,
+                    format!("unpaired from {name}, but this laptop's copy of the agreements is not deleted yet: {}", e.message),
+                )
+                .hint("close whatever holds haven.db open (a backup?), then run `haven partner unpair --wipe` again")
+            })
+        } else {
+            Ok(())
+        };
+        if wipe && wiped.is_ok() {
+            // Unpaired, the keyring reads the members the document still names: none now.
+            u.set_partner(None);
+        }
         tracing::info!(wipe, "unpaired");
-        // Stops the session at once; it tells the partner on its way out.
+        // Whatever the wipe did: the session stops at once and tells the partner on its way
+        // out, and nobody is dialled any more.
         self.publish_link();
+        wiped?;
         Ok(Unpaired {
             partner: name,
             wiped: wipe,
+            already: false,
         })
     }
 }

@@ -137,7 +137,7 @@ fn answer_note(u: &mut Unlocked, id: &str, text: &str) -> Result<NoteReply, Erro
     })
 }
 
-/// The partner's verified appreciations since `since`, oldest first, for a brief.
+/// Every note of the couple; they count as seen here.
 fn notes(u: &mut Unlocked) -> Result<NoteBoard, ErrorReply> {
     let board = u.board();
     waiting::mark_seen(u, None, Some(&board), None, |_| true);

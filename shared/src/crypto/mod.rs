@@ -3,10 +3,12 @@
 //! Everything on disk is a standard age file, so a user can always get their words back
 //! with the reference `age` CLI: `age -d -i identity.age chunk.age`.
 
+pub mod blob;
 pub mod identity;
 pub mod rows;
 pub mod seal;
 
+pub use blob::{open_blob, seal_blob, BlobError};
 pub use identity::{Identity, IdentityError, Passphrase};
 pub use rows::RowKey;
 pub use seal::{ChunkHeader, ChunkKind, SealError};

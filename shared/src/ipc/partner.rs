@@ -53,4 +53,7 @@ pub struct PartnerInfo {
 pub struct Unpaired {
     pub partner: String,
     pub wiped: bool,
+    /// There was no partner any more: only this laptop's copy was deleted (`--wipe`).
+    #[serde(default)]
+    pub already: bool,
 }

@@ -196,10 +196,15 @@ fn meta_tag(key: &RowKey, meta: &Meta) -> String {
     ]))
 }
 
+/// How long a write waits for another connection to let go of haven.db.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     auth: Option<Auth>,
+    /// Inside [`Store::batch`]: writes join its transaction.
+    in_batch: bool,
 }
 
 impl Store {
@@ -219,6 +224,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             auth: None,
+            in_batch: false,
         };
         store.configure()?;
         store.conn.execute_batch(&format!(
@@ -272,6 +278,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             auth: None,
+            in_batch: false,
         };
         let app_id: i32 = store
             .conn
@@ -470,12 +477,13 @@ impl Store {
     }
 
     /// A transaction for one write; `None` inside [`Store::batch`], whose transaction the
-    /// write joins.
+    /// write joins. Outside a batch a transaction left open is an error, never joined: a
+    /// write that joined it would be acknowledged and never committed.
     fn begin(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
-        if self.conn.is_autocommit() {
-            Ok(Some(self.conn.unchecked_transaction()?))
-        } else {
+        if self.in_batch {
             Ok(None)
+        } else {
+            Ok(Some(self.conn.unchecked_transaction()?))
         }
     }
 
@@ -484,18 +492,23 @@ impl Store {
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let before = self.auth.as_ref().map(|a| (a.head.clone(), a.peer.clone()));
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.in_batch = true;
         let result = f(self).and_then(|v| {
             self.conn.execute_batch("COMMIT")?;
             Ok(v)
         });
-        if result.is_err() {
-            if !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
+        self.in_batch = false;
+        if let Err(e) = result {
             if let (Some(auth), Some((head, peer))) = (self.auth.as_mut(), before) {
                 auth.head = head;
                 auth.peer = peer;
             }
+            // SQLite may have rolled back already (a full disk does); otherwise undo here.
+            // A rollback that fails is the error to report: the store cannot go on.
+            if !self.conn.is_autocommit() {
+                self.conn.execute_batch("ROLLBACK")?;
+            }
+            return Err(e);
         }
         result
     }
@@ -599,7 +612,7 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "secure_delete", "ON")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         Ok(())
     }
 
@@ -750,14 +763,24 @@ impl Store {
     /// behind. A checkpoint that a reader holds up is retried for a few seconds, then an
     /// error: `purge` must not report success while old pages are still in the WAL.
     pub fn checkpoint(&self) -> Result<()> {
-        for attempt in 0..40 {
+        // TRUNCATE waits for readers through the busy handler (5 s a try): the tries here
+        // are the only wait, a few seconds in all.
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        let tried = (0..40).try_fold(false, |done, attempt| {
+            if done {
+                return Ok(true);
+            }
             let busy: i64 = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            if busy == 0 {
-                return Ok(());
+            if busy != 0 {
+                std::thread::sleep(std::time::Duration::from_millis(25 * (1 + attempt % 4)));
             }
-            std::thread::sleep(std::time::Duration::from_millis(25 * (1 + attempt % 4)));
+            Ok::<bool, StoreError>(busy == 0)
+        });
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        if tried? {
+            return Ok(());
         }
         Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),

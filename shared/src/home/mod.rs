@@ -1,24 +1,24 @@
 //! Creating and opening a home: the identity file, the database and both documents.
 //!
 //! `haven init` creates a home without any daemon; `havend` opens it on `unlock`. Both go
-//! through here so the two can never disagree about the layout.
+//! through here so the two can never disagree about the layout. What an open home stores
+//! beside the documents' own history is split by kind: `sealed_records` (partner, farewell,
+//! sync state, seen marks) and `couple_items` (this member's signed items and the partner's).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
-use crate::documents::{CoupleDoc, JournalDoc, MemberRecord, TOGETHER_KEYS};
-use crate::model::agreement::{
-    sign_revision, sign_statement, Keyring, SignedItem, Sources, StatementBody, REVISION_KEY,
-    STATEMENT_KEY,
-};
-use crate::partner::{
-    open_blob, seal_blob, BlobError, FormerPartner, Partner, FAREWELL_KEY, PARTNER_KEY, SEEN_KEY,
-    SYNC_STATE_KEY,
-};
+use crate::crypto::{seal_blob, BlobError};
+use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
+use crate::partner_record::Partner;
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
 use zeroize::Zeroizing;
+
+mod couple_items;
+mod sealed_records;
+
+pub use sealed_records::{FAREWELL_KEY, PARTNER_KEY, SEEN_KEY, SYNC_STATE_KEY};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HomeError {
@@ -294,229 +294,6 @@ impl OpenHome {
             }
         }
         Ok(())
-    }
-
-    /// A sealed row of the `peer` table, opened.
-    fn open_peer_blob(&self, key: &'static str) -> Result<Option<Zeroizing<Vec<u8>>>, HomeError> {
-        match self.store.peer_blob(key)? {
-            Some(sealed) => Ok(Some(open_blob(self.identity.storage(), key, &sealed)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Seals `bytes` to this home and stores them as a row of the `peer` table.
-    fn put_peer_blob(&mut self, key: &'static str, bytes: &[u8]) -> Result<(), HomeError> {
-        let sealed = seal_blob(&self.identity.recipient(), key, bytes)?;
-        self.store.put_peer_blob(key, &sealed)?;
-        Ok(())
-    }
-
-    /// The paired partner, if any.
-    pub fn partner(&self) -> Result<Option<Partner>, HomeError> {
-        let Some(json) = self.open_peer_blob(PARTNER_KEY)? else {
-            return Ok(None);
-        };
-        let partner =
-            serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?;
-        Ok(Some(partner))
-    }
-
-    /// Stores (replaces) the partner record, sealed; durable when this returns.
-    pub fn save_partner(&mut self, partner: &Partner) -> Result<(), HomeError> {
-        let json = Zeroizing::new(
-            serde_json::to_vec(partner).map_err(|e| BlobError::Malformed(e.to_string()))?,
-        );
-        self.put_peer_blob(PARTNER_KEY, &json)
-    }
-
-    /// Forgets the partner's keys and the sync state, keeping only `farewell`, by which
-    /// that laptop is told it was unpaired.
-    pub fn forget_partner(&mut self, farewell: Option<FormerPartner>) -> Result<(), HomeError> {
-        let sealed = farewell
-            .map(|f| {
-                let bytes = [f.key_hash, f.pairing].concat();
-                seal_blob(&self.identity.recipient(), FAREWELL_KEY, &bytes)
-            })
-            .transpose()?;
-        self.store
-            .clear_peer(sealed.as_deref().map(|s| (FAREWELL_KEY, s)))?;
-        Ok(())
-    }
-
-    /// What [`Self::forget_partner`] kept, if any. A farewell kept by an older Haven (the
-    /// key's hash alone) names no pairing and is not answered.
-    pub fn farewell(&self) -> Result<Option<FormerPartner>, HomeError> {
-        Ok(self.open_peer_blob(FAREWELL_KEY)?.and_then(|bytes| {
-            let (key_hash, pairing) = bytes.split_at_checked(32)?;
-            Some(FormerPartner {
-                key_hash: key_hash.try_into().ok()?,
-                pairing: pairing.try_into().ok()?,
-            })
-        }))
-    }
-
-    /// The automerge sync state with the partner, as `sync::State::encode` wrote it.
-    pub fn sync_state(&self) -> Result<Option<Vec<u8>>, HomeError> {
-        Ok(self.open_peer_blob(SYNC_STATE_KEY)?.map(|b| b.to_vec()))
-    }
-
-    pub fn save_sync_state(&mut self, encoded: &[u8]) -> Result<(), HomeError> {
-        self.put_peer_blob(SYNC_STATE_KEY, encoded)
-    }
-
-    /// What this person has looked at of the partner's items (see `model::waiting`); `None`
-    /// before the first time. Kept on this laptop only, sealed like the sync state.
-    pub fn seen_marks(&self) -> Result<Option<std::collections::BTreeSet<String>>, HomeError> {
-        let Some(json) = self.open_peer_blob(SEEN_KEY)? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?,
-        ))
-    }
-
-    pub fn save_seen_marks(
-        &mut self,
-        seen: &std::collections::BTreeSet<String>,
-    ) -> Result<(), HomeError> {
-        let json = serde_json::to_vec(seen).map_err(|e| BlobError::Malformed(e.to_string()))?;
-        self.put_peer_blob(SEEN_KEY, &json)
-    }
-
-    /// Replaces the couple document with a fresh one naming only this member, and removes
-    /// every older row of it (`haven partner unpair --wipe`).
-    pub fn wipe_couple(&mut self) -> Result<(), HomeError> {
-        // This member's own items go too, or the next republish would bring them back.
-        self.journal.clear_own()?;
-        self.persist_journal()?;
-        let mut fresh = CoupleDoc::new();
-        fresh.put_member(&own_member(&self.identity, &self.own_name()))?;
-        let recipient = self.identity.recipient();
-        self.couple_log
-            .compact(&mut self.store, &recipient, fresh.automerge_mut())?;
-        self.couple = fresh;
-        self.store.checkpoint()?;
-        Ok(())
-    }
-
-    /// What agreements are assembled from: the couple document's items with this member's
-    /// own (from the private journal) merged in, and the v1 snapshot.
-    pub fn agreement_sources(&self) -> Result<Sources, HomeError> {
-        let mut sources = self.couple.sources()?;
-        sources.items.extend(
-            self.journal
-                .own_items()
-                .into_iter()
-                .filter(|(k, _)| k.starts_with(REVISION_KEY) || k.starts_with(STATEMENT_KEY)),
-        );
-        sources.snapshots = self.journal.legacy_snapshots();
-        Ok(sources)
-    }
-
-    /// What notes and the weekly question are assembled from: the couple document's items
-    /// with this member's own merged in.
-    pub fn together_items(&self) -> BTreeMap<String, String> {
-        let mut items = self.couple.together_items();
-        items.extend(
-            self.journal
-                .own_items()
-                .into_iter()
-                .filter(|(k, _)| TOGETHER_KEYS.iter().any(|p| k.starts_with(p))),
-        );
-        items
-    }
-
-    /// Publishes items this member just signed: first into the private journal (this
-    /// device's authoritative copy), then into the couple document. Durable when this
-    /// returns; if the second write fails, the next republish brings the items over.
-    pub fn publish_items(&mut self, items: &[SignedItem]) -> Result<(), HomeError> {
-        for item in items {
-            self.journal.put_own_item(item)?;
-        }
-        self.persist_journal()?;
-        for item in items {
-            self.couple.put_item(item)?;
-        }
-        self.persist_couple()
-    }
-
-    /// Names this laptop's iroh key in its member record; true when that changed it.
-    pub fn publish_endpoint(&mut self, endpoint: &[u8; 32]) -> Result<bool, HomeError> {
-        let me = self.identity.member_id();
-        if !self.couple.put_endpoint(&me, &hex::encode(endpoint))? {
-            return Ok(false);
-        }
-        self.persist_couple()?;
-        Ok(true)
-    }
-
-    /// Puts back into the couple document every item of this member's that is missing or
-    /// altered there (the partner's device deleted it, or a write was cut short). Returns
-    /// how many.
-    pub fn republish_own(&mut self) -> Result<usize, HomeError> {
-        let mut put = 0;
-        for (key, value) in self.journal.own_items() {
-            let item = SignedItem { key, value };
-            if !self.couple.has_item(&item)? {
-                self.couple.put_item(&item)?;
-                put += 1;
-            }
-        }
-        if put > 0 {
-            self.persist_couple()?;
-        }
-        Ok(put)
-    }
-
-    /// Once per home: carries v1 agreements over to signed items (see
-    /// `model::agreement::LegacyAgreement`). Snapshots the v1 revisions, re-signs the ones
-    /// this member wrote, turns this member's own verified v1 records into signed
-    /// statements numbered in time order, and publishes them. The journal write (snapshot,
-    /// items and the done-mark in one chunk) comes first, so a crash midway is finished by
-    /// the next republish. Returns how many v1 agreements there were.
-    pub fn migrate_agreements(&mut self, keyring: &Keyring) -> Result<usize, HomeError> {
-        if self.journal.agreements_migrated()? {
-            return Ok(0);
-        }
-        let sources = self.couple.sources()?;
-        let key = self.identity.signing_key().clone();
-        let me = self.identity.member_id();
-        let mut items = Vec::new();
-        let mut records = Vec::new();
-        for legacy in sources.legacy.values() {
-            let mut snapshot = legacy.clone();
-            snapshot.records.clear();
-            self.journal.put_legacy_snapshot(&snapshot)?;
-            for body in legacy.revision_bodies() {
-                if body.by == me {
-                    items.push(sign_revision(&key, &body));
-                }
-            }
-            records.extend(
-                legacy
-                    .own_records(keyring)
-                    .into_iter()
-                    .map(|r| (legacy.id.clone(), r.clone())),
-            );
-        }
-        records.sort_by_key(|(_, r)| (r.at, r.verb));
-        for ((agreement, r), counter) in records.into_iter().zip(1..) {
-            items.push(sign_statement(
-                &key,
-                &StatementBody {
-                    agreement,
-                    revision: r.hash,
-                    verb: r.verb,
-                    by: me.clone(),
-                    counter,
-                    at: r.at,
-                    reason: r.reason,
-                },
-            ));
-        }
-        self.journal.mark_agreements_migrated()?;
-        self.publish_items(&items)?;
-        Ok(sources.legacy.len())
     }
 
     /// Rewrites the journal from its current state with no history, removes every older
