@@ -1,10 +1,11 @@
-//! The core's half of partner sync: pinning a partner, unpairing, the automerge sync
-//! state, and what `haven partner` shows.
+//! The core's half of the partner: `haven partner` and its calls (addresses, the relay,
+//! unpairing), pinning a partner after pairing, the `Link` published to the network, and
+//! the network's `PeerOp`s. The sync itself is `partner_sync`'s.
 //!
-//! Only the couple document is ever handed to the sync protocol here; the journal has no
-//! path to the network. Whatever arrives is merged, persisted (sealed) before the session
-//! is told it may answer, and shown through the keyring: a consent counts only if it
-//! verifies against the key pinned at pairing.
+//! Only the couple document is ever handed to the sync protocol; the journal has no path
+//! to the network. Whatever arrives is merged, persisted (sealed) before the session is
+//! told it may answer, and shown through the keyring: a consent counts only if it verifies
+//! against the key pinned at pairing.
 
 use std::sync::Arc;
 use tokio::sync::watch;

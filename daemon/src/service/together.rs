@@ -1,5 +1,5 @@
-//! The practice together: shared notes, appreciations, the weekly question, and what is
-//! waiting for this person (see `model::notes`, `model::ask`, `model::waiting`).
+//! The practice together: shared notes, appreciations and the weekly question (see
+//! `model::notes`, `model::ask`; what is waiting for this person is `waiting`'s).
 //!
 //! Every item written here is signed with this member's key and published like a consent:
 //! first into the private journal (this laptop's own copy), then into the couple document.

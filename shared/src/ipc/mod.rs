@@ -231,31 +231,38 @@ impl<'de> Deserialize<'de> for Request {
     /// By the `op`, into its domain: a request with a bad field gets that domain's
     /// precise error ("missing field `id`"), an unknown `op` one line naming it.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Request, D::Error> {
+        /// Only the `op`: every other field is skipped, not built.
+        #[derive(Deserialize)]
+        struct Op<'a> {
+            #[serde(borrow)]
+            op: std::borrow::Cow<'a, str>,
+        }
         fn domain<T: DeserializeOwned, E: serde::de::Error>(
-            value: serde_json::Value,
+            raw: &str,
             wrap: fn(T) -> Request,
         ) -> Result<Request, E> {
-            T::deserialize(value).map(wrap).map_err(E::custom)
+            serde_json::from_str(raw).map(wrap).map_err(E::custom)
         }
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let Some(op) = value.get("op").and_then(serde_json::Value::as_str) else {
-            return Err(D::Error::custom("a request is an object with an `op`"));
-        };
-        let op = op.to_string();
-        if SessionCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Session)
-        } else if PairingCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Pairing)
-        } else if PartnerCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Partner)
-        } else if JournalCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Journal)
-        } else if AgreementCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Agreements)
-        } else if PracticeCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Practice)
-        } else if TogetherCall::OPS.contains(&op.as_str()) {
-            domain(value, Request::Together)
+        // The line is read twice (its `op`, then the domain's call), never into a tree.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let raw = raw.get();
+        let op = serde_json::from_str::<Op>(raw)
+            .map_err(|_| D::Error::custom("a request is an object with an `op`"))?
+            .op;
+        if SessionCall::OPS.contains(&&*op) {
+            domain(raw, Request::Session)
+        } else if PairingCall::OPS.contains(&&*op) {
+            domain(raw, Request::Pairing)
+        } else if PartnerCall::OPS.contains(&&*op) {
+            domain(raw, Request::Partner)
+        } else if JournalCall::OPS.contains(&&*op) {
+            domain(raw, Request::Journal)
+        } else if AgreementCall::OPS.contains(&&*op) {
+            domain(raw, Request::Agreements)
+        } else if PracticeCall::OPS.contains(&&*op) {
+            domain(raw, Request::Practice)
+        } else if TogetherCall::OPS.contains(&&*op) {
+            domain(raw, Request::Together)
         } else {
             Err(D::Error::custom(format!("unknown op {op:?}")))
         }
