@@ -272,8 +272,11 @@ impl Client {
 
     /// Stops the daemon, whatever its version: a stop is the one request every havend
     /// understands, so an upgrade can always get rid of the old one.
+    /// A daemon that is not running is left so: a stop never starts one.
     pub fn stop(&mut self) -> CliResult<()> {
-        self.connect()?;
+        if !self.connect_existing()? {
+            return Ok(());
+        }
         self.exchange(&Shutdown {}.into())??;
         Ok(())
     }
