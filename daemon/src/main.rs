@@ -12,6 +12,7 @@ mod notify;
 mod partner_sync;
 mod peer;
 mod relay;
+mod seen_marks;
 mod service;
 mod vault;
 

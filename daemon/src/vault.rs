@@ -9,44 +9,36 @@ use haven_shared::model::agreement::{self, Book, SignedItem};
 use haven_shared::model::ask::{self, AskBook};
 use haven_shared::model::notes::{self, Board};
 use haven_shared::model::{AgreementView, Entry, Keyring, Status};
-use haven_shared::partner_record::Partner;
+use haven_shared::partner_record::{FormerPartner, Partner};
 use haven_shared::paths::Paths;
 
 use crate::journal_index::{JournalIndex, Resolve};
 use crate::partner_sync::PartnerSync;
+use crate::seen_marks::SeenMarks;
 
-/// Everything that exists only while unlocked.
+/// Everything that exists only while unlocked. The documents, the index and the name are
+/// plain state the handlers read and write; who the partner is, the keyring that follows
+/// from it, the couple sync and the seen marks are private, so the rules between them
+/// (a new partner means a new sync, a new keyring and a new waiting list) hold in one place.
 pub struct Unlocked {
     pub home: OpenHome,
     pub index: JournalIndex,
+    pub name: String,
     /// The signing keys whose consents count: this member's own (and, once paired, the
     /// partner's pinned key).
-    pub keyring: Keyring,
-    pub name: String,
+    keyring: Keyring,
     /// The paired partner, pinned at pairing.
-    pub partner: Option<Partner>,
+    partner: Option<Partner>,
     /// Why the partner's rows in `haven.db` do not verify, if they do not: someone with
     /// the disk wrote them. Then there is no partner to dial or sync with until
     /// `unpair` (or a new pairing) clears them.
-    pub partner_problem: Option<String>,
+    partner_problem: Option<String>,
     /// After an unpair: a hash of the former partner's Noise key, to tell it when it calls.
-    pub farewell: Option<haven_shared::partner_record::FormerPartner>,
+    farewell: Option<FormerPartner>,
     /// The couple document's sync with the partner: its state and its session.
-    pub partner_sync: PartnerSync,
-    /// What this person has looked at of the partner's items (see `model::waiting`).
-    pub seen: std::collections::BTreeSet<String>,
-    /// Waiting items a notification already went out for (or that were there at unlock).
-    pub notified: std::collections::BTreeSet<String>,
-    /// No seen marks were stored yet: the first look marks everything there is as seen.
-    pub seen_baseline_due: bool,
-    /// Freshly unlocked: the first look takes what is waiting as already notified.
-    pub notice_baseline_due: bool,
-    /// The partner's part of what is waiting, for these couple heads and this day.
-    pub waiting_cache: Option<(
-        Vec<automerge::ChangeHash>,
-        chrono::NaiveDate,
-        Vec<haven_shared::model::waiting::Waiting>,
-    )>,
+    partner_sync: PartnerSync,
+    /// What this person has looked at of the partner's items, and what was notified.
+    marks: SeenMarks,
 }
 
 impl Unlocked {
@@ -57,7 +49,109 @@ impl Unlocked {
         self.partner = partner;
         self.partner_sync.reset();
         self.keyring = self.keyring_now();
-        self.waiting_cache = None;
+        self.marks.forget_cache();
+    }
+
+    /// A new pairing: the partner is pinned, any farewell to a former one and any
+    /// problem with the old rows end.
+    pub fn pin_partner(&mut self, partner: Partner) {
+        self.partner_problem = None;
+        self.farewell = None;
+        self.set_partner(Some(partner));
+    }
+
+    /// An unpair: nobody is the partner; `former`, if any, is told when it calls.
+    pub fn unpin_partner(&mut self, former: Option<FormerPartner>) {
+        self.partner_problem = None;
+        self.farewell = former;
+        self.set_partner(None);
+    }
+
+    pub fn partner(&self) -> Option<&Partner> {
+        self.partner.as_ref()
+    }
+
+    /// The partner's record, for what it learns (addresses, last seen, the relay). Who the
+    /// partner is changes only through [`Self::pin_partner`] and [`Self::unpin_partner`].
+    pub fn partner_record_mut(&mut self) -> Option<&mut Partner> {
+        self.partner.as_mut()
+    }
+
+    pub fn partner_problem(&self) -> Option<&str> {
+        self.partner_problem.as_deref()
+    }
+
+    pub fn farewell(&self) -> Option<FormerPartner> {
+        self.farewell
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    pub fn marks(&self) -> &SeenMarks {
+        &self.marks
+    }
+
+    pub fn marks_mut(&mut self) -> &mut SeenMarks {
+        &mut self.marks
+    }
+
+    /// Stores the partner's record as it is in memory (nothing when unpaired).
+    pub fn save_partner_record(&mut self) -> Result<(), ErrorReply> {
+        match &self.partner {
+            Some(p) => self.home.save_partner(p).map_err(home_error),
+            None => Ok(()),
+        }
+    }
+
+    /// Stores the seen marks.
+    pub fn save_marks(&mut self) -> Result<(), ErrorReply> {
+        self.home
+            .save_seen_marks(self.marks.seen())
+            .map_err(home_error)
+    }
+
+    /// Carries agreements from before signed statements over, once (see
+    /// `OpenHome::migrate_agreements`).
+    pub fn migrate_agreements(&mut self) -> Result<usize, ErrorReply> {
+        self.home
+            .migrate_agreements(&self.keyring)
+            .map_err(home_error)
+    }
+
+    /// A session with the partner began: the sync starts from the saved state.
+    pub fn sync_start(&mut self, session: u64) {
+        let saved = self.home.sync_state();
+        self.partner_sync.start(session, saved);
+    }
+
+    /// The next sync message for the partner, if any (see `PartnerSync::next`).
+    pub fn sync_next(&mut self, session: u64) -> Option<Vec<u8>> {
+        self.partner.as_ref()?;
+        self.partner_sync.next(session, &mut self.home.couple)
+    }
+
+    /// A message from the partner, merged and saved (see `PartnerSync::receive`). True
+    /// when the couple document changed.
+    pub fn sync_receive(&mut self, session: u64, bytes: &[u8]) -> Result<bool, String> {
+        let Some(partner) = self.partner.as_mut() else {
+            return Err("not paired".into());
+        };
+        self.partner_sync
+            .receive(session, &mut self.home, partner, bytes)
+    }
+
+    /// How many of our changes the partner has not acknowledged yet.
+    pub fn sync_waiting(&mut self) -> usize {
+        self.partner_sync.waiting(&mut self.home.couple)
+    }
+
+    /// The documents were reloaded from disk: the index and the sync start afresh.
+    pub fn after_reload(&mut self) {
+        self.rebuild_index();
+        self.partner_sync.reset();
+        self.marks.forget_cache();
     }
 
     /// An entry by exact id or unique prefix, or why not.
@@ -219,11 +313,7 @@ impl Vault {
             partner_problem,
             farewell,
             partner_sync: PartnerSync::default(),
-            seen: Default::default(),
-            notified: Default::default(),
-            seen_baseline_due: false,
-            notice_baseline_due: true,
-            waiting_cache: None,
+            marks: SeenMarks::default(),
         };
         unlocked.keyring = unlocked.keyring_now();
         Ok(unlocked)

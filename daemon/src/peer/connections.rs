@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::admission::Ticket;
 use super::candidates::Candidates;
 use super::noise::{self, LinkKeys};
 use super::{discovery, Net};
@@ -37,27 +38,7 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = check.tick() => {
-                let now = discovery::LocalNets::read(net.mdns_interface.as_deref());
-                // A LAN session with a partner no longer on our networks is gone: end it
-                // now rather than after 45 s of silence, so iroh takes over. Checked on
-                // every tick, not only on a change: a cable plugged in and pulled again
-                // between two ticks leaves the networks as they were, and the session
-                // made meanwhile would be missed.
-                net.end_lan_session_off(&now);
-                if now != networks && !net.fixed_port {
-                    networks = now;
-                    match TcpListener::bind((net.listen_ip, 0)).await {
-                        Ok(moved) => {
-                            listener = moved;
-                            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-                            net.port.send_replace(port);
-                            tracing::info!(port, "the network changed: listening for the partner on a new port");
-                        }
-                        Err(e) => tracing::warn!(error = %e, "the network changed, but no new port could be opened; keeping the old one"),
-                    }
-                } else {
-                    networks = now;
-                }
+                follow_network(&net, &mut networks, &mut listener).await;
                 continue;
             }
         };
@@ -77,63 +58,101 @@ pub async fn accept_loop(net: Arc<Net>, mut listener: TcpListener) {
             quiet.refused(addr, &"too many handshakes at once");
             continue;
         };
-        let link = net.link.borrow().clone();
-        let p = match link {
-            Link::Paired(p) => p,
-            Link::Unpaired(Some(f)) => {
-                let net = net.clone();
-                tokio::spawn(async move {
-                    let _ticket = ticket;
-                    match noise::farewell(
-                        stream,
-                        &f.own_static,
-                        &f.own_public,
-                        &f.former,
-                        &f.pairing,
-                        &f.signing,
-                    )
-                    .await
-                    {
-                        Ok(()) => tracing::info!(%addr, "told the former partner it was unpaired"),
-                        Err(e) => net.admission.quiet.refused(addr, &e),
-                    }
-                });
-                continue;
-            }
-            _ => {
-                tracing::debug!(%addr, "refused a connection: not paired or locked");
-                continue;
-            }
-        };
-        let net = net.clone();
-        tokio::spawn(async move {
-            let ticket = ticket;
-            let keys = LinkKeys {
-                own_static: &p.own_static,
-                partner_public: &p.partner_public,
-                psk: p.psk.bytes(),
-            };
-            net.last_handshake
-                .fetch_max(p.last_handshake, Ordering::SeqCst);
-            let result = noise::respond(stream, keys, &net.last_handshake).await;
-            // The slot is for the handshake only; a session lives outside the cap.
-            drop(ticket);
-            match result {
-                Ok(channel) => {
-                    let callback = channel.callback.clone();
-                    net.start_session(
-                        channel,
-                        p.partner_public,
-                        p.partner_public,
-                        callback,
-                        super::Via::Lan,
-                        addr.to_string(),
-                    )
-                }
-                Err(e) => net.admission.quiet.refused(addr, &e),
-            }
-        });
+        answer(&net, stream, addr, ticket);
     }
+}
+
+/// On every tick: a LAN session with a partner no longer on our networks is gone, ended
+/// now rather than after 45 s of silence, so iroh takes over. Checked on every tick, not
+/// only on a change: a cable plugged in and pulled again between two ticks leaves the
+/// networks as they were, and the session made meanwhile would be missed. On a new
+/// network the listener moves to a new port.
+async fn follow_network(
+    net: &Net,
+    networks: &mut discovery::LocalNets,
+    listener: &mut TcpListener,
+) {
+    let now = discovery::LocalNets::read(net.mdns_interface.as_deref());
+    net.end_lan_session_off(&now);
+    if now != *networks && !net.fixed_port {
+        match TcpListener::bind((net.listen_ip, 0)).await {
+            Ok(moved) => {
+                *listener = moved;
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                net.port.send_replace(port);
+                tracing::info!(
+                    port,
+                    "the network changed: listening for the partner on a new port"
+                );
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                "the network changed, but no new port could be opened; keeping the old one"
+            ),
+        }
+    }
+    *networks = now;
+}
+
+/// One admitted connection: the partner's handshake while paired, the farewell to a
+/// former partner after an unpair, nothing otherwise (the stream is dropped).
+fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
+    let link = net.link.borrow().clone();
+    let p = match link {
+        Link::Paired(p) => p,
+        Link::Unpaired(Some(f)) => {
+            let net = net.clone();
+            tokio::spawn(async move {
+                let _ticket = ticket;
+                match noise::farewell(
+                    stream,
+                    &f.own_static,
+                    &f.own_public,
+                    &f.former,
+                    &f.pairing,
+                    &f.signing,
+                )
+                .await
+                {
+                    Ok(()) => tracing::info!(%addr, "told the former partner it was unpaired"),
+                    Err(e) => net.admission.quiet.refused(addr, &e),
+                }
+            });
+            return;
+        }
+        _ => {
+            tracing::debug!(%addr, "refused a connection: not paired or locked");
+            return;
+        }
+    };
+    let net = net.clone();
+    tokio::spawn(async move {
+        let ticket = ticket;
+        let keys = LinkKeys {
+            own_static: &p.own_static,
+            partner_public: &p.partner_public,
+            psk: p.psk.bytes(),
+        };
+        net.last_handshake
+            .fetch_max(p.last_handshake, Ordering::SeqCst);
+        let result = noise::respond(stream, keys, &net.last_handshake).await;
+        // The slot is for the handshake only; a session lives outside the cap.
+        drop(ticket);
+        match result {
+            Ok(channel) => {
+                let callback = channel.callback.clone();
+                net.start_session(
+                    channel,
+                    p.partner_public,
+                    p.partner_public,
+                    callback,
+                    super::Via::Lan,
+                    addr.to_string(),
+                )
+            }
+            Err(e) => net.admission.quiet.refused(addr, &e),
+        }
+    });
 }
 
 /// Follows the core's [`Link`]: advertises, browses and dials while paired and unlocked.

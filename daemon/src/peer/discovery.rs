@@ -184,6 +184,40 @@ fn v4_addresses(info: &mdns_sd::ResolvedService) -> Vec<SocketAddr> {
         .collect()
 }
 
+/// A service resolved on mDNS: if it is the partner's rotating name (this window or
+/// either next to it), its addresses on our networks go to the dialler.
+fn report_partner(
+    info: &mdns_sd::ResolvedService,
+    secret: &[u8; 32],
+    partner_key: &[u8; 32],
+    nets: &LocalNets,
+    found: &mpsc::Sender<SocketAddr>,
+) {
+    let Some(instance) = instance_of(info.get_fullname(), SERVICE) else {
+        return;
+    };
+    let instance = base_instance(instance);
+    let now = current_window();
+    let partner = [now.saturating_sub(1), now, now + 1]
+        .into_iter()
+        .any(|w| instance_name(secret, partner_key, w) == instance);
+    if !partner {
+        return;
+    }
+    for addr in v4_addresses(info) {
+        if !nets.plausible(&addr) {
+            tracing::debug!(%addr, "ignored an address off this network advertised under the partner's name");
+            continue;
+        }
+        match found.try_send(addr) {
+            Ok(()) => tracing::debug!(%addr, "found the partner on mDNS"),
+            Err(_) => {
+                tracing::debug!(%addr, "the dialler is busy; the address comes again at the next browse")
+            }
+        }
+    }
+}
+
 /// Advertises this device under its rotating name and reports where the partner is found.
 /// Runs until cancelled; the advertisement goes with it.
 pub async fn run(
@@ -233,24 +267,7 @@ pub async fn run(
         tokio::select! {
             event = event => match event {
                 Some(ServiceEvent::ServiceResolved(info)) => {
-                    let Some(instance) = instance_of(info.get_fullname(), SERVICE) else { continue };
-                    let instance = base_instance(instance);
-                    let now = current_window();
-                    let partner = [now.saturating_sub(1), now, now + 1]
-                        .into_iter()
-                        .any(|w| instance_name(&secret, &partner_key, w) == instance);
-                    if partner {
-                        for addr in v4_addresses(&info) {
-                            if !nets.plausible(&addr) {
-                                tracing::debug!(%addr, "ignored an address off this network advertised under the partner's name");
-                                continue;
-                            }
-                            match found.try_send(addr) {
-                                Ok(()) => tracing::debug!(%addr, "found the partner on mDNS"),
-                                Err(_) => tracing::debug!(%addr, "the dialler is busy; the address comes again at the next browse"),
-                            }
-                        }
-                    }
+                    report_partner(&info, &secret, &partner_key, &nets, &found);
                 }
                 Some(_) => {}
                 None => {

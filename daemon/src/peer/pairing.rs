@@ -183,82 +183,10 @@ async fn exchange(
     me: &Material,
     joiner: bool,
 ) -> Result<Outcome, PairError> {
-    use spake2::{Ed25519Group, Identity, Password, Spake2};
-    let password = Password::new(code.password().as_bytes());
-    let (host_id, joiner_id) = (Identity::new(HOST_ID), Identity::new(JOINER_ID));
-    let (spake, outbound) = if joiner {
-        Spake2::<Ed25519Group>::start_a(&password, &joiner_id, &host_id)
-    } else {
-        Spake2::<Ed25519Group>::start_b(&password, &joiner_id, &host_id)
-    };
     let mut decoder = FrameDecoder::new();
-    write_frame(&mut stream, &outbound).await?;
-    let inbound = read_frame(&mut stream, &mut decoder).await?;
-    let key = Zeroizing::new(
-        spake
-            .finish(&inbound)
-            .map_err(|e| PairError::Protocol(format!("spake2: {e:?}")))?,
-    );
-
-    // Explicit key confirmation, the joiner first.
-    if joiner {
-        write_frame(&mut stream, &confirmation(&key, b"joiner")).await?;
-        let theirs = read_frame(&mut stream, &mut decoder)
-            .await
-            .map_err(|_| PairError::WrongCode)?;
-        if !verify(&key, b"host", &theirs) {
-            return Err(PairError::WrongCode);
-        }
-    } else {
-        let theirs = read_frame(&mut stream, &mut decoder).await?;
-        if !verify(&key, b"joiner", &theirs) {
-            // Close without a word: the joiner learns only that its guess was wrong.
-            return Err(PairError::WrongCode);
-        }
-        write_frame(&mut stream, &confirmation(&key, b"host")).await?;
-    }
-
-    // Noise XXpsk0 keyed by the confirmed SPAKE2 key: exchange and pin long-term keys.
-    let psk = derive(&key, b"", b"haven pairing xxpsk0 v2");
-    let builder = snow::Builder::new(XX_PARAMS.parse()?)
-        .prologue(XX_PROLOGUE)?
-        .local_private_key(&me.noise_static[..])?
-        .psk(XX_PSK_POSITION, &psk)?;
-    let mut hs = if joiner {
-        builder.build_initiator()?
-    } else {
-        builder.build_responder()?
-    };
-    let intro = serde_json::to_vec(&me.intro).map_err(|e| PairError::Protocol(e.to_string()))?;
-    let mut buf = vec![0u8; MAX_FRAME];
-    let mut payload = vec![0u8; MAX_FRAME];
-    let theirs: Vec<u8> = if joiner {
-        // -> psk, e ; <- e, ee, s, es (their intro) ; -> s, se (our intro)
-        let n = hs.write_message(&[], &mut buf)?;
-        write_frame(&mut stream, &buf[..n]).await?;
-        let m = read_frame(&mut stream, &mut decoder).await?;
-        let n = hs.read_message(&m, &mut payload)?;
-        let theirs = payload[..n].to_vec();
-        let n = hs.write_message(&intro, &mut buf)?;
-        write_frame(&mut stream, &buf[..n]).await?;
-        theirs
-    } else {
-        let m = read_frame(&mut stream, &mut decoder).await?;
-        hs.read_message(&m, &mut payload)?;
-        let n = hs.write_message(&intro, &mut buf)?;
-        write_frame(&mut stream, &buf[..n]).await?;
-        let m = read_frame(&mut stream, &mut decoder).await?;
-        let n = hs.read_message(&m, &mut payload)?;
-        payload[..n].to_vec()
-    };
-    let their_static: [u8; 32] = hs
-        .get_remote_static()
-        .and_then(|k| k.try_into().ok())
-        .ok_or_else(|| PairError::Protocol("no static key".into()))?;
-    let intro: Intro = serde_json::from_slice(&theirs)
-        .map_err(|e| PairError::Protocol(format!("a malformed introduction: {e}")))?;
-    check_intro(&intro)?;
-    let transcript = hs.get_handshake_hash().to_vec();
+    let key = agree_on_key(&mut stream, &mut decoder, code, joiner).await?;
+    let (their_static, intro, transcript) =
+        introduce(&mut stream, &mut decoder, &key, me, joiner).await?;
     let psk = derive(&key, &transcript, b"haven transport psk v1");
     let discovery = derive(&key, &transcript, b"haven discovery v1");
     let safety = safety_words(
@@ -286,6 +214,100 @@ async fn exchange(
         },
         safety_words: safety,
     })
+}
+
+/// SPAKE2 on the code, then explicit key confirmation, the joiner first: a wrong code
+/// ends here, and the host closes without a word, so the joiner learns only that its
+/// guess was wrong.
+async fn agree_on_key(
+    stream: &mut TcpStream,
+    decoder: &mut FrameDecoder,
+    code: &Code,
+    joiner: bool,
+) -> Result<Zeroizing<Vec<u8>>, PairError> {
+    use spake2::{Ed25519Group, Identity, Password, Spake2};
+    let password = Password::new(code.password().as_bytes());
+    let (host_id, joiner_id) = (Identity::new(HOST_ID), Identity::new(JOINER_ID));
+    let (spake, outbound) = if joiner {
+        Spake2::<Ed25519Group>::start_a(&password, &joiner_id, &host_id)
+    } else {
+        Spake2::<Ed25519Group>::start_b(&password, &joiner_id, &host_id)
+    };
+    write_frame(stream, &outbound).await?;
+    let inbound = read_frame(stream, decoder).await?;
+    let key = Zeroizing::new(
+        spake
+            .finish(&inbound)
+            .map_err(|e| PairError::Protocol(format!("spake2: {e:?}")))?,
+    );
+    if joiner {
+        write_frame(stream, &confirmation(&key, b"joiner")).await?;
+        let theirs = read_frame(stream, decoder)
+            .await
+            .map_err(|_| PairError::WrongCode)?;
+        if !verify(&key, b"host", &theirs) {
+            return Err(PairError::WrongCode);
+        }
+    } else {
+        let theirs = read_frame(stream, decoder).await?;
+        if !verify(&key, b"joiner", &theirs) {
+            return Err(PairError::WrongCode);
+        }
+        write_frame(stream, &confirmation(&key, b"host")).await?;
+    }
+    Ok(key)
+}
+
+/// Noise XXpsk0 keyed by the confirmed SPAKE2 key: each side sends its introduction and
+/// learns the other's long-term key. Returns that key, the partner's introduction
+/// (checked) and the handshake hash the session keys are derived from.
+async fn introduce(
+    stream: &mut TcpStream,
+    decoder: &mut FrameDecoder,
+    key: &[u8],
+    me: &Material,
+    joiner: bool,
+) -> Result<([u8; 32], Intro, Vec<u8>), PairError> {
+    let psk = derive(key, b"", b"haven pairing xxpsk0 v2");
+    let builder = snow::Builder::new(XX_PARAMS.parse()?)
+        .prologue(XX_PROLOGUE)?
+        .local_private_key(&me.noise_static[..])?
+        .psk(XX_PSK_POSITION, &psk)?;
+    let mut hs = if joiner {
+        builder.build_initiator()?
+    } else {
+        builder.build_responder()?
+    };
+    let intro = serde_json::to_vec(&me.intro).map_err(|e| PairError::Protocol(e.to_string()))?;
+    let mut buf = vec![0u8; MAX_FRAME];
+    let mut payload = vec![0u8; MAX_FRAME];
+    let theirs: Vec<u8> = if joiner {
+        // -> psk, e ; <- e, ee, s, es (their intro) ; -> s, se (our intro)
+        let n = hs.write_message(&[], &mut buf)?;
+        write_frame(stream, &buf[..n]).await?;
+        let m = read_frame(stream, decoder).await?;
+        let n = hs.read_message(&m, &mut payload)?;
+        let theirs = payload[..n].to_vec();
+        let n = hs.write_message(&intro, &mut buf)?;
+        write_frame(stream, &buf[..n]).await?;
+        theirs
+    } else {
+        let m = read_frame(stream, decoder).await?;
+        hs.read_message(&m, &mut payload)?;
+        let n = hs.write_message(&intro, &mut buf)?;
+        write_frame(stream, &buf[..n]).await?;
+        let m = read_frame(stream, decoder).await?;
+        let n = hs.read_message(&m, &mut payload)?;
+        payload[..n].to_vec()
+    };
+    let their_static: [u8; 32] = hs
+        .get_remote_static()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| PairError::Protocol("no static key".into()))?;
+    let intro: Intro = serde_json::from_slice(&theirs)
+        .map_err(|e| PairError::Protocol(format!("a malformed introduction: {e}")))?;
+    check_intro(&intro)?;
+    Ok((their_static, intro, hs.get_handshake_hash().to_vec()))
 }
 
 /// The partner's introduction must be self-consistent: its member id is its signing key's.

@@ -81,6 +81,59 @@ async fn hello(channel: &mut Channel) -> Result<(), End> {
     }
 }
 
+/// One message from the partner. `Ok(true)`: something was merged, so there may be
+/// something to send back.
+async fn take(
+    net: &Net,
+    channel: &mut Channel,
+    id: u64,
+    received: Result<Message, ChannelError>,
+) -> Result<bool, End> {
+    match received {
+        Ok(Message::Sync(bytes)) => {
+            match ask(&net.core, |reply| PeerOp::Receive(id, bytes, reply)).await {
+                Some(Ok(())) => Ok(true),
+                Some(Err(e)) => Err(End::Error(format!("a bad sync message: {e}"))),
+                // The core dropped the reply: stopping, or it failed on this message (and
+                // said so in the log).
+                None => Err(End::Closed("the daemon did not take the message")),
+            }
+        }
+        Ok(Message::Ping) => channel
+            .send(&Message::Pong)
+            .await
+            .map(|_| false)
+            .map_err(err),
+        Ok(Message::Pong) => Ok(false),
+        Ok(Message::Bye) => Err(End::Closed("the partner said goodbye")),
+        Ok(Message::Unpaired) => {
+            let _ = net
+                .core
+                .send(crate::contract::CoreMsg::Peer(PeerOp::PartnerLeft))
+                .await;
+            Err(End::Closed("the partner unpaired"))
+        }
+        Ok(Message::Hello { .. }) => Err(End::Error("a second hello".into())),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// The core's link changed: the session goes on only while paired with this partner;
+/// it says why it ends to the partner on its way out.
+async fn follow_link(channel: &mut Channel, now: Link, partner_key: &[u8; 32]) -> Option<End> {
+    match now {
+        Link::Paired(p) if p.partner_public == *partner_key => None,
+        Link::Unpaired(_) => {
+            let _ = channel.send(&Message::Unpaired).await;
+            Some(End::Closed("we unpaired"))
+        }
+        _ => {
+            let _ = channel.send(&Message::Bye).await;
+            Some(End::Closed("locked or stopping"))
+        }
+    }
+}
+
 async fn drive(
     net: &Net,
     channel: &mut Channel,
@@ -127,29 +180,9 @@ async fn drive(
         tokio::select! {
             received = channel.recv() => {
                 last_heard = Instant::now();
-                match received {
-                    Ok(Message::Sync(bytes)) => {
-                        match ask(&net.core, |reply| PeerOp::Receive(id, bytes, reply)).await {
-                            Some(Ok(())) => generate = true,
-                            Some(Err(e)) => return End::Error(format!("a bad sync message: {e}")),
-                            // The core dropped the reply: stopping, or it failed on this
-                            // message (and said so in the log).
-                            None => return End::Closed("the daemon did not take the message"),
-                        }
-                    }
-                    Ok(Message::Ping) => {
-                        if let Err(e) = channel.send(&Message::Pong).await {
-                            return err(e);
-                        }
-                    }
-                    Ok(Message::Pong) => {}
-                    Ok(Message::Bye) => return End::Closed("the partner said goodbye"),
-                    Ok(Message::Unpaired) => {
-                        let _ = net.core.send(crate::contract::CoreMsg::Peer(PeerOp::PartnerLeft)).await;
-                        return End::Closed("the partner unpaired");
-                    }
-                    Ok(Message::Hello { .. }) => return End::Error("a second hello".into()),
-                    Err(e) => return err(e),
+                match take(net, channel, id, received).await {
+                    Ok(more) => generate |= more,
+                    Err(end) => return end,
                 }
             }
             r = changed.changed() => {
@@ -160,16 +193,8 @@ async fn drive(
             }
             r = link.changed() => {
                 let now = if r.is_err() { Link::Off } else { link.borrow_and_update().clone() };
-                match now {
-                    Link::Paired(p) if p.partner_public == partner_key => {}
-                    Link::Unpaired(_) => {
-                        let _ = channel.send(&Message::Unpaired).await;
-                        return End::Closed("we unpaired");
-                    }
-                    _ => {
-                        let _ = channel.send(&Message::Bye).await;
-                        return End::Closed("locked or stopping");
-                    }
+                if let Some(end) = follow_link(channel, now, &partner_key).await {
+                    return end;
                 }
             }
             _ = ping.tick() => {

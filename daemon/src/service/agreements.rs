@@ -129,6 +129,6 @@ fn agreement_reply_from(u: &Unlocked, book: &Book, id: &str) -> Result<Agreement
         .get(id)
         .ok_or_else(|| ErrorReply::new(ErrorKind::NotFound, format!("no agreement {id}")))?;
     Ok(AgreementReply {
-        agreement: agreement.view(&u.keyring, today),
+        agreement: agreement.view(u.keyring(), today),
     })
 }

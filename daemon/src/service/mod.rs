@@ -107,8 +107,7 @@ impl Service {
                     result = u.home.reload(haven_shared::store::DocName::Couple);
                 }
                 if result.is_ok() {
-                    u.rebuild_index();
-                    u.partner_sync.reset();
+                    u.after_reload();
                 }
                 result
             }

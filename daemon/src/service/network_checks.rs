@@ -50,7 +50,7 @@ impl Service {
                 None,
             ));
             out.push(shared_document_check(u));
-            if let Some(problem) = &u.partner_problem {
+            if let Some(problem) = u.partner_problem() {
                 out.push(check(
                     "partner record",
                     false,
@@ -76,7 +76,7 @@ impl Service {
             "locked: a locked laptop does not connect".into(),
             Some("run `haven unlock`"),
         ),
-        Vault::Unlocked(u) => match (&u.partner, address) {
+        Vault::Unlocked(u) => match (u.partner(), address) {
             (None, _) => check("partner", true, "not paired".into(), None),
             (Some(p), Some(a)) => {
                 check("partner", true, format!("connected to {} at {a}", p.name), None)
@@ -103,7 +103,7 @@ impl Service {
         let Vault::Unlocked(u) = &self.vault else {
             return None;
         };
-        let p = u.partner.as_ref()?;
+        let p = u.partner()?;
         let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
         let at = &relay.authority;
         let (ok, detail, fix) = match self.peer.net.relay_health() {
@@ -213,12 +213,12 @@ fn interface_check(only: Option<&str>) -> Check {
 fn shared_document_check(u: &Unlocked) -> Check {
     let (malformed, unverified) = match u.home.agreement_sources() {
         Ok(sources) => {
-            let book = haven_shared::model::agreement::assemble(&sources, &u.keyring);
+            let book = haven_shared::model::agreement::assemble(&sources, u.keyring());
             let unverified: usize = book.agreements.values().map(|a| a.unverified.len()).sum();
             // Notes and the weekly question's items count too.
             let items = u.home.together_items();
-            let board = haven_shared::model::notes::assemble(&items, &u.keyring);
-            let ask = haven_shared::model::ask::assemble(&items, &u.keyring);
+            let board = haven_shared::model::notes::assemble(&items, u.keyring());
+            let ask = haven_shared::model::ask::assemble(&items, u.keyring());
             (
                 book.malformed + board.malformed + ask.ignored,
                 unverified + board.unverified.len(),

@@ -93,7 +93,7 @@ fn apart_of(u: &Unlocked, p: &Partner) -> Option<Apart> {
 /// in our member record, so the partner can dial us once apart. True when the couple
 /// document changed (the partner should hear of it).
 pub(super) fn ensure_endpoint(u: &mut Unlocked) -> bool {
-    let Some(p) = &mut u.partner else {
+    let Some(p) = u.partner_record_mut() else {
         return false;
     };
     let secret = match &p.endpoint_secret {
@@ -131,8 +131,8 @@ impl Service {
         }
         let link = match &self.vault {
             Vault::Locked => Link::Off,
-            Vault::Unlocked(u) => match &u.partner {
-                None => Link::Unpaired(u.farewell.map(|former| {
+            Vault::Unlocked(u) => match u.partner() {
+                None => Link::Unpaired(u.farewell().map(|former| {
                     Arc::new(Farewell {
                         former: former.key_hash,
                         pairing: former.pairing,
@@ -200,10 +200,9 @@ impl Service {
                 reply,
             } => {
                 let ok = match &mut self.vault {
-                    Vault::Unlocked(u) if u.partner.is_some() => {
-                        let saved = u.home.sync_state();
-                        u.partner_sync.start(session, saved);
-                        if let Some(p) = &mut u.partner {
+                    Vault::Unlocked(u) if u.partner().is_some() => {
+                        u.sync_start(session);
+                        if let Some(p) = u.partner_record_mut() {
                             if dialled.is_some() {
                                 p.last_address = dialled;
                             }
@@ -221,10 +220,8 @@ impl Service {
             }
             PeerOp::Generate(session, reply) => {
                 let message = match &mut self.vault {
-                    Vault::Unlocked(u) if u.partner.is_some() => {
-                        u.partner_sync.next(session, &mut u.home.couple)
-                    }
-                    _ => None,
+                    Vault::Unlocked(u) => u.sync_next(session),
+                    Vault::Locked => None,
                 };
                 let _ = reply.send(message);
             }
@@ -238,7 +235,7 @@ impl Service {
             }
             PeerOp::Disconnected => {
                 if let Vault::Unlocked(u) = &mut self.vault {
-                    if let Some(p) = &mut u.partner {
+                    if let Some(p) = u.partner_record_mut() {
                         p.last_seen = Some(haven_shared::when::now());
                     }
                     save_partner(u);
@@ -246,7 +243,7 @@ impl Service {
             }
             PeerOp::PartnerLeft => {
                 if let Vault::Unlocked(u) = &mut self.vault {
-                    let name = u.partner.as_ref().map(|p| p.name.clone());
+                    let name = u.partner().map(|p| p.name.clone());
                     // The partner left: nothing to tell it later.
                     if let Err(e) = u.home.forget_partner(None) {
                         tracing::warn!(error = %e, "could not forget the partner who unpaired");
@@ -268,7 +265,7 @@ impl Service {
         let Vault::Unlocked(u) = &self.vault else {
             return false;
         };
-        let Some(p) = &u.partner else { return false };
+        let Some(p) = u.partner() else { return false };
         if p.relay.is_none() {
             return false;
         }
@@ -281,7 +278,7 @@ impl Service {
 
     fn pairing_material(&mut self) -> Result<Material, ErrorReply> {
         let u = self.unlocked()?;
-        if let Some(p) = &u.partner {
+        if let Some(p) = u.partner() {
             return Err(ErrorReply::new(
                 ErrorKind::Pairing,
                 format!("this laptop is already paired with {}", p.name),
@@ -302,15 +299,13 @@ impl Service {
 
     fn pin(&mut self, partner: Partner) -> Result<(), ErrorReply> {
         let u = self.unlocked()?;
-        if u.partner.is_some() {
+        if u.partner().is_some() {
             return Err(ErrorReply::new(ErrorKind::Pairing, "already paired"));
         }
         // A new pairing ends any farewell to a former partner.
         u.home.forget_partner(None).map_err(home_error)?;
-        u.partner_problem = None;
         u.home.save_partner(&partner).map_err(home_error)?;
-        u.farewell = None;
-        u.set_partner(Some(partner));
+        u.pin_partner(partner);
         self.publish_link();
         Ok(())
     }
@@ -321,12 +316,7 @@ impl Service {
         let Vault::Unlocked(u) = &mut self.vault else {
             return Err("locked".into());
         };
-        let Some(partner) = u.partner.as_mut() else {
-            return Err("not paired".into());
-        };
-        if u.partner_sync
-            .receive(session, &mut u.home, partner, bytes)?
-        {
+        if u.sync_receive(session, bytes)? {
             // The partner's device may have deleted what we signed: put it back, so it
             // travels again (our own laptop shows it either way).
             match u.home.republish_own() {
@@ -347,13 +337,13 @@ impl Service {
         let address = self.peer.net.connected_address();
         let path = self.peer.net.path();
         let u = self.unlocked()?;
-        if let Some(problem) = &u.partner_problem {
+        if let Some(problem) = u.partner_problem() {
             return Err(untrusted_partner(problem));
         }
-        let Some(p) = u.partner.clone() else {
+        let Some(p) = u.partner().cloned() else {
             return Ok(PartnerInfo::default());
         };
-        let waiting = u.partner_sync.waiting(&mut u.home.couple);
+        let waiting = u.sync_waiting();
         let identity = &u.home.identity;
         let words = p.noise_public().map(|theirs| {
             safety_words(
@@ -393,7 +383,7 @@ impl Service {
             None => None,
         };
         let u = self.unlocked()?;
-        let Some(p) = &mut u.partner else {
+        let Some(p) = u.partner_record_mut() else {
             return Err(not_paired());
         };
         p.relay = parsed.map(|r| r.to_string());
@@ -412,7 +402,7 @@ impl Service {
             ));
         }
         let u = self.unlocked()?;
-        let Some(p) = &mut u.partner else {
+        let Some(p) = u.partner_record_mut() else {
             return Err(not_paired());
         };
         if !p.addresses.iter().any(|a| a == address) {
@@ -426,7 +416,7 @@ impl Service {
 
     fn unpair(&mut self, wipe: bool) -> Result<Unpaired, ErrorReply> {
         let u = self.unlocked()?;
-        let (name, former) = match (&u.partner_problem, &u.partner) {
+        let (name, former) = match (u.partner_problem(), u.partner()) {
             // Rows someone else wrote: forget them all; there is nobody to tell.
             (Some(_), _) => ("the partner record that did not verify".to_string(), None),
             (None, Some(p)) => (
@@ -452,9 +442,7 @@ impl Service {
             (None, None) => return Err(not_paired()),
         };
         u.home.forget_partner(former).map_err(home_error)?;
-        u.partner_problem = None;
-        u.farewell = former;
-        u.set_partner(None);
+        u.unpin_partner(former);
         let wiped = if wipe {
             u.home.wipe_couple().map_err(|e| {
                 let e = home_error(e);
@@ -486,10 +474,8 @@ impl Service {
 
 /// Saves the partner's last-seen facts; a failure costs only those facts.
 fn save_partner(u: &mut Unlocked) {
-    if let Some(p) = &u.partner {
-        if let Err(e) = u.home.save_partner(p) {
-            tracing::warn!(error = %e, "could not save when the partner was last seen");
-        }
+    if let Err(e) = u.save_partner_record() {
+        tracing::warn!(error = %e, "could not save when the partner was last seen");
     }
 }
 

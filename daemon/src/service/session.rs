@@ -89,8 +89,8 @@ impl Service {
         StatusInfo {
             locked: unlocked.is_none(),
             name: unlocked.map(|u| u.name.clone()),
-            paired: unlocked.is_some_and(|u| u.partner.is_some()),
-            partner: unlocked.and_then(|u| u.partner.as_ref().map(|p| p.name.clone())),
+            paired: unlocked.is_some_and(|u| u.partner().is_some()),
+            partner: unlocked.and_then(|u| u.partner().map(|p| p.name.clone())),
             connected: self.peer.net.connected_address().is_some(),
             entries: unlocked.map(|u| u.index.len()),
             agreements: unlocked.map(|u| u.home.couple.agreement_count()),
@@ -110,13 +110,13 @@ impl Service {
 /// couple document is put back; an answer to the weekly question that may go now is
 /// revealed; the seen marks are read.
 fn after_unlock(u: &mut vault::Unlocked) -> Result<(), ErrorReply> {
-    match u.home.migrate_agreements(&u.keyring) {
+    match u.migrate_agreements() {
         Ok(0) => {}
         Ok(n) => tracing::info!(
             agreements = n,
             "carried v1 agreements over to signed statements"
         ),
-        Err(e) => return Err(home_error(e)),
+        Err(e) => return Err(e),
     }
     match u.home.republish_own() {
         Ok(0) => {}

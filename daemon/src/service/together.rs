@@ -44,9 +44,8 @@ fn not_paired(what: &str) -> ErrorReply {
 
 /// The partner's member id, or why there is none.
 fn partner_member(u: &Unlocked, what: &str) -> Result<String, ErrorReply> {
-    u.partner
-        .as_ref()
-        .filter(|_| u.partner_problem.is_none())
+    u.partner()
+        .filter(|_| u.partner_problem().is_none())
         .map(|p| p.member_id.clone())
         .ok_or_else(|| not_paired(what))
 }
@@ -165,13 +164,18 @@ fn note_show(u: &mut Unlocked, id: &str) -> Result<NoteReply, ErrorReply> {
 
 /// This week's question, as both partners see it (see `AskBook::current_week`).
 fn this_week(u: &Unlocked, book: &AskBook) -> String {
-    let partner = u.partner.as_ref().map(|p| p.member_id.as_str());
+    let partner = u.partner().map(|p| p.member_id.as_str());
     book.current_week(when::now(), &u.home.identity.member_id(), partner)
 }
 
 fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
-    let partner = u.partner.as_ref().map(|p| p.member_id.as_str());
-    book.week(week, &u.keyring, partner, &u.home.journal.pending_answers())
+    let partner = u.partner().map(|p| p.member_id.as_str());
+    book.week(
+        week,
+        u.keyring(),
+        partner,
+        &u.home.journal.pending_answers(),
+    )
 }
 
 fn ask(u: &mut Unlocked) -> Result<WeekReply, ErrorReply> {
@@ -195,7 +199,7 @@ fn ask_list(u: &mut Unlocked) -> Result<AskHistory, ErrorReply> {
     waiting::mark_seen(u, None, None, Some(&book), |_| true);
     Ok(AskHistory {
         weeks,
-        questions: book.all_questions(&u.keyring),
+        questions: book.all_questions(u.keyring()),
     })
 }
 
@@ -244,7 +248,7 @@ fn ask_answer(u: &mut Unlocked, text: &str) -> Result<WeekReply, ErrorReply> {
 /// same question). Called after an answer, after the partner's changes arrive, and at
 /// unlock. Returns how many.
 pub fn reveal_due(u: &mut Unlocked) -> usize {
-    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
         return 0;
     };
     let pending: BTreeMap<String, PendingAnswer> = u.home.journal.pending_answers();
@@ -254,7 +258,7 @@ pub fn reveal_due(u: &mut Unlocked) -> usize {
     let book = u.ask_book();
     let key = u.home.identity.signing_key().clone();
     let items: Vec<_> = book
-        .due_reveals(&u.keyring, &partner, &pending)
+        .due_reveals(u.keyring(), &partner, &pending)
         .into_iter()
         .map(|p| ask::reveal(&key, p, when::now()))
         .collect();

@@ -11,6 +11,7 @@ use haven_shared::model::notes::{self, Board};
 use haven_shared::model::waiting::{self, Waiting, WaitingKind};
 use haven_shared::when;
 
+use crate::seen_marks::SeenMarks;
 use crate::vault::Unlocked;
 
 /// Pauses not finished yet, oldest first.
@@ -31,21 +32,21 @@ pub fn open_pauses(u: &Unlocked) -> Vec<OpenPause> {
 
 /// What the partner's items and the review dates leave waiting, before seen marks.
 fn from_partner(u: &Unlocked, book: &Book, today: chrono::NaiveDate) -> Vec<Waiting> {
-    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
         // Unpaired: only review dates.
         return waiting::from_partner(
             book,
             &Board::default(),
             &AskBook::default(),
-            &u.keyring,
+            u.keyring(),
             "",
             today,
         );
     };
     let items = u.home.together_items();
-    let board = notes::assemble(&items, &u.keyring);
-    let ask = ask::assemble(&items, &u.keyring);
-    waiting::from_partner(book, &board, &ask, &u.keyring, &partner, today)
+    let board = notes::assemble(&items, u.keyring());
+    let ask = ask::assemble(&items, u.keyring());
+    waiting::from_partner(book, &board, &ask, u.keyring(), &partner, today)
 }
 
 /// Everything waiting for this person now, oldest first. The partner's part is cached
@@ -53,21 +54,20 @@ fn from_partner(u: &Unlocked, book: &Book, today: chrono::NaiveDate) -> Vec<Wait
 pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
     let today = Local::now().date_naive();
     let heads = u.home.couple_log.saved_heads().to_vec();
-    let fresh = matches!(&u.waiting_cache, Some((h, d, _)) if *h == heads && *d == today);
-    if !fresh {
+    if u.marks().cached(&heads, today).is_none() {
         let items = match u.home.agreement_sources() {
-            Ok(sources) => from_partner(u, &agreement::assemble(&sources, &u.keyring), today),
+            Ok(sources) => from_partner(u, &agreement::assemble(&sources, u.keyring()), today),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the agreements to list what is waiting");
                 Vec::new()
             }
         };
-        u.waiting_cache = Some((heads, today, items));
+        u.marks_mut().cache(heads.clone(), today, items);
     }
     let mut items = u
-        .waiting_cache
-        .as_ref()
-        .map(|(_, _, w)| w.clone())
+        .marks()
+        .cached(&heads, today)
+        .map(<[Waiting]>::to_vec)
         .unwrap_or_default();
     let now = when::now();
     for p in open_pauses(u) {
@@ -82,26 +82,17 @@ pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
             });
         }
     }
-    if u.seen_baseline_due {
-        // The first time: everything there is now counts as seen (see `load_seen`).
-        u.seen_baseline_due = false;
-        u.seen.extend(
-            items
-                .iter()
-                .filter(|w| w.area().is_some())
-                .map(|w| w.key.clone()),
-        );
-        if let Err(e) = u.home.save_seen_marks(&u.seen) {
-            tracing::warn!(error = %e, "could not save what was seen");
-        }
-    }
-    let items = waiting::unseen(items, &u.seen);
-    if u.notice_baseline_due {
-        // Nothing waiting when the laptop was unlocked is news: the person is there.
-        u.notice_baseline_due = false;
-        u.notified = items.iter().map(|w| w.key.clone()).collect();
+    let (items, changed) = u.marks_mut().unseen(items);
+    if changed {
+        save_marks(u, "could not save what was seen");
     }
     items
+}
+
+fn save_marks(u: &mut Unlocked, failed: &str) {
+    if let Err(e) = u.save_marks() {
+        tracing::warn!(error = %e, "{failed}");
+    }
 }
 
 /// What was just shown becomes seen, on this laptop only: the waiting items computed
@@ -114,7 +105,7 @@ pub fn mark_seen(
     ask: Option<&AskBook>,
     which: impl Fn(&Waiting) -> bool,
 ) {
-    let Some(partner) = u.partner.as_ref().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
         return;
     };
     let empty = (Book::default(), Board::default(), AskBook::default());
@@ -122,22 +113,12 @@ pub fn mark_seen(
         book.unwrap_or(&empty.0),
         board.unwrap_or(&empty.1),
         ask.unwrap_or(&empty.2),
-        &u.keyring,
+        u.keyring(),
         &partner,
         Local::now().date_naive(),
     );
-    let before = u.seen.len();
-    u.seen.extend(
-        shown
-            .into_iter()
-            .filter(|w| w.area().is_some() && which(w))
-            .map(|w| w.key),
-    );
-    if u.seen.len() == before {
-        return;
-    }
-    if let Err(e) = u.home.save_seen_marks(&u.seen) {
-        tracing::warn!(error = %e, "could not save what was seen; it may be listed again");
+    if u.marks_mut().mark(shown.into_iter().filter(|w| which(w))) {
+        save_marks(u, "could not save what was seen; it may be listed again");
     }
 }
 
@@ -156,22 +137,18 @@ pub fn seen_agreement(u: &mut Unlocked, book: &Book, id: &str) {
 /// tick, within a second), not here: building the list reads every agreement, and unlock
 /// need not wait for it.
 pub fn load_seen(u: &mut Unlocked) {
-    match u.home.seen_marks() {
-        Ok(Some(seen)) => u.seen = seen,
-        Ok(None) => u.seen_baseline_due = true,
-        Err(e) => tracing::warn!(error = %e, "what was seen is unreadable; listing everything"),
-    }
-    u.waiting_cache = None;
-    u.notice_baseline_due = true;
+    let stored = match u.home.seen_marks() {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(error = %e, "what was seen is unreadable; listing everything");
+            Some(Default::default())
+        }
+    };
+    *u.marks_mut() = SeenMarks::at_unlock(stored);
 }
 
 /// Waiting items not notified yet (and remembers them as notified).
 pub fn new_since_last_notice(u: &mut Unlocked) -> Vec<Waiting> {
     let now = waiting(u);
-    let fresh: Vec<Waiting> = now
-        .into_iter()
-        .filter(|w| !u.notified.contains(&w.key))
-        .collect();
-    u.notified.extend(fresh.iter().map(|w| w.key.clone()));
-    fresh
+    u.marks_mut().not_notified(now)
 }

@@ -19,6 +19,7 @@ use krilla::geom::{PathBuilder, Point};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla::Document;
 use skrifa::instance::{LocationRef, Size};
@@ -566,13 +567,80 @@ fn gray(v: u8) -> krilla::paint::Paint {
     rgb::Color::new(v, v, v).into()
 }
 
+/// One drawing operation onto a page.
+fn paint(s: &mut Surface, op: &Op, m: &Metrics, fonts: &[Font]) {
+    match op {
+        Op::Text {
+            x,
+            y,
+            size,
+            bold,
+            gray: g,
+            text,
+        } => {
+            s.set_fill(Some(Fill {
+                paint: gray(*g),
+                ..Fill::default()
+            }));
+            let mut at = *x;
+            for (face, run) in m.runs(text, *bold) {
+                s.draw_text(
+                    Point::from_xy(at, *y),
+                    fonts[face as usize].clone(),
+                    *size,
+                    &run,
+                    false,
+                    TextDirection::Auto,
+                );
+                at += m.width(&run, *bold, *size);
+            }
+        }
+        Op::Line {
+            points,
+            width,
+            gray: g,
+        } => {
+            let mut pb = PathBuilder::new();
+            for (i, (px, py)) in points.iter().enumerate() {
+                if i == 0 {
+                    pb.move_to(*px, *py);
+                } else {
+                    pb.line_to(*px, *py);
+                }
+            }
+            if let Some(path) = pb.finish() {
+                s.set_fill(None);
+                s.set_stroke(Some(Stroke {
+                    paint: gray(*g),
+                    width: *width,
+                    ..Stroke::default()
+                }));
+                s.draw_path(&path);
+                s.set_stroke(None);
+            }
+        }
+        Op::Dot { x, y } => {
+            let mut pb = PathBuilder::new();
+            if let Some(r) = krilla::geom::Rect::from_xywh(x - 2.0, y - 2.0, 4.0, 4.0) {
+                pb.push_rect(r);
+            }
+            if let Some(path) = pb.finish() {
+                s.set_fill(Some(Fill {
+                    paint: gray(0x33),
+                    ..Fill::default()
+                }));
+                s.draw_path(&path);
+            }
+        }
+    }
+}
+
 fn draw(l: Layout, title: &str) -> Result<Vec<u8>, String> {
     let fonts = Face::ALL
         .iter()
         .map(|f| Font::new(f.data().into(), 0))
         .collect::<Option<Vec<Font>>>()
         .ok_or("the bundled fonts cannot be read")?;
-    let krilla_font = |f: Face| fonts[f as usize].clone();
     let mut doc = Document::new();
     doc.set_metadata(
         Metadata::new()
@@ -595,70 +663,7 @@ fn draw(l: Layout, title: &str) -> Result<Vec<u8>, String> {
             text: number,
         };
         for op in ops.iter().chain(std::iter::once(&footer)) {
-            match op {
-                Op::Text {
-                    x,
-                    y,
-                    size,
-                    bold,
-                    gray: g,
-                    text,
-                } => {
-                    s.set_fill(Some(Fill {
-                        paint: gray(*g),
-                        ..Fill::default()
-                    }));
-                    let mut at = *x;
-                    for (face, run) in l.m.runs(text, *bold) {
-                        s.draw_text(
-                            Point::from_xy(at, *y),
-                            krilla_font(face),
-                            *size,
-                            &run,
-                            false,
-                            TextDirection::Auto,
-                        );
-                        at += l.m.width(&run, *bold, *size);
-                    }
-                }
-                Op::Line {
-                    points,
-                    width,
-                    gray: g,
-                } => {
-                    let mut pb = PathBuilder::new();
-                    for (i, (px, py)) in points.iter().enumerate() {
-                        if i == 0 {
-                            pb.move_to(*px, *py);
-                        } else {
-                            pb.line_to(*px, *py);
-                        }
-                    }
-                    if let Some(path) = pb.finish() {
-                        s.set_fill(None);
-                        s.set_stroke(Some(Stroke {
-                            paint: gray(*g),
-                            width: *width,
-                            ..Stroke::default()
-                        }));
-                        s.draw_path(&path);
-                        s.set_stroke(None);
-                    }
-                }
-                Op::Dot { x, y } => {
-                    let mut pb = PathBuilder::new();
-                    if let Some(r) = krilla::geom::Rect::from_xywh(x - 2.0, y - 2.0, 4.0, 4.0) {
-                        pb.push_rect(r);
-                    }
-                    if let Some(path) = pb.finish() {
-                        s.set_fill(Some(Fill {
-                            paint: gray(0x33),
-                            ..Fill::default()
-                        }));
-                        s.draw_path(&path);
-                    }
-                }
-            }
+            paint(&mut s, op, &l.m, &fonts);
         }
         s.finish();
         page.finish();
