@@ -1,6 +1,7 @@
-//! Text a command takes from its argument, or from stdin when the argument is `-`.
+//! Text a command takes from its argument, or from stdin when the argument is `-`; and a
+//! yes or no asked on the terminal.
 
-use std::io::Read;
+use std::io::{BufRead, Read, Write};
 
 use crate::error::{CliError, CliResult};
 
@@ -14,4 +15,17 @@ pub fn text_or_stdin(text: String) -> CliResult<String> {
         .read_to_string(&mut read)
         .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
     Ok(read)
+}
+
+/// Prints `question` on stderr and reads one answer line: true only for y or yes, so
+/// Enter alone keeps things as they are.
+pub fn yes(question: &str) -> CliResult<bool> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }

@@ -135,11 +135,7 @@ fn times(n: usize) -> String {
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+    haven_shared::plural::count(n as u64, one, many)
 }
 
 fn join_words(parts: &[String]) -> String {

@@ -5,8 +5,10 @@
 
 mod client;
 mod commands;
+mod delivery;
 mod editor;
 mod error;
+mod guided;
 mod input;
 mod insights_view;
 mod output;

@@ -13,6 +13,7 @@ pub mod ipc;
 pub mod model;
 pub mod partner_record;
 pub mod paths;
+pub mod plural;
 pub mod relay_url;
 pub mod store;
 pub mod when;

@@ -485,3 +485,10 @@ pub fn pdf_text(path: &Path) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Writes a shell script at `path` and makes it executable (an `$EDITOR` for a test).
+pub fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write the script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}

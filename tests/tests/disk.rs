@@ -117,7 +117,7 @@ fn a_dropped_tail_does_not_bring_a_deleted_entry_back() {
     let h = Home::init("Maya");
     h.write(&["stays"]);
     let gone = h.write(&["DELETED-ENTRY-7741 I deleted this"]);
-    h.ok(&["journal", "delete", &gone]);
+    h.ok(&["journal", "delete", &gone, "--yes"]);
     h.ok(&["daemon", "stop"]);
     // Dropping the last chunk (the deletion) would bring the entry back.
     let last = last_seq(&h.home, "journal");

@@ -240,10 +240,14 @@ fn write_in_an_editor_opens_the_kinds_template() {
     }
     let entry = h.json(&["journal", "show", &id, "--json"]);
     assert_eq!(entry["record"]["helped"], "the phone was silent", "{entry}");
-    // An untouched template is an empty entry: refused, nothing saved.
+    // An untouched template is an empty entry: nothing saved, and not an error.
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), "true".into()));
-    h.fails(&["journal", "write", "--kind", "trigger"], 2);
+    let out = h.run(&["journal", "write", "--kind", "trigger"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, "Nothing saved: the page was left empty.\n")
+    );
     assert_eq!(h.entry_count(), 1);
 }
 
@@ -253,7 +257,7 @@ fn delete_then_purge_erases_the_text_from_the_stored_history() {
     let keep = h.write(&["keep me"]);
     let gone = h.write(&["CANARY-DELETED-4471 a secret to forget"]);
     h.ok(&["journal", "edit", &keep, "--text", "keep me, edited"]);
-    h.ok(&["journal", "delete", &gone]);
+    h.ok(&["journal", "delete", &gone, "--yes"]);
     h.fails(&["journal", "show", &gone], 3);
     assert_eq!(h.entry_count(), 1);
 
@@ -321,7 +325,7 @@ fn sealed_copies_on_disk(h: &Home) -> usize {
 fn automatic_compaction_forgets_deleted_text_too() {
     let h = Home::init("Maya");
     let gone = h.write(&["CANARY-COMPACTED-9182 a secret to forget"]);
-    h.ok(&["journal", "delete", &gone]);
+    h.ok(&["journal", "delete", &gone, "--yes"]);
     // Enough writes for the log to pass COMPACT_AFTER chunks since its snapshot.
     let writes = haven_shared::store::COMPACT_AFTER + 5;
     for i in 0..writes {

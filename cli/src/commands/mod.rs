@@ -13,6 +13,7 @@ pub mod insights;
 pub mod journal;
 pub mod lock;
 pub mod notes;
+pub mod now;
 pub mod pair;
 pub mod partner;
 pub mod pause;
@@ -44,6 +45,16 @@ pub enum Command {
     Journal(journal::Command),
     /// Note a small step worth noticing (a `win` entry)
     Win(win::Args),
+    /// A few guided minutes when it is very hard: ground, breathe, your plan, who to call
+    ///
+    /// Five steps to ground yourself, a breathing pacer (in 4, out 6, or the rhythm your
+    /// plan names), your soothing plan one line at a time, then the people your plan names
+    /// under `## People I can call` and the crisis line. Enter goes on; Esc or Ctrl-C stops
+    /// at any time. Nothing is written. Without a terminal it prints the same help as text.
+    ///
+    /// If you are in danger, call your local emergency number or a crisis line:
+    /// https://findahelpline.com lists them by country.
+    Now(now::Args),
     /// Write the message, but do not send it yet: a pause with a countdown
     Pause(pause::Args),
     /// Your soothing plan: what a caring parent would do when you are hurting
@@ -90,6 +101,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Status(args) => status::run(args, ctx),
         Command::Journal(cmd) => journal::run(cmd, ctx),
         Command::Win(args) => win::run(args, ctx),
+        Command::Now(args) => now::run(args, ctx),
         Command::Pause(args) => pause::run(args, ctx),
         Command::Soothe(args) => soothe::run(args, ctx),
         Command::Insights(args) => insights::run(args, ctx),

@@ -143,6 +143,9 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
         !from_stdin && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         output::emit(&format!("{}\n", entry.id));
+        if very_hard(&entry) {
+            eprintln!("{}", crate::soothing_plan::OFFER);
+        }
         eprintln!(
             "The pause is open. When it is over: haven pause done {} --urge N --sent (or --not-sent)",
             short(&entry.id)
@@ -175,6 +178,16 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
     finish(ctx, Some(entry.id.clone()), urge_after, sent)
 }
 
+/// A pause started at an urge of 9 or 10 offers `haven now` (by the number the person
+/// chose, never by what they wrote).
+fn very_hard(entry: &Entry) -> bool {
+    entry
+        .pause
+        .as_ref()
+        .and_then(|p| p.urge_before)
+        .is_some_and(|u| u >= crate::soothing_plan::OFFER_FROM)
+}
+
 fn short(id: &str) -> String {
     id.chars().take(10).collect()
 }
@@ -183,7 +196,8 @@ fn short(id: &str) -> String {
 fn opening(entry: &Entry, agreements: &[AgreementView], soothe: Option<&str>) -> String {
     let minutes = entry.pause.as_ref().map_or(0, |p| p.minutes);
     let mut text = format!(
-        "Paused for {minutes} minutes: write it, but do not send it yet. Your message is kept, privately.\n"
+        "Paused for {}: write it, but do not send it yet. Your message is kept, privately.\n",
+        haven_shared::plural::count(u64::from(minutes), "minute", "minutes")
     );
     if !agreements.is_empty() {
         text.push_str("\nWhat you agreed on together:\n");
@@ -198,6 +212,9 @@ fn opening(entry: &Entry, agreements: &[AgreementView], soothe: Option<&str>) ->
     }
     if let Some(line) = soothe {
         text.push_str(&format!("\nFrom your soothing plan: {line}\n"));
+    }
+    if very_hard(entry) {
+        text.push_str(&format!("\n{}\n", crate::soothing_plan::OFFER));
     }
     text.push_str("\nCtrl-C leaves the pause open.\n");
     text

@@ -4,7 +4,7 @@
 //! it cannot be taken back from there. Only the kind, title and text travel; tags, mood,
 //! intensity and every other entry stay private. Sharing the same entry again sends nothing.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use haven_shared::ipc::{JournalShow, Partner, Share, Shared};
 use haven_shared::model::notes::shared_from;
@@ -33,23 +33,23 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let partner = partner.name.unwrap_or_else(|| "your partner".into());
     let entry = ctx.client.call(JournalShow { id: args.id })?.entry;
     let (kind, title, text) = shared_from(&entry).map_err(|e| CliError::usage(e.to_string()))?;
-    if !args.yes {
-        confirm(&partner, kind.as_str(), &title, &text)?;
+    if !args.yes && !confirm(&partner, kind.as_str(), &title, &text)? {
+        // Not sharing is a choice, not a failure.
+        eprintln!("Kept private.");
+        return Ok(());
     }
     let Shared { note, already } = ctx.client.call(Share { id: entry.id })?;
     output::emit(&format!("{}\n", note.id));
     if already {
         eprintln!("This entry was shared before, as this note; nothing new was sent.");
     } else {
-        eprintln!(
-            "Shared with {}. It reaches their laptop the next time the two connect.",
-            output::visible(&partner)
-        );
+        eprintln!("Shared. {}", crate::delivery::sentence(ctx));
     }
     Ok(())
 }
 
-fn confirm(partner: &str, kind: &str, title: &str, text: &str) -> CliResult {
+/// Asks on the terminal; true for a yes.
+fn confirm(partner: &str, kind: &str, title: &str, text: &str) -> CliResult<bool> {
     let partner = output::visible(partner);
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(
@@ -73,16 +73,5 @@ fn confirm(partner: &str, kind: &str, title: &str, text: &str) -> CliResult {
          Its tags, mood and intensity, and every other entry, stay on this laptop.\n\
          Share it? [y/N] "
     ));
-    eprint!("{}", output::visible(&shown));
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
-    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(CliError::usage("not shared; nothing left this laptop"))
-    }
+    crate::input::yes(&output::visible(&shown))
 }

@@ -2,14 +2,14 @@
 //! would…"), written once in $EDITOR from suggestions and changed whenever they like.
 //! Private: it lives in the journal document.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use haven_shared::ipc::SootheSet;
 use haven_shared::model::practice::SOOTHE_TEMPLATE;
 use haven_shared::model::SoothingPlan;
 
 use crate::editor::{self, Edited};
-use crate::error::{CliError, CliResult, Exit};
+use crate::error::{CliError, CliResult};
 use crate::{output, soothing_plan, Ctx};
 
 #[derive(clap::Args, Debug)]
@@ -45,15 +45,25 @@ fn show(ctx: &mut Ctx) -> CliResult {
             output::emit(&plan.text);
             Ok(())
         }
-        None if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
-            eprintln!("You have no soothing plan yet. Here are some suggestions to start from.");
-            edit(EditArgs { text: None }, ctx)
+        None => {
+            // Before a plan exists, the suggestions themselves: what the person reached
+            // for is there, and making it theirs is one command away.
+            eprintln!(
+                "You have no plan of your own yet. These are suggestions; `haven soothe edit` makes them yours.\n"
+            );
+            output::emit(&suggestions());
+            Ok(())
         }
-        None => Err(
-            CliError::new(Exit::NotFound, "you have no soothing plan yet")
-                .hint("write one with `haven soothe edit`"),
-        ),
     }
+}
+
+/// The template's suggestions, without its empty section for the people to call.
+fn suggestions() -> String {
+    let text = SOOTHE_TEMPLATE
+        .split("\n## People")
+        .next()
+        .unwrap_or(SOOTHE_TEMPLATE);
+    format!("{}\n", text.trim_end())
 }
 
 fn edit(args: EditArgs, ctx: &mut Ctx) -> CliResult {
@@ -79,9 +89,8 @@ fn edit(args: EditArgs, ctx: &mut Ctx) -> CliResult {
                     return Ok(());
                 }
                 Edited::Unchanged => {
-                    return Err(CliError::usage("nothing was saved").hint(
-                        "to keep the suggestions, change anything (delete the ones that do not fit you) and save",
-                    ))
+                    eprintln!("Nothing saved: the suggestions are as they were. To keep them, change anything (delete the ones that do not fit you) and save.");
+                    return Ok(());
                 }
             }
         }

@@ -21,15 +21,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
     let mut text = String::new();
     if status.locked {
-        text.push_str("locked      run `haven unlock`\n");
+        text.push_str("locked      `haven unlock` to see your partner and agreements\n");
     } else {
         text.push_str(&format!(
             "unlocked    as {}\n",
             status.name.clone().unwrap_or_default()
         ));
         text.push_str(&format!(
-            "journal     {} entries\n",
-            status.entries.unwrap_or(0)
+            "journal     {}\n",
+            haven_shared::plural::count(status.entries.unwrap_or(0) as u64, "entry", "entries")
         ));
         text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
         for p in &status.open_pauses {
@@ -49,7 +49,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         }
         text.push_str(&waiting_lines(&status.waiting));
     }
+    // While locked the partner record is sealed: say nothing rather than "not paired".
     text.push_str(&match (&status.partner, status.connected) {
+        _ if status.locked => String::new(),
         (Some(name), true) => format!("partner     {name}, connected\n"),
         (Some(name), false) => format!("partner     {name}, not connected\n"),
         (None, _) if status.paired => "partner     paired\n".to_string(),

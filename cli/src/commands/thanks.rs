@@ -15,6 +15,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let text = crate::input::text_or_stdin(args.text)?;
     let note = ctx.client.call(Thanks { text })?.note;
     output::emit(&format!("{}\n", note.id));
-    eprintln!("Thank you noted. It reaches your partner's laptop the next time the two connect.");
+    eprintln!("Thank you noted. {}", crate::delivery::sentence(ctx));
     Ok(())
 }

@@ -14,7 +14,16 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
         eprintln!("Already unlocked ({}).", status.name.unwrap_or_default());
         return Ok(());
     }
-    let name = ctx.client.unlock()?;
-    eprintln!("Unlocked. Welcome back, {name}.");
+    let name = crate::output::visible(&ctx.client.unlock()?).into_owned();
+    // An empty journal: the first time (or a fresh start), so not "back".
+    let first = ctx
+        .client
+        .call(Status {})
+        .is_ok_and(|s| s.entries == Some(0));
+    if first {
+        eprintln!("Unlocked. Welcome, {name}.");
+    } else {
+        eprintln!("Unlocked. Welcome back, {name}.");
+    }
     Ok(())
 }

@@ -69,7 +69,10 @@ fn start_pause(u: &mut Unlocked, pause: NewPause) -> Result<PauseStarted, ErrorR
     let entry = Entry {
         id: new_id(),
         kind: Kind::Pause,
-        title: format!("A pause of {} minutes", pause.minutes),
+        title: format!(
+            "A pause of {}",
+            haven_shared::plural::count(u64::from(pause.minutes), "minute", "minutes")
+        ),
         body: String::new(),
         tags: Vec::new(),
         mood: None,

@@ -118,22 +118,94 @@ pub const SOOTHE_TEMPLATE: &str = "\
 - call a friend who knows me well
 - wrap me in a blanket and put on something gentle
 - remind me: a late reply is not a verdict on me
+
+## People I can call
+
+- 
 ";
 
+/// The heading (any case, any words after "people") under which a plan names who to reach;
+/// `haven now` shows them, a pause never does.
+fn is_people_heading(line: &str) -> bool {
+    line.trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .starts_with("people")
+}
+
+/// A breath's length in seconds, written as a digit or a word ("in for four").
+fn seconds(word: &str) -> Option<u32> {
+    const WORDS: [&str; 12] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve",
+    ];
+    let n = word.parse::<u32>().ok().or_else(|| {
+        WORDS
+            .iter()
+            .position(|w| *w == word)
+            .and_then(|i| u32::try_from(i + 1).ok())
+    })?;
+    (2..=12).contains(&n).then_some(n)
+}
+
+/// The number within two words after `word` at `i`.
+fn number_after(words: &[&str], i: usize) -> Option<u32> {
+    words.iter().skip(i + 1).take(2).find_map(|w| seconds(w))
+}
+
 impl SoothingPlan {
-    /// The plan's lines that say something (not headings, not blank), without list marks.
+    /// The plan's lines that say something (not headings, not blank, not the people to
+    /// call), without list marks.
     pub fn lines(text: &str) -> Vec<&str> {
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| l.trim_start_matches(['-', '*', '•']).trim())
-            .filter(|l| !l.is_empty())
-            .collect()
+        Self::split(text).0
+    }
+
+    /// The people the plan names under `## People I can call`, one per line as written.
+    pub fn people(text: &str) -> Vec<&str> {
+        Self::split(text).1
+    }
+
+    /// (what a caring parent would do, the people to call).
+    fn split(text: &str) -> (Vec<&str>, Vec<&str>) {
+        let (mut lines, mut people) = (Vec::new(), Vec::new());
+        let mut in_people = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('#') {
+                in_people = is_people_heading(line);
+                continue;
+            }
+            let line = line.trim_start_matches(['-', '*', '•']).trim();
+            if line.is_empty() {
+                continue;
+            }
+            if in_people {
+                people.push(line);
+            } else {
+                lines.push(line);
+            }
+        }
+        (lines, people)
+    }
+
+    /// The breathing rhythm the plan names ("in for four, out for six", "in 4, out 8"), in
+    /// seconds, if it names one.
+    pub fn rhythm(text: &str) -> Option<(u32, u32)> {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let breathe_in = words.iter().position(|w| *w == "in")?;
+        let inhale = number_after(&words, breathe_in)?;
+        let breathe_out = breathe_in + words[breathe_in..].iter().position(|w| *w == "out")?;
+        let exhale = number_after(&words, breathe_out)?;
+        Some((inhale, exhale))
     }
 
     /// A plan with nothing in it is refused, so a stray save cannot blank a written plan.
     pub fn check(text: &str) -> Result<(), ModelError> {
-        if SoothingPlan::lines(text).is_empty() {
+        let (lines, people) = SoothingPlan::split(text);
+        if lines.is_empty() && people.is_empty() {
             return Err(ModelError::EmptyPlan);
         }
         Ok(())
@@ -184,5 +256,30 @@ mod tests {
         };
         assert_eq!(plan.one_line(0).as_deref(), Some("soup"));
         assert_eq!(plan.one_line(3).as_deref(), Some("a walk"));
+    }
+
+    #[test]
+    fn the_people_to_call_are_their_own_section_and_never_a_line_of_the_plan() {
+        assert!(SoothingPlan::people(SOOTHE_TEMPLATE).is_empty());
+        let text = "## When I am hurting\n- tea\n## People I can call\n- Ana 0612 345 678\n- Mum\n## More\n- a walk\n";
+        assert_eq!(SoothingPlan::people(text), ["Ana 0612 345 678", "Mum"]);
+        assert_eq!(SoothingPlan::lines(text), ["tea", "a walk"]);
+        // A plan of people alone is still a plan; with no section there is nobody.
+        assert_eq!(SoothingPlan::check("## People\n- Ana\n"), Ok(()));
+        assert_eq!(
+            SoothingPlan::check("## People\n- \n"),
+            Err(ModelError::EmptyPlan)
+        );
+        assert!(SoothingPlan::people("- tea\n").is_empty());
+    }
+
+    #[test]
+    fn the_plan_may_name_its_own_breathing_rhythm() {
+        assert_eq!(SoothingPlan::rhythm(SOOTHE_TEMPLATE), Some((4, 6)));
+        assert_eq!(SoothingPlan::rhythm("- breathe in 5, out 8"), Some((5, 8)));
+        assert_eq!(SoothingPlan::rhythm("- a walk\n- tea"), None);
+        // A number too short or too long to breathe by is not a rhythm.
+        assert_eq!(SoothingPlan::rhythm("in for 1, out for 40"), None);
+        assert_eq!(SoothingPlan::rhythm("in out"), None);
     }
 }

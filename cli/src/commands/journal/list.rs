@@ -35,6 +35,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         .as_deref()
         .map(|s| when::parse_since(s, when::now()))
         .transpose()?;
+    let filtered =
+        args.tag.is_some() || args.kind.is_some() || args.search.is_some() || since.is_some();
     let query = ListQuery {
         limit: args.limit,
         tag: args.tag,
@@ -49,7 +51,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         return Ok(());
     }
     if entries.is_empty() {
-        eprintln!("No entries match.");
+        if filtered {
+            eprintln!("No entries match.");
+        } else {
+            eprintln!(
+                "Nothing written yet. `haven journal write` starts an entry when you want one."
+            );
+        }
         return Ok(());
     }
     output::emit(&output::entry_rows(&entries));

@@ -14,6 +14,10 @@ use crate::{output, Ctx};
 /// A record at least this strong is followed by a line of the soothing plan.
 const SOOTHE_FROM: u8 = 7;
 
+/// Closing the editor without writing is a choice, not a failure: nothing is saved, and
+/// the command ends well.
+const LEFT_EMPTY: &str = "Nothing saved: the page was left empty.";
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The text; `-` reads stdin; omit it to write in $EDITOR
@@ -78,7 +82,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         None if kind == Kind::Trigger => {
             let template = editor_text(&ThoughtRecord::default(), entry.intensity, "");
             let Some(parsed) = thought_record::edit(ctx, &template)? else {
-                return Err(CliError::usage("the entry is empty: nothing was saved"));
+                eprintln!("{LEFT_EMPTY}");
+                return Ok(());
             };
             entry.record = Some(parsed.record);
             entry.intensity = parsed.intensity.or(entry.intensity);
@@ -87,14 +92,28 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         None => match editor::edit(&kind.template(), |t| crate::recovery::keep_recovery(ctx, t))? {
             Edited::Changed(text) => entry.body = text,
             Edited::Unchanged => {
-                return Err(CliError::usage("the entry is empty: nothing was saved"))
+                eprintln!("{LEFT_EMPTY}");
+                return Ok(());
             }
         },
     }
     let entry = entry.validated()?;
     let strong = entry.kind == Kind::Trigger && entry.intensity.is_some_and(|i| i >= SOOTHE_FROM);
+    // Offered by the number the person chose, never by reading what they wrote; not when
+    // the record already says how it ended.
+    let very_hard = entry.kind == Kind::Trigger
+        && entry
+            .intensity
+            .is_some_and(|i| i >= crate::soothing_plan::OFFER_FROM)
+        && entry
+            .record
+            .as_ref()
+            .is_none_or(|r| r.intensity_after.is_none());
     let id = ctx.client.call(JournalWrite { entry })?.id;
     output::emit(&format!("{id}\n"));
+    if very_hard {
+        eprintln!("{}", crate::soothing_plan::OFFER);
+    }
     if strong {
         crate::soothing_plan::offer_one_line(ctx);
     }

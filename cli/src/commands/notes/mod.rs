@@ -165,6 +165,6 @@ fn answer(a: AnswerArgs, ctx: &mut Ctx) -> CliResult {
     let text = crate::input::text_or_stdin(a.text)?;
     let note = ctx.client.call(NoteAnswer { id: a.id, text })?.note;
     output::emit(&format!("{}\n", note.id));
-    eprintln!("Answered. It reaches your partner's laptop the next time the two connect.");
+    eprintln!("Answered. {}", crate::delivery::sentence(ctx));
     Ok(())
 }

@@ -1,0 +1,260 @@
+//! A guided screen in the terminal, for `haven now`: text word-wrapped to the window's
+//! width and redrawn when it is resized, keys read one at a time (Enter goes on, Esc or
+//! Ctrl-C stops), and a breathing pacer drawn in one line.
+//!
+//! It runs in the terminal's alternate screen, in raw mode; [`Screen`] puts both back when
+//! dropped, whatever way the flow ends (a key, an error, a panic unwinding), so the shell
+//! is never left without echo. A hang-up or a TERM ends the process from the signal
+//! handler itself, after putting the terminal's saved settings back with calls that are
+//! safe there (`tcsetattr`, `write`, `_exit`): a loop waiting on a terminal that is gone
+//! may never come back to look at a flag.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, style, terminal, QueueableCommand};
+
+use crate::error::{io_error, CliResult};
+
+/// What the person did on a screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Enter (or space): go on.
+    Next,
+    /// Esc, Ctrl-C or q: stop now.
+    Stop,
+}
+
+/// The signals that end a guided flow: a hang-up (the terminal closed) and a TERM.
+/// Ctrl-C is a key in raw mode, not a signal.
+const SIGNALS: [i32; 2] = [libc::SIGHUP, libc::SIGTERM];
+
+/// How often the screen looks at the clock, the window size and the signals.
+const TICK: Duration = Duration::from_millis(100);
+
+pub struct Screen {
+    out: std::io::Stderr,
+    /// The row the pacer draws on: below the text of the page.
+    pacer_row: u16,
+}
+
+impl Screen {
+    /// Takes the terminal: the alternate screen, raw mode, the cursor hidden.
+    pub fn open() -> CliResult<Screen> {
+        // SAFETY: tcgetattr writes into the termios it is given; a zeroed termios is a
+        // valid value of the plain C struct.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
+            return Err(io_error(
+                "cannot use the terminal",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        for sig in SIGNALS {
+            // SAFETY: the handler calls only async-signal-safe functions.
+            unsafe {
+                signal_hook::low_level::register(sig, move || {
+                    const BACK: &[u8] = b"\x1b[?25h\x1b[?1049l";
+                    libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved);
+                    libc::write(libc::STDERR_FILENO, BACK.as_ptr().cast(), BACK.len());
+                    libc::_exit(128 + sig);
+                })
+            }
+            .map_err(|e| io_error("cannot install signal handlers", e))?;
+        }
+        terminal::enable_raw_mode().map_err(|e| io_error("cannot use the terminal", e))?;
+        let mut screen = Screen {
+            out: std::io::stderr(),
+            pacer_row: 0,
+        };
+        let _ = screen
+            .out
+            .queue(terminal::EnterAlternateScreen)
+            .and_then(|o| o.queue(cursor::Hide))
+            .and_then(|o| o.flush());
+        Ok(screen)
+    }
+
+    /// Shows `text` (paragraphs split by blank lines, each word-wrapped to the window) with
+    /// `footer` on its own line below, and waits for a key. Redrawn when the window changes.
+    pub fn page(&mut self, text: &str, footer: &str) -> Key {
+        self.draw(text, footer, false);
+        loop {
+            match self.next_event(TICK) {
+                Waited::Key(k) => return k,
+                Waited::Resized => self.draw(text, footer, false),
+                Waited::Nothing => {}
+            }
+        }
+    }
+
+    /// Breathes with the person: `inhale` seconds in, `exhale` out, `breaths` times, a bar
+    /// that fills on the way in and empties on the way out. Enter ends it early (and goes
+    /// on), Esc stops the flow.
+    pub fn pacer(&mut self, text: &str, inhale: u32, exhale: u32, breaths: u32) -> Key {
+        let (inhale, exhale) = (f64::from(inhale), f64::from(exhale));
+        let cycle = inhale + exhale;
+        let started = Instant::now();
+        let total = cycle * f64::from(breaths);
+        const FOOTER: &str = "Enter: go on   Esc: stop";
+        self.draw(text, FOOTER, true);
+        loop {
+            let t = started.elapsed().as_secs_f64();
+            if t >= total {
+                return Key::Next;
+            }
+            let within = t % cycle;
+            let (word, fill) = if within < inhale {
+                ("in", within / inhale)
+            } else {
+                ("out", 1.0 - (within - inhale) / exhale)
+            };
+            let breath = (t / cycle) as u32 + 1;
+            self.pacer_line(word, fill, breath, breaths);
+            match self.next_event(TICK) {
+                Waited::Key(k) => return k,
+                Waited::Resized => self.draw(text, FOOTER, true),
+                Waited::Nothing => {}
+            }
+        }
+    }
+
+    /// The pacer's own line, under the text: `breathe in  ████████····  2 of 6`.
+    fn pacer_line(&mut self, word: &str, fill: f64, breath: u32, breaths: u32) {
+        let (width, _) = terminal::size().unwrap_or((80, 24));
+        let label = format!("breathe {word:<3} ");
+        let count = format!(" {breath} of {breaths}");
+        let room = usize::from(width)
+            .saturating_sub(label.chars().count() + count.chars().count() + 1)
+            .min(40);
+        let filled = ((room as f64) * fill.clamp(0.0, 1.0)).round() as usize;
+        let bar = format!("{}{}", "█".repeat(filled), "·".repeat(room - filled));
+        let mut line = format!("{label}{bar}{count}");
+        if line.chars().count() >= usize::from(width) {
+            // A very narrow window: the word alone.
+            line = word.to_string();
+        }
+        let _ = self
+            .out
+            .queue(cursor::MoveTo(0, self.pacer_row))
+            .and_then(|o| o.queue(terminal::Clear(terminal::ClearType::CurrentLine)))
+            .and_then(|o| o.queue(style::Print(line)))
+            .and_then(|o| o.flush());
+    }
+
+    /// The page: its text, a blank line (and, for the pacer, its row and another blank),
+    /// then the footer.
+    fn draw(&mut self, text: &str, footer: &str, pacer: bool) {
+        let (width, height) = terminal::size().unwrap_or((80, 24));
+        let width = usize::from(width.max(8)) - 1;
+        let mut lines = wrap(text, width);
+        lines.push(String::new());
+        self.pacer_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        if pacer {
+            lines.extend([String::new(), String::new()]);
+        }
+        lines.extend(wrap(footer, width));
+        let _ = self
+            .out
+            .queue(terminal::Clear(terminal::ClearType::All))
+            .and_then(|o| o.queue(cursor::MoveTo(0, 0)));
+        for (row, line) in lines.iter().take(usize::from(height)).enumerate() {
+            let row = u16::try_from(row).unwrap_or(u16::MAX);
+            let _ = self
+                .out
+                .queue(cursor::MoveTo(0, row))
+                .and_then(|o| o.queue(style::Print(line)));
+        }
+        let _ = self.out.flush();
+    }
+
+    /// Waits up to `timeout` for a key or a resize.
+    fn next_event(&mut self, timeout: Duration) -> Waited {
+        match event::poll(timeout) {
+            Ok(true) => {}
+            Ok(false) => return Waited::Nothing,
+            // The terminal is gone (a hang-up on the way): stop.
+            Err(_) => return Waited::Key(Key::Stop),
+        }
+        match event::read() {
+            Ok(Event::Key(key)) => key_of(key).map_or(Waited::Nothing, Waited::Key),
+            Ok(Event::Resize(..)) => Waited::Resized,
+            Ok(_) => Waited::Nothing,
+            Err(_) => Waited::Key(Key::Stop),
+        }
+    }
+
+    fn restore(&mut self) {
+        let _ = self
+            .out
+            .queue(cursor::Show)
+            .and_then(|o| o.queue(terminal::LeaveAlternateScreen))
+            .and_then(|o| o.flush());
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        self.restore();
+        for sig in SIGNALS {
+            // SAFETY: restoring the default action of a signal is always sound.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
+enum Waited {
+    Key(Key),
+    Resized,
+    Nothing,
+}
+
+fn key_of(key: KeyEvent) -> Option<Key> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => Some(Key::Stop),
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Key::Stop),
+        KeyCode::Enter | KeyCode::Char(' ') => Some(Key::Next),
+        _ => None,
+    }
+}
+
+/// `text` word-wrapped to `width` columns, paragraph by paragraph; a word longer than the
+/// line is broken, so nothing runs off a narrow window.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        out.extend(
+            textwrap::wrap(line, textwrap::Options::new(width).break_words(true))
+                .into_iter()
+                .map(|l| l.into_owned()),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn text_wraps_at_words_and_breaks_only_a_word_too_long_for_the_line() {
+        assert_eq!(wrap("a slip, not a sign", 8), ["a slip,", "not a", "sign"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("one\n\ntwo", 10), ["one", "", "two"]);
+        for l in wrap("Name five things you can see around you, slowly.", 10) {
+            assert!(l.chars().count() <= 10, "{l:?}");
+        }
+    }
+}
