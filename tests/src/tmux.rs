@@ -161,6 +161,18 @@ impl Tmux {
     pub fn hang_up(&self) {
         let _ = self.tmux().args(["kill-session", "-t", "t"]).status();
     }
+
+    /// Closes the window while `haven` runs in it, and checks that haven ends.
+    pub fn hang_up_and_see_haven_end(&self) {
+        let haven = children(self.shell_pid());
+        assert_eq!(haven.len(), 1, "the shell runs haven: {haven:?}");
+        self.hang_up();
+        crate::wait_gone(haven[0]);
+        assert!(
+            !crate::alive(haven[0]),
+            "haven ends when its terminal closes"
+        );
+    }
 }
 
 impl Drop for Tmux {

@@ -188,8 +188,7 @@ fn edit_with_flags_and_in_an_editor() {
 
     // An "editor" that appends a line to the file it is given.
     let script = h.tmp.path().join("append-editor");
-    std::fs::write(&script, "#!/bin/sh\nprintf 'more words\\n' >> \"$1\"\n").unwrap();
-    make_executable(&script);
+    haven_tests::script(&script, "printf 'more words\\n' >> \"$1\"");
     let mut h = h;
     h.env.push(("EDITOR".into(), script.display().to_string()));
     h.ok(&["journal", "edit", &id]);
@@ -212,15 +211,13 @@ fn write_in_an_editor_opens_the_kinds_template() {
     // The editor copies what it was given somewhere we can read, then adds an answer.
     let seen = h.tmp.path().join("seen.txt");
     let script = h.tmp.path().join("template-editor");
-    std::fs::write(
+    haven_tests::script(
         &script,
-        format!(
-            "#!/bin/sh\ncp \"$1\" {}\nsed -i '/^## What helped/a the phone was silent' \"$1\"\n",
+        &format!(
+            "cp \"$1\" {}\nsed -i '/^## What helped/a the phone was silent' \"$1\"",
             seen.display()
         ),
-    )
-    .unwrap();
-    make_executable(&script);
+    );
     h.env.push(("EDITOR".into(), script.display().to_string()));
     let id = h.write(&["--kind", "trigger"]);
     let template = std::fs::read_to_string(&seen).unwrap();
@@ -346,11 +343,6 @@ fn automatic_compaction_forgets_deleted_text_too() {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-pub fn make_executable(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]

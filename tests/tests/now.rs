@@ -3,8 +3,8 @@
 //! exit 0), pinned in `snapshots/worst_moment.txt`.
 #![allow(clippy::unwrap_used)]
 
-use haven_tests::tmux::{children, Tmux};
-use haven_tests::{wait_gone, Home};
+use haven_tests::tmux::Tmux;
+use haven_tests::Home;
 
 const PLAN: &str = "## When I am hurting, a caring parent would…\n\n\
 - breathe with me: in for two, out for three\n\
@@ -116,14 +116,7 @@ fn esc_ctrl_c_or_a_closed_terminal_end_it_at_once_and_kindly() {
 
     let t = Tmux::haven(&h, 80, 24, "now", &[]);
     t.wait_for("You are here");
-    let haven = children(t.shell_pid());
-    assert_eq!(haven.len(), 1, "the shell runs haven: {haven:?}");
-    t.hang_up();
-    wait_gone(haven[0]);
-    assert!(
-        !haven_tests::alive(haven[0]),
-        "haven ends when its terminal closes"
-    );
+    t.hang_up_and_see_haven_end();
 }
 
 #[test]

@@ -5,16 +5,10 @@
 use haven_tests::Home;
 use serde_json::Value;
 
-fn make_executable(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// An "editor": a shell script given the file to edit as $1.
 fn editor(h: &mut Home, name: &str, script: &str) {
     let path = h.tmp.path().join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-    make_executable(&path);
+    haven_tests::script(&path, script);
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), path.display().to_string()));
 }

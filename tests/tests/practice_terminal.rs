@@ -2,8 +2,8 @@
 //! neovim, and the pause's countdown, its resize, Ctrl-C and a closed terminal.
 #![allow(clippy::unwrap_used)]
 
-use haven_tests::tmux::{children, Tmux};
-use haven_tests::{wait_gone, Home};
+use haven_tests::tmux::Tmux;
+use haven_tests::Home;
 
 /// Writes a thought record in `editor`, as a person would: the situation under its
 /// heading, then save and quit.
@@ -152,14 +152,7 @@ fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
 
     let t = Tmux::haven(&h, 80, 24, "pause --for 5m --urge 6", &[]);
     t.wait_for(" left");
-    let haven = children(t.shell_pid());
-    assert_eq!(haven.len(), 1, "the shell runs haven: {haven:?}");
-    t.hang_up();
-    wait_gone(haven[0]);
-    assert!(
-        !haven_tests::alive(haven[0]),
-        "haven ends when its terminal closes"
-    );
+    t.hang_up_and_see_haven_end();
     let open = h.json(&["status", "--json"])["open_pauses"].clone();
     assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
     let list = h.ok(&["pause", "list"]);

@@ -3,15 +3,10 @@
 //! the test's own network namespace.
 #![allow(clippy::string_slice, clippy::unwrap_used)]
 
-use haven_tests::{assert_one_error, memory_contains, Home};
+use haven_tests::{assert_one_error, memory_contains, script, Home};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-
-fn executable(path: &Path, script: &str) {
-    std::fs::write(path, script).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 /// The canary appears only as pieces in scripts, so grepping finds only real leaks.
 const CANARY: &str = "CANARY-PRIVATE-5521";
@@ -30,9 +25,9 @@ fn no_plaintext_reaches_the_disk_the_runtime_folder_or_dev_shm() {
     );
     assert_eq!(out.code, 0);
     let editor = h.tmp.path().join("bin-editor");
-    executable(
+    script(
         &editor,
-        "#!/bin/sh\nprintf 'CANARY-%s from the editor\\n' PRIVATE-5521 >> \"$1\"\n",
+        "printf 'CANARY-%s from the editor\\n' PRIVATE-5521 >> \"$1\"\n",
     );
     h.env.push(("EDITOR".into(), editor.display().to_string()));
     let id = h.write(&[]);
@@ -166,10 +161,10 @@ fn the_editor_file_is_on_tmpfs_private_and_erased() {
     let mut h = Home::init("Maya");
     let record = h.tmp.path().join("record");
     let editor = h.tmp.path().join("probe-editor");
-    executable(
+    script(
         &editor,
         &format!(
-            "#!/bin/sh\necho \"$1\" > {r}\nstat -f -c %T \"$(dirname \"$1\")\" >> {r}\nstat -c %a \"$1\" >> {r}\nstat -c %a \"$(dirname \"$1\")\" >> {r}\necho words >> \"$1\"\n",
+            "echo \"$1\" > {r}\nstat -f -c %T \"$(dirname \"$1\")\" >> {r}\nstat -c %a \"$1\" >> {r}\nstat -c %a \"$(dirname \"$1\")\" >> {r}\necho words >> \"$1\"\n",
             r = record.display()
         ),
     );
@@ -190,9 +185,9 @@ fn the_editor_file_is_on_tmpfs_private_and_erased() {
 fn a_failing_editor_keeps_the_text_encrypted_and_a_signal_erases_the_temp_file() {
     let mut h = Home::init("Maya");
     let editor = h.tmp.path().join("failing-editor");
-    executable(
+    script(
         &editor,
-        "#!/bin/sh\nprintf 'CANARY-%s kept safe\\n' PRIVATE-5521 >> \"$1\"\nexit 3\n",
+        "printf 'CANARY-%s kept safe\\n' PRIVATE-5521 >> \"$1\"\nexit 3\n",
     );
     h.env.push(("EDITOR".into(), editor.display().to_string()));
     let out = h.run(&["journal", "write"]);
@@ -227,9 +222,9 @@ fn a_failing_editor_keeps_the_text_encrypted_and_a_signal_erases_the_temp_file()
     // A hang-up while the editor is open erases the temp file.
     let record = h.tmp.path().join("path");
     let slow = h.tmp.path().join("slow-editor");
-    executable(
+    script(
         &slow,
-        &format!("#!/bin/sh\necho \"$1\" > {}\nsleep 30\n", record.display()),
+        &format!("echo \"$1\" > {}\nsleep 30\n", record.display()),
     );
     h.env.retain(|(k, _)| k != "EDITOR");
     h.env.push(("EDITOR".into(), slow.display().to_string()));

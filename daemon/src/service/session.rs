@@ -110,13 +110,12 @@ impl Service {
 /// couple document is put back; an answer to the weekly question that may go now is
 /// revealed; the seen marks are read.
 fn after_unlock(u: &mut vault::Unlocked) -> Result<(), ErrorReply> {
-    match u.migrate_agreements() {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            agreements = n,
+    let migrated = u.migrate_agreements()?;
+    if migrated > 0 {
+        tracing::info!(
+            agreements = migrated,
             "carried v1 agreements over to signed statements"
-        ),
-        Err(e) => return Err(e),
+        );
     }
     match u.home.republish_own() {
         Ok(0) => {}
