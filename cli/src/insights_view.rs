@@ -122,6 +122,7 @@ fn what_you_did(d: Did) -> &'static str {
         Did::Reassurance => "reassurance",
         Did::Protest => "protest",
         Did::Soothing => "soothing",
+        Did::Asked => "asking for what you needed",
         Did::Other => "something else",
     }
 }

@@ -53,6 +53,8 @@ fn a_thought_record_in_one_line_measures_and_reads_back() {
         serde_json::json!({
             "situation": "He did not answer for three hours.\nI was at work.",
             "story": "He is losing interest",
+            "stories": [],
+            "other_story": null,
             "feeling": "anxious",
             "need": "to know we are ok",
             "did": ["reassurance", "soothing"],
@@ -90,7 +92,7 @@ fn a_thought_record_in_one_line_measures_and_reads_back() {
         ),
         (
             vec!["journal", "write", "--situation", "x", "--did", "texting"],
-            "use reassurance, protest, soothing or other",
+            "use reassurance, protest, soothing, asked or other",
         ),
         (
             vec!["journal", "write", "--kind", "note", "--situation", "x"],
@@ -108,6 +110,74 @@ fn a_thought_record_in_one_line_measures_and_reads_back() {
     }
     assert_eq!(h.entry_count(), 1);
     assert_eq!(record(&h, &id)["record"]["intensity_after"], 2);
+}
+
+/// The step out of the story has words: what else could be true, which usual story it
+/// was, and asking for what one needed counts as what one did.
+#[test]
+fn a_record_names_the_usual_story_what_else_could_be_true_and_asking() {
+    let h = Home::init("Maya");
+    let id = h.write(&[
+        "--situation",
+        "No answer all evening.",
+        "--story-kind",
+        "mind reading",
+        "--story-kind",
+        "abandonment",
+        "--story-kind",
+        "mind_reading",
+        "--other-story",
+        "His phone is in his bag at the gym.",
+        "--did",
+        "asked",
+        "--intensity",
+        "6",
+    ]);
+    let e = record(&h, &id);
+    assert_eq!(
+        e["record"]["stories"],
+        serde_json::json!(["mind_reading", "abandonment"])
+    );
+    assert_eq!(
+        e["record"]["other_story"],
+        "His phone is in his bag at the gym."
+    );
+    assert_eq!(e["record"]["did"], serde_json::json!(["asked"]));
+    let shown = h.ok(&["journal", "show", &id]);
+    assert!(
+        shown.contains("## The usual story\nmind_reading, abandonment\n")
+            && shown.contains("## What else could be true\nHis phone is in his bag at the gym.\n")
+            && shown.contains("## What I did\nasked\n"),
+        "{shown}"
+    );
+    let x = h.json(&["insights", "--json"]);
+    assert_eq!(x["did"]["asked"], 1, "{x}");
+    let text = h.ok(&["insights"]);
+    assert!(text.contains("asking for what you needed"), "{text}");
+    // An edit can name them later.
+    h.ok(&["journal", "edit", &id, "--story-kind", "too-much"]);
+    assert_eq!(
+        record(&h, &id)["record"]["stories"],
+        serde_json::json!(["too_much"])
+    );
+    // A kind the list does not know: one line that names the known ones, nothing written.
+    let before = h.entry_count();
+    let err = h.fails(
+        &[
+            "journal",
+            "write",
+            "--situation",
+            "x",
+            "--story-kind",
+            "jealousy",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("mind_reading") && err.contains("jealousy"),
+        "{err}"
+    );
+    assert_eq!(h.entry_count(), before);
 }
 
 #[test]
@@ -135,7 +205,8 @@ fn a_thought_record_in_the_editor_takes_each_heading_as_a_field() {
         "## Feeling",
         "## Intensity before (0-10)",
         "## What I needed",
-        "## What I did (any of: reassurance, protest, soothing, other)",
+        "## What I did (any of: reassurance, protest, soothing, asked, other)",
+        "## What else could be true?",
         "## What helped",
         "## Intensity after (0-10, once it has passed)",
     ] {
@@ -614,7 +685,7 @@ fn the_brief_has_what_changed_in_every_format() {
     for needle in [
         "What changed",
         "You wrote 1 thought record.",
-        "reassurance protest soothing other 0 0 1 0",
+        "reassurance protest soothing asked other 0 0 1 0 0",
         "The message, kept unsent",
         "where are you Sam",
     ] {
@@ -630,16 +701,25 @@ fn what_the_practice_writes_stays_encrypted_on_disk() {
         "CANARY-REC-SITUATION",
         "--helped",
         "CANARY-REC-HELPED",
+        "--other-story",
+        "CANARY-REC-OTHER-STORY",
     ]);
     h.ok(&["pause", "--message", "CANARY-PAUSE-TEXT"]);
-    h.ok(&["soothe", "edit", "--text", "- CANARY-PLAN-LINE"]);
+    h.ok(&[
+        "soothe",
+        "edit",
+        "--text",
+        "- CANARY-PLAN-LINE\n## People I can call\n- CANARY-PLAN-PERSON",
+    ]);
     h.ok(&["win", "CANARY-WIN-TEXT"]);
     h.ok(&["daemon", "stop"]);
     for canary in [
         "CANARY-REC-SITUATION",
         "CANARY-REC-HELPED",
+        "CANARY-REC-OTHER-STORY",
         "CANARY-PAUSE-TEXT",
         "CANARY-PLAN-LINE",
+        "CANARY-PLAN-PERSON",
         "CANARY-WIN-TEXT",
     ] {
         for dir in [h.tmp.path(), h.runtime.as_path()] {

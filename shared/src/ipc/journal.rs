@@ -29,7 +29,8 @@ pub struct JournalShow {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct JournalEdit {
     pub id: String,
-    pub changes: EntryChanges,
+    /// Boxed: a record's changes are the largest call by far (the wire is the same).
+    pub changes: Box<EntryChanges>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -14,8 +14,10 @@ pub enum ModelError {
     Intensity(u8),
     #[error("unknown kind {0:?}: use note, trigger, letter, needs, checkin or win")]
     UnknownKind(String),
-    #[error("unknown --did {0:?}: use reassurance, protest, soothing or other")]
+    #[error("unknown --did {0:?}: use reassurance, protest, soothing, asked or other")]
     UnknownDid(String),
+    #[error("unknown --story-kind {0:?}: use mind_reading, losing_interest, too_much, abandonment, catastrophising or fortune_telling")]
+    UnknownStory(String),
     #[error("the urge must be between 0 and 10, not {0}")]
     Urge(u8),
     #[error("a pause lasts from 1 minute to 12 hours, not {0} minutes")]

@@ -55,6 +55,9 @@ pub struct DidCounts {
     pub reassurance: usize,
     pub protest: usize,
     pub soothing: usize,
+    /// Asked for what one needed (a record written before `asked` existed has none).
+    #[serde(default)]
+    pub asked: usize,
     pub other: usize,
 }
 
@@ -64,6 +67,7 @@ impl DidCounts {
             Did::Reassurance => self.reassurance += 1,
             Did::Protest => self.protest += 1,
             Did::Soothing => self.soothing += 1,
+            Did::Asked => self.asked += 1,
             Did::Other => self.other += 1,
         }
     }
@@ -73,6 +77,7 @@ impl DidCounts {
             Did::Reassurance => self.reassurance,
             Did::Protest => self.protest,
             Did::Soothing => self.soothing,
+            Did::Asked => self.asked,
             Did::Other => self.other,
         }
     }
@@ -447,6 +452,7 @@ mod tests {
                 reassurance: 1,
                 protest: 1,
                 soothing: 2,
+                asked: 0,
                 other: 0
             }
         );

@@ -21,7 +21,7 @@ pub use agreement::{
 pub use error::ModelError;
 pub use journal::{Entry, EntryChanges, Kind, ListQuery, NewEntry};
 pub use practice::{NewPause, PauseEnd, PauseRecord, SoothingPlan};
-pub use record::{Did, RecordChanges, ThoughtRecord};
+pub use record::{Did, RecordChanges, Story, ThoughtRecord};
 
 /// Whether `id` is an id as Haven makes them: a lowercase ULID (26 characters of
 /// Crockford's base 32). Ids from outside (an import, the partner's device) are checked

@@ -23,17 +23,26 @@ pub enum Did {
     Protest,
     /// Self-soothing: what a caring parent would do.
     Soothing,
+    /// Asked for what I needed, plainly and calmly: the secure move the practice builds.
+    Asked,
     Other,
 }
 
 impl Did {
-    pub const ALL: [Did; 4] = [Did::Reassurance, Did::Protest, Did::Soothing, Did::Other];
+    pub const ALL: [Did; 5] = [
+        Did::Reassurance,
+        Did::Protest,
+        Did::Soothing,
+        Did::Asked,
+        Did::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Did::Reassurance => "reassurance",
             Did::Protest => "protest",
             Did::Soothing => "soothing",
+            Did::Asked => "asked",
             Did::Other => "other",
         }
     }
@@ -53,10 +62,77 @@ impl FromStr for Did {
             "reassurance" | "reassurance-seeking" => Did::Reassurance,
             "protest" => Did::Protest,
             "soothing" | "self-soothing" => Did::Soothing,
+            "asked" | "ask" => Did::Asked,
             "other" => Did::Other,
             _ => return Err(ModelError::UnknownDid(s.to_string())),
         };
         Ok(did)
+    }
+}
+
+/// The anxious mind's usual stories, to tick in a record: naming the pattern is the first
+/// step out of it, and `insights` can say which ones recur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Story {
+    /// "He must be angry with me."
+    MindReading,
+    /// "She is losing interest."
+    LosingInterest,
+    /// "I am too much for him."
+    TooMuch,
+    /// "She will leave."
+    Abandonment,
+    /// "This is the end."
+    Catastrophising,
+    /// "It will go wrong tonight too."
+    FortuneTelling,
+}
+
+impl Story {
+    pub const ALL: [Story; 6] = [
+        Story::MindReading,
+        Story::LosingInterest,
+        Story::TooMuch,
+        Story::Abandonment,
+        Story::Catastrophising,
+        Story::FortuneTelling,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Story::MindReading => "mind_reading",
+            Story::LosingInterest => "losing_interest",
+            Story::TooMuch => "too_much",
+            Story::Abandonment => "abandonment",
+            Story::Catastrophising => "catastrophising",
+            Story::FortuneTelling => "fortune_telling",
+        }
+    }
+}
+
+impl fmt::Display for Story {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Story {
+    type Err = ModelError;
+    /// `mind_reading`, `mind-reading` and `mind reading` alike, any case; `catastrophizing`
+    /// too.
+    fn from_str(s: &str) -> Result<Story, ModelError> {
+        let word: String = s
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+            .collect();
+        let word = word.replace("catastrophizing", "catastrophising");
+        Story::ALL
+            .into_iter()
+            .find(|k| k.as_str() == word)
+            .ok_or_else(|| ModelError::UnknownStory(s.to_string()))
     }
 }
 
@@ -68,6 +144,10 @@ pub struct ThoughtRecord {
     pub situation: Option<String>,
     /// The story I told myself.
     pub story: Option<String>,
+    /// Which of the usual stories it was.
+    pub stories: Vec<Story>,
+    /// What else could be true (the step out of the story).
+    pub other_story: Option<String>,
     pub feeling: Option<String>,
     pub need: Option<String>,
     pub did: Vec<Did>,
@@ -83,6 +163,8 @@ pub struct ThoughtRecord {
 pub struct RecordChanges {
     pub situation: Option<String>,
     pub story: Option<String>,
+    pub stories: Option<Vec<Story>>,
+    pub other_story: Option<String>,
     pub feeling: Option<String>,
     pub need: Option<String>,
     pub did: Option<Vec<Did>>,
@@ -95,7 +177,7 @@ fn tidy(text: &mut Option<String>) {
     *text = trimmed.map(str::to_string);
 }
 
-fn dedup(did: &mut Vec<Did>) {
+fn dedup<T: PartialEq + Copy>(did: &mut Vec<T>) {
     let mut seen = Vec::with_capacity(did.len());
     did.retain(|d| {
         let fresh = !seen.contains(d);
@@ -112,14 +194,16 @@ impl ThoughtRecord {
             tidy(text);
         }
         dedup(&mut self.did);
+        dedup(&mut self.stories);
         super::error::check_intensity(self.intensity_after)?;
         Ok(self)
     }
 
-    fn texts_mut(&mut self) -> [&mut Option<String>; 5] {
+    fn texts_mut(&mut self) -> [&mut Option<String>; 6] {
         [
             &mut self.situation,
             &mut self.story,
+            &mut self.other_story,
             &mut self.feeling,
             &mut self.need,
             &mut self.helped,
@@ -131,6 +215,7 @@ impl ThoughtRecord {
         [
             &self.situation,
             &self.story,
+            &self.other_story,
             &self.feeling,
             &self.need,
             &self.helped,
@@ -140,7 +225,10 @@ impl ThoughtRecord {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.texts().next().is_none() && self.did.is_empty() && self.intensity_after.is_none()
+        self.texts().next().is_none()
+            && self.did.is_empty()
+            && self.stories.is_empty()
+            && self.intensity_after.is_none()
     }
 
     /// The title a record gets when none is given: the situation's first line.
@@ -161,9 +249,12 @@ impl ThoughtRecord {
     /// intensities, which they show beside the entry's other numbers).
     pub fn sections(&self) -> Vec<(&'static str, String)> {
         let did = (!self.did.is_empty()).then(|| did_list(&self.did));
+        let stories = (!self.stories.is_empty()).then(|| story_list(&self.stories));
         [
             ("Situation", &self.situation),
             ("The story I told myself", &self.story),
+            ("The usual story", &stories),
+            ("What else could be true", &self.other_story),
             ("Feeling", &self.feeling),
             ("What I needed", &self.need),
             ("What I did", &did),
@@ -173,6 +264,15 @@ impl ThoughtRecord {
         .filter_map(|(heading, value)| value.clone().map(|v| (heading, v)))
         .collect()
     }
+}
+
+/// `losing_interest, abandonment`.
+pub fn story_list(stories: &[Story]) -> String {
+    stories
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `reassurance, soothing`.
@@ -198,6 +298,10 @@ impl RecordChanges {
         };
         set(&mut r.situation, &self.situation);
         set(&mut r.story, &self.story);
+        set(&mut r.other_story, &self.other_story);
+        if let Some(stories) = &self.stories {
+            r.stories = stories.clone();
+        }
         set(&mut r.feeling, &self.feeling);
         set(&mut r.need, &self.need);
         set(&mut r.helped, &self.helped);
@@ -216,6 +320,8 @@ impl RecordChanges {
 enum Field {
     Situation,
     Story,
+    Stories,
+    OtherStory,
     Feeling,
     Intensity,
     Need,
@@ -225,9 +331,11 @@ enum Field {
 }
 
 impl Field {
-    const ORDER: [Field; 8] = [
+    const ORDER: [Field; 10] = [
         Field::Situation,
         Field::Story,
+        Field::Stories,
+        Field::OtherStory,
         Field::Feeling,
         Field::Intensity,
         Field::Need,
@@ -236,14 +344,33 @@ impl Field {
         Field::After,
     ];
 
+    /// One line under an empty heading of a new record, showing what goes there; a
+    /// comment, dropped when the text is read back.
+    fn example(self) -> &'static str {
+        match self {
+            Field::Situation => "He read my message at six and had not answered by nine.",
+            Field::Story => "He is losing interest in me.",
+            Field::Stories => "losing_interest, abandonment",
+            Field::OtherStory => "He is in a long meeting, his phone in his bag.",
+            Field::Feeling => "scared, a knot in my stomach",
+            Field::Intensity => "8",
+            Field::Need => "to know we are all right",
+            Field::Did => "soothing, asked",
+            Field::Helped => "a walk, then telling him calmly what I needed",
+            Field::After => "3",
+        }
+    }
+
     fn heading(self) -> &'static str {
         match self {
             Field::Situation => "Situation",
             Field::Story => "The story I told myself",
+            Field::Stories => "The usual story (any of: mind_reading, losing_interest, too_much, abandonment, catastrophising, fortune_telling)",
+            Field::OtherStory => "What else could be true?",
             Field::Feeling => "Feeling",
             Field::Intensity => "Intensity before (0-10)",
             Field::Need => "What I needed",
-            Field::Did => "What I did (any of: reassurance, protest, soothing, other)",
+            Field::Did => "What I did (any of: reassurance, protest, soothing, asked, other)",
             Field::Helped => "What helped",
             Field::After => "Intensity after (0-10, once it has passed)",
         }
@@ -256,6 +383,10 @@ impl Field {
         let starts = |p: &str| h.starts_with(p);
         Some(if starts("situation") {
             Field::Situation
+        } else if starts("the usual") || starts("stories") || starts("usual") {
+            Field::Stories
+        } else if starts("what else") || starts("other story") {
+            Field::OtherStory
         } else if starts("the story") || starts("story") {
             Field::Story
         } else if starts("intensity after") || starts("after") {
@@ -279,6 +410,9 @@ impl Field {
 /// Lines the CLI puts at the top when it reopens the editor; dropped when parsing.
 pub const PROBLEM_MARK: &str = "# Haven: ";
 
+/// An example line under an empty heading; dropped when parsing.
+pub const EXAMPLE_MARK: &str = "# e.g. ";
+
 /// The editor form of a record: every heading, with what is written under it. Text that
 /// belongs to no field (`body`) comes first.
 pub fn editor_text(record: &ThoughtRecord, intensity: Option<u8>, body: &str) -> String {
@@ -291,6 +425,8 @@ pub fn editor_text(record: &ThoughtRecord, intensity: Option<u8>, body: &str) ->
         let value = match field {
             Field::Situation => record.situation.clone(),
             Field::Story => record.story.clone(),
+            Field::Stories => (!record.stories.is_empty()).then(|| story_list(&record.stories)),
+            Field::OtherStory => record.other_story.clone(),
             Field::Feeling => record.feeling.clone(),
             Field::Need => record.need.clone(),
             Field::Helped => record.helped.clone(),
@@ -300,10 +436,18 @@ pub fn editor_text(record: &ThoughtRecord, intensity: Option<u8>, body: &str) ->
         };
         out.push_str("## ");
         out.push_str(field.heading());
-        out.push_str("\n\n");
-        if let Some(v) = value {
-            out.push_str(v.trim_end());
-            out.push('\n');
+        out.push('\n');
+        match value {
+            Some(v) => {
+                out.push('\n');
+                out.push_str(v.trim_end());
+                out.push('\n');
+            }
+            None => {
+                out.push_str(EXAMPLE_MARK);
+                out.push_str(field.example());
+                out.push('\n');
+            }
         }
         out.push('\n');
     }
@@ -361,6 +505,21 @@ pub fn parse_did(text: &str) -> Result<Vec<Did>, ModelError> {
     Ok(out)
 }
 
+/// The usual stories' words, separated by commas, semicolons or slashes (a story may be
+/// written with spaces: `mind reading`).
+pub fn parse_stories(text: &str) -> Result<Vec<Story>, ModelError> {
+    let mut out = Vec::new();
+    for word in text
+        .split([',', ';', '/', '\n'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case("and"))
+    {
+        out.push(word.parse()?);
+    }
+    dedup(&mut out);
+    Ok(out)
+}
+
 /// Reads the editor form back.
 pub fn parse(text: &str) -> Result<ParsedRecord, RecordProblem> {
     let mut parsed = ParsedRecord::default();
@@ -369,7 +528,7 @@ pub fn parse(text: &str) -> Result<ParsedRecord, RecordProblem> {
     let mut sections: Vec<(Option<Field>, String, String)> =
         vec![(None, String::new(), String::new())];
     for line in text.lines() {
-        if line.starts_with(PROBLEM_MARK) {
+        if line.starts_with(PROBLEM_MARK) || line.starts_with(EXAMPLE_MARK) {
             continue;
         }
         if let Some(heading) = line.strip_prefix("## ") {
@@ -403,6 +562,7 @@ pub fn parse(text: &str) -> Result<ParsedRecord, RecordProblem> {
         match field {
             Field::Situation => r.situation = value,
             Field::Story => r.story = value,
+            Field::OtherStory => r.other_story = value,
             Field::Feeling => r.feeling = value,
             Field::Need => r.need = value,
             Field::Helped => r.helped = value,
@@ -410,6 +570,12 @@ pub fn parse(text: &str) -> Result<ParsedRecord, RecordProblem> {
             Field::After => r.intensity_after = number(heading, &section)?,
             Field::Did => {
                 r.did = parse_did(&section).map_err(|e| RecordProblem {
+                    heading: heading.to_string(),
+                    problem: e.to_string(),
+                })?
+            }
+            Field::Stories => {
+                r.stories = parse_stories(&section).map_err(|e| RecordProblem {
                     heading: heading.to_string(),
                     problem: e.to_string(),
                 })?
@@ -428,9 +594,11 @@ mod tests {
         ThoughtRecord {
             situation: Some("He did not answer for three hours.\nI was at work.".into()),
             story: Some("He is losing interest.".into()),
+            stories: vec![Story::LosingInterest, Story::MindReading],
+            other_story: Some("He is in a meeting.".into()),
             feeling: Some("anxious, tight chest".into()),
             need: Some("to know we are ok".into()),
-            did: vec![Did::Reassurance, Did::Soothing],
+            did: vec![Did::Reassurance, Did::Soothing, Did::Asked],
             helped: Some("a walk".into()),
             intensity_after: Some(3),
         }
@@ -460,14 +628,14 @@ mod tests {
         let parsed = parse(&text).expect("parse");
         assert_eq!(parsed.body, "A note first.\n\n## My own heading\nmine");
         let bad = editor_text(&filled(), None, "").replace(
-            "## Intensity before (0-10)\n\n",
+            "## Intensity before (0-10)\n# e.g. 8\n",
             "## Intensity before (0-10)\neight\n",
         );
         let problem = parse(&bad).expect_err("a word is not a number");
         assert_eq!(problem.heading, "Intensity before (0-10)");
         assert!(problem.problem.contains("\"eight\""), "{problem}");
-        let bad =
-            editor_text(&filled(), None, "").replace("reassurance, soothing", "texted him twice");
+        let bad = editor_text(&filled(), None, "")
+            .replace("reassurance, soothing, asked", "texted him twice");
         assert!(parse(&bad).is_err());
         let eleven = editor_text(
             &ThoughtRecord {
@@ -487,6 +655,56 @@ mod tests {
         assert_eq!(parsed.record.situation.as_deref(), Some("late reply"));
         assert_eq!(parsed.record.feeling.as_deref(), Some("scared"));
         assert_eq!(parsed.record.did, vec![Did::Soothing, Did::Protest]);
+    }
+
+    #[test]
+    fn a_new_record_shows_an_example_under_each_heading_and_reads_back_empty() {
+        let template = editor_text(&ThoughtRecord::default(), None, "");
+        assert_eq!(template.matches(EXAMPLE_MARK).count(), Field::ORDER.len());
+        assert!(template.contains("## What else could be true?\n# e.g. "));
+        let parsed = parse(&template).expect("parse");
+        assert!(
+            parsed.record.is_empty() && parsed.body.is_empty(),
+            "{parsed:?}"
+        );
+        // Written under a heading, above or below its example: the text counts.
+        let written = template.replace(
+            "## What else could be true?\n",
+            "## What else could be true?\nHis phone died.\n",
+        );
+        assert_eq!(
+            parse(&written)
+                .expect("parse")
+                .record
+                .other_story
+                .as_deref(),
+            Some("His phone died.")
+        );
+    }
+
+    #[test]
+    fn the_usual_stories_read_in_any_spelling_and_refuse_a_stranger() {
+        assert_eq!(
+            parse_stories("mind reading, Losing-Interest; catastrophizing / mind_reading"),
+            Ok(vec![
+                Story::MindReading,
+                Story::LosingInterest,
+                Story::Catastrophising
+            ])
+        );
+        assert_eq!(
+            "jealousy".parse::<Story>(),
+            Err(ModelError::UnknownStory("jealousy".into()))
+        );
+        let bad = editor_text(&filled(), None, "")
+            .replace("losing_interest, mind_reading", "he hates me");
+        let problem = parse(&bad).expect_err("not a usual story");
+        assert!(problem.heading.starts_with("The usual story"), "{problem}");
+        // A record written before these fields existed reads as it was.
+        let old: ThoughtRecord =
+            serde_json::from_str(r#"{"situation":"late","did":["soothing"]}"#).expect("old");
+        assert!(old.stories.is_empty() && old.other_story.is_none());
+        assert_eq!(old.did, vec![Did::Soothing]);
     }
 
     #[test]

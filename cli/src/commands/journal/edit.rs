@@ -59,7 +59,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
     let EntryReply { entry } = ctx.client.call(JournalEdit {
         id: args.id,
-        changes,
+        changes: Box::new(changes),
     })?;
     eprintln!("Saved {}.", entry.id);
     Ok(())

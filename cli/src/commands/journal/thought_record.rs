@@ -6,7 +6,7 @@
 //! the text encrypted in `recovery/` and stops, so nothing written is ever lost.
 
 use haven_shared::model::record::{self, ParsedRecord, PROBLEM_MARK};
-use haven_shared::model::{Did, RecordChanges, ThoughtRecord};
+use haven_shared::model::{Did, RecordChanges, Story, ThoughtRecord};
 
 use crate::editor::{self, Edited};
 use crate::error::{CliError, CliResult, Exit};
@@ -29,13 +29,21 @@ pub struct RecordArgs {
     /// The story I told myself
     #[arg(long, value_name = "TEXT")]
     pub story: Option<String>,
+    /// Which usual story it was: mind_reading, losing_interest, too_much, abandonment,
+    /// catastrophising or fortune_telling (repeat for more)
+    #[arg(long = "story-kind", value_name = "KIND")]
+    pub story_kind: Vec<Story>,
+    /// What else could be true?
+    #[arg(long, value_name = "TEXT")]
+    pub other_story: Option<String>,
     /// What I felt
     #[arg(long, value_name = "TEXT")]
     pub feeling: Option<String>,
     /// What I needed
     #[arg(long, value_name = "TEXT")]
     pub need: Option<String>,
-    /// What I did: reassurance, protest, soothing or other (repeat for more)
+    /// What I did: reassurance, protest, soothing, asked (for what I needed) or other
+    /// (repeat for more)
     #[arg(long = "did", value_name = "WHAT")]
     pub did: Vec<Did>,
     /// What helped
@@ -51,6 +59,8 @@ impl RecordArgs {
         RecordChanges {
             situation: self.situation.clone(),
             story: self.story.clone(),
+            stories: (!self.story_kind.is_empty()).then(|| self.story_kind.clone()),
+            other_story: self.other_story.clone(),
             feeling: self.feeling.clone(),
             need: self.need.clone(),
             did: (!self.did.is_empty()).then(|| self.did.clone()),
@@ -67,6 +77,8 @@ impl RecordArgs {
         ThoughtRecord {
             situation: self.situation.clone(),
             story: self.story.clone(),
+            stories: self.story_kind.clone(),
+            other_story: self.other_story.clone(),
             feeling: self.feeling.clone(),
             need: self.need.clone(),
             did: self.did.clone(),
