@@ -2,8 +2,10 @@
 //! freedesktop notification service on the session D-Bus.
 //!
 //! One notification per batch of news, never a nudge to write and never a streak. By
-//! default it is neutral ("Haven: something changed in your agreements"), so a lock
-//! screen shows nothing private; `notify = "detailed"` in config.toml names who did what.
+//! default it is neutral: it says what kind of thing arrived, never its content or a name
+//! ("Haven: a thank-you", "Haven: 2 new things", "Haven: your pause has ended"), so a lock
+//! screen shows nothing private, and a thank-you never reads as an alarm about the
+//! agreements; `notify = "detailed"` in config.toml names who did what.
 //! The text of a detailed one comes from the partner's device, so it is cut short and
 //! stripped of control characters and markup (notification servers render a subset of
 //! HTML in the body). No session bus, a bus that does not answer, or no notification
@@ -17,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use haven_shared::config::{Notify, QuietHours};
-use haven_shared::model::waiting::Waiting;
+use haven_shared::model::waiting::{Area, Waiting, WaitingKind};
 
 /// How long one notification may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -30,12 +32,7 @@ pub fn text(items: &[Waiting], mode: Notify) -> Option<(String, String)> {
         return None;
     }
     if mode == Notify::Neutral {
-        let body = if items.iter().all(Waiting::is_own_timer) {
-            "a timer you set has ended"
-        } else {
-            "something changed in your agreements"
-        };
-        return Some(("Haven".into(), body.into()));
+        return Some(("Haven".into(), neutral(items)));
     }
     let mut lines: Vec<String> = items.iter().take(NAMED).map(|w| safe(&w.what)).collect();
     if items.len() > NAMED {
@@ -45,6 +42,48 @@ pub fn text(items: &[Waiting], mode: Notify) -> Option<(String, String)> {
         ));
     }
     Some(("Haven".into(), lines.join("\n")))
+}
+
+/// What kinds of thing arrived, counted, with nothing from the items themselves:
+/// "your pause has ended; a thank-you", "2 new things".
+fn neutral(items: &[Waiting]) -> String {
+    let count = |kind: WaitingKind| items.iter().filter(|w| w.kind == kind).count();
+    let mut parts = Vec::new();
+    match count(WaitingKind::PauseEnded) {
+        0 => {}
+        1 => parts.push("your pause has ended".to_string()),
+        _ => parts.push("your pauses have ended".to_string()),
+    }
+    match count(WaitingKind::ReviewDue) {
+        0 => {}
+        1 => parts.push("an agreement is due for review".to_string()),
+        n => parts.push(format!("{n} agreements are due for review")),
+    }
+    let news: Vec<&Waiting> = items
+        .iter()
+        .filter(|w| !matches!(w.kind, WaitingKind::PauseEnded | WaitingKind::ReviewDue))
+        .collect();
+    let n = news.len();
+    let all = |kinds: &[WaitingKind]| news.iter().all(|w| kinds.contains(&w.kind));
+    if n > 0 {
+        let (one, many) = if all(&[WaitingKind::Thanks]) {
+            ("a thank-you", "thank-yous")
+        } else if all(&[WaitingKind::Note]) {
+            ("a shared note", "shared notes")
+        } else if all(&[WaitingKind::Answer]) {
+            ("an answer to this week's question", "answers")
+        } else if news.iter().all(|w| w.area() == Some(Area::Agreement)) {
+            ("a change in your agreements", "changes in your agreements")
+        } else {
+            ("something new", "new things")
+        };
+        parts.push(if n == 1 {
+            one.to_string()
+        } else {
+            format!("{n} {many}")
+        });
+    }
+    parts.join("; ")
 }
 
 /// Text from the partner's device made safe for a notification body: no control
@@ -119,7 +158,6 @@ async fn send(summary: &str, body: &str) -> zbus::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use haven_shared::model::waiting::WaitingKind;
 
     fn item(kind: WaitingKind, what: &str) -> Waiting {
         Waiting {
@@ -142,7 +180,7 @@ mod tests {
             item(WaitingKind::Thanks, "Sam thanked you"),
         ];
         let (_, neutral) = text(&items, Notify::Neutral).expect("some");
-        assert_eq!(neutral, "something changed in your agreements");
+        assert_eq!(neutral, "2 new things");
         assert!(text(&items, Notify::Off).is_none());
         let (_, detailed) = text(&items, Notify::Detailed).expect("some");
         assert!(detailed.contains("&lt;b&gt;Texts&lt;/b&gt;"), "{detailed}");
@@ -151,7 +189,7 @@ mod tests {
         let pause = vec![item(WaitingKind::PauseEnded, "your pause has ended")];
         assert_eq!(
             text(&pause, Notify::Neutral).expect("some").1,
-            "a timer you set has ended"
+            "your pause has ended"
         );
         let many: Vec<Waiting> = (0..10)
             .map(|i| item(WaitingKind::Note, &format!("n{i}")))
@@ -160,5 +198,45 @@ mod tests {
             .expect("s")
             .1
             .ends_with("and 7 more: see `haven status`"));
+    }
+
+    #[test]
+    fn neutral_says_what_kind_arrived_and_a_thank_you_is_not_an_agreement() {
+        let neutral = |kinds: &[WaitingKind]| {
+            let items: Vec<Waiting> = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, k)| item(*k, &format!("Sam private {i}")))
+                .collect();
+            text(&items, Notify::Neutral).expect("some").1
+        };
+        assert_eq!(neutral(&[WaitingKind::Thanks]), "a thank-you");
+        assert_eq!(
+            neutral(&[WaitingKind::Thanks, WaitingKind::Thanks]),
+            "2 thank-yous"
+        );
+        assert_eq!(neutral(&[WaitingKind::Note]), "a shared note");
+        assert_eq!(
+            neutral(&[WaitingKind::Answer]),
+            "an answer to this week's question"
+        );
+        assert_eq!(
+            neutral(&[WaitingKind::Proposed, WaitingKind::Declined]),
+            "2 changes in your agreements"
+        );
+        assert_eq!(
+            neutral(&[WaitingKind::PauseEnded, WaitingKind::Thanks]),
+            "your pause has ended; a thank-you"
+        );
+        assert_eq!(
+            neutral(&[WaitingKind::ReviewDue, WaitingKind::ReviewDue]),
+            "2 agreements are due for review"
+        );
+        for kinds in [
+            &[WaitingKind::Note, WaitingKind::Proposed][..],
+            &[WaitingKind::Withdrew],
+        ] {
+            assert!(!neutral(kinds).contains("Sam"), "no name, no content");
+        }
     }
 }

@@ -25,7 +25,7 @@ pub struct Config {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Notify {
     Off,
-    /// "Haven: something changed in your agreements": nothing private on a lock screen.
+    /// "Haven: a thank-you", "Haven: 2 new things": what kind arrived, nothing private on a lock screen.
     #[default]
     Neutral,
     /// Who did what, with the agreement's or the note's title.

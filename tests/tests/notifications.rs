@@ -53,7 +53,7 @@ fn a_pause_ending_notifies_neutrally_through_the_session_bus() {
     short_pause(&h);
     let call = eventually("a Notify call", SOON, || bus.notifications().pop());
     assert!(call.contains("string \"Haven\""), "{call}");
-    assert!(call.contains("a timer you set has ended"), "{call}");
+    assert!(call.contains("your pause has ended"), "{call}");
     assert!(
         !call.contains("are you ok"),
         "the message stays private: {call}"
@@ -146,11 +146,21 @@ fn the_partners_changes_notify_neutrally_by_default_and_detailed_made_safe() {
     // Maya proposes: Sam's notification says nothing private.
     propose(&maya, "Private title 5e1f", "a private text");
     let call = eventually("Sam's notification", SOON, || sam_bus.notifications().pop());
+    assert!(call.contains("a change in your agreements"), "{call}");
+    assert!(!call.contains("Private title"), "{call}");
+    // A thank-you is called a thank-you, not a change in the agreements: for a partner
+    // prone to checking, the neutral text must not read as an alarm.
+    maya.ok(&["thanks", "Private thanks 7c2a for the tea"]);
+    let call = eventually("Sam's thank-you notification", SOON, || {
+        sam_bus
+            .notifications()
+            .into_iter()
+            .find(|c| c.contains("a thank-you"))
+    });
     assert!(
-        call.contains("something changed in your agreements"),
+        !call.contains("Private thanks") && !call.contains("Maya"),
         "{call}"
     );
-    assert!(!call.contains("Private title"), "{call}");
     // Sam proposes a title with markup and a terminal escape: Maya's detailed notification
     // names it, escaped, and without the control characters.
     propose(&sam, "<b>Texts</b>\u{1b}]52;c;aGk=\u{7} at night", "x");
@@ -180,7 +190,7 @@ fn a_notification_service_that_never_answers_costs_a_warning() {
     let h = on_bus(&bus.address, "");
     short_pause(&h);
     let call = eventually("the Notify call", SOON, || bus.notifications().pop());
-    assert!(call.contains("a timer you set has ended"), "{call}");
+    assert!(call.contains("your pause has ended"), "{call}");
     let started = std::time::Instant::now();
     h.ok(&["journal", "write", "still here"]);
     assert!(
