@@ -410,7 +410,12 @@ fn what_the_partner_reads_is_pinned() {
     run(&sam, &["notes"]);
     run(&sam, &["notes", "show", &note]);
     run(&sam, &["ask"]);
-    sam.ok(&["notes", "answer", &note, "Yes, let's. A text at lunch?"]);
+    sam.ok(&[
+        "notes",
+        "answer",
+        &note,
+        "Yes, let's. A text at lunch?\nAnd if I am late past seven, I will call before, not after.",
+    ]);
     sam.ok(&["ask", "answer", "When you made tea after my long day."]);
     eventually("Sam's answer revealed on Maya's laptop", SOON, || {
         (maya.json(&["ask", "--json"])["partner"]["state"] == "revealed").then_some(())

@@ -139,13 +139,17 @@ fn full(n: &NoteView, answers: &[NoteView]) -> String {
     out.push_str(&format!("\n{}\n", n.text.trim_end()));
     if !answers.is_empty() {
         out.push_str(&format!("\nanswers ({}):\n", answers.len()));
+        // Whole, line by line: a reply to a shared need is often the most important
+        // text of the week, and never cut short.
         for a in answers {
             out.push_str(&format!(
-                "  {} {}: {}\n",
+                "  {} {}:\n",
                 output::when(&a.at),
-                if a.mine { "you" } else { a.by.as_str() },
-                output::one_line(&a.text, 60)
+                if a.mine { "you" } else { a.by.as_str() }
             ));
+            for line in a.text.trim_end().lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
         }
     }
     out
