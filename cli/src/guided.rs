@@ -12,7 +12,6 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, style, terminal, QueueableCommand};
 
 use crate::error::{io_error, CliResult};
@@ -37,6 +36,8 @@ pub struct Screen {
     out: std::io::Stderr,
     /// The row the pacer draws on: below the text of the page.
     pacer_row: u16,
+    /// The window's size when the page was last drawn.
+    drawn_size: (u16, u16),
 }
 
 impl Screen {
@@ -67,6 +68,7 @@ impl Screen {
         let mut screen = Screen {
             out: std::io::stderr(),
             pacer_row: 0,
+            drawn_size: (0, 0),
         };
         let _ = screen
             .out
@@ -147,6 +149,7 @@ impl Screen {
     /// then the footer.
     fn draw(&mut self, text: &str, footer: &str, pacer: bool) {
         let (width, height) = terminal::size().unwrap_or((80, 24));
+        self.drawn_size = (width, height);
         let width = usize::from(width.max(8)) - 1;
         let mut lines = wrap(text, width);
         lines.push(String::new());
@@ -170,17 +173,46 @@ impl Screen {
     }
 
     /// Waits up to `timeout` for a key or a resize.
+    ///
+    /// The keys are read here, from the terminal itself, not through crossterm's event
+    /// reader: that reader loops without end on a terminal that has gone away (a read of
+    /// 0 bytes is retried at once), which left a `haven now` spinning at full CPU for hours
+    /// when its window closed without a hang-up signal reaching it; and its edge-triggered
+    /// wait can miss a key that came with a resize. A hung-up terminal shows as POLLHUP
+    /// (or a read of nothing) and stops the flow; a resize is seen by comparing the size
+    /// with the one last drawn.
     fn next_event(&mut self, timeout: Duration) -> Waited {
-        match event::poll(timeout) {
-            Ok(true) => {}
-            Ok(false) => return Waited::Nothing,
-            // The terminal is gone (a hang-up on the way): stop.
-            Err(_) => return Waited::Key(Key::Stop),
+        let mut fd = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd, its count, a timeout.
+        let ready = unsafe { libc::poll(&mut fd, 1, ms) };
+        if ready < 0 {
+            return if interrupted() {
+                Waited::Nothing
+            } else {
+                Waited::Key(Key::Stop)
+            };
         }
-        match event::read() {
-            Ok(Event::Key(key)) => key_of(key).map_or(Waited::Nothing, Waited::Key),
-            Ok(Event::Resize(..)) => Waited::Resized,
-            Ok(_) => Waited::Nothing,
+        if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            return Waited::Key(Key::Stop);
+        }
+        if terminal::size().unwrap_or((80, 24)) != self.drawn_size {
+            return Waited::Resized;
+        }
+        if ready == 0 {
+            return Waited::Nothing;
+        }
+        let mut buf = [0u8; 64];
+        // SAFETY: reads at most `buf.len()` bytes into `buf`.
+        let n = unsafe { libc::read(libc::STDIN_FILENO, buf.as_mut_ptr().cast(), buf.len()) };
+        match usize::try_from(n) {
+            Ok(0) => Waited::Key(Key::Stop),
+            Ok(n) => key_of(&buf[..n.min(buf.len())]).map_or(Waited::Nothing, Waited::Key),
+            Err(_) if interrupted() => Waited::Nothing,
             Err(_) => Waited::Key(Key::Stop),
         }
     }
@@ -213,15 +245,22 @@ enum Waited {
     Nothing,
 }
 
-fn key_of(key: KeyEvent) -> Option<Key> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('q') => Some(Key::Stop),
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Key::Stop),
-        KeyCode::Enter | KeyCode::Char(' ') => Some(Key::Next),
-        _ => None,
+fn interrupted() -> bool {
+    std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+}
+
+/// The key in what one read gave, in raw mode: Esc alone (an arrow or a function key is
+/// Esc followed by more, and means nothing here), Ctrl-C (byte 3) or q stop; Enter or
+/// space go on; anything else is ignored.
+fn key_of(bytes: &[u8]) -> Option<Key> {
+    match bytes {
+        [0x1b] => Some(Key::Stop),
+        [0x1b, ..] => None,
+        _ => bytes.iter().find_map(|b| match b {
+            b'\r' | b'\n' | b' ' => Some(Key::Next),
+            0x03 | b'q' => Some(Key::Stop),
+            _ => None,
+        }),
     }
 }
 
@@ -246,7 +285,19 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{key_of, wrap, Key};
+
+    #[test]
+    fn keys_read_raw_go_on_stop_or_mean_nothing() {
+        assert_eq!(key_of(b"\r"), Some(Key::Next));
+        assert_eq!(key_of(b" "), Some(Key::Next));
+        assert_eq!(key_of(b"\x1b"), Some(Key::Stop));
+        assert_eq!(key_of(b"\x03"), Some(Key::Stop));
+        assert_eq!(key_of(b"q"), Some(Key::Stop));
+        assert_eq!(key_of(b"\x1b[A"), None, "an arrow is not Esc");
+        assert_eq!(key_of(b"x"), None);
+        assert_eq!(key_of(b""), None);
+    }
 
     #[test]
     fn text_wraps_at_words_and_breaks_only_a_word_too_long_for_the_line() {

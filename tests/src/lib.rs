@@ -364,6 +364,19 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
+/// Every process under `pid`, children first.
+pub fn descendants(pid: i32) -> Vec<i32> {
+    let mut all = Vec::new();
+    let mut next = vec![pid];
+    while let Some(p) = next.pop() {
+        for c in tmux::children(p) {
+            all.push(c);
+            next.push(c);
+        }
+    }
+    all
+}
+
 pub fn wait_gone(pid: i32) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive(pid) && Instant::now() < deadline {

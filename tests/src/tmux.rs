@@ -22,6 +22,24 @@ impl Tmux {
     /// Runs `haven ARGS` for `h` in a `width`×`height` terminal, with `env` added. When it
     /// ends, the screen shows `[exit CODE]` and stays.
     pub fn haven(h: &Home, width: u16, height: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
+        Self::start(h, width, height, "", args, env)
+    }
+
+    /// As [`Tmux::haven`], but haven runs in a session of its own (`setsid`): the window is
+    /// its terminal, yet closing the window sends it no hang-up signal, as when a terminal
+    /// emulator dies or a session is torn down around it.
+    pub fn haven_without_hangup_signal(h: &Home, args: &str) -> Tmux {
+        Self::start(h, 80, 24, "setsid ", args, &[])
+    }
+
+    fn start(
+        h: &Home,
+        width: u16,
+        height: u16,
+        prefix: &str,
+        args: &str,
+        env: &[(&str, &str)],
+    ) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok(),
             "tmux is missing: install Debian's tmux (.ci/run does)"
@@ -51,7 +69,7 @@ impl Tmux {
             .map(|(k, v)| format!("{k}='{}' ", v.replace('\'', "'\\''")))
             .collect();
         let command = format!(
-            "env -i {exports} TERM=xterm-256color {} --home '{}' {args}; echo \"[exit $?]\"; exec sleep 600",
+            "env -i {exports} TERM=xterm-256color {prefix}{} --home '{}' {args}; echo \"[exit $?]\"; exec sleep 600",
             crate::bin_dir().join("haven").display(),
             h.home.display()
         );

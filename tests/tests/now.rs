@@ -119,6 +119,31 @@ fn esc_ctrl_c_or_a_closed_terminal_end_it_at_once_and_kindly() {
     t.hang_up_and_see_haven_end();
 }
 
+/// A window that closes with no hang-up signal reaching haven (its own session): haven
+/// sees the terminal is gone and ends, instead of spinning at full CPU on a dead terminal
+/// (what crossterm's reader did: four such processes ran for two hours on this machine).
+#[test]
+fn a_terminal_gone_without_a_signal_ends_now_too() {
+    let h = Home::init("Maya");
+    let t = Tmux::haven_without_hangup_signal(&h, "now");
+    t.wait_for("You are here");
+    let haven = haven_tests::descendants(t.shell_pid())
+        .into_iter()
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.contains("now") && c.contains("haven"))
+        })
+        .expect("haven runs under the window's shell");
+    t.hang_up();
+    haven_tests::wait_gone(haven);
+    let still = haven_tests::alive(haven);
+    if still {
+        // Never leave it spinning behind a failed test.
+        unsafe { libc::kill(haven, libc::SIGKILL) };
+    }
+    assert!(!still, "haven went on after its terminal was gone");
+}
+
 #[test]
 fn without_a_terminal_now_prints_the_help_and_never_fails() {
     let h = Home::init("Maya");
