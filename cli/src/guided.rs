@@ -23,19 +23,69 @@ pub enum Key {
     Next,
     /// Esc, Ctrl-C or q: stop now.
     Stop,
+    /// h: hide (or show again) what a screen can hide.
+    Hide,
+    /// Any other key.
+    Other,
 }
 
-/// The signals that end a guided flow: a hang-up (the terminal closed) and a TERM.
-/// Ctrl-C is a key in raw mode, not a signal.
-const SIGNALS: [i32; 2] = [libc::SIGHUP, libc::SIGTERM];
+/// The signals that end a guided flow: a hang-up (the terminal closed), a TERM, and an INT
+/// sent by `kill` (Ctrl-C itself is a key in raw mode, not a signal).
+const SIGNALS: [i32; 3] = [libc::SIGHUP, libc::SIGTERM, libc::SIGINT];
 
 /// How often the screen looks at the clock, the window size and the signals.
-const TICK: Duration = Duration::from_millis(100);
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Where a breath is at a moment: in or out, how full the bar is, which breath.
+pub struct Breath {
+    pub word: &'static str,
+    pub fill: f64,
+    pub number: u32,
+}
+
+impl Breath {
+    /// The breath `t` seconds after the pacer began, breathing in for `inhale` seconds
+    /// and out for `exhale`.
+    pub fn at(t: f64, inhale: u32, exhale: u32) -> Breath {
+        let (inhale, exhale) = (f64::from(inhale.max(1)), f64::from(exhale.max(1)));
+        let cycle = inhale + exhale;
+        let within = t % cycle;
+        let (word, fill) = if within < inhale {
+            ("in", within / inhale)
+        } else {
+            ("out", 1.0 - (within - inhale) / exhale)
+        };
+        Breath {
+            word,
+            fill,
+            number: (t / cycle) as u32 + 1,
+        }
+    }
+
+    /// `breathe in  ████████····<after>` in at most `width` columns: the word alone in a
+    /// very narrow window.
+    pub fn line(&self, width: usize, after: &str) -> String {
+        let label = format!("breathe {:<3} ", self.word);
+        let room = width
+            .saturating_sub(label.chars().count() + after.chars().count() + 1)
+            .min(40);
+        let filled = ((room as f64) * self.fill.clamp(0.0, 1.0)).round() as usize;
+        let line = format!(
+            "{label}{}{}{after}",
+            "█".repeat(filled),
+            "·".repeat(room - filled.min(room))
+        );
+        if line.chars().count() >= width {
+            return self.word.to_string();
+        }
+        line
+    }
+}
 
 pub struct Screen {
     out: std::io::Stderr,
-    /// The row the pacer draws on: below the text of the page.
-    pacer_row: u16,
+    /// The first row [`Screen::live`] draws on: below the text of the page.
+    live_row: u16,
     /// The window's size when the page was last drawn.
     drawn_size: (u16, u16),
 }
@@ -67,7 +117,7 @@ impl Screen {
         terminal::enable_raw_mode().map_err(|e| io_error("cannot use the terminal", e))?;
         let mut screen = Screen {
             out: std::io::stderr(),
-            pacer_row: 0,
+            live_row: 0,
             drawn_size: (0, 0),
         };
         let _ = screen
@@ -81,12 +131,12 @@ impl Screen {
     /// Shows `text` (paragraphs split by blank lines, each word-wrapped to the window) with
     /// `footer` on its own line below, and waits for a key. Redrawn when the window changes.
     pub fn page(&mut self, text: &str, footer: &str) -> Key {
-        self.draw(text, footer, false);
+        self.frame(text, footer, 0);
         loop {
-            match self.next_event(TICK) {
+            match self.wait(TICK) {
+                Waited::Key(Key::Other | Key::Hide) | Waited::Nothing => {}
                 Waited::Key(k) => return k,
-                Waited::Resized => self.draw(text, footer, false),
-                Waited::Nothing => {}
+                Waited::Resized => self.frame(text, footer, 0),
             }
         }
     }
@@ -95,67 +145,59 @@ impl Screen {
     /// that fills on the way in and empties on the way out. Enter ends it early (and goes
     /// on), Esc stops the flow.
     pub fn pacer(&mut self, text: &str, inhale: u32, exhale: u32, breaths: u32) -> Key {
-        let (inhale, exhale) = (f64::from(inhale), f64::from(exhale));
-        let cycle = inhale + exhale;
         let started = Instant::now();
-        let total = cycle * f64::from(breaths);
+        let total = f64::from(inhale + exhale) * f64::from(breaths);
         const FOOTER: &str = "Enter: go on   Esc: stop";
-        self.draw(text, FOOTER, true);
+        self.frame(text, FOOTER, 1);
         loop {
             let t = started.elapsed().as_secs_f64();
             if t >= total {
                 return Key::Next;
             }
-            let within = t % cycle;
-            let (word, fill) = if within < inhale {
-                ("in", within / inhale)
-            } else {
-                ("out", 1.0 - (within - inhale) / exhale)
-            };
-            let breath = (t / cycle) as u32 + 1;
-            self.pacer_line(word, fill, breath, breaths);
-            match self.next_event(TICK) {
+            let breath = Breath::at(t, inhale, exhale);
+            let count = format!(" {} of {breaths}", breath.number);
+            let line = breath.line(self.width(), &count);
+            self.live(0, &line);
+            match self.wait(TICK) {
+                Waited::Key(Key::Other | Key::Hide) | Waited::Nothing => {}
                 Waited::Key(k) => return k,
-                Waited::Resized => self.draw(text, FOOTER, true),
-                Waited::Nothing => {}
+                Waited::Resized => self.frame(text, FOOTER, 1),
             }
         }
     }
 
-    /// The pacer's own line, under the text: `breathe in  ████████····  2 of 6`.
-    fn pacer_line(&mut self, word: &str, fill: f64, breath: u32, breaths: u32) {
-        let (width, _) = terminal::size().unwrap_or((80, 24));
-        let label = format!("breathe {word:<3} ");
-        let count = format!(" {breath} of {breaths}");
-        let room = usize::from(width)
-            .saturating_sub(label.chars().count() + count.chars().count() + 1)
-            .min(40);
-        let filled = ((room as f64) * fill.clamp(0.0, 1.0)).round() as usize;
-        let bar = format!("{}{}", "█".repeat(filled), "·".repeat(room - filled));
-        let mut line = format!("{label}{bar}{count}");
-        if line.chars().count() >= usize::from(width) {
-            // A very narrow window: the word alone.
-            line = word.to_string();
-        }
+    /// The window's width in columns.
+    pub fn width(&self) -> usize {
+        usize::from(terminal::size().unwrap_or((80, 24)).0)
+    }
+
+    /// Draws `line` on the `row`th live row under the page's text (see [`Screen::frame`]),
+    /// cut to the window's width.
+    pub fn live(&mut self, row: u16, line: &str) {
+        let width = self.width().saturating_sub(1).max(1);
+        let line: String = line.chars().take(width).collect();
         let _ = self
             .out
-            .queue(cursor::MoveTo(0, self.pacer_row))
+            .queue(cursor::MoveTo(0, self.live_row.saturating_add(row)))
             .and_then(|o| o.queue(terminal::Clear(terminal::ClearType::CurrentLine)))
             .and_then(|o| o.queue(style::Print(line)))
             .and_then(|o| o.flush());
     }
 
-    /// The page: its text, a blank line (and, for the pacer, its row and another blank),
-    /// then the footer.
-    fn draw(&mut self, text: &str, footer: &str, pacer: bool) {
+    /// The page: its text, a blank line, `live_rows` rows that [`Screen::live`] fills
+    /// (and a blank after them), then the footer.
+    pub fn frame(&mut self, text: &str, footer: &str, live_rows: u16) {
         let (width, height) = terminal::size().unwrap_or((80, 24));
         self.drawn_size = (width, height);
         let width = usize::from(width.max(8)) - 1;
         let mut lines = wrap(text, width);
         lines.push(String::new());
-        self.pacer_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        if pacer {
-            lines.extend([String::new(), String::new()]);
+        self.live_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        if live_rows > 0 {
+            lines.extend(std::iter::repeat_n(
+                String::new(),
+                usize::from(live_rows) + 1,
+            ));
         }
         lines.extend(wrap(footer, width));
         let _ = self
@@ -181,7 +223,7 @@ impl Screen {
     /// wait can miss a key that came with a resize. A hung-up terminal shows as POLLHUP
     /// (or a read of nothing) and stops the flow; a resize is seen by comparing the size
     /// with the one last drawn.
-    fn next_event(&mut self, timeout: Duration) -> Waited {
+    pub fn wait(&mut self, timeout: Duration) -> Waited {
         let mut fd = libc::pollfd {
             fd: libc::STDIN_FILENO,
             events: libc::POLLIN,
@@ -239,7 +281,7 @@ impl Drop for Screen {
     }
 }
 
-enum Waited {
+pub enum Waited {
     Key(Key),
     Resized,
     Nothing,
@@ -251,16 +293,20 @@ fn interrupted() -> bool {
 
 /// The key in what one read gave, in raw mode: Esc alone (an arrow or a function key is
 /// Esc followed by more, and means nothing here), Ctrl-C (byte 3) or q stop; Enter or
-/// space go on; anything else is ignored.
+/// space go on; h hides; anything else is another key, which screens ignore.
 fn key_of(bytes: &[u8]) -> Option<Key> {
     match bytes {
         [0x1b] => Some(Key::Stop),
         [0x1b, ..] => None,
-        _ => bytes.iter().find_map(|b| match b {
-            b'\r' | b'\n' | b' ' => Some(Key::Next),
-            0x03 | b'q' => Some(Key::Stop),
-            _ => None,
-        }),
+        _ => bytes
+            .iter()
+            .find_map(|b| match b {
+                b'\r' | b'\n' | b' ' => Some(Key::Next),
+                0x03 | b'q' => Some(Key::Stop),
+                b'h' | b'H' => Some(Key::Hide),
+                _ => None,
+            })
+            .or((!bytes.is_empty()).then_some(Key::Other)),
     }
 }
 
@@ -295,7 +341,8 @@ mod tests {
         assert_eq!(key_of(b"\x03"), Some(Key::Stop));
         assert_eq!(key_of(b"q"), Some(Key::Stop));
         assert_eq!(key_of(b"\x1b[A"), None, "an arrow is not Esc");
-        assert_eq!(key_of(b"x"), None);
+        assert_eq!(key_of(b"h"), Some(Key::Hide));
+        assert_eq!(key_of(b"x"), Some(Key::Other));
         assert_eq!(key_of(b""), None);
     }
 

@@ -83,6 +83,9 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         );
         if p.finished > 0 {
             s.push_str(&format!(", {} with the message not sent", p.not_sent));
+            if p.rewritten > 0 {
+                s.push_str(&format!(", {} rewritten as a needs statement", p.rewritten));
+            }
         }
         s.push('.');
         if let (Some(b), Some(a)) = (p.mean_urge_before, p.mean_urge_after) {

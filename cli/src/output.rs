@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::io::Write;
 
 use haven_shared::ipc::ListedEntry;
+use haven_shared::model::practice::PauseOutcome;
 use haven_shared::model::{AgreementView, Entry, PauseRecord};
 
 /// Writes text for a person to stdout, with control characters made visible; a broken
@@ -125,10 +126,11 @@ pub fn pause_summary(p: &PauseRecord) -> String {
         (None, Some(a)) => format!("urge →{a}"),
         (None, None) => String::new(),
     };
-    let outcome = match p.sent {
+    let outcome = match p.outcome() {
         _ if p.is_open() => "open",
-        Some(true) => "sent",
-        Some(false) => "not sent",
+        Some(PauseOutcome::Sent) => "sent",
+        Some(PauseOutcome::SentRewritten) => "sent as a needs statement",
+        Some(PauseOutcome::NotSent) => "not sent",
         None => "",
     };
     [urge.as_str(), outcome]
@@ -184,6 +186,12 @@ pub fn entry_full(e: &Entry) -> String {
         out.push_str(&format!(
             "\n## The message, kept unsent\n{}\n",
             m.trim_end()
+        ));
+    }
+    if let Some(r) = e.pause.as_ref().and_then(|p| p.rewrite.as_deref()) {
+        out.push_str(&format!(
+            "\n## Rewritten as a needs statement\n{}\n",
+            r.trim_end()
         ));
     }
     out

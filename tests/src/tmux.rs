@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 use crate::Home;
 
+/// Put after a command run in [`Tmux::haven`]: once haven has ended, the shell prints
+/// `stty`'s view of the terminal (is it back in canonical mode, with echo?).
+pub const THEN_STTY: &str =
+    "; R=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; (exit $R)";
+
+/// Whether the screen shows, after [`THEN_STTY`], a terminal left as a shell needs it.
+pub fn terminal_restored(screen: &str) -> bool {
+    screen.contains("icanon echo") && !screen.contains("-icanon") && !screen.contains("-echo ")
+}
+
 pub struct Tmux {
     socket: PathBuf,
 }

@@ -138,6 +138,55 @@ fn redaction_replaces_whole_words_in_any_case_and_says_so() {
 }
 
 #[test]
+fn redaction_reaches_every_field_of_a_record_and_a_pause() {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--situation",
+        "Sam was late",
+        "--story",
+        "Sam is leaving",
+        "--other-story",
+        "Sam got caught at work",
+        "--feeling",
+        "scared of losing Sam",
+        "--need",
+        "to hear from Sam",
+        "--helped",
+        "a walk, then a text to Sam",
+    ]);
+    let id = h.ok(&["pause", "--message", "Sam, where are you"]);
+    h.ok(&[
+        "pause",
+        "done",
+        id.trim(),
+        "--urge",
+        "3",
+        "--rewrite",
+        "I feel scared when Sam is quiet; I need a short text",
+    ]);
+    for format in ["md", "json", "html"] {
+        let out = h.ok(&[
+            "export",
+            "--since",
+            "2w",
+            "--format",
+            format,
+            "--redact",
+            "Sam=partner",
+        ]);
+        // Only the report of what was redacted names the name.
+        let report = "Sam → partner (10)";
+        assert!(out.contains(report), "{format}: {out}");
+        assert!(!out.replace(report, "").contains("Sam"), "{format}: {out}");
+        assert!(
+            out.contains("partner got caught at work"),
+            "{format}: {out}"
+        );
+        assert!(out.contains("when partner is quiet"), "{format}: {out}");
+    }
+}
+
+#[test]
 fn an_encrypted_export_is_read_by_the_reference_age_cli() {
     let h = journal();
     let key = h.tmp.path().join("therapist.key");

@@ -3,7 +3,7 @@
 //! exit 0), pinned in `snapshots/worst_moment.txt`.
 #![allow(clippy::unwrap_used)]
 
-use haven_tests::tmux::Tmux;
+use haven_tests::tmux::{terminal_restored, Tmux, THEN_STTY};
 use haven_tests::Home;
 
 const PLAN: &str = "## When I am hurting, a caring parent would…\n\n\
@@ -12,15 +12,6 @@ const PLAN: &str = "## When I am hurting, a caring parent would…\n\n\
 ## People I can call\n\n\
 - Ana 0612 345 678\n\
 - Mum\n";
-
-/// After `haven now`, the shell's terminal must be back in canonical mode with echo: the
-/// command line prints `stty`'s view of it after the exit code.
-const THEN_STTY: &str =
-    "; R=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; (exit $R)";
-
-fn terminal_restored(screen: &str) -> bool {
-    screen.contains("icanon echo") && !screen.contains("-icanon") && !screen.contains("-echo ")
-}
 
 #[test]
 fn now_grounds_breathes_offers_the_plan_then_who_to_call_and_survives_a_resize() {
@@ -250,7 +241,7 @@ fn closing_an_empty_letter_saves_nothing_and_is_not_an_error() {
     let editor = h.tmp.path().join("leave-it");
     haven_tests::script(&editor, "true");
     h.env.push(("EDITOR".into(), editor.display().to_string()));
-    for kind in ["letter", "trigger"] {
+    for kind in ["letter", "trigger", "needs"] {
         let out = h.run(&["journal", "write", "--kind", kind]);
         assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
         assert_eq!(
@@ -260,6 +251,33 @@ fn closing_an_empty_letter_saves_nothing_and_is_not_an_error() {
         );
     }
     assert_eq!(h.entry_count(), 0);
+    // A page emptied by hand is empty too, not an error.
+    let emptier = h.tmp.path().join("empty-it");
+    haven_tests::script(&emptier, ": > \"$1\"");
+    h.env.push(("EDITOR".into(), emptier.display().to_string()));
+    let out = h.run(&["journal", "write", "--kind", "letter"]);
+    assert_eq!(
+        (out.code, out.stderr.trim()),
+        (0, "Nothing saved: the page was left empty.")
+    );
+}
+
+#[test]
+fn the_needs_frame_names_a_behaviour_not_a_character_and_keeps_only_what_was_written() {
+    let mut h = Home::init("Maya");
+    let editor = h.tmp.path().join("fill-in");
+    haven_tests::script(
+        &editor,
+        "grep -q '^# tip: name what happened, not who they are' \"$1\" && \
+         sed -i 's/^I need $/I need a short text when you run late/' \"$1\"",
+    );
+    h.env.push(("EDITOR".into(), editor.display().to_string()));
+    let id = h.write(&["--kind", "needs"]);
+    let body = h.json(&["journal", "list", "--json"])[0]["body"].clone();
+    assert_eq!(
+        body, "I feel \nwhen \nI need a short text when you run late\n",
+        "the tip is not kept ({id})"
+    );
 }
 
 #[test]

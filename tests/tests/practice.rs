@@ -410,6 +410,107 @@ fn a_pause_without_a_terminal_starts_then_finishes_with_pause_done() {
             .len(),
         2
     );
+    assert_eq!(p["outcome"], "not_sent", "{p}");
+    assert_eq!(p["rewrite"], Value::Null, "{p}");
+}
+
+#[test]
+fn a_pause_ends_with_a_rewrite_from_the_command_line_or_stdin() {
+    let h = Home::init("Maya");
+    let id = h.ok(&["pause", "--urge", "8", "--message", "You said 7. It is 9."]);
+    let id = id.trim();
+    h.ok(&[
+        "pause",
+        "done",
+        id,
+        "--urge",
+        "3",
+        "--rewrite",
+        "I feel scared when 9 comes and no word. I need a short text.",
+    ]);
+    let p = &h.json(&["pause", "list", "--json"])[0]["pause"];
+    assert_eq!(
+        (p["outcome"].as_str(), p["sent"].as_bool()),
+        (Some("sent_rewritten"), Some(true)),
+        "{p}"
+    );
+    assert_eq!(p["message"], "You said 7. It is 9.", "both are kept");
+    assert!(h
+        .ok(&["pause", "list"])
+        .contains("urge 8→3, sent as a needs statement"));
+    let shown = h.ok(&["journal", "show", id]);
+    assert!(
+        shown.contains("## Rewritten as a needs statement\nI feel scared"),
+        "{shown}"
+    );
+    let insights = h.ok(&["insights"]);
+    assert!(
+        insights.contains("1 rewritten as a needs statement"),
+        "{insights}"
+    );
+
+    // Said once, kept as said.
+    let err = h.fails(
+        &["pause", "done", id, "--urge", "1", "--rewrite", "again"],
+        2,
+    );
+    assert!(err.contains("already ended, on "), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1);
+
+    // From stdin, with a terminal escape that must not reach the screen raw; and a huge one.
+    let second = h.ok(&["pause"]);
+    let out = h.run_stdin(
+        &[
+            "pause",
+            "done",
+            second.trim(),
+            "--urge",
+            "2",
+            "--rewrite",
+            "-",
+        ],
+        "I feel \u{1b}[2J lost\nI need you\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = h.ok(&["journal", "show", second.trim()]);
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    let third = h.ok(&["pause"]);
+    let huge = "x".repeat(100 * 1024);
+    let out = h.run(&[
+        "pause",
+        "done",
+        third.trim(),
+        "--urge",
+        "2",
+        "--rewrite",
+        &huge,
+    ]);
+    assert_eq!(
+        out.code, 0,
+        "100 KB is a long letter, not an attack: {}",
+        out.stderr
+    );
+
+    // Contradictions are caught before anything is written.
+    let fourth = h.ok(&["pause"]);
+    let err = h.fails(
+        &[
+            "pause",
+            "done",
+            fourth.trim(),
+            "--urge",
+            "2",
+            "--not-sent",
+            "--rewrite",
+            "x",
+        ],
+        2,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert_eq!(
+        h.json(&["status", "--json"])["open_pauses"][0]["id"],
+        fourth.trim()
+    );
 }
 
 #[test]

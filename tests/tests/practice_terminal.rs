@@ -2,7 +2,7 @@
 //! neovim, and the pause's countdown, its resize, Ctrl-C and a closed terminal.
 #![allow(clippy::unwrap_used)]
 
-use haven_tests::tmux::Tmux;
+use haven_tests::tmux::{terminal_restored, Tmux, THEN_STTY};
 use haven_tests::Home;
 
 /// Writes a thought record in `editor`, as a person would: the situation under its
@@ -73,44 +73,72 @@ fn a_thought_record_in_the_real_neovim() {
     record_in("nvim");
 }
 
+const PLAN: &str =
+    "- a hand on my heart\n- a slow walk round the block\n- breathe: in for two, out for three\n";
+
 #[test]
-fn the_countdown_survives_a_resize_then_asks_how_it_ended() {
+fn the_countdown_fills_its_minutes_with_the_plan_and_the_breath_and_survives_a_resize() {
     let h = Home::init("Maya");
-    h.ok(&["soothe", "edit", "--text", "- a hand on my heart"]);
-    // A "minute" of 4 s (debug builds only), so the test waits 8 s, not 2 minutes.
+    h.ok(&["soothe", "edit", "--text", PLAN]);
+    // A "minute" of 4 s (debug builds only): 3 minutes last 12 s, a plan line 2 s.
     let t = Tmux::haven(
         &h,
         80,
         24,
-        "pause --for 2m --urge 8 --message 'CANARY-SEND-LATER'",
+        &format!("pause --for 3m --urge 8 --message 'CANARY-SEND-LATER'{THEN_STTY}"),
         &[("HAVEN_TEST_MINUTE_SECS", "4")],
     );
     let screen = t.wait_for(" left");
+    assert!(screen.contains("Paused for 3 minutes"), "{screen}");
+    assert!(screen.contains("Ctrl-C: leave the pause open"), "{screen}");
+    // One line of the plan at a time, a new one as the minutes pass; the pacer at the
+    // plan's own rhythm.
+    for line in ["a hand on my heart", "a slow walk round the block"] {
+        t.wait_for(&format!("From your soothing plan: {line}"));
+    }
+    t.wait_until("the pacer breathing in and out", |s| {
+        s.lines()
+            .any(|l| l.starts_with("breathe in ") || l.starts_with("breathe out "))
+    });
+    // h hides the plan and the breath; the clock goes on; h shows them again.
+    t.press(&["h"]);
+    let hidden = t.wait_for("h: show the plan");
     assert!(
-        screen.contains("Paused for 2 minutes")
-            && screen.contains("From your soothing plan: a hand on my heart"),
-        "{screen}"
+        !hidden.contains("breathe ") && !hidden.contains("From your soothing plan"),
+        "{hidden}"
     );
-    assert!(screen.contains("Ctrl-C leaves the pause open."));
+    assert!(hidden.contains(" left"), "{hidden}");
+    t.press(&["h"]);
+    t.wait_for("h: hide the plan");
     t.resize(40, 24);
-    // Redrawn at the new width: a whole bar and its time on one line of 40 columns.
-    t.wait_until("the bar redrawn in 40 columns", |s| {
+    // Redrawn at the new width: words whole, a time bar within 40 columns.
+    let narrow = t.wait_until("the screen rewrapped in 40 columns", |s| {
         s.lines().any(|l| {
             let l = l.trim_end();
-            l.ends_with(" left")
-                && l.chars().count() >= 30
-                && l.chars().count() <= 40
-                && l.starts_with(['█', '▓', '░'])
-        })
+            l.ends_with(" left") && l.starts_with(['█', '░']) && l.chars().count() <= 40
+        }) && s.lines().all(|l| l.trim_end().chars().count() <= 40)
     });
+    for word in ["privately.", "Paused", "minutes:"] {
+        assert!(
+            narrow.split_whitespace().any(|w| w == word),
+            "{word:?} cut:\n{narrow}"
+        );
+    }
+    t.resize(80, 24);
     t.wait_for("How strong is the urge now, 0 to 10?");
     t.type_text("eleven");
     t.press(&["Enter"]);
     t.wait_for("(Please answer as asked.)");
     t.type_text("3");
     t.press(&["Enter"]);
-    t.wait_for("still need sending");
-    t.type_text("y");
+    let screen = t.wait_for("Choose 1, 2 or 3:");
+    assert!(
+        screen.contains("1  Send it as it is")
+            && screen.contains("2  Rewrite it as \"I feel … when … I need …\"")
+            && screen.contains("3  Don't send it"),
+        "{screen}"
+    );
+    t.type_text("1");
     t.press(&["Enter"]);
     let screen = t.wait_for("[exit ");
     assert!(screen.contains("[exit 0]"), "{screen}");
@@ -122,17 +150,96 @@ fn the_countdown_survives_a_resize_then_asks_how_it_ended() {
         screen.contains("Pause finished: the urge went from 8 to 3; you chose to send it."),
         "{screen}"
     );
+    assert!(terminal_restored(&screen), "{screen}");
     let pause = &h.json(&["pause", "list", "--json"])[0]["pause"];
     assert_eq!(
-        (pause["urge_after"].as_i64(), pause["sent"].as_bool()),
-        (Some(3), Some(true))
+        (
+            pause["urge_after"].as_i64(),
+            pause["sent"].as_bool(),
+            pause["outcome"].as_str()
+        ),
+        (Some(3), Some(true), Some("sent")),
+        "{pause}"
     );
+}
+
+#[test]
+fn at_the_end_the_protest_is_rewritten_as_a_needs_statement_and_both_are_kept() {
+    let h = Home::init("Maya");
+    // The editor writes the three lines, but only if the first message is there below
+    // them as a comment (else the frame comes back untouched and the test waits in vain).
+    // Outside the home, which is grepped for the canary afterwards.
+    let tools = tempfile::tempdir().unwrap();
+    let editor = tools.path().join("rewrite.sh");
+    haven_tests::script(
+        &editor,
+        "grep -q '^#   CANARY-PROTEST at 9' \"$1\" && sed -i \
+         -e 's/^I feel $/I feel scared/' \
+         -e 's/^when $/when I do not hear from you by 9/' \
+         -e 's/^I need $/I need a short text when you run late/' \"$1\"",
+    );
+    let t = Tmux::haven(
+        &h,
+        80,
+        30,
+        "pause --for 2m --urge 9 --message 'CANARY-PROTEST at 9. I guess I know where I stand.'",
+        &[
+            ("HAVEN_TEST_MINUTE_SECS", "2"),
+            ("EDITOR", editor.to_str().unwrap()),
+        ],
+    );
+    let screen = t.wait_for(" left");
+    assert!(
+        screen.contains("This sounds very hard. `haven now` is here"),
+        "an urge of 9 offers now: {screen}"
+    );
+    assert!(
+        screen.contains("Something a caring parent might do: "),
+        "no plan yet: a suggestion, {screen}"
+    );
+    t.wait_for("How strong is the urge now");
+    t.type_text("4");
+    t.press(&["Enter"]);
+    t.wait_for("Choose 1, 2 or 3:");
+    t.type_text("2");
+    t.press(&["Enter"]);
+    let screen = t.wait_for("[exit ");
+    assert!(screen.contains("[exit 0]"), "{screen}");
+    assert!(
+        screen.contains("Here is your needs statement, to copy:")
+            && screen.contains("I feel scared")
+            && screen.contains(
+                "Pause finished: the urge went from 9 to 4; you sent it as a needs statement."
+            ),
+        "{screen}"
+    );
+    let pause = &h.json(&["pause", "list", "--json"])[0]["pause"];
+    assert_eq!(pause["outcome"], "sent_rewritten", "{pause}");
+    assert_eq!(
+        pause["rewrite"],
+        "I feel scared\nwhen I do not hear from you by 9\nI need a short text when you run late",
+        "{pause}"
+    );
+    assert_eq!(
+        pause["message"],
+        "CANARY-PROTEST at 9. I guess I know where I stand."
+    );
+    // Nothing of either left in plain text.
+    for needle in ["CANARY-PROTEST", "a short text when you run late"] {
+        assert!(Home::grep(h.tmp.path(), needle).is_empty(), "{needle}");
+    }
 }
 
 #[test]
 fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
     let h = Home::init("Maya");
-    let t = Tmux::haven(&h, 80, 24, "pause --for 5m --urge 9", &[]);
+    let t = Tmux::haven(
+        &h,
+        80,
+        24,
+        &format!("pause --for 5m --urge 9{THEN_STTY}"),
+        &[],
+    );
     t.wait_for(" left");
     t.press(&["C-c"]);
     let screen = t.wait_for("[exit ");
@@ -141,6 +248,7 @@ fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
         "{screen}"
     );
     assert!(screen.contains("[exit 130]"), "{screen}");
+    assert!(terminal_restored(&screen), "{screen}");
     assert_eq!(
         h.json(&["status", "--json"])["open_pauses"]
             .as_array()

@@ -58,8 +58,27 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
         "trigger",
         "--situation",
         &format!("no reply {CANARY}"),
+        "--other-story",
+        &format!("he is in a meeting {CANARY}"),
         "--intensity",
         "7",
+    ]);
+    // The practice's private words: the plan and its people, a pause and its rewrite.
+    maya.ok(&[
+        "soothe",
+        "edit",
+        "--text",
+        &format!("- tea {CANARY}\n\n## People I can call\n\n- Ana {CANARY}\n"),
+    ]);
+    let pause = maya.ok(&["pause", "--message", &format!("where are you {CANARY}")]);
+    maya.ok(&[
+        "pause",
+        "done",
+        pause.trim(),
+        "--urge",
+        "2",
+        "--rewrite",
+        &format!("I feel scared {CANARY}"),
     ]);
     let need = maya.write(&[
         "--kind",

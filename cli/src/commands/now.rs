@@ -11,19 +11,14 @@
 
 use std::io::{IsTerminal, Write};
 
-use haven_shared::model::practice::SOOTHE_TEMPLATE;
-use haven_shared::model::SoothingPlan;
-
 use crate::error::CliResult;
 use crate::guided::{Key, Screen};
-use crate::soothing_plan::CRISIS_LINE;
+use crate::soothing_plan::Comfort;
 use crate::{output, soothing_plan, Ctx};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// The breathing rhythm when the plan names none: a longer breath out calms.
-const RHYTHM: (u32, u32) = (4, 6);
 /// How many breaths the pacer leads.
 const BREATHS: u32 = 6;
 
@@ -34,57 +29,6 @@ const GROUNDING: [&str; 5] = [
     "Name two things you can smell.",
     "Name one thing you can taste.",
 ];
-
-/// What the steps use from the plan.
-struct Help {
-    /// The plan's own lines, or a few suggestions when there is no plan.
-    lines: Vec<String>,
-    own_plan: bool,
-    people: Vec<String>,
-    rhythm: (u32, u32),
-}
-
-impl Help {
-    fn from(plan: Option<&SoothingPlan>) -> Help {
-        let text = plan.map_or(SOOTHE_TEMPLATE, |p| p.text.as_str());
-        let own_plan = plan.is_some_and(|p| !SoothingPlan::lines(&p.text).is_empty());
-        let lines: Vec<String> = if own_plan {
-            SoothingPlan::lines(text)
-        } else {
-            SoothingPlan::lines(SOOTHE_TEMPLATE)
-                .into_iter()
-                .take(3)
-                .collect()
-        }
-        .into_iter()
-        .map(|l| output::visible(l).into_owned())
-        .collect();
-        Help {
-            lines,
-            own_plan,
-            people: SoothingPlan::people(text)
-                .into_iter()
-                .map(|l| output::visible(l).into_owned())
-                .collect(),
-            rhythm: SoothingPlan::rhythm(text).unwrap_or(RHYTHM),
-        }
-    }
-
-    /// The people and the crisis line, as the last screen and the lines left after it.
-    fn reach(&self) -> String {
-        let mut text = String::new();
-        if !self.people.is_empty() {
-            text.push_str("People you can reach:\n");
-            for p in &self.people {
-                text.push_str(&format!("  {p}\n"));
-            }
-            text.push('\n');
-        }
-        text.push_str(CRISIS_LINE);
-        text.push('\n');
-        text
-    }
-}
 
 pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
     let plan = match soothing_plan::plan(ctx) {
@@ -97,7 +41,7 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
             None
         }
     };
-    let help = Help::from(plan.as_ref());
+    let help = Comfort::from(plan.as_ref());
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         output::emit(&as_text(&help));
         return Ok(());
@@ -114,7 +58,7 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> CliResult {
 }
 
 /// The steps on the terminal; false when the person stopped them.
-fn guide(help: &Help) -> CliResult<bool> {
+fn guide(help: &Comfort) -> CliResult<bool> {
     let mut screen = Screen::open()?;
     let go_on = "Enter: go on   Esc: stop";
     let opening = "You are here, and this will pass.\n\nA few minutes, one step at a time. Enter goes on; Esc stops whenever you like.";
@@ -151,7 +95,7 @@ fn guide(help: &Help) -> CliResult<bool> {
 
 /// The same help for a pipe or a script: the steps in words, the plan, the people and the
 /// crisis line.
-fn as_text(help: &Help) -> String {
+fn as_text(help: &Comfort) -> String {
     let (inhale, exhale) = help.rhythm;
     let mut text = format!(
         "When it is this hard: a few minutes, one step at a time.\n\n\

@@ -141,8 +141,22 @@ fn finish_pause(
         minutes: DEFAULT_PAUSE_MINUTES,
         ..PauseRecord::default()
     });
+    if let Some(ended) = pause.finished_at {
+        // Said once, kept as said: a second answer (or a rewrite afterwards) would
+        // quietly change what the person recorded at the time.
+        return Err(ErrorReply::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the pause {} already ended, on {}",
+                entry.id,
+                ended.format("%-d %b at %H:%M")
+            ),
+        )
+        .hint("see it with `haven pause list`; start a new one with `haven pause`"));
+    }
     pause.urge_after = Some(end.urge_after);
     pause.sent = Some(end.sent);
+    pause.rewrite = end.rewrite;
     pause.finished_at = Some(now);
     entry.updated_at = now;
     u.home.journal.put_entry(&entry).map_err(doc_error)?;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::journal::{Entry, Kind};
+use super::practice::PauseOutcome;
 use super::record::Did;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +103,9 @@ pub struct Pauses {
     pub finished: usize,
     /// Finished with the message not sent.
     pub not_sent: usize,
+    /// Finished with the message rewritten as a needs statement, and that sent instead.
+    #[serde(default)]
+    pub rewritten: usize,
     pub mean_urge_before: Option<f64>,
     pub mean_urge_after: Option<f64>,
 }
@@ -281,8 +285,10 @@ impl<'a> Tally<'a> {
             if !p.is_open() {
                 self.pauses.finished += 1;
                 self.urge_after.add(p.urge_after);
-                if p.sent == Some(false) {
-                    self.pauses.not_sent += 1;
+                match p.outcome() {
+                    Some(PauseOutcome::NotSent) => self.pauses.not_sent += 1,
+                    Some(PauseOutcome::SentRewritten) => self.pauses.rewritten += 1,
+                    _ => {}
                 }
             }
         }
@@ -488,20 +494,26 @@ mod tests {
             }),
             ..entry("2026-11-03", Kind::Pause, None)
         };
+        let mut rewritten = pause(Some(9), Some(3), Some(true));
+        if let Some(p) = rewritten.pause.as_mut() {
+            p.rewrite = Some("I feel … when … I need …".into());
+        }
         let entries = vec![
             pause(Some(9), Some(4), Some(false)),
             pause(Some(6), Some(5), Some(true)),
             pause(Some(8), None, None),
+            rewritten,
         ];
         let x = compute(&entries, date("2026-11-01"), date("2026-11-07"));
         assert_eq!(
             x.pauses,
             Pauses {
-                count: 3,
-                finished: 2,
+                count: 4,
+                finished: 3,
                 not_sent: 1,
-                mean_urge_before: Some(7.7),
-                mean_urge_after: Some(4.5),
+                rewritten: 1,
+                mean_urge_before: Some(8.0),
+                mean_urge_after: Some(4.0),
             }
         );
     }

@@ -60,7 +60,7 @@ impl Kind {
                 return super::record::editor_text(&ThoughtRecord::default(), None, "")
             }
             Kind::Letter => "Dear younger me,\n\n\n",
-            Kind::Needs => "I feel \nwhen \nI need \n",
+            Kind::Needs => NEEDS_TEMPLATE,
             Kind::Checkin => "## How I feel right now\n\n\n## What I need today\n\n",
             Kind::Win => "",
             Kind::Pause => "",
@@ -83,6 +83,29 @@ impl FromStr for Kind {
             .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| ModelError::UnknownKind(s.to_string()))
     }
+}
+
+/// Starts a line of advice in an editor template; such lines are dropped when the text
+/// is read back.
+pub const TIP_MARK: &str = "# tip: ";
+
+/// The needs statement's frame, with the one thing that most helps it be heard.
+const NEEDS_TEMPLATE: &str = "I feel \nwhen \nI need \n\n# tip: name what happened, not who they are: \"when I don't hear from you by 9\", not \"when you don't care\".\n";
+
+/// `text` without the template's tip lines (see [`TIP_MARK`]), and without the blank line
+/// that set a tip apart.
+pub fn without_tips(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with(TIP_MARK) {
+            if kept.last().is_some_and(|l| l.trim().is_empty()) {
+                kept.pop();
+            }
+        } else {
+            kept.push(line);
+        }
+    }
+    kept.concat()
 }
 
 /// One journal entry, as shown to the user and in `--json`.

@@ -12,7 +12,10 @@ pub const MAX_PAUSE_MINUTES: u32 = 12 * 60;
 pub const DEFAULT_PAUSE_MINUTES: u32 = 20;
 
 /// A pause before sending: "write it, but do not send it". Stored in a `pause` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+///
+/// Serialised by hand so that `--json` also carries the `outcome` it implies (derived,
+/// never stored: a record written before outcomes existed has one too).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(default)]
 pub struct PauseRecord {
     /// How strong the urge to send was, 0 to 10.
@@ -28,11 +31,32 @@ pub struct PauseRecord {
     pub agreement: Option<String>,
     /// When the person said how it ended; `None` while open.
     pub finished_at: Option<DateTime<FixedOffset>>,
+    /// The message rewritten as "I feel … when … I need …" at the end of the pause, and
+    /// sent instead of the first one (which is kept too).
+    pub rewrite: Option<String>,
+}
+
+/// How a pause ended, in `--json` as `pause.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseOutcome {
+    Sent,
+    SentRewritten,
+    NotSent,
 }
 
 impl PauseRecord {
     pub fn is_open(&self) -> bool {
         self.finished_at.is_none()
+    }
+
+    /// `None` while the pause is open.
+    pub fn outcome(&self) -> Option<PauseOutcome> {
+        match (self.sent?, &self.rewrite) {
+            (false, _) => Some(PauseOutcome::NotSent),
+            (true, Some(_)) => Some(PauseOutcome::SentRewritten),
+            (true, None) => Some(PauseOutcome::Sent),
+        }
     }
 
     /// When the countdown ends for a pause started at `started`.
@@ -42,6 +66,23 @@ impl PauseRecord {
         started
             .checked_add_signed(Duration::seconds(secs))
             .unwrap_or(started)
+    }
+}
+
+impl Serialize for PauseRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PauseRecord", 10)?;
+        st.serialize_field("urge_before", &self.urge_before)?;
+        st.serialize_field("urge_after", &self.urge_after)?;
+        st.serialize_field("sent", &self.sent)?;
+        st.serialize_field("minutes", &self.minutes)?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("agreement", &self.agreement)?;
+        st.serialize_field("finished_at", &self.finished_at)?;
+        st.serialize_field("rewrite", &self.rewrite)?;
+        st.serialize_field("outcome", &self.outcome())?;
+        st.end()
     }
 }
 
@@ -88,12 +129,22 @@ impl NewPause {
 pub struct PauseEnd {
     pub urge_after: u8,
     pub sent: bool,
+    /// The needs statement sent instead of the message (implies `sent`).
+    #[serde(default)]
+    pub rewrite: Option<String>,
 }
 
 impl PauseEnd {
-    pub fn validated(self) -> Result<PauseEnd, ModelError> {
+    pub fn validated(mut self) -> Result<PauseEnd, ModelError> {
         if self.urge_after > 10 {
             return Err(ModelError::Urge(self.urge_after));
+        }
+        self.rewrite = self
+            .rewrite
+            .map(|r| r.trim_end().to_string())
+            .filter(|r| !r.trim().is_empty());
+        if self.rewrite.is_some() {
+            self.sent = true;
         }
         Ok(self)
     }

@@ -175,6 +175,12 @@ impl Export {
         if let Some(m) = e.pause.as_ref().and_then(|p| p.message.as_deref()) {
             out.push((Some("The message, kept unsent"), m.trim_end().to_string()));
         }
+        if let Some(r) = e.pause.as_ref().and_then(|p| p.rewrite.as_deref()) {
+            out.push((
+                Some("Rewritten as a needs statement"),
+                r.trim_end().to_string(),
+            ));
+        }
         out
     }
 

@@ -56,6 +56,7 @@ pub fn apply(export: &mut Export, redactions: &[Redaction]) -> Option<Vec<String
                 for text in [
                     &mut r.situation,
                     &mut r.story,
+                    &mut r.other_story,
                     &mut r.feeling,
                     &mut r.need,
                     &mut r.helped,
@@ -65,6 +66,7 @@ pub fn apply(export: &mut Export, redactions: &[Redaction]) -> Option<Vec<String
             }
             if let Some(p) = &mut e.pause {
                 p.message.iter_mut().for_each(&mut fix);
+                p.rewrite.iter_mut().for_each(&mut fix);
             }
         }
         if let Some(x) = &mut export.insights {

@@ -3,6 +3,7 @@
 use std::io::Read;
 
 use haven_shared::ipc::JournalWrite;
+use haven_shared::model::journal::without_tips;
 use haven_shared::model::record::editor_text;
 use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
 
@@ -89,13 +90,19 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             entry.intensity = parsed.intensity.or(entry.intensity);
             entry.body = parsed.body;
         }
-        None => match editor::edit(&kind.template(), |t| crate::recovery::keep_recovery(ctx, t))? {
-            Edited::Changed(text) => entry.body = text,
-            Edited::Unchanged => {
+        None => {
+            let template = kind.template();
+            let untouched = without_tips(&template);
+            let text = match editor::edit(&template, |t| crate::recovery::keep_recovery(ctx, t))? {
+                Edited::Changed(text) => without_tips(&text),
+                Edited::Unchanged => untouched.clone(),
+            };
+            if text.trim().is_empty() || text.trim() == untouched.trim() {
                 eprintln!("{LEFT_EMPTY}");
                 return Ok(());
             }
-        },
+            entry.body = text;
+        }
     }
     let entry = entry.validated()?;
     let strong = entry.kind == Kind::Trigger && entry.intensity.is_some_and(|i| i >= SOOTHE_FROM);
