@@ -20,6 +20,12 @@ pub fn text_or_stdin(text: String) -> CliResult<String> {
 /// Prints `question` on stderr and reads one answer line: true only for y or yes, so
 /// Enter alone keeps things as they are.
 pub fn yes(question: &str) -> CliResult<bool> {
+    let answer = line(question)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Prints `question` on stderr and reads one line of answer (without its newline).
+pub fn line(question: &str) -> CliResult<String> {
     eprint!("{question}");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -27,5 +33,5 @@ pub fn yes(question: &str) -> CliResult<bool> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    Ok(answer.trim_end_matches(['\n', '\r']).to_string())
 }

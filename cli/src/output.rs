@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::io::Write;
 
 use haven_shared::ipc::ListedEntry;
+use haven_shared::model::agreement::Said;
 use haven_shared::model::practice::PauseOutcome;
 use haven_shared::model::{AgreementView, Entry, PauseRecord};
 
@@ -211,6 +212,28 @@ pub fn agreement_row(a: &AgreementView) -> String {
     )
 }
 
+/// The words signed with a decline, a revision, a renewal or an acceptance, in full (a
+/// withdrawal's are on its own line above).
+fn reasons(a: &AgreementView) -> String {
+    let mut out = String::new();
+    for r in a.reasons.iter().filter(|r| r.said != Said::Withdrew) {
+        if out.is_empty() {
+            out.push_str("\nIn their words:\n");
+        }
+        let doing = match r.said {
+            Said::Declined => "declining",
+            Said::Revised => "revising it",
+            Said::Renewed => "renewing it, on how it has worked",
+            Said::Accepted | Said::Withdrew => "accepting",
+        };
+        out.push_str(&format!("  {}, {doing} ({}):\n", r.by, when(&r.at)));
+        for line in r.text.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out
+}
+
 pub fn agreement_full(a: &AgreementView) -> String {
     let mut out = format!("{}\n", a.title);
     out.push_str(&format!("id:          {}\n", a.id));
@@ -247,6 +270,7 @@ pub fn agreement_full(a: &AgreementView) -> String {
         ));
     }
     out.push_str(&format!("\n{}\n", a.text.trim_end()));
+    out.push_str(&reasons(a));
     if a.revisions.len() > 1 {
         out.push_str(&format!("\nrevisions ({}):\n", a.revisions.len()));
         for (i, r) in a.revisions.iter().enumerate() {

@@ -167,6 +167,7 @@ mod tests {
             what: what.into(),
             command: String::new(),
             at: haven_shared::when::now(),
+            needs_answer: false,
         }
     }
 

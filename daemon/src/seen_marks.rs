@@ -116,6 +116,7 @@ mod tests {
             what: "Sam proposed 'Phones at dinner'".into(),
             command: "haven agree show a".into(),
             at: haven_shared::when::now(),
+            needs_answer: false,
         }
     }
 

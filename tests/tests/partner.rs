@@ -86,13 +86,20 @@ fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
         "{text}"
     );
 
-    // The session brief lists the active agreement, not the declined one.
+    // The session brief lists the active agreement as in force, the declined one apart.
     let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
+    let (in_force, said_no) = brief
+        .split_once("## Declined or withdrawn in this period")
+        .expect("a section for the no's");
     assert!(
-        brief.contains("A quick check-in text once a day"),
+        in_force.contains("A quick check-in text once a day"),
         "{brief}"
     );
-    assert!(!brief.contains("Phones away at dinner"), "{brief}");
+    assert!(!in_force.contains("Phones away at dinner"), "{brief}");
+    assert!(
+        said_no.contains("- **Dinner** (declined): Phones away at dinner"),
+        "{brief}"
+    );
 
     // Nothing of Maya's journal reached Sam's laptop: not its disk or log, not its couple
     // document (everything Sam ever received was merged into it), not its journal.

@@ -693,6 +693,7 @@ fn insights_match_the_figures_the_test_computes_itself() {
             "count": 5,
             "finished": 4,
             "not_sent": not_sent,
+            "rewritten": 0,
             "mean_urge_before": mean(&urges_before),
             "mean_urge_after": mean(&urges_after),
         })

@@ -160,8 +160,9 @@ fn a_deleted_withdrawal_stays_withdrawn_and_comes_back() {
     let log = log_of(&a);
     assert!(log.contains("put them back"), "{log}");
     let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
+    assert!(!brief.contains("## Agreements in force"), "{brief}");
     assert!(
-        !brief.contains("A quick check-in text once a day"),
+        brief.contains("## Declined or withdrawn in this period\n\n- **Check-in** (withdrawn)"),
         "{brief}"
     );
     // And after a restart, with nothing from Sam yet.

@@ -235,6 +235,68 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
 }
 
 #[test]
+fn the_partner_answers_a_need_in_a_frame_and_only_what_he_wrote_travels() {
+    let lan = Lan::new(2);
+    let (maya, mut sam) = paired_pair(&lan);
+    let need = maya.write(&[
+        "--kind",
+        "needs",
+        "I feel anxious when the day goes by without a word. I need one text a day.",
+    ]);
+    let note = maya.ok(&["share", &need, "--yes"]).trim().to_string();
+    eventually("the note on Sam's laptop", SOON, || {
+        notes_of(&sam).into_iter().find(|n| n["id"] == note)
+    });
+    // Sam's editor writes under one heading only, and only if Maya's note is there below
+    // the frame as a comment.
+    let tools = tempfile::tempdir().unwrap();
+    let editor = tools.path().join("reply.sh");
+    haven_tests::script(
+        &editor,
+        "grep -q '^#   I feel anxious when the day goes by' \"$1\" && \
+         sed -i 's/^What I can do:$/What I can do:\\nText you when I leave work./' \"$1\"",
+    );
+    sam.env
+        .push(("EDITOR".into(), editor.display().to_string()));
+    let out = sam.run(&["notes", "reply", &note[..12]]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("Answered."), "{}", out.stderr);
+    let answer = out.stdout.trim().to_string();
+    let shown = eventually("the answer on Maya's laptop", SOON, || {
+        let shown = maya.ok(&["notes", "show", &note]);
+        shown
+            .contains("Text you when I leave work.")
+            .then_some(shown)
+    });
+    assert!(
+        shown.contains("    What I can do:\n    Text you when I leave work.\n"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("What I heard"),
+        "empty headings stay behind: {shown}"
+    );
+    assert!(!shown.contains("offer instead"), "{shown}");
+    let answers = notes_of(&maya);
+    assert!(answers.iter().any(|n| n["id"] == answer), "{answers:?}");
+    // A frame left as it was sends nothing, and says so kindly.
+    let leave = tools.path().join("leave.sh");
+    haven_tests::script(&leave, "true");
+    sam.env.push(("EDITOR".into(), leave.display().to_string()));
+    let out = sam.run(&["notes", "reply", &note]);
+    assert_eq!(
+        (out.code, out.stderr.trim()),
+        (0, "Nothing sent: the frame came back empty.")
+    );
+    assert_eq!(
+        notes_of(&sam).len(),
+        2,
+        "the note and one answer: {:?}",
+        notes_of(&sam)
+    );
+}
+
+#[test]
 fn a_note_without_a_partner_is_one_line_and_changes_nothing() {
     let h = Home::init("Maya");
     h.ok(&["unlock"]);
@@ -333,7 +395,11 @@ fn a_renewal_asks_for_consent_again_and_review_dates_wait_in_status() {
             .into_iter()
             .find(|w| w["kind"] == "proposed")
     });
-    assert_eq!(w["what"], "Maya proposed “Sunday talk”");
+    assert_eq!(
+        w["what"],
+        "Maya proposed “Sunday talk”; it needs your answer"
+    );
+    assert_eq!(w["needs_answer"], true);
     assert_eq!(w["command"], format!("haven agree show {id}"));
     sam.ok(&["agree", "accept", &id]);
     // Due for review, listed as waiting with the command to renew, beside Sam's accept.
@@ -385,7 +451,7 @@ fn a_renewal_asks_for_consent_again_and_review_dates_wait_in_status() {
     });
     assert_eq!(
         w["what"],
-        format!("Maya renewed “Sunday talk” with a review on {next}")
+        format!("Maya renewed “Sunday talk” with a review on {next}; it needs your answer")
     );
     sam.ok(&["agree", "accept", &id]);
     wait_status(&maya, &id, "active");

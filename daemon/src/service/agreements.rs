@@ -9,7 +9,9 @@ use haven_shared::ipc::{
     AgreePropose, AgreementCall, AgreementReply, Agreements, Answer, Created, ErrorKind,
     ErrorReply, Reply,
 };
-use haven_shared::model::agreement::{self, Agreement, Book, SignedItem, VerbError};
+use haven_shared::model::agreement::{
+    self, checked_reason, Agreement, Book, SignedItem, VerbError,
+};
 use haven_shared::model::{new_id, ModelError, Verb};
 use haven_shared::when;
 
@@ -39,23 +41,30 @@ pub fn handle(u: &mut Unlocked, call: AgreementCall) -> Reply {
             a.respond(k, Verb::Consent, None, n, now).map(|i| vec![i])
         })
         .map(Into::into),
-        AgreementCall::AgreeDecline(c) => verb(u, &c.id, |a, k, n| {
-            a.respond(k, Verb::Decline, None, n, now).map(|i| vec![i])
-        })
-        .map(Into::into),
+        AgreementCall::AgreeDecline(c) => {
+            let why = checked_reason(c.why).map_err(invalid)?;
+            verb(u, &c.id, |a, k, n| {
+                a.respond(k, Verb::Decline, why, n, now).map(|i| vec![i])
+            })
+            .map(Into::into)
+        }
         AgreementCall::AgreeRevise(c) => {
             if c.text.trim().is_empty() {
                 return Err(invalid(ModelError::EmptyAgreement));
             }
-            verb(u, &c.id, |a, k, n| a.revise(k, c.text.trim(), n, now)).map(Into::into)
+            let why = checked_reason(c.why).map_err(invalid)?;
+            verb(u, &c.id, |a, k, n| a.revise(k, c.text.trim(), why, n, now)).map(Into::into)
         }
-        AgreementCall::AgreeWithdraw(c) => verb(u, &c.id, |a, k, n| {
-            a.respond(k, Verb::Withdraw, c.reason, n, now)
-                .map(|i| vec![i])
-        })
-        .map(Into::into),
+        AgreementCall::AgreeWithdraw(c) => {
+            let why = checked_reason(c.reason).map_err(invalid)?;
+            verb(u, &c.id, |a, k, n| {
+                a.respond(k, Verb::Withdraw, why, n, now).map(|i| vec![i])
+            })
+            .map(Into::into)
+        }
         AgreementCall::AgreeRenew(c) => {
-            verb(u, &c.id, |a, k, n| a.renew(k, c.review_on, n, now)).map(Into::into)
+            let note = checked_reason(c.note).map_err(invalid)?;
+            verb(u, &c.id, |a, k, n| a.renew(k, c.review_on, note, n, now)).map(Into::into)
         }
     }
 }
@@ -118,7 +127,10 @@ fn verb(
         .map_err(|e| ErrorReply::new(ErrorKind::InvalidInput, e.to_string()))?;
     let id = agreement.id.clone();
     u.publish(&items)?;
-    agreement_reply_from(u, &u.book()?, &id)
+    let after = u.book()?;
+    // Answering it is having seen it: nothing about it is left waiting.
+    waiting::seen_agreement(u, &after, &id);
+    agreement_reply_from(u, &after, &id)
 }
 
 /// The agreement `id` as shown, from a book already assembled.

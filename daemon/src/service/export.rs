@@ -4,8 +4,10 @@
 
 use chrono::Local;
 
-use haven_shared::ipc::{Answer, Export, ExportData, ExportSelection};
+use haven_shared::ipc::{Answer, ErrorReply, Export, ExportData, ExportSelection};
+use haven_shared::model::agreement::Status;
 use haven_shared::model::notes::{NoteKind, NoteView};
+use haven_shared::model::AgreementView;
 use haven_shared::model::{Entry, ListQuery};
 
 use crate::vault::Unlocked;
@@ -18,8 +20,9 @@ pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
             if call.thanks {
                 received = thanks_received(u, query.since);
             }
+            let since = query.since;
             let (entries, insights) = brief_range(u, query);
-            (entries, u.in_force_agreements()?, Some(insights))
+            (entries, brief_agreements(u, since)?, Some(insights))
         }
     };
     Ok(ExportData {
@@ -29,6 +32,32 @@ pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
         insights,
         thanks: received,
     })
+}
+
+/// The agreements in force, then those declined or withdrawn within the range (with the
+/// words signed with the no): a therapist hears what was said no to as well.
+fn brief_agreements(
+    u: &Unlocked,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Result<Vec<AgreementView>, ErrorReply> {
+    let mut views = u.agreement_views(&u.book()?);
+    views.retain(|v| match v.status {
+        Status::Active | Status::DueForReview => true,
+        Status::Proposed => false,
+        Status::Declined | Status::Withdrawn => {
+            let last = v
+                .reasons
+                .iter()
+                .map(|r| r.at)
+                .chain(v.withdrawn.as_ref().map(|w| w.at))
+                .chain(v.revisions.last().map(|r| r.at))
+                .max();
+            since.is_none_or(|s| last.is_some_and(|t| t >= s))
+        }
+    });
+    // In force first, each group as listed.
+    views.sort_by_key(|v| !matches!(v.status, Status::Active | Status::DueForReview));
+    Ok(views)
 }
 
 /// A session brief's entries (oldest first, as filtered) and what changed over the range,

@@ -79,6 +79,7 @@ pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
                 command: "haven pause done --urge N --sent|--not-sent".into(),
                 about: p.id,
                 at: p.ends_at,
+                needs_answer: false,
             });
         }
     }

@@ -57,7 +57,7 @@ impl Replica {
     }
     fn revise(&mut self, ring: &Keyring, text: &str, t: DateTime<FixedOffset>) -> bool {
         let n = self.next();
-        match self.agreement(ring).revise(&self.key, text, n, t) {
+        match self.agreement(ring).revise(&self.key, text, None, n, t) {
             Ok(items) => {
                 self.apply(items);
                 true

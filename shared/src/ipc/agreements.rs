@@ -27,15 +27,21 @@ pub struct AgreeAccept {
     pub id: String,
 }
 
+/// A decline, with what I'd like instead (signed with it).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AgreeDecline {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
+/// New terms, with why they changed (signed in the author's consent).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AgreeRevise {
     pub id: String,
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,11 +50,14 @@ pub struct AgreeWithdraw {
     pub reason: Option<String>,
 }
 
-/// `haven agree renew ID --review-on DATE`: the same terms with a new review date.
+/// `haven agree renew ID --review-on DATE`: the same terms with a new review date, and
+/// how the agreement has worked for us (signed in the author's consent).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AgreeRenew {
     pub id: String,
     pub review_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One agreement as it stands after the call.

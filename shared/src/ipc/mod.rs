@@ -509,6 +509,7 @@ mod tests {
                 AgreeRenew {
                     id: "a".into(),
                     review_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 2).expect("date"),
+                    note: None,
                 }
                 .into(),
                 r#"{"op":"agree_renew","id":"a","review_on":"2027-01-02"}"#,

@@ -359,10 +359,12 @@ impl Agreement {
     }
 
     /// A new revision of the latest terms with `text`, consented to by its author.
+    /// `why` (what changed, and why) is signed in the author's consent.
     pub fn revise(
         &self,
         key: &SigningKey,
         text: &str,
+        why: Option<String>,
         counter: u64,
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<SignedItem>, VerbError> {
@@ -372,16 +374,18 @@ impl Agreement {
         if latest.body.text == text {
             return Err(VerbError::SameText);
         }
-        Ok(self.next_revision(latest, key, text, latest.body.review_on, counter, now))
+        let terms = (text, latest.body.review_on);
+        Ok(self.next_revision(latest, key, terms, why, counter, now))
     }
 
-    /// The revision after `latest` with these terms, and its author's consent.
+    /// The revision after `latest` with these terms (text, review date), and its author's
+    /// consent carrying `why`.
     fn next_revision(
         &self,
         latest: &Revision,
         key: &SigningKey,
-        text: &str,
-        review_on: Option<NaiveDate>,
+        (text, review_on): (&str, Option<NaiveDate>),
+        why: Option<String>,
         counter: u64,
         now: DateTime<FixedOffset>,
     ) -> Vec<SignedItem> {
@@ -402,17 +406,19 @@ impl Agreement {
             Verb::Consent,
             counter,
             now,
-            None,
+            why,
         );
         vec![sign_revision(key, &body), consent]
     }
 
     /// The same terms with a new review date (`agree renew`): a new revision, consented to
-    /// by its author, that the partner consents to again.
+    /// by its author, that the partner consents to again. `note` (how it has worked for
+    /// us) is signed in the author's consent.
     pub fn renew(
         &self,
         key: &SigningKey,
         review_on: NaiveDate,
+        note: Option<String>,
         counter: u64,
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<SignedItem>, VerbError> {
@@ -425,14 +431,8 @@ impl Agreement {
         if latest.body.review_on == Some(review_on) {
             return Err(VerbError::SameReview(review_on));
         }
-        Ok(self.next_revision(
-            latest,
-            key,
-            &latest.body.text,
-            Some(review_on),
-            counter,
-            now,
-        ))
+        let terms = (latest.body.text.as_str(), Some(review_on));
+        Ok(self.next_revision(latest, key, terms, note, counter, now))
     }
 
     /// This member's consent, decline or withdrawal of the latest terms.
@@ -512,7 +512,41 @@ impl Agreement {
                 })
                 .collect(),
             unverified: self.unverified.clone(),
+            reasons: self.reasons(keyring),
         }
+    }
+
+    /// The words each member signed with their newest statement, while they still speak
+    /// of the latest terms (or of a withdrawal, which ends them all).
+    fn reasons(&self, keyring: &Keyring) -> Vec<Reason> {
+        let Some(latest) = self.latest() else {
+            return Vec::new();
+        };
+        let renewal = self.revisions.iter().rev().nth(1).is_some_and(|before| {
+            before.body.text == latest.body.text && before.body.title == latest.body.title
+        });
+        keyring
+            .members
+            .keys()
+            .filter_map(|m| {
+                let s = self.newest.get(m)?;
+                let text = s.reason.clone().filter(|r| !r.trim().is_empty())?;
+                let said = match s.verb {
+                    Verb::Withdraw => Said::Withdrew,
+                    _ if s.revision != latest.hash => return None,
+                    Verb::Decline => Said::Declined,
+                    Verb::Consent if latest.body.by != *m => Said::Accepted,
+                    Verb::Consent if renewal => Said::Renewed,
+                    Verb::Consent => Said::Revised,
+                };
+                Some(Reason {
+                    by: display_member(keyring, m),
+                    said,
+                    text,
+                    at: s.at,
+                })
+            })
+            .collect()
     }
 }
 
@@ -887,6 +921,49 @@ pub struct AgreementView {
     pub withdrawn: Option<Withdrawal>,
     pub revisions: Vec<RevisionView>,
     pub unverified: Vec<String>,
+    /// Why a member declined, withdrew or revised, or how a renewed agreement has worked:
+    /// words signed with their statement.
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+}
+
+/// Words a member signed with their newest statement on an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub by: String,
+    pub said: Said,
+    pub text: String,
+    pub at: DateTime<FixedOffset>,
+}
+
+/// What the statement that carries a [`Reason`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Said {
+    Declined,
+    Withdrew,
+    Revised,
+    Renewed,
+    Accepted,
+}
+
+/// The longest reason a statement carries: a few sentences, not a letter (a letter
+/// belongs in a shared note).
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// A reason as it is signed: trimmed, `None` when empty, refused when too long.
+pub fn checked_reason(reason: Option<String>) -> Result<Option<String>, ModelError> {
+    let Some(text) = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+    else {
+        return Ok(None);
+    };
+    let n = text.chars().count();
+    if n > MAX_REASON_CHARS {
+        return Err(ModelError::ReasonTooLong(n));
+    }
+    Ok(Some(text))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1049,7 +1126,7 @@ mod tests {
         let n = c.next();
         let revised = c
             .agreement()
-            .revise(&c.maya, "two texts a day", n, at(5))
+            .revise(&c.maya, "two texts a day", None, n, at(5))
             .expect("revise");
         c.add(revised);
         assert_eq!(c.status(), Status::Proposed);
@@ -1278,7 +1355,7 @@ mod tests {
                     0 => a.respond(&k, Verb::Consent, None, n, at(n as u32)).map(|i| vec![i]),
                     1 => a.respond(&k, Verb::Decline, None, n, at(n as u32)).map(|i| vec![i]),
                     2 => a.respond(&k, Verb::Withdraw, None, n, at(n as u32)).map(|i| vec![i]),
-                    _ => a.revise(&k, &format!("text {n}"), n, at(n as u32)),
+                    _ => a.revise(&k, &format!("text {n}"), None, n, at(n as u32)),
                 };
                 let Ok(items) = items else { continue };
                 for i in &items {
@@ -1321,11 +1398,13 @@ mod tests {
         c.respond(true, Verb::Consent);
         assert_eq!(c.status(), Status::Active);
         let n = c.next();
-        let past = c.agreement().renew(&c.maya, day("2026-10-01"), n, at(7));
+        let past = c
+            .agreement()
+            .renew(&c.maya, day("2026-10-01"), None, n, at(7));
         assert!(matches!(past, Err(VerbError::PastReview(_))));
         let items = c
             .agreement()
-            .renew(&c.maya, day("2027-05-01"), n, at(7))
+            .renew(&c.maya, day("2027-05-01"), None, n, at(7))
             .expect("renew");
         c.add(items);
         let a = c.agreement();
@@ -1337,7 +1416,9 @@ mod tests {
         assert_eq!(c.status(), Status::Proposed, "Sam consents again");
         c.respond(true, Verb::Consent);
         assert_eq!(c.status(), Status::Active);
-        let again = c.agreement().renew(&c.maya, day("2027-05-01"), 99, at(8));
+        let again = c
+            .agreement()
+            .renew(&c.maya, day("2027-05-01"), None, 99, at(8));
         assert!(matches!(again, Err(VerbError::SameReview(_))));
     }
 

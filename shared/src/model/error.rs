@@ -34,6 +34,8 @@ pub enum ModelError {
     EmptyTitle,
     #[error("an agreement needs text saying what you agree to")]
     EmptyAgreement,
+    #[error("the words are {0} characters long: keep them under 1000 (a few sentences; a longer letter fits in `haven share`)")]
+    ReasonTooLong(usize),
     #[error("unknown template {0:?}: use one of {1}")]
     UnknownTemplate(String, String),
     #[error(

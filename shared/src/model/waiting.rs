@@ -56,6 +56,10 @@ pub struct Waiting {
     /// The command that shows it.
     pub command: String,
     pub at: DateTime<FixedOffset>,
+    /// A proposal or revision this person has not accepted or declined yet: it stays
+    /// waiting once seen, until it is answered (seen is not answered).
+    #[serde(default)]
+    pub needs_answer: bool,
 }
 
 impl Waiting {
@@ -90,6 +94,14 @@ fn quoted(title: &str) -> String {
     }
 }
 
+/// `what`, then the words a statement carried, quoted on one short line.
+fn with_words(what: String, words: Option<&str>) -> String {
+    match words.filter(|w| !w.trim().is_empty()) {
+        Some(w) => format!("{what}: {}", quoted(w)),
+        None => what,
+    }
+}
+
 /// Everything waiting from the partner's verified items, before seen marks: the caller
 /// drops the keys it has seen.
 pub fn from_partner(
@@ -103,7 +115,7 @@ pub fn from_partner(
     let name = keyring.name(partner).unwrap_or("your partner").to_string();
     let mut out = Vec::new();
     for a in book.agreements.values() {
-        revisions(&mut out, a, partner, &name);
+        revisions(&mut out, a, keyring, partner, &name);
         statement(&mut out, a, partner, &name);
         review_due(&mut out, a, keyring, today);
     }
@@ -113,12 +125,19 @@ pub fn from_partner(
 }
 
 /// Proposals, revisions and renewals by the partner.
-fn revisions(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
+fn revisions(out: &mut Vec<Waiting>, a: &Agreement, keyring: &Keyring, partner: &str, name: &str) {
     let show = format!("haven agree show {}", a.id);
+    let latest = a.latest().map(|r| r.hash.as_str());
+    let answered = keyring
+        .me()
+        .and_then(|me| a.newest.get(me))
+        .is_some_and(|s| Some(s.revision.as_str()) == latest || s.verb == Verb::Withdraw);
+    let withdrawn = a.newest.values().any(|s| s.verb == Verb::Withdraw);
     for (i, r) in a.revisions.iter().enumerate() {
         if r.body.by != partner {
             continue;
         }
+        let needs_answer = Some(r.hash.as_str()) == latest && !answered && !withdrawn;
         let before = i.checked_sub(1).and_then(|j| a.revisions.get(j));
         let (kind, what) = match before {
             None => (
@@ -141,6 +160,16 @@ fn revisions(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
                 format!("{name} revised {}", quoted(&r.body.title)),
             ),
         };
+        // The words signed with it, while it is the partner's newest statement.
+        let why = a
+            .newest
+            .get(partner)
+            .filter(|s| s.revision == r.hash && s.verb == Verb::Consent)
+            .and_then(|s| s.reason.as_deref());
+        let mut what = with_words(what, why);
+        if needs_answer {
+            what.push_str("; it needs your answer");
+        }
         out.push(Waiting {
             key: format!("r:{}", r.hash),
             kind,
@@ -148,6 +177,7 @@ fn revisions(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
             what,
             command: show.clone(),
             at: r.body.at,
+            needs_answer,
         });
     }
 }
@@ -182,9 +212,10 @@ fn statement(out: &mut Vec<Waiting>, a: &Agreement, partner: &str, name: &str) {
                 ),
                 kind,
                 about: a.id.clone(),
-                what: format!("{name} {verb} {title}"),
+                what: with_words(format!("{name} {verb} {title}"), s.reason.as_deref()),
                 command: show.clone(),
                 at: s.at,
+                needs_answer: false,
             });
         }
     }
@@ -207,6 +238,7 @@ fn review_due(out: &mut Vec<Waiting>, a: &Agreement, keyring: &Keyring, today: N
             what: format!("{title} is due for review (since {day})"),
             command: format!("haven agree renew {} --review-on DATE", a.id),
             at: latest.body.at,
+            needs_answer: false,
         });
     }
 }
@@ -237,6 +269,7 @@ fn notes(out: &mut Vec<Waiting>, board: &Board, name: &str) {
             what,
             command: format!("haven notes show {}", n.id),
             at: n.at,
+            needs_answer: false,
         });
     }
 }
@@ -271,13 +304,14 @@ fn answers(out: &mut Vec<Waiting>, ask: &AskBook, partner: &str, name: &str, tod
                 "haven ask list".into()
             },
             at: c.body.at,
+            needs_answer: false,
         });
     }
 }
 
 /// Drops what was seen, and sorts oldest first.
 pub fn unseen(mut items: Vec<Waiting>, seen: &BTreeSet<String>) -> Vec<Waiting> {
-    items.retain(|w| w.area().is_none() || !seen.contains(&w.key));
+    items.retain(|w| w.area().is_none() || w.needs_answer || !seen.contains(&w.key));
     items.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
     items
 }

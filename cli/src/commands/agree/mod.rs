@@ -21,7 +21,7 @@ pub enum Command {
     /// Agree to the latest text of an agreement
     Accept(respond::IdArgs),
     /// Decline your partner's latest text
-    Decline(respond::IdArgs),
+    Decline(respond::DeclineArgs),
     /// Propose new text (your partner must accept it again)
     Revise(respond::ReviseArgs),
     /// Keep the same text with a new review date (your partner accepts it again)

@@ -4,7 +4,7 @@
 use haven_shared::model::insights::Insights;
 use haven_shared::model::Did;
 
-use super::model::{day, Export, Intensity, FOOTER};
+use super::model::{day, Export, Intensity, AGREEMENT_GROUPS, FOOTER};
 use crate::insights_view as insights;
 
 fn esc(s: &str) -> String {
@@ -108,18 +108,12 @@ fn changed_charts(x: &Insights) -> String {
 pub fn render(x: &Export) -> String {
     let mut body = format!("<h1>{}</h1>\n", esc(&x.title()));
     if x.brief {
-        body.push_str(&format!(
-            "<p>{} · {} entries</p>\n",
-            esc(&x.name),
-            x.entries.len()
-        ));
+        body.push_str(&format!("<p>{} · {}</p>\n", esc(&x.name), x.entry_count()));
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             body.push_str(&format!(
-                "<h2>Trigger intensity</h2>\n<p>{} trigger entries, average intensity {:.1}, highest {}.</p>\n{}\n",
-                intensity.points.len(),
-                intensity.average(),
-                intensity.highest(),
+                "<h2>Trigger intensity</h2>\n<p>{}</p>\n{}\n",
+                intensity.summary(),
                 chart(&intensity)
             ));
         }
@@ -148,18 +142,7 @@ pub fn render(x: &Export) -> String {
             esc(&Export::meta(e)),
         ));
     }
-    if !x.agreements.is_empty() {
-        body.push_str("<h2>Agreements in force</h2>\n<ul>\n");
-        for a in &x.agreements {
-            body.push_str(&format!(
-                "<li><strong>{}</strong> ({}): {}</li>\n",
-                esc(&a.title),
-                a.status.label(),
-                esc(a.text.trim())
-            ));
-        }
-        body.push_str("</ul>\n");
-    }
+    body.push_str(&agreements(x));
     if !x.thanks.is_empty() {
         body.push_str("<h2>Appreciations received</h2>\n<ul>\n");
         for n in &x.thanks {
@@ -185,4 +168,30 @@ pub fn render(x: &Export) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<footer>{footer}</footer>\n</body>\n</html>\n",
         esc(&x.title())
     )
+}
+
+/// The agreements in force, then those said no to in the period, with their words.
+fn agreements(x: &Export) -> String {
+    let mut body = String::new();
+    for (heading, in_force) in AGREEMENT_GROUPS {
+        let mut group = x.agreements(in_force).peekable();
+        if group.peek().is_none() {
+            continue;
+        }
+        body.push_str(&format!("<h2>{heading}</h2>\n<ul>\n"));
+        for a in group {
+            let words: String = Export::agreement_words(a)
+                .iter()
+                .map(|w| format!("<br><em>{}</em>", esc(w)))
+                .collect();
+            body.push_str(&format!(
+                "<li><strong>{}</strong> ({}): {}{words}</li>\n",
+                esc(&a.title),
+                a.status.label(),
+                esc(a.text.trim())
+            ));
+        }
+        body.push_str("</ul>\n");
+    }
+    body
 }

@@ -1,6 +1,6 @@
 //! The Markdown export.
 
-use super::model::{day, Export, FOOTER};
+use super::model::{day, Export, AGREEMENT_GROUPS, FOOTER};
 use crate::insights_view as insights;
 use haven_shared::model::insights::Insights;
 
@@ -19,18 +19,16 @@ pub fn render(x: &Export) -> String {
     let mut out = format!("# {}\n\n", x.title());
     if x.brief {
         out.push_str(&format!(
-            "{} · {} entries · written with Haven\n\n",
+            "{} · {} · written with Haven\n\n",
             x.name,
-            x.entries.len()
+            x.entry_count()
         ));
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             out.push_str("## Trigger intensity\n\n");
             out.push_str(&format!(
-                "{} trigger entries, average intensity {:.1}, highest {}.\n\n`{}` (oldest to newest, 0 to 10)\n\n",
-                intensity.points.len(),
-                intensity.average(),
-                intensity.highest(),
+                "{}\n\n`{}` (oldest to newest, 0 to 10)\n\n",
+                intensity.summary(),
                 intensity.sparkline()
             ));
         }
@@ -61,22 +59,7 @@ pub fn render(x: &Export) -> String {
             out.push_str(&format!("{text}\n\n"));
         }
     }
-    if !x.agreements.is_empty() {
-        out.push_str("## Agreements in force\n\n");
-        for a in &x.agreements {
-            let review = a
-                .review_on
-                .map(|d| format!(", review on {}", d.format("%-d %B %Y")))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "- **{}** ({}{review}): {}\n",
-                a.title,
-                a.status.label(),
-                a.text.trim()
-            ));
-        }
-        out.push('\n');
-    }
+    out.push_str(&agreements(x));
     if !x.thanks.is_empty() {
         out.push_str("## Appreciations received\n\n");
         for n in &x.thanks {
@@ -89,5 +72,34 @@ pub fn render(x: &Export) -> String {
         out.push_str(&format!("Redacted: {}.\n\n", r.join(", ")));
     }
     out.push_str(&format!("Exported {}. {FOOTER}\n", day(&x.until)));
+    out
+}
+
+/// The agreements in force, then those said no to in the period, with their words.
+fn agreements(x: &Export) -> String {
+    let mut out = String::new();
+    for (heading, in_force) in AGREEMENT_GROUPS {
+        let mut group = x.agreements(in_force).peekable();
+        if group.peek().is_none() {
+            continue;
+        }
+        out.push_str(&format!("## {heading}\n\n"));
+        for a in group {
+            let review = a
+                .review_on
+                .map(|d| format!(", review on {}", d.format("%-d %B %Y")))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- **{}** ({}{review}): {}\n",
+                a.title,
+                a.status.label(),
+                a.text.trim()
+            ));
+            for words in Export::agreement_words(a) {
+                out.push_str(&format!("  - *{words}*\n"));
+            }
+        }
+        out.push('\n');
+    }
     out
 }

@@ -47,6 +47,7 @@ pub struct Args {
     /// Only entries of this kind (with --since)
     #[arg(long, requires = "since")]
     kind: Option<Kind>,
+    /// The format: Markdown, plain text, HTML, PDF or JSON
     #[arg(long, value_enum, default_value = "md")]
     format: Format,
     /// Write to this file instead of stdout
@@ -111,11 +112,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     match &args.output {
         Some(path) => {
             output_file::write_whole(path, &bytes)?;
-            eprintln!(
-                "Wrote {} ({} entries).",
-                path.display(),
-                export.entries.len()
-            );
+            eprintln!("Wrote {} ({}).", path.display(), export.entry_count());
         }
         None => output::emit_bytes(&bytes),
     }

@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset, Local};
 use serde_json::json;
 
 use haven_shared::ipc::ExportData;
+use haven_shared::model::agreement::{Said, Status};
 use haven_shared::model::insights::Insights;
 use haven_shared::model::notes::NoteView;
 use haven_shared::model::{AgreementView, Entry, Kind};
@@ -31,6 +32,20 @@ pub struct Intensity {
 }
 
 impl Intensity {
+    /// "3 trigger entries, average intensity 6.3, highest 9."
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, average intensity {:.1}, highest {}.",
+            haven_shared::plural::count(
+                self.points.len() as u64,
+                "trigger entry",
+                "trigger entries"
+            ),
+            self.average(),
+            self.highest()
+        )
+    }
+
     pub fn average(&self) -> f64 {
         self.points.iter().map(|(_, i)| f64::from(*i)).sum::<f64>()
             / self.points.len().max(1) as f64
@@ -84,7 +99,42 @@ pub fn day_time(t: &DateTime<FixedOffset>) -> String {
         .to_string()
 }
 
+/// The brief's two groups of agreements: in force, and said no to within the range.
+pub const AGREEMENT_GROUPS: [(&str, bool); 2] = [
+    ("Agreements in force", true),
+    ("Declined or withdrawn in this period", false),
+];
+
 impl Export {
+    /// "1 entry", "12 entries".
+    pub fn entry_count(&self) -> String {
+        haven_shared::plural::count(self.entries.len() as u64, "entry", "entries")
+    }
+
+    /// The agreements of one group of [`AGREEMENT_GROUPS`].
+    pub fn agreements(&self, in_force: bool) -> impl Iterator<Item = &AgreementView> {
+        self.agreements
+            .iter()
+            .filter(move |a| matches!(a.status, Status::Active | Status::DueForReview) == in_force)
+    }
+
+    /// The words signed with an agreement's statements, one line each: "Sam, declining:
+    /// I'd like …".
+    pub fn agreement_words(a: &AgreementView) -> Vec<String> {
+        a.reasons
+            .iter()
+            .map(|r| {
+                let doing = match r.said {
+                    Said::Declined => "declining",
+                    Said::Withdrew => "withdrawing",
+                    Said::Revised => "revising it",
+                    Said::Renewed => "on how it has worked",
+                    Said::Accepted => "accepting",
+                };
+                format!("{}, {doing}: {}", r.by, r.text.trim())
+            })
+            .collect()
+    }
     pub fn new(data: ExportData, brief: bool, since: Option<DateTime<FixedOffset>>) -> Export {
         Export {
             insights: data.insights.filter(|_| brief),

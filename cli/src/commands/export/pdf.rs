@@ -25,7 +25,7 @@ use krilla::Document;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::MetadataProvider;
 
-use super::model::{day, Export, Intensity, FOOTER};
+use super::model::{day, Export, Intensity, AGREEMENT_GROUPS, FOOTER};
 
 static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -483,25 +483,13 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
     l.text(&x.title(), &H1);
     if x.brief {
         l.text(
-            &format!(
-                "{} · {} entries · written with Haven",
-                x.name,
-                x.entries.len()
-            ),
+            &format!("{} · {} · written with Haven", x.name, x.entry_count()),
             &META,
         );
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             l.heading("Trigger intensity", &H2, 140.0);
-            l.text(
-                &format!(
-                    "{} trigger entries, average intensity {:.1}, highest {}.",
-                    intensity.points.len(),
-                    intensity.average(),
-                    intensity.highest()
-                ),
-                &BODY,
-            );
+            l.text(&intensity.summary(), &BODY);
             l.chart(&intensity);
         }
         if let Some(changed) = x.changed() {
@@ -537,24 +525,7 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
             l.text(&text, &BODY);
         }
     }
-    if !x.agreements.is_empty() {
-        l.heading("Agreements in force", &H2, 2.0 * leading(&BODY));
-        for a in &x.agreements {
-            l.text(
-                &format!("• {} ({}): {}", a.title, a.status.label(), a.text.trim()),
-                &BODY,
-            );
-        }
-    }
-    if !x.thanks.is_empty() {
-        l.heading("Appreciations received", &H2, 2.0 * leading(&BODY));
-        for n in &x.thanks {
-            l.text(
-                &format!("• {} ({}): {}", n.by, day(&n.at), n.text.trim()),
-                &BODY,
-            );
-        }
-    }
+    agreements_and_thanks(&mut l, x);
     l.gap(14.0);
     if let Some(r) = &x.redactions {
         l.text(&format!("Redacted: {}.", r.join(", ")), &META);
@@ -670,6 +641,36 @@ fn draw(l: Layout, title: &str) -> Result<Vec<u8>, String> {
     }
     doc.finish()
         .map_err(|e| format!("cannot write the PDF: {e:?}"))
+}
+
+/// The agreements in force, those said no to in the period (with their words), and the
+/// partner's thanks when asked for.
+fn agreements_and_thanks(l: &mut Layout, x: &Export) {
+    for (heading, in_force) in AGREEMENT_GROUPS {
+        let mut group = x.agreements(in_force).peekable();
+        if group.peek().is_none() {
+            continue;
+        }
+        l.heading(heading, &H2, 2.0 * leading(&BODY));
+        for a in group {
+            l.text(
+                &format!("• {} ({}): {}", a.title, a.status.label(), a.text.trim()),
+                &BODY,
+            );
+            for words in Export::agreement_words(a) {
+                l.text(&format!("   {words}"), &META);
+            }
+        }
+    }
+    if !x.thanks.is_empty() {
+        l.heading("Appreciations received", &H2, 2.0 * leading(&BODY));
+        for n in &x.thanks {
+            l.text(
+                &format!("• {} ({}): {}", n.by, day(&n.at), n.text.trim()),
+                &BODY,
+            );
+        }
+    }
 }
 
 #[cfg(test)]

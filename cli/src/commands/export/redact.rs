@@ -83,8 +83,18 @@ pub fn apply(export: &mut Export, redactions: &[Redaction]) -> Option<Vec<String
             fix(&mut a.text);
             fix(&mut a.proposed_by);
             for rev in &mut a.revisions {
+                fix(&mut rev.title);
                 fix(&mut rev.text);
                 fix(&mut rev.by);
+            }
+            a.declined_by.iter_mut().for_each(&mut fix);
+            if let Some(w) = &mut a.withdrawn {
+                fix(&mut w.by);
+                w.reason.iter_mut().for_each(&mut fix);
+            }
+            for said in &mut a.reasons {
+                fix(&mut said.by);
+                fix(&mut said.text);
             }
             a.consents = std::mem::take(&mut a.consents)
                 .into_iter()

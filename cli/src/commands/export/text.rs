@@ -13,15 +13,13 @@ fn underline(title: &str, ch: char) -> String {
 pub fn render(x: &Export) -> String {
     let mut out = underline(&x.title(), '=');
     if x.brief {
-        out.push_str(&format!("{} - {} entries\n\n", x.name, x.entries.len()));
+        out.push_str(&format!("{} - {}\n\n", x.name, x.entry_count()));
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             out.push_str(&underline("Trigger intensity", '-'));
             out.push_str(&format!(
-                "{} trigger entries, average intensity {:.1}, highest {}.\n{}  (oldest to newest, 0 to 10)\n\n",
-                intensity.points.len(),
-                intensity.average(),
-                intensity.highest(),
+                "{}\n{}  (oldest to newest, 0 to 10)\n\n",
+                intensity.summary(),
                 intensity.sparkline()
             ));
         }

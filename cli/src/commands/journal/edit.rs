@@ -16,13 +16,16 @@ pub struct Args {
     /// Replace the text (instead of opening $EDITOR)
     #[arg(long)]
     text: Option<String>,
+    /// Replace the title
     #[arg(long)]
     title: Option<String>,
+    /// Change the kind: note, trigger, letter, needs, checkin or win
     #[arg(long)]
     kind: Option<Kind>,
     /// Replace the tags (repeat for more)
     #[arg(long = "tag")]
     tags: Vec<String>,
+    /// How you feel, 1 (low) to 5 (good)
     #[arg(long)]
     mood: Option<u8>,
     /// How strong the feeling was, 0 to 10 (a thought record: before)

@@ -1,7 +1,5 @@
 //! `haven journal write`: a new entry from the command line, stdin, or $EDITOR.
 
-use std::io::Read;
-
 use haven_shared::ipc::JournalWrite;
 use haven_shared::model::journal::without_tips;
 use haven_shared::model::record::editor_text;
@@ -70,39 +68,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         ..entry.clone()
     }
     .validated()?;
-    match args.text.as_deref() {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-            entry.body = text;
+    let written = match args.text.as_deref() {
+        Some(text) => {
+            entry.body = crate::input::text_or_stdin(text.to_string())?;
+            true
         }
-        Some(text) => entry.body = text.to_string(),
-        None if has_record => {}
-        None if kind == Kind::Trigger => {
-            let template = editor_text(&ThoughtRecord::default(), entry.intensity, "");
-            let Some(parsed) = thought_record::edit(ctx, &template)? else {
-                eprintln!("{LEFT_EMPTY}");
-                return Ok(());
-            };
-            entry.record = Some(parsed.record);
-            entry.intensity = parsed.intensity.or(entry.intensity);
-            entry.body = parsed.body;
-        }
-        None => {
-            let template = kind.template();
-            let untouched = without_tips(&template);
-            let text = match editor::edit(&template, |t| crate::recovery::keep_recovery(ctx, t))? {
-                Edited::Changed(text) => without_tips(&text),
-                Edited::Unchanged => untouched.clone(),
-            };
-            if text.trim().is_empty() || text.trim() == untouched.trim() {
-                eprintln!("{LEFT_EMPTY}");
-                return Ok(());
-            }
-            entry.body = text;
-        }
+        None if has_record => true,
+        None => from_editor(ctx, &mut entry)?,
+    };
+    if !written {
+        eprintln!("{LEFT_EMPTY}");
+        return Ok(());
     }
     let entry = entry.validated()?;
     let strong = entry.kind == Kind::Trigger && entry.intensity.is_some_and(|i| i >= SOOTHE_FROM);
@@ -125,4 +101,30 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         crate::soothing_plan::offer_one_line(ctx);
     }
     Ok(())
+}
+
+/// Fills `entry` from `$EDITOR`, on its kind's template; false when the page came back
+/// empty or untouched (nothing is saved then, and that is fine).
+fn from_editor(ctx: &mut Ctx, entry: &mut NewEntry) -> CliResult<bool> {
+    if entry.kind == Kind::Trigger {
+        let template = editor_text(&ThoughtRecord::default(), entry.intensity, "");
+        let Some(parsed) = thought_record::edit(ctx, &template)? else {
+            return Ok(false);
+        };
+        entry.record = Some(parsed.record);
+        entry.intensity = parsed.intensity.or(entry.intensity);
+        entry.body = parsed.body;
+        return Ok(true);
+    }
+    let template = entry.kind.template();
+    let untouched = without_tips(&template);
+    let text = match editor::edit(&template, |t| crate::recovery::keep_recovery(ctx, t))? {
+        Edited::Changed(text) => without_tips(&text),
+        Edited::Unchanged => untouched.clone(),
+    };
+    if text.trim().is_empty() || text.trim() == untouched.trim() {
+        return Ok(false);
+    }
+    entry.body = text;
+    Ok(true)
 }

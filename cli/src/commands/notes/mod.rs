@@ -1,11 +1,14 @@
-//! `haven notes [--json]`, `notes show ID`, `notes answer ID TEXT`: the notes the two of
-//! you shared (`haven share`, `haven thanks`).
+//! `haven notes [--json]`, `notes show ID`, `notes answer ID TEXT`, `notes reply ID` (a
+//! frame for answering a shared need, in [`reply`]): the notes the two of you shared
+//! (`haven share`, `haven thanks`).
 //!
 //! Listing them marks them seen on this laptop only: no read receipt goes to the partner.
 
+mod reply;
+
 use clap::Subcommand;
 
-use haven_shared::ipc::{NoteAnswer, NoteBoard, NoteReply, NoteShow, Notes};
+use haven_shared::ipc::{NoteBoard, NoteReply, NoteShow, Notes};
 use haven_shared::model::notes::NoteView;
 
 use crate::error::CliResult;
@@ -27,6 +30,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Answer a note with a note of your own
     Answer(AnswerArgs),
+    /// Answer a shared need in a short frame: what I heard, what I can do, what I can't
+    /// and what I can offer instead
+    Reply(reply::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,6 +57,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         None => list(args.json, ctx),
         Some(Command::Show(a)) => show(a, ctx),
         Some(Command::Answer(a)) => answer(a, ctx),
+        Some(Command::Reply(a)) => reply::run(a, ctx),
     }
 }
 
@@ -167,8 +174,5 @@ fn show(a: ShowArgs, ctx: &mut Ctx) -> CliResult {
 
 fn answer(a: AnswerArgs, ctx: &mut Ctx) -> CliResult {
     let text = crate::input::text_or_stdin(a.text)?;
-    let note = ctx.client.call(NoteAnswer { id: a.id, text })?.note;
-    output::emit(&format!("{}\n", note.id));
-    eprintln!("Answered. {}", crate::delivery::sentence(ctx));
-    Ok(())
+    reply::send(ctx, a.id, text)
 }
