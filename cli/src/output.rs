@@ -119,6 +119,17 @@ fn entry_row(e: &ListedEntry, id_width: usize) -> String {
     row
 }
 
+/// What a pause's message became, said as it happened: a therapist must not read "kept
+/// unsent" above a message that went out.
+pub fn pause_message_heading(p: &PauseRecord) -> &'static str {
+    match p.outcome() {
+        Some(PauseOutcome::NotSent) => "The message, not sent",
+        Some(PauseOutcome::Sent) => "The message, sent as it was",
+        Some(PauseOutcome::SentRewritten) => "The first message, not sent as it was",
+        None => "The message, kept while the pause is open",
+    }
+}
+
 /// `urge 8→3, not sent`, or `open` while a pause runs.
 pub fn pause_summary(p: &PauseRecord) -> String {
     let urge = match (p.urge_before, p.urge_after) {
@@ -183,11 +194,14 @@ pub fn entry_full(e: &Entry) -> String {
             out.push_str(&format!("\n## {heading}\n{}\n", text.trim_end()));
         }
     }
-    if let Some(m) = e.pause.as_ref().and_then(|p| p.message.as_deref()) {
-        out.push_str(&format!(
-            "\n## The message, kept unsent\n{}\n",
-            m.trim_end()
-        ));
+    if let Some(p) = &e.pause {
+        if let Some(m) = p.message.as_deref() {
+            out.push_str(&format!(
+                "\n## {}\n{}\n",
+                pause_message_heading(p),
+                m.trim_end()
+            ));
+        }
     }
     if let Some(r) = e.pause.as_ref().and_then(|p| p.rewrite.as_deref()) {
         out.push_str(&format!(

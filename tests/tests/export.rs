@@ -173,6 +173,7 @@ fn redaction_reaches_every_field_of_a_record_and_a_pause() {
             format,
             "--redact",
             "Sam=partner",
+            "--messages",
         ]);
         // Only the report of what was redacted names the name.
         let report = "Sam → partner (10)";

@@ -745,12 +745,19 @@ fn the_brief_has_what_changed_in_every_format() {
     h.ok(&["pause", "done", &pause, "--urge", "4", "--not-sent"]);
     h.ok(&["win", "told Sam what I needed"]);
 
-    let md = h.ok(&["export", "--since", "1d", "--redact", "Sam=partner"]);
+    let md = h.ok(&[
+        "export",
+        "--since",
+        "1d",
+        "--redact",
+        "Sam=partner",
+        "--messages",
+    ]);
     for needle in [
         "## What changed\n\nYou wrote 1 thought record. The feeling was 8.0 out of 10 on average when you wrote it down, and 3.0 once it had passed.",
         "You took 1 pause before sending; 1 finished, 1 with the message not sent.",
         "What helped most often: a walk with partner (1).",
-        "**The message, kept unsent**\n\nwhere are you partner",
+        "**The message, not sent**\n\nwhere are you partner",
         "*pause · 20 minutes, urge 9→4, not sent*",
         "told partner what I needed",
         "*trigger · intensity 8/10 → 3/10*",
@@ -780,6 +787,7 @@ fn the_brief_has_what_changed_in_every_format() {
         "1d",
         "--format",
         "pdf",
+        "--messages",
         "-o",
         pdf.to_str().unwrap(),
     ]);
@@ -788,11 +796,70 @@ fn the_brief_has_what_changed_in_every_format() {
         "What changed",
         "You wrote 1 thought record.",
         "reassurance protest soothing asked other 0 0 1 0 0",
-        "The message, kept unsent",
+        "The message, not sent",
         "where are you Sam",
     ] {
         assert!(text.contains(needle), "{needle:?} in:\n{text}");
     }
+}
+
+#[test]
+fn a_brief_says_how_each_pause_ended_and_shows_its_words_only_when_asked() {
+    let h = Home::init("Maya");
+    let sent = h.ok(&["pause", "--urge", "7", "--message", "CANARY-SENT call me"]);
+    h.ok(&["pause", "done", sent.trim(), "--urge", "5", "--sent"]);
+    let kept = h.ok(&[
+        "pause",
+        "--urge",
+        "9",
+        "--message",
+        "CANARY-KEPT where are you",
+    ]);
+    h.ok(&["pause", "done", kept.trim(), "--urge", "3", "--not-sent"]);
+    let rewritten = h.ok(&["pause", "--message", "CANARY-FIRST you never"]);
+    h.ok(&[
+        "pause",
+        "done",
+        rewritten.trim(),
+        "--urge",
+        "2",
+        "--rewrite",
+        "CANARY-REWRITE I feel lonely when evenings are quiet; I need a call",
+    ]);
+    for format in ["md", "txt", "html", "json"] {
+        let brief = h.ok(&["export", "--since", "1d", "--format", format]);
+        assert!(
+            !brief.contains("CANARY"),
+            "{format}: no words by default:\n{brief}"
+        );
+        if format == "json" {
+            let v: Value = serde_json::from_str(&brief).unwrap();
+            let outcomes: Vec<&str> = v["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["pause"]["outcome"].as_str().unwrap())
+                .collect();
+            assert_eq!(outcomes, ["sent", "not_sent", "sent_rewritten"], "{v}");
+            continue;
+        }
+        assert!(brief.contains("urge 7→5, sent"), "{format}: {brief}");
+        assert!(brief.contains("urge 9→3, not sent"), "{format}: {brief}");
+        assert!(
+            brief.contains("sent as a needs statement"),
+            "{format}: {brief}"
+        );
+    }
+    let md = h.ok(&["export", "--since", "1d", "--messages"]);
+    for needle in [
+        "**The message, sent as it was**\n\nCANARY-SENT call me",
+        "**The message, not sent**\n\nCANARY-KEPT where are you",
+        "**The first message, not sent as it was**\n\nCANARY-FIRST you never",
+        "**Rewritten as a needs statement**\n\nCANARY-REWRITE I feel lonely",
+    ] {
+        assert!(md.contains(needle), "{needle:?} in:\n{md}");
+    }
+    assert!(!md.contains("kept unsent"), "{md}");
 }
 
 #[test]

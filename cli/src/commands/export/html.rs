@@ -127,7 +127,8 @@ pub fn render(x: &Export) -> String {
         body.push_str("<h2>Entries</h2>\n");
     }
     for e in &x.entries {
-        let text: String = Export::blocks(e)
+        let text: String = x
+            .blocks(e)
             .into_iter()
             .map(|(heading, text)| {
                 let h = heading

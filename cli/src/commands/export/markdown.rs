@@ -52,7 +52,7 @@ pub fn render(x: &Export) -> String {
             Export::heading(e),
             Export::meta(e),
         ));
-        for (heading, text) in Export::blocks(e) {
+        for (heading, text) in x.blocks(e) {
             if let Some(h) = heading {
                 out.push_str(&format!("**{h}**\n\n"));
             }

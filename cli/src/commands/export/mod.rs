@@ -65,6 +65,10 @@ pub struct Args {
     /// Replace a name with a role, whole words, any case: --redact Sam=partner
     #[arg(long = "redact", value_name = "NAME=ROLE")]
     redact: Vec<String>,
+    /// Include the messages written during pauses (and their rewrites); without it a
+    /// pause shows only how it ended
+    #[arg(long)]
+    messages: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
@@ -91,6 +95,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         .as_ref()
         .and_then(|s| when::parse_since(s, when::now()).ok());
     let mut export = Export::new(data, args.id.is_none(), since);
+    export.messages = args.messages;
     let report = redact::apply(&mut export, &redactions);
     export.redactions = report;
     let encrypted = !recipients.is_empty() || args.passphrase;

@@ -24,6 +24,9 @@ pub struct Export {
     pub until: DateTime<FixedOffset>,
     /// "Sam → partner (3)" lines, when `--redact` was given.
     pub redactions: Option<Vec<String>>,
+    /// The words of the pauses (`--messages`): often angry, always private, so they
+    /// leave only when asked for; without them a pause says only how it ended.
+    pub messages: bool,
 }
 
 /// Trigger intensity over the range: the points, oldest first.
@@ -146,6 +149,7 @@ impl Export {
             since,
             until: haven_shared::when::now(),
             redactions: None,
+            messages: false,
         }
     }
 
@@ -212,7 +216,7 @@ impl Export {
 
     /// An entry's text as exported: its own text, then a thought record's fields under
     /// their headings, then the message a pause kept unsent.
-    pub fn blocks(e: &Entry) -> Vec<(Option<&'static str>, String)> {
+    pub fn blocks(&self, e: &Entry) -> Vec<(Option<&'static str>, String)> {
         let mut out = Vec::new();
         if !e.body.trim().is_empty() {
             out.push((None, e.body.trim_end().to_string()));
@@ -222,16 +226,36 @@ impl Export {
                 out.push((Some(heading), text.trim_end().to_string()));
             }
         }
-        if let Some(m) = e.pause.as_ref().and_then(|p| p.message.as_deref()) {
-            out.push((Some("The message, kept unsent"), m.trim_end().to_string()));
-        }
-        if let Some(r) = e.pause.as_ref().and_then(|p| p.rewrite.as_deref()) {
-            out.push((
-                Some("Rewritten as a needs statement"),
-                r.trim_end().to_string(),
-            ));
+        if let Some(p) = e.pause.as_ref().filter(|_| self.messages) {
+            if let Some(m) = p.message.as_deref() {
+                out.push((
+                    Some(crate::output::pause_message_heading(p)),
+                    m.trim_end().to_string(),
+                ));
+            }
+            if let Some(r) = p.rewrite.as_deref() {
+                out.push((
+                    Some("Rewritten as a needs statement"),
+                    r.trim_end().to_string(),
+                ));
+            }
         }
         out
+    }
+
+    /// The entries as `--json` gives them: a pause's words only with `--messages` (its
+    /// `outcome` still says how it ended).
+    fn entries_json(&self) -> serde_json::Value {
+        let mut entries = json!(self.entries);
+        if !self.messages {
+            for e in entries.as_array_mut().into_iter().flatten() {
+                if let Some(p) = e.get_mut("pause").and_then(|p| p.as_object_mut()) {
+                    p.remove("message");
+                    p.remove("rewrite");
+                }
+            }
+        }
+        entries
     }
 
     /// The brief's "What changed" section, when the range has anything to say.
@@ -249,7 +273,7 @@ impl Export {
             "name": self.name,
             "since": self.since,
             "until": self.until,
-            "entries": self.entries,
+            "entries": self.entries_json(),
             "intensity": {
                 "triggers": intensity.points.len(),
                 "average": (!intensity.points.is_empty()).then(|| intensity.average()),

@@ -518,7 +518,7 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
         }
         l.text(&Export::meta(e), &META);
         l.gap(3.0);
-        for (heading, text) in Export::blocks(e) {
+        for (heading, text) in x.blocks(e) {
             if let Some(h) = heading {
                 l.heading(h, &FIELD, leading(&BODY));
             }

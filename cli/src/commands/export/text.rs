@@ -38,7 +38,7 @@ pub fn render(x: &Export) -> String {
     for e in &x.entries {
         out.push_str(&underline(&Export::heading(e), '-'));
         out.push_str(&format!("{}\n\n", Export::meta(e)));
-        for (heading, text) in Export::blocks(e) {
+        for (heading, text) in x.blocks(e) {
             if let Some(h) = heading {
                 out.push_str(&format!("{h}:\n"));
             }
