@@ -14,6 +14,7 @@ mod insights_view;
 mod output;
 mod output_file;
 mod passphrase;
+mod range;
 mod recovery;
 mod soothing_plan;
 

@@ -168,7 +168,7 @@ impl JournalIndex {
                     break;
                 }
             }
-            if q.kind.is_some_and(|k| k != e.kind) {
+            if q.until.is_some_and(|u| e.created_at >= u) || q.kind.is_some_and(|k| k != e.kind) {
                 continue;
             }
             if let Some(tag) = &tag {

@@ -4,29 +4,33 @@
 //! The figures come from the daemon (computed over its index); `insights_view` words them,
 //! and the same words open the session brief's "What changed" section.
 
-use haven_shared::ipc::Insights;
-use haven_shared::when;
-
 use crate::error::CliResult;
+use crate::range::Range;
 use crate::{insights_view, output, Ctx};
+use haven_shared::ipc::Insights;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// From this date: 2026-11-01, 4w, 3m [default: 12 weeks ago]
+    /// From this date: 2026-11-01, 4w, 3m, last month [default: 12 weeks ago]
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
+    /// Until this date, included: 2026-11-30, last week [default: today]
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
     /// Print JSON
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| when::parse_since(s, when::now()).map(|t| t.date_naive()))
-        .transpose()?;
-    let insights = ctx.client.call(Insights { since, until: None })?.insights;
+    let range = Range::parse(args.since.as_deref(), args.until.as_deref())?;
+    let insights = ctx
+        .client
+        .call(Insights {
+            since: range.first_day(),
+            until: range.last_day(),
+        })?
+        .insights;
     if args.json {
         output::json(&insights);
         return Ok(());

@@ -14,6 +14,9 @@ pub struct Args {
     /// A tag (repeat for more)
     #[arg(long = "tag")]
     tags: Vec<String>,
+    /// When it happened, if not now: "yesterday 21:00", "2026-11-02 20:00", "3d ago"
+    #[arg(long, value_name = "WHEN", value_parser = crate::range::at)]
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
@@ -22,6 +25,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         kind: Kind::Win,
         body,
         tags: args.tags,
+        at: args.at,
         ..NewEntry::default()
     }
     .validated()?;

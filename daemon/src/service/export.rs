@@ -79,7 +79,11 @@ fn brief_range(
         .map(|l| l.entry)
         .collect();
     entries.reverse();
-    let today = Local::now().date_naive();
+    // One range for every count: the days the entries listed were written on.
+    let today = query.until.map_or_else(
+        || Local::now().date_naive(),
+        |u| (u - chrono::Duration::seconds(1)).date_naive(),
+    );
     let since = query.since.map_or_else(
         || entries.first().map_or(today, |e| e.created_at.date_naive()),
         |t| t.date_naive(),

@@ -37,11 +37,9 @@ pub fn handle(u: &mut Unlocked, call: JournalCall) -> Reply {
 }
 
 fn write(u: &mut Unlocked, call: JournalWrite) -> Answer<JournalWrite> {
-    let entry = call
-        .entry
-        .validated()
-        .map_err(invalid)?
-        .into_entry(new_id(), when::now());
+    let entry = call.entry.validated().map_err(invalid)?;
+    let at = entry.at.unwrap_or_else(when::now);
+    let entry = entry.into_entry(new_id(), at);
     u.home.journal.put_entry(&entry).map_err(doc_error)?;
     u.persist_journal()?;
     let id = entry.id.clone();

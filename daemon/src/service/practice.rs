@@ -77,7 +77,7 @@ fn start_pause(u: &mut Unlocked, pause: NewPause) -> Result<PauseStarted, ErrorR
         tags: Vec::new(),
         mood: None,
         intensity: None,
-        created_at: now,
+        created_at: pause.at.unwrap_or(now),
         updated_at: now,
         record: None,
         pause: Some(PauseRecord {

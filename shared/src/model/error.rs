@@ -38,6 +38,8 @@ pub enum ModelError {
     ReasonTooLong(usize),
     #[error("unknown template {0:?}: use one of {1}")]
     UnknownTemplate(String, String),
+    #[error(transparent)]
+    At(#[from] crate::when::AtError),
     #[error(
         "{0:?} is not a Haven id (26 letters and digits, as `haven journal list --json` shows)"
     )]

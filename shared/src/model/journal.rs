@@ -139,6 +139,9 @@ pub struct NewEntry {
     pub intensity: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<ThoughtRecord>,
+    /// When it happened, for an entry written down afterwards (`--at`); now if `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<FixedOffset>>,
 }
 
 /// What `haven journal edit` changes; `None` leaves a field as it is.
@@ -167,6 +170,9 @@ pub struct ListQuery {
     /// Words that must all appear (case-insensitive) in the title, body or tags.
     pub search: Option<String>,
     pub since: Option<DateTime<FixedOffset>>,
+    /// Only entries written before this moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<FixedOffset>>,
     /// Cut bodies to their first line: a table shows one line per entry, and a search
     /// matching thousands of entries should not ship megabytes of text over the socket.
     #[serde(default)]
@@ -228,6 +234,8 @@ impl Entry {
             mood: self.mood,
             intensity: self.intensity,
             record: self.record,
+            // An import keeps its own times, whatever they are.
+            at: None,
         }
         .validated_with(pause.is_some())?;
         Ok(Entry {
@@ -257,6 +265,9 @@ impl NewEntry {
         }
         check_mood(self.mood)?;
         check_intensity(self.intensity)?;
+        if let Some(at) = self.at {
+            crate::when::check_at(at, crate::when::now())?;
+        }
         self.tags = normalise_tags(&self.tags)?;
         self.title = self.title.trim().to_string();
         if self.title.is_empty() {

@@ -107,6 +107,9 @@ pub struct NewPause {
     pub minutes: u32,
     pub urge_before: Option<u8>,
     pub message: Option<String>,
+    /// When the pause began, for one written down afterwards (`--at`); now if `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<FixedOffset>>,
 }
 
 impl NewPause {
@@ -116,6 +119,9 @@ impl NewPause {
         }
         check_intensity(self.urge_before)
             .map_err(|_| ModelError::Urge(self.urge_before.unwrap_or(0)))?;
+        if let Some(at) = self.at {
+            crate::when::check_at(at, crate::when::now())?;
+        }
         self.message = self
             .message
             .map(|m| m.trim_end().to_string())
@@ -282,6 +288,7 @@ mod tests {
             minutes,
             urge_before: urge,
             message: Some("  ".into()),
+            at: None,
         };
         assert_eq!(p(0, None).validated(), Err(ModelError::PauseLength(0)));
         assert_eq!(

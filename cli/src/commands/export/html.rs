@@ -162,7 +162,7 @@ pub fn render(x: &Export) -> String {
     }
     footer.push_str(&format!(
         "<p>Exported {}. {}</p>",
-        esc(&day(&x.until)),
+        esc(&day(&x.exported)),
         esc(FOOTER)
     ));
     format!(

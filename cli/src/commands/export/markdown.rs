@@ -71,7 +71,7 @@ pub fn render(x: &Export) -> String {
     if let Some(r) = &x.redactions {
         out.push_str(&format!("Redacted: {}.\n\n", r.join(", ")));
     }
-    out.push_str(&format!("Exported {}. {FOOTER}\n", day(&x.until)));
+    out.push_str(&format!("Exported {}. {FOOTER}\n", day(&x.exported)));
     out
 }
 

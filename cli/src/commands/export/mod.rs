@@ -20,6 +20,7 @@ use haven_shared::model::{Kind, ListQuery};
 use haven_shared::when;
 
 use crate::error::{CliError, CliResult, Exit};
+use crate::range::Range;
 use crate::{output, output_file, passphrase, Ctx};
 
 pub use model::Export;
@@ -38,9 +39,13 @@ pub struct Args {
     /// One entry's id (or a unique prefix); or use --since for a session brief
     #[arg(required_unless_present = "since")]
     id: Option<String>,
-    /// A session brief of the entries since this date: 2026-11-01, 2w, 3d, yesterday
+    /// A session brief of the entries since this date: 2026-11-01, 2w, 3d, yesterday,
+    /// last month (from the start of that day)
     #[arg(long, value_name = "DATE", conflicts_with = "id")]
     since: Option<String>,
+    /// The brief ends with this date, included: 2026-11-30, last week [default: now]
+    #[arg(long, value_name = "DATE", requires = "since")]
+    until: Option<String>,
     /// Only entries with this tag (with --since)
     #[arg(long, requires = "since")]
     tag: Option<String>,
@@ -79,6 +84,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         output_file::check_folder(out)?;
     }
     let selection = selection(&args)?;
+    let range = match &selection {
+        ExportSelection::Range { query } => Range {
+            since: query.since,
+            until: query.until,
+        },
+        ExportSelection::Entry { .. } => Range::default(),
+    };
     let data = ctx.client.call(ExportCall {
         selection,
         thanks: args.thanks,
@@ -90,11 +102,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         )
         .hint("try an earlier --since, or check the --tag and --kind"));
     }
-    let since = args
-        .since
-        .as_ref()
-        .and_then(|s| when::parse_since(s, when::now()).ok());
-    let mut export = Export::new(data, args.id.is_none(), since);
+    let mut export = Export::new(data, args.id.is_none(), range);
     export.messages = args.messages;
     let report = redact::apply(&mut export, &redactions);
     export.redactions = report;
@@ -126,11 +134,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
 
 /// One entry by id, or a range (a session brief).
 fn selection(args: &Args) -> CliResult<ExportSelection> {
+    // The brief starts at the beginning of its first day, so every count in it (the
+    // entries listed and what changed) covers the same days.
+    let mut range = Range::parse(args.since.as_deref(), args.until.as_deref())?;
+    range.since = range.first_day().and_then(when::start_of).or(range.since);
     Ok(match (&args.id, &args.since) {
         (Some(id), _) => ExportSelection::Entry { id: id.clone() },
-        (None, Some(since)) => ExportSelection::Range {
+        (None, Some(_)) => ExportSelection::Range {
             query: ListQuery {
-                since: Some(when::parse_since(since, when::now())?),
+                since: range.since,
+                until: range.until,
                 tag: args.tag.clone(),
                 kind: args.kind,
                 ..Default::default()

@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, Local};
 use serde_json::json;
 
+use crate::range::Range;
 use haven_shared::ipc::ExportData;
 use haven_shared::model::agreement::{Said, Status};
 use haven_shared::model::insights::Insights;
@@ -22,6 +23,8 @@ pub struct Export {
     pub brief: bool,
     pub since: Option<DateTime<FixedOffset>>,
     pub until: DateTime<FixedOffset>,
+    /// When the export was made (its footer).
+    pub exported: DateTime<FixedOffset>,
     /// "Sam → partner (3)" lines, when `--redact` was given.
     pub redactions: Option<Vec<String>>,
     /// The words of the pauses (`--messages`): often angry, always private, so they
@@ -138,7 +141,8 @@ impl Export {
             })
             .collect()
     }
-    pub fn new(data: ExportData, brief: bool, since: Option<DateTime<FixedOffset>>) -> Export {
+    pub fn new(data: ExportData, brief: bool, range: Range) -> Export {
+        let exported = haven_shared::when::now();
         Export {
             insights: data.insights.filter(|_| brief),
             name: data.name,
@@ -146,8 +150,12 @@ impl Export {
             agreements: data.agreements,
             thanks: data.thanks,
             brief,
-            since,
-            until: haven_shared::when::now(),
+            since: range.since,
+            // The last moment included, so the title names the last day of the range.
+            until: range
+                .until
+                .map_or(exported, |u| u - chrono::Duration::seconds(1)),
+            exported,
             redactions: None,
             messages: false,
         }

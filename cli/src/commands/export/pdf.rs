@@ -530,7 +530,7 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
     if let Some(r) = &x.redactions {
         l.text(&format!("Redacted: {}.", r.join(", ")), &META);
     }
-    l.text(&format!("Exported {}. {FOOTER}", day(&x.until)), &META);
+    l.text(&format!("Exported {}. {FOOTER}", day(&x.exported)), &META);
     draw(l, &x.title())
 }
 

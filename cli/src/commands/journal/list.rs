@@ -2,9 +2,9 @@
 
 use haven_shared::ipc::{Entries, JournalList};
 use haven_shared::model::{Kind, ListQuery};
-use haven_shared::when;
 
 use crate::error::CliResult;
+use crate::range::Range;
 use crate::{output, Ctx};
 
 #[derive(clap::Args, Debug)]
@@ -21,28 +21,31 @@ pub struct Args {
     /// Only entries containing all these words (any case)
     #[arg(long, value_name = "WORDS")]
     search: Option<String>,
-    /// Only entries since a date: 2026-11-01, 3d, 2w, 6m, yesterday
+    /// Only entries since a date: 2026-11-01, 3d, 2w, 6m, yesterday, last week
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
+    /// Only entries before a date (a day is included whole): 2026-11-30, last month
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
     /// Print JSON
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| when::parse_since(s, when::now()))
-        .transpose()?;
-    let filtered =
-        args.tag.is_some() || args.kind.is_some() || args.search.is_some() || since.is_some();
+    let range = Range::parse(args.since.as_deref(), args.until.as_deref())?;
+    let filtered = args.tag.is_some()
+        || args.kind.is_some()
+        || args.search.is_some()
+        || range.since.is_some()
+        || range.until.is_some();
     let query = ListQuery {
         limit: args.limit,
         tag: args.tag,
         kind: args.kind,
         search: args.search,
-        since,
+        since: range.since,
+        until: range.until,
         brief: !args.json,
     };
     let Entries { entries, total } = ctx.client.call(JournalList { query })?;

@@ -37,6 +37,9 @@ pub struct Args {
     /// How strong the feeling is, 0 to 10 (a thought record: before)
     #[arg(long)]
     intensity: Option<u8>,
+    /// When it happened, if not now: "yesterday 21:00", "2026-11-02 20:00", "3d ago"
+    #[arg(long, value_name = "WHEN", value_parser = crate::range::at)]
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
     #[command(flatten)]
     record: RecordArgs,
 }
@@ -61,6 +64,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         mood: args.mood,
         intensity: args.intensity,
         record: has_record.then(|| args.record.record()),
+        at: args.at,
     };
     // Check the flags before anything opens an editor.
     NewEntry {

@@ -74,6 +74,10 @@ pub struct Args {
     /// The message you want to send, kept privately; `-` reads stdin
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
+    /// Write down a pause that began earlier ("yesterday 21:00", "2h ago"): no countdown;
+    /// finish it with `haven pause done`
+    #[arg(long, value_name = "WHEN", value_parser = crate::range::at)]
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -129,6 +133,7 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
         minutes: args.length,
         urge_before: args.urge,
         message,
+        at: args.at,
     }
     .validated()?;
     let PauseStarted {
@@ -136,8 +141,10 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
         agreements,
         soothe,
     } = ctx.client.call(PauseStart { pause })?;
-    let interactive =
-        !from_stdin && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let interactive = !from_stdin
+        && args.at.is_none()
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
     if !interactive {
         output::emit(&format!("{}\n", entry.id));
         if very_hard(&entry) {
