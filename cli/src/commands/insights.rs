@@ -17,6 +17,9 @@ pub struct Args {
     /// Until this date, included: 2026-11-30, last week [default: today]
     #[arg(long, value_name = "DATE")]
     until: Option<String>,
+    /// Words and numbers only, no block characters (for a screen reader)
+    #[arg(long)]
+    plain: bool,
     /// Print JSON
     #[arg(long)]
     json: bool,
@@ -38,6 +41,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let colour = output::stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // Not `emit`: it would show the colours' escape sequences as text. What the person
     // wrote is made visible where `render` quotes it.
-    output::emit_bytes(insights_view::render(&insights, colour).as_bytes());
+    let style = insights_view::Style {
+        colour: colour && !args.plain,
+        plain: args.plain,
+    };
+    output::emit_bytes(insights_view::render(&insights, style).as_bytes());
     Ok(())
 }

@@ -97,7 +97,8 @@ fn brief_range(
         ),
         since,
         today,
-    );
+    )
+    .keep_helped(&super::practice::plan_lines(u));
     (entries, insights)
 }
 

@@ -214,6 +214,19 @@ fn insights(
     let from = since.checked_sub_signed(Duration::days(2)).unwrap_or(since);
     let entries = u.index.written_since(from);
     Ok(InsightsReply {
-        insights: insights::compute(entries, since, until),
+        insights: insights::compute(entries, since, until).keep_helped(&plan_lines(u)),
     })
+}
+
+/// The soothing plan's lines (none when there is no plan): what `insights` keeps of what
+/// helped, besides what came back.
+pub fn plan_lines(u: &Unlocked) -> Vec<String> {
+    let plan = u.home.journal.soothing_plan().ok().flatten();
+    plan.map(|p| {
+        SoothingPlan::lines(&p.text)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -1,6 +1,8 @@
 //! The words and small charts of `haven insights`, also the opening of the session brief's
 //! "What changed": counts and means of what the person wrote, no streaks, no scores.
 
+mod changes;
+
 use chrono::NaiveDate;
 
 use haven_shared::model::insights::{Insights, Week};
@@ -40,7 +42,7 @@ fn mean(v: Option<f64>) -> String {
 
 /// The sentences, one paragraph each, that every rendering shares.
 pub fn sentences(x: &Insights) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = changes::sentences(x);
     let t = &x.triggers;
     if t.count == 0 {
         out.push("No thought records in this range.".to_string());
@@ -95,12 +97,14 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         }
         out.push(s);
     }
+    out.extend(changes::story(x));
     if x.wins.count > 0 {
         out.push(format!(
             "You noted {}.",
             plural(x.wins.count, "win", "wins")
         ));
     }
+    out.extend(changes::written(x));
     if !x.helped.is_empty() {
         let parts: Vec<String> = x
             .helped
@@ -150,64 +154,35 @@ fn join_words(parts: &[String]) -> String {
     }
 }
 
-/// The terminal form: the sentences, then the charts.
-pub fn render(x: &Insights, colour: bool) -> String {
-    let paint = |s: String| {
-        if colour && !s.trim().is_empty() {
+/// How `render` draws: in colour or not, and with block characters or in words only
+/// (`--plain`, for a screen reader: "lower one quarter block" says nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+    pub plain: bool,
+}
+
+impl Style {
+    fn paint(self, s: String) -> String {
+        if self.colour && !s.trim().is_empty() {
             format!("\x1b[36m{s}\x1b[0m")
         } else {
             s
         }
-    };
+    }
+}
+
+/// The terminal form: the sentences, then the charts, each with a line of words.
+pub fn render(x: &Insights, style: Style) -> String {
     let mut out = format!("What changed, {} to {}\n\n", day(x.since), day(x.until));
     for s in sentences(x) {
         out.push_str(&s);
         out.push('\n');
     }
-    let weeks = &x.triggers.by_week;
-    if x.triggers.count > 0 && weeks.len() > 1 {
-        // A terminal shows the last half year; JSON has every week.
-        let shown = &weeks[weeks.len().saturating_sub(26)..];
-        out.push_str(&format!(
-            "\nWeek by week, oldest first ({} to {}; a blank is a week with none):\n",
-            shown.first().map_or(String::new(), |w| w.week.clone()),
-            shown.last().map_or(String::new(), |w| w.week.clone()),
-        ));
-        out.push_str(&format!(
-            "  records          {}\n",
-            paint(shown.iter().map(|w| count_block(w.count)).collect())
-        ));
-        out.push_str(&format!(
-            "  when written     {}\n",
-            paint(sparkline(shown, |w| w.mean_intensity))
-        ));
-        out.push_str(&format!(
-            "  once it passed   {}\n",
-            paint(sparkline(shown, |w| w.mean_after))
-        ));
-    }
-    let did = &x.did;
-    if did.total() > 0 {
-        let most = Did::ALL.iter().map(|d| did.get(*d)).max().unwrap_or(0);
-        out.push_str("\nWhat you did:\n");
-        for d in Did::ALL {
-            out.push_str(&format!(
-                "  {:<12} {:>3} {}\n",
-                d.as_str(),
-                did.get(d),
-                paint(bar(did.get(d), most, 30))
-            ));
-        }
-        if x.did_by_month.len() > 1 {
-            out.push_str("\nBy month     reassurance  protest  soothing  other\n");
-            for m in &x.did_by_month {
-                out.push_str(&format!(
-                    "  {}    {:>11}  {:>7}  {:>8}  {:>5}\n",
-                    m.month, m.did.reassurance, m.did.protest, m.did.soothing, m.did.other
-                ));
-            }
-        }
-    }
+    out.push_str(&weekly(x, style));
+    out.push_str(&did_section(x, style));
+    out.push_str(&by_tag(x));
+    out.push_str(&moods(x));
     if x.pauses.count > 0 {
         out.push_str(&format!(
             "\nPauses: {} taken, {} finished, {} not sent; urge {} → {} on average\n",
@@ -229,6 +204,135 @@ pub fn render(x: &Insights, colour: bool) -> String {
         }
     }
     out
+}
+
+/// The weeks of the range: records, and the feeling when written and once passed.
+fn weekly(x: &Insights, style: Style) -> String {
+    let weeks = &x.triggers.by_week;
+    if x.triggers.count == 0 || weeks.len() < 2 {
+        return String::new();
+    }
+    // A terminal shows the last half year; JSON has every week.
+    let shown = &weeks[weeks.len().saturating_sub(26)..];
+    let mut out = format!(
+        "\nWeek by week, oldest first ({} to {}):\n",
+        shown.first().map_or(String::new(), |w| w.week.clone()),
+        shown.last().map_or(String::new(), |w| w.week.clone()),
+    );
+    if !style.plain {
+        out.push_str("  (a blank is a week with none)\n");
+        out.push_str(&format!(
+            "  records          {}\n",
+            style.paint(shown.iter().map(|w| count_block(w.count)).collect())
+        ));
+        out.push_str(&format!(
+            "  when written     {}\n",
+            style.paint(sparkline(shown, |w| w.mean_intensity))
+        ));
+        out.push_str(&format!(
+            "  once it passed   {}\n",
+            style.paint(sparkline(shown, |w| w.mean_after))
+        ));
+    }
+    for (label, value) in [
+        (
+            "When written",
+            (|w: &Week| w.mean_intensity) as fn(&Week) -> Option<f64>,
+        ),
+        ("Once it passed", |w: &Week| w.mean_after),
+    ] {
+        if let Some(line) = first_to_last(shown, value) {
+            out.push_str(&format!("  {label}: {line}.\n"));
+        }
+    }
+    out
+}
+
+/// "8.0 in week 44, 3.0 in week 48": the first and the last week with a value.
+fn first_to_last(weeks: &[Week], value: fn(&Week) -> Option<f64>) -> Option<String> {
+    let mut with = weeks.iter().filter_map(|w| Some((value(w)?, w)));
+    let (first, fw) = with.next()?;
+    let (last, lw) = with.next_back()?;
+    let number = |w: &Week| {
+        w.week.rsplit_once("-W").map_or(w.week.clone(), |(_, n)| {
+            n.trim_start_matches('0').to_string()
+        })
+    };
+    Some(format!(
+        "{first:.1} in week {}, {last:.1} in week {}",
+        number(fw),
+        number(lw)
+    ))
+}
+
+/// What was done when it came, with bars (or counts alone) and the table by month.
+fn did_section(x: &Insights, style: Style) -> String {
+    let did = &x.did;
+    if did.total() == 0 {
+        return String::new();
+    }
+    let most = Did::ALL.iter().map(|d| did.get(*d)).max().unwrap_or(0);
+    let mut out = "\nWhat you did:\n".to_string();
+    for d in Did::ALL {
+        let drawn = if style.plain {
+            String::new()
+        } else {
+            format!(" {}", style.paint(bar(did.get(d), most, 30)))
+        };
+        out.push_str(&format!("  {:<12} {:>3}{drawn}\n", d.as_str(), did.get(d)));
+    }
+    if x.did_by_month.len() > 1 {
+        out.push_str("\nBy month     reassurance  protest  soothing  asked  other\n");
+        for m in &x.did_by_month {
+            out.push_str(&format!(
+                "  {}    {:>11}  {:>7}  {:>8}  {:>5}  {:>5}\n",
+                m.month, m.did.reassurance, m.did.protest, m.did.soothing, m.did.asked, m.did.other
+            ));
+        }
+    }
+    out
+}
+
+/// Per tag: how many records, how strong, and what was done.
+fn by_tag(x: &Insights) -> String {
+    if x.by_tag.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nBy tag:\n".to_string();
+    for t in &x.by_tag {
+        let did: Vec<String> = Did::ALL
+            .iter()
+            .filter(|d| t.did.get(**d) > 0)
+            .map(|d| format!("{} {}", d.as_str(), t.did.get(*d)))
+            .collect();
+        let mut line = format!(
+            "  #{}: {}",
+            output::visible(&t.tag),
+            plural(t.count, "record", "records")
+        );
+        if let Some(m) = t.mean_intensity {
+            line.push_str(&format!(", {m:.1} on average"));
+        }
+        if !did.is_empty() {
+            line.push_str(&format!("; {}", did.join(", ")));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The mood of the last weeks in which one was recorded (1 low, 5 good).
+fn moods(x: &Insights) -> String {
+    if x.mood_by_week.is_empty() {
+        return String::new();
+    }
+    let shown = &x.mood_by_week[x.mood_by_week.len().saturating_sub(8)..];
+    let parts: Vec<String> = shown
+        .iter()
+        .map(|w| format!("{} {:.1}", w.week, w.mean))
+        .collect();
+    format!("\nMood by week (1 low, 5 good): {}\n", parts.join(", "))
 }
 
 /// How many records a week: blank, then ▁ for one up to █ for eight or more.
@@ -293,7 +397,13 @@ mod tests {
         };
         let day = at.date_naive();
         let x = haven_shared::model::insights::compute([&e], day, day);
-        let text = render(&x, true);
+        let text = render(
+            &x,
+            Style {
+                colour: true,
+                plain: false,
+            },
+        );
         assert!(
             text.contains("tea\\u{1b}[2J") && text.contains("#a\\u{1b}]52"),
             "{text}"

@@ -10,9 +10,13 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod changes;
+
+pub use changes::{Change, Measure};
+
 use super::journal::{Entry, Kind};
 use super::practice::PauseOutcome;
-use super::record::Did;
+use super::record::{Did, Story};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Insights {
@@ -28,7 +32,70 @@ pub struct Insights {
     /// The tags most often on trigger entries, most frequent first (at most 5).
     pub tags: Vec<TagCount>,
     /// What helped, most often first (at most 5; the same words in any case count as one).
+    /// Once the soothing plan is known ([`Insights::keep_helped`]), only what came back
+    /// or what the plan names.
     pub helped: Vec<HelpedCount>,
+    /// What changed between the earlier and the later part of the range.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    /// The usual stories ticked in thought records, most frequent first.
+    #[serde(default)]
+    pub stories: Vec<StoryCount>,
+    /// Per tag on thought records (at most 5): how many, how strong, what was done.
+    #[serde(default)]
+    pub by_tag: Vec<TagInsight>,
+    /// The mean mood (1 to 5) of each week in which one was recorded, oldest first.
+    #[serde(default)]
+    pub mood_by_week: Vec<WeekMood>,
+    /// The other pages written: needs statements, letters, check-ins, notes.
+    #[serde(default)]
+    pub written: Written,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryCount {
+    pub story: Story,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagInsight {
+    pub tag: String,
+    pub count: usize,
+    pub mean_intensity: Option<f64>,
+    pub did: DidCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeekMood {
+    pub week: String,
+    pub starts: NaiveDate,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    pub needs: usize,
+    pub letters: usize,
+    pub checkins: usize,
+    pub notes: usize,
+}
+
+impl Insights {
+    /// Keeps, of what helped, what came back at least twice or what a line of the
+    /// soothing plan names (either holding the other, any case): a list of every line
+    /// written once says nothing.
+    pub fn keep_helped(mut self, plan_lines: &[String]) -> Insights {
+        let plan: Vec<String> = plan_lines.iter().map(|l| l.to_lowercase()).collect();
+        self.helped.retain(|h| {
+            let text = h.text.to_lowercase();
+            h.count >= 2
+                || plan
+                    .iter()
+                    .any(|l| !l.is_empty() && (l.contains(&text) || text.contains(l.as_str())))
+        });
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,19 +248,32 @@ pub fn compute<'a>(
     until: NaiveDate,
 ) -> Insights {
     let mut tally = Tally::new(since, until);
+    let mut kept = Vec::new();
     for e in entries {
         let day = e.created_at.date_naive();
         if day < since || day > until {
             continue;
         }
+        kept.push(e);
+        if let Some(m) = e.mood {
+            let (_, monday) = week_of(day);
+            if let Some(w) = tally.moods.get_mut(&monday) {
+                w.add(Some(m));
+            }
+        }
         match e.kind {
             Kind::Trigger => tally.trigger(e, day),
             Kind::Pause => tally.pause(e),
             Kind::Win => tally.wins.push(e),
-            _ => {}
+            Kind::Needs => tally.written.needs += 1,
+            Kind::Letter => tally.written.letters += 1,
+            Kind::Checkin => tally.written.checkins += 1,
+            Kind::Note => tally.written.notes += 1,
         }
     }
-    tally.finish()
+    let mut x = tally.finish();
+    x.changes = changes::between(kept, since, until);
+    x
 }
 
 /// What [`compute`] adds up, entry by entry.
@@ -213,6 +293,12 @@ struct Tally<'a> {
     urge_after: Mean,
     wins: Vec<&'a Entry>,
     tags: BTreeMap<String, usize>,
+    /// Per tag: how strong (when written) and what was done.
+    tag_detail: BTreeMap<String, (Mean, DidCounts)>,
+    stories: BTreeMap<Story, usize>,
+    /// By the week's Monday, the moods recorded that week.
+    moods: BTreeMap<NaiveDate, Mean>,
+    written: Written,
     /// lowercased -> (as first written, count)
     helped: BTreeMap<String, (String, usize)>,
 }
@@ -239,10 +325,12 @@ impl<'a> Tally<'a> {
         weeks
             .entry(last_monday)
             .or_insert_with(|| (last_name, 0, Mean::default(), Mean::default()));
+        let moods = weeks.keys().map(|m| (*m, Mean::default())).collect();
         Tally {
             since,
             until,
             weeks,
+            moods,
             ..Tally::default()
         }
     }
@@ -260,6 +348,11 @@ impl<'a> Tally<'a> {
         }
         for tag in &e.tags {
             *self.tags.entry(tag.clone()).or_default() += 1;
+            let detail = self.tag_detail.entry(tag.clone()).or_default();
+            detail.0.add(e.intensity);
+            for d in e.record.iter().flat_map(|r| &r.did) {
+                detail.1.add(*d);
+            }
         }
         if let Some(r) = &e.record {
             let month = self
@@ -269,6 +362,9 @@ impl<'a> Tally<'a> {
             for d in &r.did {
                 self.did.add(*d);
                 month.add(*d);
+            }
+            for s in &r.stories {
+                *self.stories.entry(*s).or_default() += 1;
             }
             if let Some(h) = &r.helped {
                 let text = h.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -312,6 +408,36 @@ impl<'a> Tally<'a> {
             .collect();
         helped.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
         helped.truncate(TOP);
+        let mut by_tag: Vec<TagInsight> = tags
+            .iter()
+            .filter_map(|t| {
+                let (mean, did) = self.tag_detail.get(&t.tag)?;
+                Some(TagInsight {
+                    tag: t.tag.clone(),
+                    count: t.count,
+                    mean_intensity: mean.value(),
+                    did: did.clone(),
+                })
+            })
+            .collect();
+        by_tag.truncate(TOP);
+        let mut stories: Vec<StoryCount> = self
+            .stories
+            .into_iter()
+            .map(|(story, count)| StoryCount { story, count })
+            .collect();
+        stories.sort_by(|a, b| b.count.cmp(&a.count).then(a.story.cmp(&b.story)));
+        let mood_by_week: Vec<WeekMood> = self
+            .moods
+            .iter()
+            .filter_map(|(monday, m)| {
+                Some(WeekMood {
+                    week: self.weeks.get(monday)?.0.clone(),
+                    starts: *monday,
+                    mean: m.value()?,
+                })
+            })
+            .collect();
         let mut wins = self.wins;
         wins.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Insights {
@@ -354,6 +480,11 @@ impl<'a> Tally<'a> {
             },
             tags,
             helped,
+            changes: Vec::new(),
+            stories,
+            by_tag,
+            mood_by_week,
+            written: self.written,
         }
     }
 }

@@ -1,0 +1,271 @@
+//! Insights that say what changed: an eight-week journal written on its real dates
+//! (`--at`), October anxious and November calmer, and the words, the JSON and the plain
+//! form checked against figures this test works out itself.
+#![allow(clippy::unwrap_used)]
+
+use haven_tests::Home;
+use serde_json::{json, Value};
+
+struct Record {
+    at: &'static str,
+    before: u8,
+    after: u8,
+    did: &'static [&'static str],
+    story: Option<&'static str>,
+    tag: &'static str,
+    helped: &'static str,
+    mood: &'static str,
+}
+
+const RECORDS: [Record; 8] = [
+    Record {
+        at: "2026-10-05 21:00",
+        before: 9,
+        after: 5,
+        did: &["reassurance"],
+        story: Some("losing_interest"),
+        tag: "phone",
+        helped: "scrolling",
+        mood: "2",
+    },
+    Record {
+        at: "2026-10-12 22:00",
+        before: 8,
+        after: 4,
+        did: &["protest"],
+        story: Some("losing_interest"),
+        tag: "phone",
+        helped: "a walk",
+        mood: "2",
+    },
+    Record {
+        at: "2026-10-20 20:00",
+        before: 9,
+        after: 5,
+        did: &["reassurance", "protest"],
+        story: Some("abandonment"),
+        tag: "evening",
+        helped: "",
+        mood: "1",
+    },
+    Record {
+        at: "2026-10-28 23:00",
+        before: 8,
+        after: 4,
+        did: &["protest"],
+        story: Some("losing_interest"),
+        tag: "evening",
+        helped: "",
+        mood: "2",
+    },
+    Record {
+        at: "2026-11-03 21:00",
+        before: 4,
+        after: 2,
+        did: &["soothing"],
+        story: Some("losing_interest"),
+        tag: "phone",
+        helped: "a walk",
+        mood: "4",
+    },
+    Record {
+        at: "2026-11-10 21:00",
+        before: 3,
+        after: 1,
+        did: &["asked"],
+        story: None,
+        tag: "phone",
+        helped: "tea with honey",
+        mood: "4",
+    },
+    Record {
+        at: "2026-11-17 21:00",
+        before: 4,
+        after: 2,
+        did: &["soothing"],
+        story: None,
+        tag: "evening",
+        helped: "A walk.",
+        mood: "4",
+    },
+    Record {
+        at: "2026-11-25 21:00",
+        before: 3,
+        after: 1,
+        did: &["soothing"],
+        story: None,
+        tag: "evening",
+        helped: "",
+        mood: "5",
+    },
+];
+
+fn mean(values: impl Iterator<Item = u8>) -> f64 {
+    let v: Vec<f64> = values.map(f64::from).collect();
+    (v.iter().sum::<f64>() / v.len() as f64 * 10.0).round() / 10.0
+}
+
+fn eight_weeks() -> Home {
+    let h = Home::init("Maya");
+    h.ok(&[
+        "soothe",
+        "edit",
+        "--text",
+        "- make me a cup of tea with honey\n- a hand on my heart\n",
+    ]);
+    for r in &RECORDS {
+        let (before, after) = (r.before.to_string(), r.after.to_string());
+        let mut args = vec![
+            "--at",
+            r.at,
+            "--situation",
+            "no reply",
+            "--intensity",
+            &before,
+            "--after",
+            &after,
+            "--tag",
+            r.tag,
+            "--mood",
+            r.mood,
+        ];
+        for d in r.did {
+            args.extend(["--did", d]);
+        }
+        if let Some(s) = r.story {
+            args.extend(["--story-kind", s]);
+        }
+        if !r.helped.is_empty() {
+            args.extend(["--helped", r.helped]);
+        }
+        h.write(&args);
+    }
+    for at in [
+        "2026-10-14 22:00",
+        "2026-11-04 20:00",
+        "2026-11-12 20:00",
+        "2026-11-19 20:00",
+    ] {
+        let id = h.ok(&["pause", "--urge", "8", "--at", at]);
+        h.ok(&["pause", "done", id.trim(), "--urge", "3", "--not-sent"]);
+    }
+    h.write(&[
+        "--kind",
+        "needs",
+        "--at",
+        "2026-11-05 10:00",
+        "I feel … when … I need …",
+    ]);
+    h.write(&[
+        "--kind",
+        "letter",
+        "--at",
+        "2026-11-06 10:00",
+        "Dear younger me",
+    ]);
+    h
+}
+
+#[test]
+fn insights_open_with_what_changed_between_october_and_november() {
+    let h = eight_weeks();
+    let (oct, nov) = RECORDS.split_at(4);
+    let range = ["--since", "2026-10-01", "--until", "2026-11-30"];
+    let mut args = vec!["insights"];
+    args.extend(range);
+    let text = h.ok(&args);
+    let opening = format!(
+        "What changed, 1 October 2026 to 30 November 2026\n\n\
+         When you wrote it down, the feeling was {:.1} out of 10 on average in October, and {:.1} in November; once it had passed, {:.1} and then {:.1}.\n\
+         In October you reached for reassurance or protest 5 times; in November, not once.\n\
+         Soothing yourself or asking for what you needed: not once in October, 4 times in November.\n\
+         You paused before sending once in October and 3 times in November.\n",
+        mean(oct.iter().map(|r| r.before)),
+        mean(nov.iter().map(|r| r.before)),
+        mean(oct.iter().map(|r| r.after)),
+        mean(nov.iter().map(|r| r.after)),
+    );
+    assert!(text.starts_with(&opening), "{text}");
+    for line in [
+        "The usual story that came back most often: losing interest (4 times).",
+        "You also wrote 1 needs statement and 1 letter.",
+        // "a walk" came back three times; tea is in the plan; scrolling was once, and goes.
+        "What helped most often: a walk (3), tea with honey (1).",
+        "  #evening: 4 records, 6.0 on average; reassurance 1, protest 2, soothing 2",
+        "  #phone: 4 records, 6.0 on average; reassurance 1, protest 1, soothing 1, asked 1",
+        "Mood by week (1 low, 5 good): 2026-W41 2.0, 2026-W42 2.0, 2026-W43 1.0, 2026-W44 2.0, 2026-W45 4.0, 2026-W46 4.0, 2026-W47 4.0, 2026-W48 5.0",
+        "  When written: 9.0 in week 41, 3.0 in week 48.",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+    assert!(!text.contains("scrolling"), "{text}");
+
+    // The same in JSON.
+    let mut args = vec!["insights", "--json"];
+    args.extend(range);
+    let x: Value = h.json(&args);
+    assert_eq!(
+        x["changes"][2],
+        json!({"what": "reassurance_or_protest", "before": 5.0, "after": 0.0,
+               "period_before": "2026-10", "period_after": "2026-11"})
+    );
+    assert_eq!(
+        x["stories"][0],
+        json!({"story": "losing_interest", "count": 4})
+    );
+    assert_eq!(
+        x["written"],
+        json!({"needs": 1, "letters": 1, "checkins": 0, "notes": 0})
+    );
+    assert_eq!(x["by_tag"].as_array().unwrap().len(), 2);
+    assert_eq!(x["mood_by_week"].as_array().unwrap().len(), 8);
+
+    // Plain: no block characters at all, the words still there.
+    let mut args = vec!["insights", "--plain"];
+    args.extend(range);
+    let plain = h.ok(&args);
+    assert!(
+        !plain
+            .chars()
+            .any(|c| ('\u{2580}'..='\u{259f}').contains(&c)),
+        "{plain}"
+    );
+    assert!(plain.starts_with(&opening), "{plain}");
+    assert!(plain.contains("  reassurance    2\n"), "{plain}");
+
+    // The brief opens with the same words.
+    let mut args = vec!["export"];
+    args.extend(range);
+    let brief = h.ok(&args);
+    assert!(
+        brief.contains(
+            "In October you reached for reassurance or protest 5 times; in November, not once."
+        ),
+        "{brief}"
+    );
+}
+
+#[test]
+fn one_week_has_nothing_to_compare_and_says_no_more_than_it_knows() {
+    let h = Home::init("Maya");
+    h.write(&[
+        "--at",
+        "2026-11-03 21:00",
+        "--situation",
+        "x",
+        "--intensity",
+        "5",
+    ]);
+    let text = h.ok(&["insights", "--since", "2026-11-02", "--until", "2026-11-08"]);
+    assert!(!text.contains("When you wrote it down"), "{text}");
+    assert!(text.contains("You wrote 1 thought record."), "{text}");
+    let x = h.json(&[
+        "insights",
+        "--since",
+        "2026-11-02",
+        "--until",
+        "2026-11-08",
+        "--json",
+    ]);
+    assert_eq!(x["changes"], json!([]));
+}
