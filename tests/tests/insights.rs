@@ -269,3 +269,77 @@ fn one_week_has_nothing_to_compare_and_says_no_more_than_it_knows() {
     ]);
     assert_eq!(x["changes"], json!([]));
 }
+
+#[test]
+fn looking_back_shows_wins_letters_and_hard_moments_with_how_they_ended() {
+    use chrono::{Local, Months};
+    let h = Home::init("Maya");
+    let err = h.run(&["look-back"]);
+    assert_eq!(
+        (err.code, err.stderr.trim()),
+        (
+            0,
+            "Nothing to look back on from this day a week, a month or a year ago."
+        )
+    );
+    let today = Local::now().date_naive();
+    let week = today - chrono::Duration::days(7);
+    let month = today.checked_sub_months(Months::new(1)).unwrap();
+    let year = today.checked_sub_months(Months::new(12)).unwrap();
+    let at = |d: chrono::NaiveDate| format!("{d} 20:00");
+    h.ok(&[
+        "win",
+        "asked for a hug instead of sulking",
+        "--at",
+        &at(week),
+    ]);
+    // A hard moment with no ending yet is not shown alone.
+    h.write(&[
+        "--at",
+        &at(week),
+        "--situation",
+        "CANARY unended",
+        "--intensity",
+        "9",
+    ]);
+    h.write(&[
+        "--kind",
+        "letter",
+        "--at",
+        &at(month),
+        "Dear younger me,\nyou were not too much.",
+    ]);
+    h.write(&[
+        "--at",
+        &at(year),
+        "--situation",
+        "no reply all evening",
+        "--intensity",
+        "8",
+        "--after",
+        "2",
+    ]);
+    // Something the day before a week ago is not this day.
+    h.ok(&[
+        "win",
+        "CANARY the wrong day",
+        "--at",
+        &at(week - chrono::Duration::days(1)),
+    ]);
+
+    let text = h.ok(&["look-back"]);
+    let expected = format!(
+        "A week ago, {}:\n  a win:\n    asked for a hug instead of sulking\n\n\
+         A month ago, {}:\n  a letter:\n    Dear younger me,\n    you were not too much.\n\n\
+         A year ago, {}:\n  a hard moment, “no reply all evening”: came at 8, passed at 2\n",
+        week.format("%A %-d %B %Y"),
+        month.format("%A %-d %B %Y"),
+        year.format("%A %-d %B %Y"),
+    );
+    assert_eq!(text, expected);
+    assert!(!text.contains("CANARY"));
+    let v = h.json(&["look-back", "--json"]);
+    assert_eq!(v["moments"][0]["ago"], "a_week");
+    assert_eq!(v["moments"][2]["items"][0]["kind"], "trigger");
+    assert_eq!(v["moments"][2]["items"][0]["passed_at"], 2);
+}

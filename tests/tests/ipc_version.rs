@@ -92,7 +92,10 @@ fn a_daemon_of_another_protocol_is_named_in_one_line_and_can_still_be_stopped() 
     let mut h = Home::init("Maya");
     h.write(&["kept"]);
     h.ok(&["daemon", "stop"]);
-    h.env.push(("HAVEN_TEST_PROTOCOL".into(), "3".into()));
+    // A protocol this haven does not speak (the next one).
+    let other = haven_shared::ipc::PROTOCOL_VERSION + 1;
+    h.env
+        .push(("HAVEN_TEST_PROTOCOL".into(), other.to_string()));
     h.ok(&["daemon", "start"]);
     let pid = h.daemon_pid().unwrap();
     h.env.clear();
@@ -103,13 +106,14 @@ fn a_daemon_of_another_protocol_is_named_in_one_line_and_can_still_be_stopped() 
     assert_eq!(
         out.stderr,
         format!(
-            "error: haven {version} (protocol {protocol}) cannot talk to havend {version} (protocol 3) still running\nhint: `haven daemon stop`, then run the command again\n"
+            "error: haven {version} (protocol {protocol}) cannot talk to havend {version} (protocol {other}) still running\nhint: `haven daemon stop`, then run the command again\n"
         )
     );
     // `doctor` reports it rather than failing on it.
     let out = h.run(&["doctor"]);
     assert!(
-        out.stdout.contains("cannot talk to havend") && out.stdout.contains("(protocol 3)"),
+        out.stdout.contains("cannot talk to havend")
+            && out.stdout.contains(&format!("(protocol {other})")),
         "{}",
         out.stdout
     );

@@ -12,6 +12,7 @@ pub mod init;
 pub mod insights;
 pub mod journal;
 pub mod lock;
+pub mod look_back;
 pub mod notes;
 pub mod now;
 pub mod pair;
@@ -61,6 +62,9 @@ pub enum Command {
     Soothe(soothe::Args),
     /// What changed over the weeks: thought records, what you did, pauses, wins
     Insights(insights::Args),
+    /// This day a week, a month and a year ago: wins, letters, thanks, and hard moments
+    /// with how they ended
+    LookBack(look_back::Args),
     /// Agreements with your partner: propose, accept, revise, withdraw
     #[command(subcommand)]
     Agree(agree::Command),
@@ -105,6 +109,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Pause(args) => pause::run(args, ctx),
         Command::Soothe(args) => soothe::run(args, ctx),
         Command::Insights(args) => insights::run(args, ctx),
+        Command::LookBack(args) => look_back::run(args, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Share(args) => share::run(args, ctx),
         Command::Notes(args) => notes::run(args, ctx),

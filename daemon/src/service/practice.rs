@@ -7,10 +7,11 @@
 use chrono::{Datelike, Duration, Local, NaiveDate};
 
 use haven_shared::ipc::{
-    EntryReply, ErrorKind, ErrorReply, InsightsReply, PauseStarted, PlanReply, PracticeCall, Reply,
+    EntryReply, ErrorKind, ErrorReply, InsightsReply, LookBackReply, PauseStarted, PlanReply,
+    PracticeCall, Reply,
 };
-use haven_shared::model::insights;
 use haven_shared::model::practice::DEFAULT_PAUSE_MINUTES;
+use haven_shared::model::{insights, look_back};
 use haven_shared::model::{
     new_id, AgreementView, Entry, Kind, NewPause, PauseEnd, PauseRecord, SoothingPlan,
 };
@@ -26,6 +27,22 @@ pub fn handle(u: &mut Unlocked, call: PracticeCall) -> Reply {
         PracticeCall::Soothe(_) => soothe(u).map(Into::into),
         PracticeCall::SootheSet(c) => set_soothe(u, c.text).map(Into::into),
         PracticeCall::Insights(c) => insights(u, c.since, c.until).map(Into::into),
+        PracticeCall::LookBack(_) => Ok(look_back(u).into()),
+    }
+}
+
+/// This day a week, a month and a year ago, from the index and the couple's notes.
+fn look_back(u: &Unlocked) -> LookBackReply {
+    let today = Local::now().date_naive();
+    let entries_on = |day: NaiveDate| {
+        u.index
+            .written_since(day)
+            .take_while(move |e| e.created_at.date_naive() <= day)
+            .filter(move |e| e.created_at.date_naive() == day)
+    };
+    let thanks: Vec<_> = u.board().notes.into_values().collect();
+    LookBackReply {
+        look_back: look_back::gather(today, entries_on, &thanks),
     }
 }
 

@@ -33,13 +33,15 @@ pub use practice::*;
 pub use session::*;
 pub use together::*;
 
-/// Bumped when a request or reply changes incompatibly. 1: no hello; 2: the hello.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Bumped when a request or reply changes incompatibly. 1: no hello; 2: the hello; 3: new
+/// fields an older daemon would silently drop (`--why`, `--note`, `--at`, `--until`, a
+/// pause's rewrite) and `look_back`.
+pub const PROTOCOL_VERSION: u32 = 3;
 /// The longest request line the daemon reads; longer ones are refused and the connection
 /// closed (an entry body of a few MB is already a book).
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
-/// The first line each way: `{"hello":"haven","protocol":2,"version":"0.1.0"}`.
+/// The first line each way: `{"hello":"haven","protocol":3,"version":"0.1.0"}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Hello {
     /// Always `haven`: a line that merely has a `protocol` field is not a hello.
@@ -193,6 +195,7 @@ calls! {
         "soothe" Soothe => PlanReply,
         "soothe_set" SootheSet => PlanReply,
         "insights" Insights => InsightsReply,
+        "look_back" LookBack => LookBackReply,
     }
 }
 
@@ -350,6 +353,7 @@ replies! {
     PauseStarted(PauseStarted),
     Soothe(PlanReply),
     Insights(InsightsReply),
+    LookBack(LookBackReply),
     Shared(Shared),
     Notes(NoteBoard),
     Note(NoteReply),
@@ -558,7 +562,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
-        assert_eq!(all.len(), 44);
+        assert_eq!(all.len(), 45);
     }
 
     #[test]

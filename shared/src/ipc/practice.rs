@@ -50,6 +50,15 @@ pub struct PlanReply {
     pub plan: Option<SoothingPlan>,
 }
 
+/// `haven look-back`: what was written on this day a week, a month and a year ago.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct LookBack {}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LookBackReply {
+    pub look_back: crate::model::look_back::LookBack,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InsightsReply {
     pub insights: crate::model::insights::Insights,

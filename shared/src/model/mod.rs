@@ -10,6 +10,7 @@ pub mod ask;
 pub mod error;
 pub mod insights;
 pub mod journal;
+pub mod look_back;
 pub mod notes;
 pub mod practice;
 pub mod record;
