@@ -179,7 +179,7 @@ fn insights_open_with_what_changed_between_october_and_november() {
          When you wrote it down, the feeling was {:.1} out of 10 on average in October, and {:.1} in November; once it had passed, {:.1} and then {:.1}.\n\
          In October you reached for reassurance or protest 5 times; in November, not once.\n\
          Soothing yourself or asking for what you needed: not once in October, 4 times in November.\n\
-         You paused before sending once in October and 3 times in November.\n",
+         Pauses before sending: 1 in October, 3 in November.\n",
         mean(oct.iter().map(|r| r.before)),
         mean(nov.iter().map(|r| r.before)),
         mean(oct.iter().map(|r| r.after)),
@@ -342,4 +342,103 @@ fn looking_back_shows_wins_letters_and_hard_moments_with_how_they_ended() {
     assert_eq!(v["moments"][0]["ago"], "a_week");
     assert_eq!(v["moments"][2]["items"][0]["kind"], "trigger");
     assert_eq!(v["moments"][2]["items"][0]["passed_at"], 2);
+}
+
+#[test]
+fn the_brief_opens_with_a_first_page_for_a_fifty_minute_session() {
+    let h = eight_weeks();
+    h.ok(&[
+        "bring",
+        "Why evenings are the hardest",
+        "--at",
+        "2026-11-20 08:00",
+    ]);
+    h.ok(&[
+        "bring",
+        "The letter to my younger self",
+        "--at",
+        "2026-11-26 08:00",
+    ]);
+    let id = h.ok(&[
+        "agree",
+        "propose",
+        "Phones",
+        "--text",
+        "No phones at dinner",
+    ]);
+    h.ok(&[
+        "agree",
+        "withdraw",
+        id.trim(),
+        "--why",
+        "Let us talk it over first",
+    ]);
+    // Up to today: the withdrawal above is in the range.
+    let range = ["--since", "2026-10-01"];
+
+    let mut args = vec!["export", "--summary"];
+    args.extend(range);
+    let md = h.ok(&args);
+    let first = md.split("## What changed").next().unwrap();
+    assert!(
+        first.ends_with(
+            "## What I want to bring\n\n- Why evenings are the hardest\n- The letter to my younger self\n\n"
+        ),
+        "what to bring comes first:\n{md}"
+    );
+    for needle in [
+        "In October you reached for reassurance or protest 5 times; in November and December, not once.",
+        "## The hardest moments\n\n\
+         - Monday 5 October 2026: “no reply”, came at 9, passed at 5; reached for reassurance.\n\
+         - Tuesday 20 October 2026: “no reply”, came at 9, passed at 5; reached for reassurance, protest.\n\
+         - Monday 12 October 2026: “no reply”, came at 8, passed at 4; reached for protest.\n",
+        "## Pauses before sending\n\n- 4 pauses: 4 not sent.\n",
+        "## Agreements that changed\n\n- “Phones” (withdrawn): Maya, withdrawing: Let us talk it over first.\n",
+    ] {
+        assert!(md.contains(needle), "{needle:?} in:\n{md}");
+    }
+    // --summary stops after the first page.
+    assert!(
+        !md.contains("## Entries") && !md.contains("Dear younger me"),
+        "{md}"
+    );
+
+    // Without it the entries follow as an appendix, in every format.
+    for format in ["md", "txt", "html"] {
+        let mut args = vec!["export", "--format", format];
+        args.extend(range);
+        let out = h.ok(&args);
+        let bring = out.find("What I want to bring").unwrap();
+        let hardest = out.find("The hardest moments").unwrap();
+        let entries = out
+            .find("Entries")
+            .unwrap_or(out.find("Dear younger me").unwrap());
+        assert!(bring < hardest && hardest < entries, "{format}:\n{out}");
+    }
+    let pdf = h.tmp.path().join("brief.pdf");
+    let mut args = vec!["export", "--format", "pdf", "-o", pdf.to_str().unwrap()];
+    args.extend(range);
+    h.ok(&args);
+    let text = haven_tests::pdf_text(&pdf);
+    assert!(
+        text.contains("What I want to bring") && text.contains("The hardest moments"),
+        "{text}"
+    );
+
+    // A brief that ends before the withdrawal does not list it.
+    let before = h.ok(&[
+        "export",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-11-30",
+        "--summary",
+    ]);
+    assert!(!before.contains("Agreements that changed"), "{before}");
+
+    // --weeks, and its bounds.
+    h.ok(&["export", "--weeks", "8", "--summary"]);
+    for bad in ["0", "999"] {
+        haven_tests::assert_one_error(&h.run(&["export", "--weeks", bad]), 2, "1..=52");
+    }
 }

@@ -411,3 +411,44 @@ fn without_a_home_flag_haven_uses_the_xdg_folders() {
     run(&["daemon", "stop"]);
     haven_tests::wait_gone(pid);
 }
+
+#[test]
+fn a_note_becomes_a_thought_record_with_its_text_under_situation() {
+    let mut h = Home::init("Maya");
+    let id = h.write(&["He did not answer for three hours."]);
+    // Saved as it opened: the note's text is the situation.
+    let keep = h.tmp.path().join("keep");
+    haven_tests::script(&keep, "true");
+    h.env.push(("EDITOR".into(), keep.display().to_string()));
+    h.ok(&["journal", "edit", &id, "--kind", "trigger"]);
+    let e = &h.json(&["journal", "list", "--json"])[0];
+    assert_eq!(e["kind"], "trigger", "{e}");
+    assert_eq!(
+        e["record"]["situation"], "He did not answer for three hours.",
+        "{e}"
+    );
+    assert_eq!(e["body"], "", "{e}");
+    // A second one, with the intensity filled in the editor.
+    let other = h.write(&["The plans changed at the last minute."]);
+    let fill = h.tmp.path().join("fill");
+    haven_tests::script(
+        &fill,
+        "grep -q '^The plans changed at the last minute.$' \"$1\" && \
+         sed -i 's/^## Intensity before (0-10)$/## Intensity before (0-10)\\n7/' \"$1\"",
+    );
+    h.env.push(("EDITOR".into(), fill.display().to_string()));
+    h.ok(&["journal", "edit", &other, "--kind", "trigger"]);
+    let e = h
+        .json(&["journal", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == other.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (e["kind"].as_str(), e["intensity"].as_i64()),
+        (Some("trigger"), Some(7)),
+        "{e}"
+    );
+}

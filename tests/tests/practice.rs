@@ -756,7 +756,6 @@ fn the_brief_has_what_changed_in_every_format() {
     for needle in [
         "## What changed\n\nYou wrote 1 thought record. The feeling was 8.0 out of 10 on average when you wrote it down, and 3.0 once it had passed.",
         "You took 1 pause before sending; 1 finished, 1 with the message not sent.",
-        "What helped most often: a walk with partner (1).",
         "**The message, not sent**\n\nwhere are you partner",
         "*pause · 20 minutes, urge 9→4, not sent*",
         "told partner what I needed",

@@ -3,6 +3,7 @@
 pub mod agree;
 pub mod ask;
 pub mod backup;
+pub mod bring;
 pub mod completions;
 pub mod daemon;
 pub mod doctor;
@@ -83,6 +84,8 @@ pub enum Command {
     /// Start, stop or check the background daemon
     #[command(subcommand)]
     Daemon(daemon::Command),
+    /// Note something you want to bring to your next therapy session (the brief lists it first)
+    Bring(bring::Args),
     /// Export an entry, or a session brief to bring to therapy
     Export(export::Args),
     /// Bring in a journal from jrnl or Day One
@@ -109,6 +112,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Pause(args) => pause::run(args, ctx),
         Command::Soothe(args) => soothe::run(args, ctx),
         Command::Insights(args) => insights::run(args, ctx),
+        Command::Bring(args) => bring::run(args, ctx),
         Command::LookBack(args) => look_back::run(args, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Share(args) => share::run(args, ctx),

@@ -10,19 +10,24 @@ use crate::{output, Ctx};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// What went well, however small; `-` reads stdin
-    text: String,
+    pub text: String,
     /// A tag (repeat for more)
     #[arg(long = "tag")]
-    tags: Vec<String>,
+    pub tags: Vec<String>,
     /// When it happened, if not now: "yesterday 21:00", "2026-11-02 20:00", "3d ago"
     #[arg(long, value_name = "WHEN", value_parser = crate::range::at)]
-    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
+    write_short(ctx, Kind::Win, args)
+}
+
+/// A one-line entry of `kind` from the command line (`win`, `bring`); prints its id.
+pub fn write_short(ctx: &mut Ctx, kind: Kind, args: Args) -> CliResult {
     let body = text_or_stdin(args.text)?;
     let entry = NewEntry {
-        kind: Kind::Win,
+        kind,
         body,
         tags: args.tags,
         at: args.at,

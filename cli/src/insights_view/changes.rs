@@ -10,10 +10,13 @@ use super::{join_words, plural, times};
 /// November"; with the year when the range spans more than one.
 fn period(p: &str, with_year: bool) -> String {
     if let Some((a, b)) = p.split_once(" to ") {
+        // Two periods side by side read "October and November"; more, "September to
+        // November".
+        let joint = if next_to(a, b) { "and" } else { "to" };
         if a.contains("-W") && b.contains("-W") {
-            return format!("weeks {} to {}", week_number(a), week_number(b));
+            return format!("weeks {} {joint} {}", week_number(a), week_number(b));
         }
-        return format!("{} to {}", period(a, with_year), period(b, with_year));
+        return format!("{} {joint} {}", period(a, with_year), period(b, with_year));
     }
     if p.contains("-W") {
         return format!("week {}", week_number(p));
@@ -22,6 +25,21 @@ fn period(p: &str, with_year: bool) -> String {
         Ok(d) if with_year => d.format("%B %Y").to_string(),
         Ok(d) => d.format("%B").to_string(),
         Err(_) => p.to_string(),
+    }
+}
+
+/// Whether `b` is the month or week right after `a`.
+fn next_to(a: &str, b: &str) -> bool {
+    let index = |p: &str| -> Option<i64> {
+        if let Some((y, w)) = p.split_once("-W") {
+            return Some(y.parse::<i64>().ok()? * 53 + w.parse::<i64>().ok()?);
+        }
+        let (y, m) = p.split_once('-')?;
+        Some(y.parse::<i64>().ok()? * 12 + m.parse::<i64>().ok()?)
+    };
+    match (index(a), index(b)) {
+        (Some(a), Some(b)) => b == a + 1,
+        _ => false,
     }
 }
 
@@ -83,10 +101,10 @@ pub fn sentences(x: &Insights) -> Vec<String> {
     }
     if let Some(p) = find(Measure::Pauses) {
         out.push(format!(
-            "You paused before sending {} in {} and {} in {}.",
-            how_often(p.before),
+            "Pauses before sending: {} in {}, {} in {}.",
+            p.before as usize,
             period(&p.period_before, with_year),
-            how_often(p.after),
+            p.after as usize,
             period(&p.period_after, with_year)
         ));
     }
@@ -127,8 +145,10 @@ mod tests {
     fn periods_read_as_months_and_weeks() {
         assert_eq!(period("2026-10", false), "October");
         assert_eq!(period("2026-10", true), "October 2026");
-        assert_eq!(period("2026-09 to 2026-10", false), "September to October");
+        assert_eq!(period("2026-09 to 2026-10", false), "September and October");
+        assert_eq!(period("2026-09 to 2026-11", false), "September to November");
         assert_eq!(period("2026-W05", false), "week 5");
         assert_eq!(period("2026-W44 to 2026-W46", false), "weeks 44 to 46");
+        assert_eq!(period("2026-W44 to 2026-W45", false), "weeks 44 and 45");
     }
 }

@@ -76,27 +76,7 @@ pub fn sentences(x: &Insights) -> Vec<String> {
             join_words(&parts)
         ));
     }
-    let p = &x.pauses;
-    if p.count > 0 {
-        let mut s = format!(
-            "You took {} before sending; {} finished",
-            plural(p.count, "pause", "pauses"),
-            p.finished
-        );
-        if p.finished > 0 {
-            s.push_str(&format!(", {} with the message not sent", p.not_sent));
-            if p.rewritten > 0 {
-                s.push_str(&format!(", {} rewritten as a needs statement", p.rewritten));
-            }
-        }
-        s.push('.');
-        if let (Some(b), Some(a)) = (p.mean_urge_before, p.mean_urge_after) {
-            s.push_str(&format!(
-                " The urge was {b:.1} out of 10 on average at the start, {a:.1} at the end."
-            ));
-        }
-        out.push(s);
-    }
+    out.extend(pauses(&x.pauses));
     out.extend(changes::story(x));
     if x.wins.count > 0 {
         out.push(format!(
@@ -122,6 +102,31 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         out.push(format!("Tags on your triggers: {}.", parts.join(", ")));
     }
     out
+}
+
+/// The pauses of the range, how they ended and the urge before and after.
+fn pauses(p: &haven_shared::model::insights::Pauses) -> Option<String> {
+    if p.count == 0 {
+        return None;
+    }
+    let mut s = format!(
+        "You took {} before sending; {} finished",
+        plural(p.count, "pause", "pauses"),
+        p.finished
+    );
+    if p.finished > 0 {
+        s.push_str(&format!(", {} with the message not sent", p.not_sent));
+        if p.rewritten > 0 {
+            s.push_str(&format!(", {} rewritten as a needs statement", p.rewritten));
+        }
+    }
+    s.push('.');
+    if let (Some(b), Some(a)) = (p.mean_urge_before, p.mean_urge_after) {
+        s.push_str(&format!(
+            " The urge was {b:.1} out of 10 on average at the start, {a:.1} at the end."
+        ));
+    }
+    Some(s)
 }
 
 fn what_you_did(d: Did) -> &'static str {

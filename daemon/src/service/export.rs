@@ -20,9 +20,9 @@ pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
             if call.thanks {
                 received = thanks_received(u, query.since);
             }
-            let since = query.since;
+            let (since, until) = (query.since, query.until);
             let (entries, insights) = brief_range(u, query);
-            (entries, brief_agreements(u, since)?, Some(insights))
+            (entries, brief_agreements(u, since, until)?, Some(insights))
         }
     };
     Ok(ExportData {
@@ -39,6 +39,7 @@ pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
 fn brief_agreements(
     u: &Unlocked,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
+    until: Option<chrono::DateTime<chrono::FixedOffset>>,
 ) -> Result<Vec<AgreementView>, ErrorReply> {
     let mut views = u.agreement_views(&u.book()?);
     views.retain(|v| match v.status {
@@ -52,7 +53,7 @@ fn brief_agreements(
                 .chain(v.withdrawn.as_ref().map(|w| w.at))
                 .chain(v.revisions.last().map(|r| r.at))
                 .max();
-            since.is_none_or(|s| last.is_some_and(|t| t >= s))
+            last.is_some_and(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u))
         }
     });
     // In force first, each group as listed.

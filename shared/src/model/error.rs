@@ -12,7 +12,7 @@ pub enum ModelError {
     Mood(u8),
     #[error("intensity must be between 0 and 10, not {0}")]
     Intensity(u8),
-    #[error("unknown kind {0:?}: use note, trigger, letter, needs, checkin or win")]
+    #[error("unknown kind {0:?}: use note, trigger, letter, needs, checkin, win or bring")]
     UnknownKind(String),
     #[error("unknown --did {0:?}: use reassurance, protest, soothing, asked or other")]
     UnknownDid(String),

@@ -27,10 +27,13 @@ pub enum Kind {
     Win,
     /// A pause before sending (`haven pause`); its fields are in `Entry::pause`.
     Pause,
+    /// Something to bring to the next therapy session (`haven bring`): the brief lists
+    /// these first.
+    Bring,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Note,
         Kind::Trigger,
         Kind::Letter,
@@ -38,6 +41,7 @@ impl Kind {
         Kind::Checkin,
         Kind::Win,
         Kind::Pause,
+        Kind::Bring,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Checkin => "checkin",
             Kind::Win => "win",
             Kind::Pause => "pause",
+            Kind::Bring => "bring",
         }
     }
 
@@ -64,6 +69,7 @@ impl Kind {
             Kind::Checkin => "## How I feel right now\n\n\n## What I need today\n\n",
             Kind::Win => "",
             Kind::Pause => "",
+            Kind::Bring => "",
         };
         text.to_string()
     }

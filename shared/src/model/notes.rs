@@ -67,6 +67,8 @@ impl NoteKind {
             // A pause holds a message kept unsent on purpose: sending it is what the pause
             // is there to think over, so Haven does not offer a shortcut.
             Kind::Pause => return None,
+            // For the therapist, not the partner.
+            Kind::Bring => return None,
         })
     }
 }

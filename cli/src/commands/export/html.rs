@@ -5,6 +5,7 @@ use haven_shared::model::insights::Insights;
 use haven_shared::model::Did;
 
 use super::model::{day, Export, Intensity, AGREEMENT_GROUPS, FOOTER};
+use super::summary::Section;
 use crate::insights_view as insights;
 
 fn esc(s: &str) -> String {
@@ -105,26 +106,72 @@ fn changed_charts(x: &Insights) -> String {
     out
 }
 
+fn section(s: &Section) -> String {
+    let items: String = s
+        .lines
+        .iter()
+        .map(|l| format!("<li>{}</li>\n", esc(l)))
+        .collect();
+    format!("<h2>{}</h2>\n<ul>\n{items}</ul>\n", esc(s.heading))
+}
+
+/// The brief's first page: what to bring, what changed, the hardest moments, the pauses,
+/// the agreements that changed.
+fn first_page(x: &Export) -> String {
+    let mut body = format!("<p>{} · {}</p>\n", esc(&x.name), x.entry_count());
+    if let Some(s) = x.to_bring() {
+        body.push_str(&section(&s));
+    }
+    if let Some(changed) = x.changed() {
+        body.push_str("<h2>What changed</h2>\n");
+        for s in insights::sentences(changed) {
+            body.push_str(&format!("<p>{}</p>\n", esc(&s)));
+        }
+        body.push_str(&changed_charts(changed));
+    }
+    for s in x.summary() {
+        body.push_str(&section(&s));
+    }
+    body
+}
+
 pub fn render(x: &Export) -> String {
     let mut body = format!("<h1>{}</h1>\n", esc(&x.title()));
     if x.brief {
-        body.push_str(&format!("<p>{} · {}</p>\n", esc(&x.name), x.entry_count()));
-        let intensity = x.intensity();
-        if !intensity.points.is_empty() {
-            body.push_str(&format!(
-                "<h2>Trigger intensity</h2>\n<p>{}</p>\n{}\n",
-                intensity.summary(),
-                chart(&intensity)
-            ));
-        }
-        if let Some(changed) = x.changed() {
-            body.push_str("<h2>What changed</h2>\n");
-            for s in insights::sentences(changed) {
-                body.push_str(&format!("<p>{}</p>\n", esc(&s)));
+        body.push_str(&first_page(x));
+        if !x.summary_only {
+            let intensity = x.intensity();
+            if !intensity.points.is_empty() {
+                body.push_str(&format!(
+                    "<h2>Trigger intensity</h2>\n<p>{}</p>\n{}\n",
+                    intensity.summary(),
+                    chart(&intensity)
+                ));
             }
-            body.push_str(&changed_charts(changed));
+            body.push_str("<h2>Entries</h2>\n");
         }
-        body.push_str("<h2>Entries</h2>\n");
+    }
+    body.push_str(&appendix(x));
+    let mut footer = String::new();
+    if let Some(r) = &x.redactions {
+        footer.push_str(&format!("<p>Redacted: {}.</p>", esc(&r.join(", "))));
+    }
+    footer.push_str(&format!(
+        "<p>Exported {}. {}</p>",
+        esc(&day(&x.exported)),
+        esc(FOOTER)
+    ));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<footer>{footer}</footer>\n</body>\n</html>\n",
+        esc(&x.title())
+    )
+}
+
+/// The entries, the agreements and the thanks (nothing with `--summary`).
+fn appendix(x: &Export) -> String {
+    let mut body = String::new();
+    if x.summary_only {
+        return body;
     }
     for e in &x.entries {
         let text: String = x
@@ -156,19 +203,7 @@ pub fn render(x: &Export) -> String {
         }
         body.push_str("</ul>\n");
     }
-    let mut footer = String::new();
-    if let Some(r) = &x.redactions {
-        footer.push_str(&format!("<p>Redacted: {}.</p>", esc(&r.join(", "))));
-    }
-    footer.push_str(&format!(
-        "<p>Exported {}. {}</p>",
-        esc(&day(&x.exported)),
-        esc(FOOTER)
-    ));
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<footer>{footer}</footer>\n</body>\n</html>\n",
-        esc(&x.title())
-    )
+    body
 }
 
 /// The agreements in force, then those said no to in the period, with their words.

@@ -1,6 +1,7 @@
 //! The Markdown export.
 
 use super::model::{day, Export, AGREEMENT_GROUPS, FOOTER};
+use super::summary::Section;
 use crate::insights_view as insights;
 use haven_shared::model::insights::Insights;
 
@@ -15,6 +16,14 @@ pub fn weekly(x: &Insights) -> Option<(String, String)> {
     })
 }
 
+fn section(out: &mut String, s: &Section) {
+    out.push_str(&format!("## {}\n\n", s.heading));
+    for line in &s.lines {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out.push('\n');
+}
+
 pub fn render(x: &Export) -> String {
     let mut out = format!("# {}\n\n", x.title());
     if x.brief {
@@ -23,14 +32,8 @@ pub fn render(x: &Export) -> String {
             x.name,
             x.entry_count()
         ));
-        let intensity = x.intensity();
-        if !intensity.points.is_empty() {
-            out.push_str("## Trigger intensity\n\n");
-            out.push_str(&format!(
-                "{}\n\n`{}` (oldest to newest, 0 to 10)\n\n",
-                intensity.summary(),
-                intensity.sparkline()
-            ));
+        if let Some(s) = x.to_bring() {
+            section(&mut out, &s);
         }
         if let Some(changed) = x.changed() {
             out.push_str("## What changed\n\n");
@@ -42,6 +45,21 @@ pub fn render(x: &Export) -> String {
                     "`{before}` when written, week by week\n\n`{after}` once it had passed\n\n"
                 ));
             }
+        }
+        for s in x.summary() {
+            section(&mut out, &s);
+        }
+        if x.summary_only {
+            return footer(out, x);
+        }
+        let intensity = x.intensity();
+        if !intensity.points.is_empty() {
+            out.push_str("## Trigger intensity\n\n");
+            out.push_str(&format!(
+                "{}\n\n`{}` (oldest to newest, 0 to 10)\n\n",
+                intensity.summary(),
+                intensity.sparkline()
+            ));
         }
         out.push_str("## Entries\n\n");
     }
@@ -67,6 +85,10 @@ pub fn render(x: &Export) -> String {
         }
         out.push('\n');
     }
+    footer(out, x)
+}
+
+fn footer(mut out: String, x: &Export) -> String {
     out.push_str("---\n\n");
     if let Some(r) = &x.redactions {
         out.push_str(&format!("Redacted: {}.\n\n", r.join(", ")));

@@ -10,6 +10,7 @@ mod markdown;
 mod model;
 mod pdf;
 mod redact;
+mod summary;
 mod text;
 
 use std::io::Write;
@@ -35,22 +36,30 @@ pub enum Format {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("range").args(["since", "weeks"])))]
 pub struct Args {
-    /// One entry's id (or a unique prefix); or use --since for a session brief
-    #[arg(required_unless_present = "since")]
+    /// One entry's id (or a unique prefix); or use --since or --weeks for a session brief
+    #[arg(required_unless_present_any = ["since", "weeks"])]
     id: Option<String>,
+    /// A session brief of the last N weeks (1 to 52), up to today
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=52), conflicts_with_all = ["id", "since"])]
+    weeks: Option<u16>,
+    /// The brief's first page only: what to bring, what changed, the hardest moments,
+    /// pauses, agreements that changed (no entries)
+    #[arg(long)]
+    summary: bool,
     /// A session brief of the entries since this date: 2026-11-01, 2w, 3d, yesterday,
     /// last month (from the start of that day)
     #[arg(long, value_name = "DATE", conflicts_with = "id")]
     since: Option<String>,
     /// The brief ends with this date, included: 2026-11-30, last week [default: now]
-    #[arg(long, value_name = "DATE", requires = "since")]
+    #[arg(long, value_name = "DATE", requires = "range")]
     until: Option<String>,
     /// Only entries with this tag (with --since)
-    #[arg(long, requires = "since")]
+    #[arg(long, requires = "range")]
     tag: Option<String>,
     /// Only entries of this kind (with --since)
-    #[arg(long, requires = "since")]
+    #[arg(long, requires = "range")]
     kind: Option<Kind>,
     /// The format: Markdown, plain text, HTML, PDF or JSON
     #[arg(long, value_enum, default_value = "md")]
@@ -65,7 +74,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "to")]
     passphrase: bool,
     /// Include the appreciations your partner sent you in the range (with --since)
-    #[arg(long, requires = "since")]
+    #[arg(long, requires = "range")]
     thanks: bool,
     /// Replace a name with a role, whole words, any case: --redact Sam=partner
     #[arg(long = "redact", value_name = "NAME=ROLE")]
@@ -104,6 +113,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     }
     let mut export = Export::new(data, args.id.is_none(), range);
     export.messages = args.messages;
+    export.summary_only = args.summary;
     let report = redact::apply(&mut export, &redactions);
     export.redactions = report;
     let encrypted = !recipients.is_empty() || args.passphrase;
@@ -136,9 +146,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
 fn selection(args: &Args) -> CliResult<ExportSelection> {
     // The brief starts at the beginning of its first day, so every count in it (the
     // entries listed and what changed) covers the same days.
-    let mut range = Range::parse(args.since.as_deref(), args.until.as_deref())?;
+    let weeks = args.weeks.map(|n| format!("{}d", u32::from(n) * 7));
+    let since = args.since.as_deref().or(weeks.as_deref());
+    let mut range = Range::parse(since, args.until.as_deref())?;
     range.since = range.first_day().and_then(when::start_of).or(range.since);
-    Ok(match (&args.id, &args.since) {
+    Ok(match (&args.id, since) {
         (Some(id), _) => ExportSelection::Entry { id: id.clone() },
         (None, Some(_)) => ExportSelection::Range {
             query: ListQuery {
@@ -151,7 +163,7 @@ fn selection(args: &Args) -> CliResult<ExportSelection> {
         },
         (None, None) => {
             return Err(CliError::usage(
-                "say what to export: an entry's ID, or --since DATE",
+                "say what to export: an entry's ID, or --since DATE (or --weeks N)",
             ))
         }
     })

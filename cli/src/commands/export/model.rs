@@ -30,6 +30,8 @@ pub struct Export {
     /// The words of the pauses (`--messages`): often angry, always private, so they
     /// leave only when asked for; without them a pause says only how it ended.
     pub messages: bool,
+    /// `--summary`: the first page only, no appendix of entries.
+    pub summary_only: bool,
 }
 
 /// Trigger intensity over the range: the points, oldest first.
@@ -158,6 +160,7 @@ impl Export {
             exported,
             redactions: None,
             messages: false,
+            summary_only: false,
         }
     }
 

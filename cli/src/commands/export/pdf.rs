@@ -26,6 +26,7 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::MetadataProvider;
 
 use super::model::{day, Export, Intensity, AGREEMENT_GROUPS, FOOTER};
+use super::summary::Section;
 
 static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -482,24 +483,48 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
     let mut l = Layout::new(metrics);
     l.text(&x.title(), &H1);
     if x.brief {
-        l.text(
-            &format!("{} · {} · written with Haven", x.name, x.entry_count()),
-            &META,
-        );
+        first_page(&mut l, x);
+    }
+    if !x.summary_only {
+        appendix(&mut l, x);
+    }
+    l.gap(14.0);
+    if let Some(r) = &x.redactions {
+        l.text(&format!("Redacted: {}.", r.join(", ")), &META);
+    }
+    l.text(&format!("Exported {}. {FOOTER}", day(&x.exported)), &META);
+    draw(l, &x.title())
+}
+
+/// The brief's first page: what to bring, what changed, the hardest moments, the pauses,
+/// the agreements that changed; the appendix starts on a page of its own.
+fn first_page(l: &mut Layout, x: &Export) {
+    l.text(
+        &format!("{} · {} · written with Haven", x.name, x.entry_count()),
+        &META,
+    );
+    if let Some(s) = x.to_bring() {
+        section(l, &s);
+    }
+    if let Some(changed) = x.changed() {
+        l.heading("What changed", &H2, 3.0 * leading(&BODY));
+        for s in insights::sentences(changed) {
+            l.text(&s, &BODY);
+            l.gap(3.0);
+        }
+        l.weekly_bars(changed);
+        l.did_bars(changed);
+    }
+    for s in x.summary() {
+        section(l, &s);
+    }
+    if !x.summary_only {
+        l.new_page();
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             l.heading("Trigger intensity", &H2, 140.0);
             l.text(&intensity.summary(), &BODY);
             l.chart(&intensity);
-        }
-        if let Some(changed) = x.changed() {
-            l.heading("What changed", &H2, 3.0 * leading(&BODY));
-            for s in insights::sentences(changed) {
-                l.text(&s, &BODY);
-                l.gap(3.0);
-            }
-            l.weekly_bars(changed);
-            l.did_bars(changed);
         }
         l.heading(
             "Entries",
@@ -507,6 +532,17 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
             leading(&H3) + leading(&META) + 2.0 * leading(&BODY),
         );
     }
+}
+
+fn section(l: &mut Layout, s: &Section) {
+    l.heading(s.heading, &H2, 2.0 * leading(&BODY));
+    for line in &s.lines {
+        l.text(&format!("• {line}"), &BODY);
+    }
+}
+
+/// The entries, the agreements and the thanks.
+fn appendix(l: &mut Layout, x: &Export) {
     for e in &x.entries {
         if x.brief {
             // The heading, its meta line and two lines of the text stay together.
@@ -525,13 +561,7 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
             l.text(&text, &BODY);
         }
     }
-    agreements_and_thanks(&mut l, x);
-    l.gap(14.0);
-    if let Some(r) = &x.redactions {
-        l.text(&format!("Redacted: {}.", r.join(", ")), &META);
-    }
-    l.text(&format!("Exported {}. {FOOTER}", day(&x.exported)), &META);
-    draw(l, &x.title())
+    agreements_and_thanks(l, x);
 }
 
 fn gray(v: u8) -> krilla::paint::Paint {

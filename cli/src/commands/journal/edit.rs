@@ -2,11 +2,11 @@
 
 use haven_shared::ipc::{EntryReply, JournalEdit, JournalShow};
 use haven_shared::model::record::{self, editor_text};
-use haven_shared::model::{Entry, EntryChanges, Kind};
+use haven_shared::model::{Entry, EntryChanges, Kind, ThoughtRecord};
 
 use super::thought_record::{self, RecordArgs};
 use crate::editor::{self, Edited};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::Ctx;
 
 #[derive(clap::Args, Debug)]
@@ -19,7 +19,8 @@ pub struct Args {
     /// Replace the title
     #[arg(long)]
     title: Option<String>,
-    /// Change the kind: note, trigger, letter, needs, checkin or win
+    /// Change the kind: note, trigger, letter, needs, checkin, win or bring (a note made
+    /// a trigger opens as a thought record, its text under "Situation")
     #[arg(long)]
     kind: Option<Kind>,
     /// Replace the tags (repeat for more)
@@ -47,7 +48,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         whole_record: None,
     }
     .validated()?;
-    if changes.is_empty() {
+    // `--kind trigger` alone on a note (an import, say) opens it as a thought record.
+    let becoming_record = changes.kind == Some(Kind::Trigger)
+        && EntryChanges {
+            kind: None,
+            ..changes.clone()
+        }
+        .is_empty();
+    if changes.is_empty() || becoming_record {
         let entry = ctx
             .client
             .call(JournalShow {
@@ -71,6 +79,23 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
 /// Opens the entry in $EDITOR: a thought record as its headings, anything else as its
 /// text. Returns whether anything was changed.
 fn in_editor(ctx: &mut Ctx, entry: &Entry, changes: &mut EntryChanges) -> CliResult<bool> {
+    if entry.kind != Kind::Trigger && changes.kind == Some(Kind::Trigger) {
+        // Its text becomes the situation, to keep as it is or to sort under the headings.
+        let record = ThoughtRecord {
+            situation: Some(entry.body.trim_end().to_string()).filter(|s| !s.is_empty()),
+            ..ThoughtRecord::default()
+        };
+        let text = editor_text(&record, entry.intensity, "");
+        let parsed = match thought_record::edit(ctx, &text)? {
+            Some(parsed) => parsed,
+            // Saved as it opened: the text under "Situation" is the record.
+            None => record::parse(&text).map_err(|p| CliError::usage(p.to_string()))?,
+        };
+        changes.whole_record = Some(parsed.record);
+        changes.intensity = Some(parsed.intensity.or(entry.intensity));
+        changes.body = Some(parsed.body);
+        return Ok(true);
+    }
     if entry.kind == Kind::Trigger {
         // A record written before records had fields opens with its headings read.
         let text = match &entry.record {

@@ -21,8 +21,8 @@ const LEFT_EMPTY: &str = "Nothing saved: the page was left empty.";
 pub struct Args {
     /// The text; `-` reads stdin; omit it to write in $EDITOR
     text: Option<String>,
-    /// note, trigger (a thought record), letter, needs, checkin or win [default: note, or
-    /// trigger with a thought record's flags]
+    /// note, trigger (a thought record), letter, needs, checkin, win or bring [default:
+    /// note, or trigger with a thought record's flags]
     #[arg(long, short)]
     kind: Option<Kind>,
     /// The title [default: a thought record's situation]

@@ -110,6 +110,29 @@ struct Half {
     pauses: usize,
 }
 
+impl Half {
+    fn add(&mut self, e: &Entry) {
+        match e.kind {
+            Kind::Trigger => {
+                self.records += 1;
+                self.written.add(e.intensity);
+                if let Some(r) = &e.record {
+                    self.passed.add(r.intensity_after);
+                    for d in &r.did {
+                        match d {
+                            Did::Reassurance | Did::Protest => self.reassurance_or_protest += 1,
+                            Did::Soothing | Did::Asked => self.soothing_or_asking += 1,
+                            Did::Other => {}
+                        }
+                    }
+                }
+            }
+            Kind::Pause => self.pauses += 1,
+            _ => {}
+        }
+    }
+}
+
 /// The changes between the two halves of `since..=until`, over `entries` (others are
 /// skipped).
 pub fn between<'a>(
@@ -126,25 +149,7 @@ pub fn between<'a>(
         if day < since || day > until {
             continue;
         }
-        let side = &mut sides[usize::from(day >= h.split)];
-        match e.kind {
-            Kind::Trigger => {
-                side.records += 1;
-                side.written.add(e.intensity);
-                if let Some(r) = &e.record {
-                    side.passed.add(r.intensity_after);
-                    for d in &r.did {
-                        match d {
-                            Did::Reassurance | Did::Protest => side.reassurance_or_protest += 1,
-                            Did::Soothing | Did::Asked => side.soothing_or_asking += 1,
-                            Did::Other => {}
-                        }
-                    }
-                }
-            }
-            Kind::Pause => side.pauses += 1,
-            _ => {}
-        }
+        sides[usize::from(day >= h.split)].add(e);
     }
     let [b, a] = &sides;
     let change = |what, before: f64, after: f64| Change {

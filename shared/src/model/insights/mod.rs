@@ -269,6 +269,7 @@ pub fn compute<'a>(
             Kind::Letter => tally.written.letters += 1,
             Kind::Checkin => tally.written.checkins += 1,
             Kind::Note => tally.written.notes += 1,
+            Kind::Bring => {}
         }
     }
     let mut x = tally.finish();
@@ -408,36 +409,13 @@ impl<'a> Tally<'a> {
             .collect();
         helped.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
         helped.truncate(TOP);
-        let mut by_tag: Vec<TagInsight> = tags
-            .iter()
-            .filter_map(|t| {
-                let (mean, did) = self.tag_detail.get(&t.tag)?;
-                Some(TagInsight {
-                    tag: t.tag.clone(),
-                    count: t.count,
-                    mean_intensity: mean.value(),
-                    did: did.clone(),
-                })
-            })
-            .collect();
-        by_tag.truncate(TOP);
-        let mut stories: Vec<StoryCount> = self
-            .stories
-            .into_iter()
-            .map(|(story, count)| StoryCount { story, count })
-            .collect();
-        stories.sort_by(|a, b| b.count.cmp(&a.count).then(a.story.cmp(&b.story)));
-        let mood_by_week: Vec<WeekMood> = self
-            .moods
-            .iter()
-            .filter_map(|(monday, m)| {
-                Some(WeekMood {
-                    week: self.weeks.get(monday)?.0.clone(),
-                    starts: *monday,
-                    mean: m.value()?,
-                })
-            })
-            .collect();
+        let (by_tag, stories, mood_by_week) = details(
+            &tags,
+            &self.tag_detail,
+            self.stories,
+            &self.moods,
+            &self.weeks,
+        );
         let mut wins = self.wins;
         wins.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Insights {
@@ -487,6 +465,46 @@ impl<'a> Tally<'a> {
             written: self.written,
         }
     }
+}
+
+/// Per tag, the stories ticked, and the mood of each week: what `finish` adds beside the
+/// counts.
+fn details(
+    tags: &[TagCount],
+    tag_detail: &BTreeMap<String, (Mean, DidCounts)>,
+    story_counts: BTreeMap<Story, usize>,
+    moods: &BTreeMap<NaiveDate, Mean>,
+    weeks: &BTreeMap<NaiveDate, (String, usize, Mean, Mean)>,
+) -> (Vec<TagInsight>, Vec<StoryCount>, Vec<WeekMood>) {
+    let mut by_tag: Vec<TagInsight> = tags
+        .iter()
+        .filter_map(|t| {
+            let (mean, did) = tag_detail.get(&t.tag)?;
+            Some(TagInsight {
+                tag: t.tag.clone(),
+                count: t.count,
+                mean_intensity: mean.value(),
+                did: did.clone(),
+            })
+        })
+        .collect();
+    by_tag.truncate(TOP);
+    let mut stories: Vec<StoryCount> = story_counts
+        .into_iter()
+        .map(|(story, count)| StoryCount { story, count })
+        .collect();
+    stories.sort_by(|a, b| b.count.cmp(&a.count).then(a.story.cmp(&b.story)));
+    let mood_by_week: Vec<WeekMood> = moods
+        .iter()
+        .filter_map(|(monday, m)| {
+            Some(WeekMood {
+                week: weeks.get(monday)?.0.clone(),
+                starts: *monday,
+                mean: m.value()?,
+            })
+        })
+        .collect();
+    (by_tag, stories, mood_by_week)
 }
 
 #[cfg(test)]
