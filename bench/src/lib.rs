@@ -161,6 +161,7 @@ pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
                     finished_at: Some(at),
                     ..PauseRecord::default()
                 }),
+                feelings: Vec::new(),
             }
         })
         .collect()

@@ -244,6 +244,7 @@ mod tests {
             updated_at: t,
             record: None,
             pause: None,
+            feelings: Vec::new(),
         }
     }
 

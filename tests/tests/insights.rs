@@ -442,3 +442,51 @@ fn the_brief_opens_with_a_first_page_for_a_fifty_minute_session() {
         haven_tests::assert_one_error(&h.run(&["export", "--weeks", bad]), 2, "1..=52");
     }
 }
+
+#[test]
+fn a_check_in_names_feelings_from_the_vocabulary_and_insights_count_them() {
+    let h = Home::init("Maya");
+    h.ok(&[
+        "checkin",
+        "--mood",
+        "2",
+        "--feeling",
+        "Anxious",
+        "--feeling",
+        "lonely",
+    ]);
+    h.ok(&["checkin", "--feeling", "anxious", "a long day"]);
+    h.ok(&["checkin", "--feeling", "calm", "--at", "yesterday 21:00"]);
+    let x = h.json(&["insights", "--json"]);
+    assert_eq!(
+        x["feelings"],
+        json!([
+            {"word": "anxious", "group": "high_unpleasant", "count": 2},
+            {"word": "calm", "group": "low_pleasant", "count": 1},
+            {"word": "lonely", "group": "low_unpleasant", "count": 1},
+        ])
+    );
+    assert!(h
+        .ok(&["insights"])
+        .contains("The feelings you named most often: anxious (2), calm (1) and lonely (1)."));
+    let list = h.json(&["journal", "list", "--kind", "checkin", "--json"]);
+    let first = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["mood"] == 2)
+        .unwrap();
+    assert_eq!(first["feelings"], json!(["anxious", "lonely"]), "{first}");
+    assert_eq!(first["mood"], 2);
+
+    // A typo gets the nearest word; nothing is written.
+    let out = h.run(&["checkin", "--feeling", "lonley"]);
+    haven_tests::assert_one_error(&out, 2, "did you mean \"lonely\"");
+    assert_eq!(h.entry_count(), 3);
+    // The vocabulary is in --help.
+    let help = h.ok(&["checkin", "--help"]);
+    assert!(
+        help.contains("low energy, pleasant:    calm, content"),
+        "{help}"
+    );
+}

@@ -4,6 +4,7 @@ pub mod agree;
 pub mod ask;
 pub mod backup;
 pub mod bring;
+pub mod checkin;
 pub mod completions;
 pub mod daemon;
 pub mod doctor;
@@ -45,6 +46,8 @@ pub enum Command {
     /// Write, read and search your private journal
     #[command(subcommand)]
     Journal(journal::Command),
+    /// How you are right now: a mood, named feelings, a few words (a `checkin` entry)
+    Checkin(checkin::Args),
     /// Note a small step worth noticing (a `win` entry)
     Win(win::Args),
     /// A few guided minutes when it is very hard: ground, breathe, your plan, who to call
@@ -113,6 +116,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Soothe(args) => soothe::run(args, ctx),
         Command::Insights(args) => insights::run(args, ctx),
         Command::Bring(args) => bring::run(args, ctx),
+        Command::Checkin(args) => checkin::run(args, ctx),
         Command::LookBack(args) => look_back::run(args, ctx),
         Command::Agree(cmd) => agree::run(cmd, ctx),
         Command::Share(args) => share::run(args, ctx),

@@ -34,7 +34,12 @@ pub fn write_short(ctx: &mut Ctx, kind: Kind, args: Args) -> CliResult {
         ..NewEntry::default()
     }
     .validated()?;
-    let id = ctx.client.call(JournalWrite { entry })?.id;
+    let id = ctx
+        .client
+        .call(JournalWrite {
+            entry: Box::new(entry),
+        })?
+        .id;
     output::emit(&format!("{id}\n"));
     Ok(())
 }

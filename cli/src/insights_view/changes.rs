@@ -121,6 +121,17 @@ pub fn story(x: &Insights) -> Option<String> {
     ))
 }
 
+/// The feelings named most often in check-ins.
+pub fn feelings(x: &Insights) -> Option<String> {
+    let parts: Vec<String> = x
+        .feelings
+        .iter()
+        .map(|f| format!("{} ({})", crate::output::visible(&f.word), f.count))
+        .collect();
+    (!parts.is_empty())
+        .then(|| format!("The feelings you named most often: {}.", join_words(&parts)))
+}
+
 /// The other pages, counted: needs statements, letters, check-ins, notes.
 pub fn written(x: &Insights) -> Option<String> {
     let w = &x.written;

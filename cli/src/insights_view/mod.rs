@@ -85,6 +85,7 @@ pub fn sentences(x: &Insights) -> Vec<String> {
         ));
     }
     out.extend(changes::written(x));
+    out.extend(changes::feelings(x));
     if !x.helped.is_empty() {
         let parts: Vec<String> = x
             .helped
@@ -399,6 +400,7 @@ mod tests {
                 ..Default::default()
             }),
             pause: None,
+            feelings: Vec::new(),
         };
         let day = at.date_naive();
         let x = haven_shared::model::insights::compute([&e], day, day);

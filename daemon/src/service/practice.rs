@@ -104,6 +104,7 @@ fn start_pause(u: &mut Unlocked, pause: NewPause) -> Result<PauseStarted, ErrorR
             agreement: agreements.first().map(|a| a.id.clone()),
             ..PauseRecord::default()
         }),
+        feelings: Vec::new(),
     };
     u.home.journal.put_entry(&entry).map_err(doc_error)?;
     u.persist_journal()?;

@@ -202,6 +202,7 @@ fn purge_rebuild_keeps_entries_and_own_items_and_drops_history() {
             ..Default::default()
         }),
         pause: None,
+        feelings: Vec::new(),
     };
     j.put_entry(&e).expect("put");
     let plan = crate::model::SoothingPlan {

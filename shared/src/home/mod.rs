@@ -342,6 +342,7 @@ mod tests {
             updated_at: now,
             record: None,
             pause: None,
+            feelings: Vec::new(),
         };
         home.journal.put_entry(&entry).expect("put");
         home.persist_journal().expect("persist");

@@ -76,6 +76,7 @@ impl Imported {
             updated_at: self.created_at,
             record: None,
             pause: None,
+            feelings: Vec::new(),
         }
     }
 }

@@ -13,7 +13,8 @@ pub struct Recipient {}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct JournalWrite {
-    pub entry: NewEntry,
+    /// Boxed: a thought record and its feelings make it the largest request by far.
+    pub entry: Box<NewEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

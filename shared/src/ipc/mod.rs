@@ -450,7 +450,7 @@ mod tests {
             }
             .into(),
             JournalWrite {
-                entry: NewEntryFixture::trigger(),
+                entry: Box::new(NewEntryFixture::trigger()),
             }
             .into(),
             JournalList {

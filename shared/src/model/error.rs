@@ -40,6 +40,8 @@ pub enum ModelError {
     UnknownTemplate(String, String),
     #[error(transparent)]
     At(#[from] crate::when::AtError),
+    #[error("{0:?} is not a feeling Haven knows: did you mean {1:?}? (`haven checkin --help` lists them)")]
+    UnknownFeeling(String, &'static str),
     #[error(
         "{0:?} is not a Haven id (26 letters and digits, as `haven journal list --json` shows)"
     )]

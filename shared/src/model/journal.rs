@@ -132,6 +132,9 @@ pub struct Entry {
     /// A pause's fields (`pause` entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<PauseRecord>,
+    /// Named feelings (a check-in's `--feeling`), from [`super::feelings::FEELINGS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feelings: Vec<String>,
 }
 
 /// What `haven journal write` sends.
@@ -148,6 +151,9 @@ pub struct NewEntry {
     /// When it happened, for an entry written down afterwards (`--at`); now if `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<FixedOffset>>,
+    /// Named feelings, for a check-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feelings: Vec<String>,
 }
 
 /// What `haven journal edit` changes; `None` leaves a field as it is.
@@ -215,6 +221,7 @@ impl NewEntry {
             updated_at: at,
             record: self.record,
             pause: None,
+            feelings: self.feelings,
         }
     }
 }
@@ -242,6 +249,7 @@ impl Entry {
             record: self.record,
             // An import keeps its own times, whatever they are.
             at: None,
+            feelings: self.feelings,
         }
         .validated_with(pause.is_some())?;
         Ok(Entry {
@@ -266,7 +274,10 @@ impl NewEntry {
         self.record = self.record.map(ThoughtRecord::validated).transpose()?;
         self.record = self.record.filter(|r| !r.is_empty());
         let has_record = self.record.is_some();
-        if self.body.trim().is_empty() && !has_record && !is_pause {
+        // A check-in may be a mood or a feeling alone.
+        let checked_in =
+            self.kind == Kind::Checkin && (self.mood.is_some() || !self.feelings.is_empty());
+        if self.body.trim().is_empty() && !has_record && !is_pause && !checked_in {
             return Err(ModelError::EmptyEntry);
         }
         check_mood(self.mood)?;
@@ -274,6 +285,14 @@ impl NewEntry {
         if let Some(at) = self.at {
             crate::when::check_at(at, crate::when::now())?;
         }
+        let mut feelings = Vec::with_capacity(self.feelings.len());
+        for f in &self.feelings {
+            let f = super::feelings::checked(f)?;
+            if !feelings.contains(&f) {
+                feelings.push(f);
+            }
+        }
+        self.feelings = feelings;
         self.tags = normalise_tags(&self.tags)?;
         self.title = self.title.trim().to_string();
         if self.title.is_empty() {

@@ -8,6 +8,7 @@
 pub mod agreement;
 pub mod ask;
 pub mod error;
+pub mod feelings;
 pub mod insights;
 pub mod journal;
 pub mod look_back;

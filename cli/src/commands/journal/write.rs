@@ -65,6 +65,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         intensity: args.intensity,
         record: has_record.then(|| args.record.record()),
         at: args.at,
+        feelings: Vec::new(),
     };
     // Check the flags before anything opens an editor.
     NewEntry {
@@ -96,7 +97,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             .record
             .as_ref()
             .is_none_or(|r| r.intensity_after.is_none());
-    let id = ctx.client.call(JournalWrite { entry })?.id;
+    let id = ctx
+        .client
+        .call(JournalWrite {
+            entry: Box::new(entry),
+        })?
+        .id;
     output::emit(&format!("{id}\n"));
     if very_hard {
         eprintln!("{}", crate::soothing_plan::OFFER);

@@ -50,6 +50,16 @@ pub struct Insights {
     /// The other pages written: needs statements, letters, check-ins, notes.
     #[serde(default)]
     pub written: Written,
+    /// The feelings named in check-ins, most often first (at most 5).
+    #[serde(default)]
+    pub feelings: Vec<FeelingCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeelingCount {
+    pub word: String,
+    pub group: Option<super::feelings::Group>,
+    pub count: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +265,9 @@ pub fn compute<'a>(
             continue;
         }
         kept.push(e);
+        for f in &e.feelings {
+            *tally.feelings.entry(f.clone()).or_default() += 1;
+        }
         if let Some(m) = e.mood {
             let (_, monday) = week_of(day);
             if let Some(w) = tally.moods.get_mut(&monday) {
@@ -300,6 +313,7 @@ struct Tally<'a> {
     /// By the week's Monday, the moods recorded that week.
     moods: BTreeMap<NaiveDate, Mean>,
     written: Written,
+    feelings: BTreeMap<String, usize>,
     /// lowercased -> (as first written, count)
     helped: BTreeMap<String, (String, usize)>,
 }
@@ -463,8 +477,24 @@ impl<'a> Tally<'a> {
             by_tag,
             mood_by_week,
             written: self.written,
+            feelings: top_feelings(self.feelings),
         }
     }
+}
+
+/// The feelings named most often, with their group.
+fn top_feelings(counts: BTreeMap<String, usize>) -> Vec<FeelingCount> {
+    let mut out: Vec<FeelingCount> = counts
+        .into_iter()
+        .map(|(word, count)| FeelingCount {
+            group: super::feelings::group_of(&word),
+            word,
+            count,
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.word.cmp(&b.word)));
+    out.truncate(TOP);
+    out
 }
 
 /// Per tag, the stories ticked, and the mood of each week: what `finish` adds beside the
@@ -528,6 +558,7 @@ mod tests {
             updated_at: at,
             record: None,
             pause: None,
+            feelings: Vec::new(),
         }
     }
 
