@@ -12,6 +12,7 @@ mod notify;
 mod partner_sync;
 mod peer;
 mod relay;
+mod reminders;
 mod seen_marks;
 mod service;
 mod vault;
@@ -155,6 +156,11 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
 
     let (notices_tx, notices_rx) = mpsc::unbounded_channel();
     tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));
+    tokio::spawn(reminders::run(
+        config.reminders,
+        config.notify,
+        config.quiet_hours,
+    ));
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {

@@ -117,16 +117,22 @@ pub async fn run(
             tracing::info!(items = items.len(), "notify = \"off\": no notification");
             continue;
         };
-        match tokio::time::timeout(TIMEOUT, send(&summary, &body)).await {
-            Ok(Ok(id)) => tracing::info!(id, "notification sent"),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "no notification: the session bus or its notification service is not there")
-            }
-            Err(_) => tracing::warn!(
-                secs = TIMEOUT.as_secs(),
-                "no notification: the notification service did not answer in time"
-            ),
+        deliver(&summary, &body).await;
+    }
+}
+
+/// Sends one notification, within [`TIMEOUT`]; a bus or a service that is not there costs
+/// a logged warning only.
+pub async fn deliver(summary: &str, body: &str) {
+    match tokio::time::timeout(TIMEOUT, send(summary, body)).await {
+        Ok(Ok(id)) => tracing::info!(id, "notification sent"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no notification: the session bus or its notification service is not there")
         }
+        Err(_) => tracing::warn!(
+            secs = TIMEOUT.as_secs(),
+            "no notification: the notification service did not answer in time"
+        ),
     }
 }
 

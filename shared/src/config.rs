@@ -8,9 +8,15 @@
 //! notify = "neutral"
 //! # No notifications between these times (local time; may wrap past midnight).
 //! quiet_hours = "22:00-07:00"
+//! # Gentle reminders, each off unless set (see `reminders`).
+//! [reminders]
+//! checkin = "20:30"
+//! insights = "sunday 18:00"
 //! ```
 
 use serde::Deserialize;
+
+use crate::reminders::{At, Reminders};
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,6 +25,7 @@ pub struct Config {
     pub idle_lock: Option<Duration>,
     pub notify: Notify,
     pub quiet_hours: Option<QuietHours>,
+    pub reminders: Reminders,
 }
 
 /// How much a desktop notification says.
@@ -76,6 +83,15 @@ struct Raw {
     idle_lock: Option<String>,
     notify: Option<String>,
     quiet_hours: Option<String>,
+    reminders: Option<RawReminders>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    checkin: Option<String>,
+    insights: Option<String>,
+    question: Option<String>,
 }
 
 impl Config {
@@ -127,10 +143,32 @@ impl Config {
                 })
             })
             .transpose()?;
+        let raw_reminders = raw.reminders.unwrap_or(RawReminders {
+            checkin: None,
+            insights: None,
+            question: None,
+        });
+        let reminder = |key: &str, value: Option<String>, example: &str| {
+            value
+                .map(|s| {
+                    At::parse(&s).ok_or_else(|| {
+                        invalid(format!(
+                            "reminders.{key} must look like \"{example}\", not {s:?}"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let reminders = Reminders {
+            checkin: reminder("checkin", raw_reminders.checkin, "20:30")?,
+            insights: reminder("insights", raw_reminders.insights, "sunday 18:00")?,
+            question: reminder("question", raw_reminders.question, "wednesday 19:00")?,
+        };
         Ok(Config {
             idle_lock,
             notify,
             quiet_hours,
+            reminders,
         })
     }
 }

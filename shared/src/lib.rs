@@ -15,6 +15,7 @@ pub mod partner_record;
 pub mod paths;
 pub mod plural;
 pub mod relay_url;
+pub mod reminders;
 pub mod store;
 pub mod when;
 pub mod wire;

@@ -200,3 +200,76 @@ fn a_notification_service_that_never_answers_costs_a_warning() {
     wait_log(&h, "the notification service did not answer in time");
     assert_eq!(h.json(&["status", "--json"])["locked"], false);
 }
+
+/// Reminders, opt in: each configured one goes out through the bus in neutral words, also
+/// while the journal is locked; quiet hours send none; a time that cannot be read stops
+/// the daemon from starting with one clear line. (`HAVEN_TEST_REMINDERS_NOW`, debug
+/// builds only, fires them at start, so the test waits on no time of day.)
+#[test]
+fn reminders_are_offers_sent_when_asked_for_locked_or_not_and_never_in_quiet_hours() {
+    let bus = SessionBus::start();
+    let config = "[reminders]\ncheckin = \"20:30\"\ninsights = \"sunday 18:00\"\n";
+    let h = home_with(
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+            ("HAVEN_TEST_REMINDERS_NOW", "1"),
+        ],
+        config,
+    );
+    h.write(&["CANARY-REMINDER private"]);
+    let calls = eventually("two reminders", SOON, || {
+        let calls = bus.notifications();
+        (calls.len() >= 2).then_some(calls)
+    });
+    let all = calls.join("\n");
+    assert!(
+        all.contains("A moment to check in, if you want one: `haven checkin`.")
+            && all.contains("The week's insights are there when you want them"),
+        "{all}"
+    );
+    assert!(!all.contains("missed") && !all.contains("CANARY"), "{all}");
+    assert_eq!(calls.len(), 2, "the question was not asked for: {all}");
+
+    // Locked, a fresh daemon reminds all the same, in the same words.
+    h.ok(&["lock"]);
+    h.ok(&["daemon", "stop"]);
+    h.ok(&["daemon", "start"]);
+    eventually("the reminders again, locked", SOON, || {
+        (bus.notifications().len() >= 4).then_some(())
+    });
+    assert_eq!(h.json(&["status", "--json"])["locked"], true);
+
+    // Quiet hours: none, and the log says why.
+    let now = chrono::Local::now();
+    let quiet = format!(
+        "quiet_hours = \"{}-{}\"\n{config}",
+        (now - chrono::Duration::hours(1)).format("%H:%M"),
+        (now + chrono::Duration::hours(1)).format("%H:%M")
+    );
+    let quiet_bus = SessionBus::start();
+    let q = home_with(
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &quiet_bus.address),
+            ("HAVEN_TEST_REMINDERS_NOW", "1"),
+        ],
+        &quiet,
+    );
+    wait_log(&q, "quiet hours: no reminder");
+    assert!(quiet_bus.notifications().is_empty(), "{}", quiet_bus.seen());
+
+    // A time that cannot be read: one line, and no daemon.
+    std::fs::write(
+        q.home.join("config.toml"),
+        "[reminders]\ncheckin = \"25:00\"\n",
+    )
+    .unwrap();
+    q.ok(&["daemon", "stop"]);
+    let out = q.run(&["unlock"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("reminders.checkin must look like \"20:30\", not \"25:00\""),
+        "{}",
+        out.stderr
+    );
+}
