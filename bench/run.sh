@@ -54,6 +54,8 @@ hf show --warmup 3 --runs 40 "haven journal show $id"
 hf export --warmup 3 --runs 40 "haven export $id"
 hf insights --warmup 3 --runs 40 "haven insights --since 1y"
 hf insights_all --warmup 3 --runs 20 "haven insights --since 11y --json"
+hf look_back --warmup 3 --runs 40 "haven look-back"
+hf brief_summary --warmup 2 --runs 10 "haven export --weeks 8 --summary -o $work/summary.md"
 for f in md txt html pdf json; do
   hf "brief_$f" --warmup 2 --runs 10 "haven export --since 3m --format $f -o $work/brief.$f"
 done
@@ -119,6 +121,8 @@ rows = [
     ("export ID (markdown)", med("export"), 20, None),
     ("insights over the last year", med("insights"), 20, None),
     ("insights --json over all 10 years", med("insights_all"), 20, None),
+    ("look-back (a week, a month, a year)", med("look_back"), 20, None),
+    ("brief --weeks 8 --summary (first page)", med("brief_summary"), 100, None),
     ("unlock (scrypt logN 18 + load)", med("unlock"), 1000, None),
 ]
 print(f"\nHaven vs targets and jrnl 4.6 on {n:,} entries of ~800 characters (medians)\n")
