@@ -160,6 +160,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
         config.reminders,
         config.notify,
         config.quiet_hours,
+        paths.clone(),
     ));
     let core = std::thread::Builder::new()
         .name("haven-core".into())

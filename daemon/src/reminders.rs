@@ -16,7 +16,12 @@ const LOOK_AGAIN: Duration = Duration::from_secs(60);
 /// A reminder found more than this late (the laptop was asleep) is skipped.
 const TOO_LATE: chrono::Duration = chrono::Duration::minutes(5);
 
-pub async fn run(reminders: Reminders, mode: Notify, quiet: Option<QuietHours>) {
+pub async fn run(
+    reminders: Reminders,
+    mode: Notify,
+    quiet: Option<QuietHours>,
+    paths: haven_shared::paths::Paths,
+) {
     if reminders.is_empty() {
         return;
     }
@@ -26,7 +31,7 @@ pub async fn run(reminders: Reminders, mode: Notify, quiet: Option<QuietHours>) 
     if std::env::var("HAVEN_TEST_REMINDERS_NOW").is_ok_and(|v| v == "1") {
         for r in Reminder::ALL {
             if reminders.at(r).is_some() {
-                remind(r, mode, quiet).await;
+                remind(r, &reminders, &paths, mode, quiet).await;
             }
         }
     }
@@ -49,11 +54,34 @@ pub async fn run(reminders: Reminders, mode: Notify, quiet: Option<QuietHours>) 
             );
             continue;
         }
-        remind(reminder, mode, quiet).await;
+        remind(reminder, &reminders, &paths, mode, quiet).await;
     }
 }
 
-async fn remind(reminder: Reminder, mode: Notify, quiet: Option<QuietHours>) {
+async fn remind(
+    reminder: Reminder,
+    reminders: &Reminders,
+    paths: &haven_shared::paths::Paths,
+    mode: Notify,
+    quiet: Option<QuietHours>,
+) {
+    let mut text = reminder.text().to_string();
+    if reminder == Reminder::Backup {
+        let now = haven_shared::when::now();
+        let last = haven_shared::backup::last_backup(paths);
+        let days = reminders.backup_after_days.unwrap_or(0);
+        if last.is_some_and(|at| (now - at).num_days() < i64::from(days)) {
+            tracing::info!("the last backup is recent: no reminder");
+            return;
+        }
+        text = match last {
+            Some(at) => format!(
+                "The last backup was {}. {text}",
+                haven_shared::backup::ago(at, now)
+            ),
+            None => format!("There is no backup yet. {text}"),
+        };
+    }
     if mode == Notify::Off {
         tracing::info!(reminder = reminder.key(), "notify = \"off\": no reminder");
         return;
@@ -62,5 +90,5 @@ async fn remind(reminder: Reminder, mode: Notify, quiet: Option<QuietHours>) {
         tracing::info!(reminder = reminder.key(), "quiet hours: no reminder");
         return;
     }
-    crate::notify::deliver("Haven", reminder.text()).await;
+    crate::notify::deliver("Haven", &text).await;
 }

@@ -142,6 +142,38 @@ pub fn parse(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
     Ok(out)
 }
 
+/// When the last backup was written, remembered in `last-backup` beside the database:
+/// a time and nothing else, so `status`, `doctor` and a backup reminder can say how long
+/// ago it was. `None` when there has been none (or the file cannot be read).
+pub fn last_backup(paths: &crate::paths::Paths) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let text = std::fs::read_to_string(last_backup_file(paths)).ok()?;
+    chrono::DateTime::parse_from_rfc3339(text.trim()).ok()
+}
+
+/// Remembers that a backup was written now.
+pub fn record_backup(paths: &crate::paths::Paths) -> std::io::Result<()> {
+    crate::paths::write_private_file(
+        &last_backup_file(paths),
+        crate::when::now().to_rfc3339().as_bytes(),
+    )
+}
+
+fn last_backup_file(paths: &crate::paths::Paths) -> std::path::PathBuf {
+    paths.data_dir.join("last-backup")
+}
+
+/// "today", "yesterday", "12 days ago".
+pub fn ago(
+    then: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> String {
+    match (now.date_naive() - then.date_naive()).num_days() {
+        d if d <= 0 => "today".into(),
+        1 => "yesterday".into(),
+        d => format!("{d} days ago"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

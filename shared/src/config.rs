@@ -92,6 +92,7 @@ struct RawReminders {
     checkin: Option<String>,
     insights: Option<String>,
     question: Option<String>,
+    backup: Option<u32>,
 }
 
 impl Config {
@@ -147,6 +148,7 @@ impl Config {
             checkin: None,
             insights: None,
             question: None,
+            backup: None,
         });
         let reminder = |key: &str, value: Option<String>, example: &str| {
             value
@@ -163,6 +165,14 @@ impl Config {
             checkin: reminder("checkin", raw_reminders.checkin, "20:30")?,
             insights: reminder("insights", raw_reminders.insights, "sunday 18:00")?,
             question: reminder("question", raw_reminders.question, "wednesday 19:00")?,
+            backup_after_days: match raw_reminders.backup {
+                Some(0) => {
+                    return Err(invalid(
+                        "reminders.backup is a number of days from 1, like 14".into(),
+                    ))
+                }
+                days => days,
+            },
         };
         Ok(Config {
             idle_lock,

@@ -29,11 +29,31 @@ fn mode_check(name: &str, path: &Path, want: u32) -> Check {
     }
 }
 
+/// When the last backup was made: information, never a failure (a laptop can be lost,
+/// and only a backup brings the journal back, but not having one is not an error).
+fn backup_check(paths: &Paths) -> Check {
+    match crate::backup::last_backup(paths) {
+        Some(at) => Check {
+            name: "backup".into(),
+            ok: true,
+            detail: format!("last backup {}", crate::backup::ago(at, crate::when::now())),
+            fix: None,
+        },
+        None => Check {
+            name: "backup".into(),
+            ok: true,
+            detail: "no backup yet; `haven backup -o FILE` writes one".into(),
+            fix: None,
+        },
+    }
+}
+
 pub fn checks(paths: &Paths) -> Vec<Check> {
     let mut out = vec![
         mode_check("home folder permissions", &paths.data_dir, 0o700),
         mode_check("identity.age permissions", &paths.identity(), 0o600),
         mode_check("haven.db permissions", &paths.database(), 0o600),
+        backup_check(paths),
     ];
     if paths.socket().exists() {
         out.push(mode_check("socket permissions", &paths.socket(), 0o600));

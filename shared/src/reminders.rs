@@ -9,6 +9,7 @@
 //! checkin = "20:30"            # every day
 //! insights = "sunday 18:00"    # once a week
 //! question = "wednesday 19:00"
+//! backup = 14                  # at noon, when the last backup is older than 14 days
 //! ```
 
 use chrono::{DateTime, Datelike, Days, Local, NaiveTime, TimeZone, Weekday};
@@ -19,10 +20,17 @@ pub enum Reminder {
     Checkin,
     Insights,
     Question,
+    /// At noon, when the last backup is older than the days set (or there is none).
+    Backup,
 }
 
 impl Reminder {
-    pub const ALL: [Reminder; 3] = [Reminder::Checkin, Reminder::Insights, Reminder::Question];
+    pub const ALL: [Reminder; 4] = [
+        Reminder::Checkin,
+        Reminder::Insights,
+        Reminder::Question,
+        Reminder::Backup,
+    ];
 
     /// The notification's words: an offer, with the command, and nothing private.
     pub fn text(self) -> &'static str {
@@ -32,6 +40,9 @@ impl Reminder {
                 "The week's insights are there when you want them: `haven insights`."
             }
             Reminder::Question => "This week's question is there for the two of you: `haven ask`.",
+            Reminder::Backup => {
+                "A backup keeps the journal if the laptop is lost: `haven backup -o FILE`."
+            }
         }
     }
 
@@ -41,6 +52,7 @@ impl Reminder {
             Reminder::Checkin => "checkin",
             Reminder::Insights => "insights",
             Reminder::Question => "question",
+            Reminder::Backup => "backup",
         }
     }
 }
@@ -90,7 +102,18 @@ pub struct Reminders {
     pub checkin: Option<At>,
     pub insights: Option<At>,
     pub question: Option<At>,
+    /// Remind at noon when the last backup is older than this many days.
+    pub backup_after_days: Option<u32>,
 }
+
+/// When the backup reminder looks: once a day, at noon.
+const BACKUP_LOOKS_AT: At = At {
+    weekday: None,
+    time: match NaiveTime::from_hms_opt(12, 0, 0) {
+        Some(t) => t,
+        None => NaiveTime::MIN,
+    },
+};
 
 impl Reminders {
     pub fn at(&self, r: Reminder) -> Option<At> {
@@ -98,6 +121,7 @@ impl Reminders {
             Reminder::Checkin => self.checkin,
             Reminder::Insights => self.insights,
             Reminder::Question => self.question,
+            Reminder::Backup => self.backup_after_days.map(|_| BACKUP_LOOKS_AT),
         }
     }
 
@@ -145,6 +169,7 @@ mod tests {
             checkin: At::parse("20:30"),
             insights: At::parse("sunday 18:00"),
             question: At::parse("friday 19:00"),
+            backup_after_days: None,
         };
         assert_eq!(
             r.next(now),

@@ -273,3 +273,36 @@ fn reminders_are_offers_sent_when_asked_for_locked_or_not_and_never_in_quiet_hou
         out.stderr
     );
 }
+
+#[test]
+fn a_backup_reminder_says_how_long_ago_and_stops_once_there_is_a_recent_backup() {
+    let bus = SessionBus::start();
+    let h = home_with(
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+            ("HAVEN_TEST_REMINDERS_NOW", "1"),
+        ],
+        "[reminders]\nbackup = 14\n",
+    );
+    let call = eventually("the backup reminder", SOON, || bus.notifications().pop());
+    assert!(
+        call.contains("There is no backup yet. A backup keeps the journal if the laptop is lost"),
+        "{call}"
+    );
+    let doctor = h.ok(&["doctor"]);
+    assert!(doctor.contains("no backup yet"), "{doctor}");
+    assert!(
+        !h.ok(&["status"]).contains("backup "),
+        "no line before a first backup"
+    );
+
+    let file = h.tmp.path().join("haven.backup");
+    h.ok(&["backup", "-o", file.to_str().unwrap()]);
+    assert!(h.ok(&["status"]).contains("backup      last today\n"));
+    assert!(h.ok(&["doctor"]).contains("last backup today"));
+    // A fresh daemon looks again, and finds the backup recent.
+    h.ok(&["daemon", "stop"]);
+    h.ok(&["unlock"]);
+    wait_log(&h, "the last backup is recent: no reminder");
+    assert_eq!(bus.notifications().len(), 1, "{}", bus.seen());
+}

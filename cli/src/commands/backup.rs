@@ -33,6 +33,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let archive = backup::pack(&[("identity.age", identity), ("haven.db", db?)], &pass)
         .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
     crate::output_file::write_whole(&args.output, &archive)?;
+    if let Err(e) = backup::record_backup(&ctx.paths) {
+        // The backup is written; only the note of when is missing.
+        eprintln!("(The backup is written, but its date could not be noted: {e}.)");
+    }
     eprintln!(
         "Backed up to {} ({} KiB). Restore it with `haven restore FILE` into an empty home.",
         args.output.display(),

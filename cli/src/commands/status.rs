@@ -57,6 +57,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         (None, _) if status.paired => "partner     paired\n".to_string(),
         (None, _) => "partner     not paired\n".to_string(),
     });
+    if let Some(at) = haven_shared::backup::last_backup(&ctx.paths) {
+        text.push_str(&format!(
+            "backup      last {}\n",
+            haven_shared::backup::ago(at, haven_shared::when::now())
+        ));
+    }
     text.push_str(&format!(
         "daemon      pid {}, version {}\n",
         status.pid, status.version
