@@ -58,26 +58,13 @@ pub fn parse_since(
     input: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<DateTime<FixedOffset>, DateParseError> {
-    let err = || DateParseError {
-        input: input.to_string(),
-    };
-    let text = words(input);
     let today = now.date_naive();
-    match text.as_str() {
-        "today" => return start_of(today).ok_or_else(err),
-        "yesterday" => return start_of(today - Duration::days(1)).ok_or_else(err),
-        _ => {}
-    }
-    if let Some(day) = period_start(&text, today) {
-        return start_of(day).ok_or_else(err);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(input.trim()) {
-        return Ok(t);
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-        return start_of(day).ok_or_else(err);
-    }
-    span_back(&text, now).ok_or_else(err)
+    let named = |text: &str| match text {
+        "today" => start_of(today),
+        "yesterday" => start_of(today - Duration::days(1)),
+        _ => period_start(text, today).and_then(start_of),
+    };
+    parse_bound(input, now, named, start_of)
 }
 
 /// Parses an "until" expression: the moment the range ends, not included. A day ends at
@@ -87,27 +74,38 @@ pub fn parse_until(
     input: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<DateTime<FixedOffset>, DateParseError> {
-    let err = || DateParseError {
-        input: input.to_string(),
-    };
-    let text = words(input);
     let today = now.date_naive();
     let next_day = |day: NaiveDate| start_of(day.succ_opt()?);
-    let end = match text.as_str() {
+    let named = |text: &str| match text {
         "today" | "this week" | "this month" => next_day(today),
         "yesterday" => start_of(today),
         "last week" => period_start("this week", today).and_then(start_of),
         "last month" => period_start("this month", today).and_then(start_of),
         _ => None,
     };
-    if let Some(end) = end {
-        return Ok(end);
+    parse_bound(input, now, named, next_day)
+}
+
+/// What `--since` and `--until` share: a named day or period (`named`), an RFC 3339
+/// moment, a date (made a moment by `day`), or a span back from `now`.
+fn parse_bound(
+    input: &str,
+    now: DateTime<FixedOffset>,
+    named: impl Fn(&str) -> Option<DateTime<FixedOffset>>,
+    day: impl Fn(NaiveDate) -> Option<DateTime<FixedOffset>>,
+) -> Result<DateTime<FixedOffset>, DateParseError> {
+    let err = || DateParseError {
+        input: input.to_string(),
+    };
+    let text = words(input);
+    if let Some(t) = named(&text) {
+        return Ok(t);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(input.trim()) {
         return Ok(t);
     }
-    if let Ok(day) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-        return next_day(day).ok_or_else(err);
+    if let Ok(d) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        return day(d).ok_or_else(err);
     }
     span_back(&text, now).ok_or_else(err)
 }

@@ -3,12 +3,11 @@
 //! checkin`). With none of them it opens the check-in page in `$EDITOR`. `insights`
 //! counts the feelings named.
 
-use haven_shared::ipc::JournalWrite;
 use haven_shared::model::{Kind, NewEntry};
 
 use crate::editor::{self, Edited};
 use crate::error::CliResult;
-use crate::{input, output, Ctx};
+use crate::{input, Ctx};
 
 /// The vocabulary, as `--help` shows it; a test checks it against the model's list.
 const VOCABULARY: &str = "\
@@ -70,14 +69,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         }
         None => {}
     }
-    let id = ctx
-        .client
-        .call(JournalWrite {
-            entry: Box::new(entry.validated()?),
-        })?
-        .id;
-    output::emit(&format!("{id}\n"));
-    Ok(())
+    super::win::save(ctx, entry.validated()?)
 }
 
 #[cfg(test)]

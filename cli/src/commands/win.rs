@@ -34,6 +34,11 @@ pub fn write_short(ctx: &mut Ctx, kind: Kind, args: Args) -> CliResult {
         ..NewEntry::default()
     }
     .validated()?;
+    save(ctx, entry)
+}
+
+/// Writes a checked entry and prints its id (`journal write`, `win`, `bring`, `checkin`).
+pub fn save(ctx: &mut Ctx, entry: NewEntry) -> CliResult {
     let id = ctx
         .client
         .call(JournalWrite {

@@ -1,6 +1,5 @@
 //! `haven journal write`: a new entry from the command line, stdin, or $EDITOR.
 
-use haven_shared::ipc::JournalWrite;
 use haven_shared::model::journal::without_tips;
 use haven_shared::model::record::editor_text;
 use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
@@ -8,7 +7,7 @@ use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
 use super::thought_record::{self, RecordArgs};
 use crate::editor::{self, Edited};
 use crate::error::{CliError, CliResult};
-use crate::{output, Ctx};
+use crate::Ctx;
 
 /// A record at least this strong is followed by a line of the soothing plan.
 const SOOTHE_FROM: u8 = 7;
@@ -97,13 +96,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             .record
             .as_ref()
             .is_none_or(|r| r.intensity_after.is_none());
-    let id = ctx
-        .client
-        .call(JournalWrite {
-            entry: Box::new(entry),
-        })?
-        .id;
-    output::emit(&format!("{id}\n"));
+    crate::commands::win::save(ctx, entry)?;
     if very_hard {
         eprintln!("{}", crate::soothing_plan::OFFER);
     }
