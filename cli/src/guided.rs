@@ -185,21 +185,13 @@ impl Screen {
     }
 
     /// The page: its text, a blank line, `live_rows` rows that [`Screen::live`] fills
-    /// (and a blank after them), then the footer.
+    /// (and a blank after them), then the footer. The text may quote the partner's device
+    /// (an agreement's title): escape sequences are shown, never obeyed.
     pub fn frame(&mut self, text: &str, footer: &str, live_rows: u16) {
         let (width, height) = terminal::size().unwrap_or((80, 24));
         self.drawn_size = (width, height);
-        let width = usize::from(width.max(8)) - 1;
-        let mut lines = wrap(text, width);
-        lines.push(String::new());
-        self.live_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        if live_rows > 0 {
-            lines.extend(std::iter::repeat_n(
-                String::new(),
-                usize::from(live_rows) + 1,
-            ));
-        }
-        lines.extend(wrap(footer, width));
+        let (lines, live_row) = page(text, footer, usize::from(width.max(8)) - 1, live_rows);
+        self.live_row = live_row;
         let _ = self
             .out
             .queue(terminal::Clear(terminal::ClearType::All))
@@ -310,6 +302,22 @@ fn key_of(bytes: &[u8]) -> Option<Key> {
     }
 }
 
+/// A page's lines at `width` columns, and the first live row: the text (escape sequences
+/// shown, never obeyed), a blank, `live_rows` rows and a blank, then the footer.
+fn page(text: &str, footer: &str, width: usize, live_rows: u16) -> (Vec<String>, u16) {
+    let mut lines = wrap(&crate::output::visible(text), width);
+    lines.push(String::new());
+    let live_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    if live_rows > 0 {
+        lines.extend(std::iter::repeat_n(
+            String::new(),
+            usize::from(live_rows) + 1,
+        ));
+    }
+    lines.extend(wrap(footer, width));
+    (lines, live_row)
+}
+
 /// `text` word-wrapped to `width` columns, paragraph by paragraph; a word longer than the
 /// line is broken, so nothing runs off a narrow window.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -331,7 +339,25 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{key_of, wrap, Key};
+    use super::{key_of, page, wrap, Key};
+
+    #[test]
+    fn a_page_shows_escape_sequences_from_the_partner_and_keeps_its_live_rows() {
+        let (lines, live) = page("Texting \u{1b}]52;c;x\u{7}: once a day", "Ctrl-C", 60, 2);
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains('\u{1b}') && !l.contains('\u{7}')),
+            "{lines:?}"
+        );
+        assert!(lines[0].contains("\\u{1b}]52"), "{lines:?}");
+        assert_eq!(live, 2);
+        assert_eq!(
+            lines.len(),
+            6,
+            "text, blank, two live rows, blank, footer: {lines:?}"
+        );
+    }
 
     #[test]
     fn keys_read_raw_go_on_stop_or_mean_nothing() {

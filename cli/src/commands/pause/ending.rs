@@ -38,14 +38,14 @@ pub fn ask(ctx: &mut Ctx, message: Option<&str>) -> CliResult<PauseEnd> {
             1 => {
                 if let Some(m) = message {
                     eprintln!("\nHere is what you wrote, to copy:\n");
-                    output::emit(&format!("{}\n\n", output::visible(m)));
+                    output::emit(&format!("{m}\n\n"));
                 }
                 (true, None)
             }
             2 => match rewrite(ctx, message)? {
                 Some(text) => {
                     eprintln!("\nHere is your needs statement, to copy:\n");
-                    output::emit(&format!("{}\n\n", output::visible(&text)));
+                    output::emit(&format!("{text}\n\n"));
                     (true, Some(text))
                 }
                 None => {
