@@ -244,3 +244,36 @@ fn words_too_long_are_refused_before_anything_is_signed_and_renew_takes_a_note()
     h.ok(&["agree", "withdraw", &id, "--reason", "a calmer week first"]);
     assert_eq!(show(&h, &id)["withdrawn"]["reason"], "a calmer week first");
 }
+
+#[test]
+fn renew_on_a_terminal_asks_how_it_has_worked_and_enter_skips() {
+    use haven_tests::tmux::Tmux;
+    let h = Home::init("Maya");
+    let id = propose(&h, "Texting", "A quick check-in text once a day");
+    for (answer, note) in [("It helped on the busy days", true), ("", false)] {
+        let day = if note { "2099-01-01" } else { "2099-02-01" };
+        let t = Tmux::haven(
+            &h,
+            100,
+            20,
+            &format!("agree renew {id} --review-on {day}"),
+            &[],
+        );
+        t.wait_for("How has this worked for us? (a few words, or Enter to skip)");
+        if !answer.is_empty() {
+            t.type_text(answer);
+        }
+        t.press(&["Enter"]);
+        let screen = t.wait_for("[exit ");
+        assert!(screen.contains("[exit 0]"), "{screen}");
+        let v = show(&h, &id);
+        let reasons = v["reasons"].as_array().unwrap();
+        if note {
+            assert_eq!(reasons[0]["text"], answer, "{v}");
+            assert_eq!(reasons[0]["said"], "renewed", "{v}");
+        } else {
+            assert!(reasons.is_empty(), "Enter skips: {v}");
+            assert_eq!(v["review_on"], day);
+        }
+    }
+}
