@@ -414,6 +414,12 @@ fn the_brief_opens_with_a_first_page_for_a_fifty_minute_session() {
             .find("Entries")
             .unwrap_or(out.find("Dear younger me").unwrap());
         assert!(bring < hardest && hardest < entries, "{format}:\n{out}");
+        // The charts have their words, in every format.
+        assert!(
+            out.contains("What you did by month: 2026-10: reassurance 2, protest 3; 2026-11: soothing 3, asked 1.")
+                && out.contains("When written: 9.0 in week 41, 3.0 in week 48."),
+            "{format}:\n{out}"
+        );
     }
     let pdf = h.tmp.path().join("brief.pdf");
     let mut args = vec!["export", "--format", "pdf", "-o", pdf.to_str().unwrap()];
@@ -421,7 +427,9 @@ fn the_brief_opens_with_a_first_page_for_a_fifty_minute_session() {
     h.ok(&args);
     let text = haven_tests::pdf_text(&pdf);
     assert!(
-        text.contains("What I want to bring") && text.contains("The hardest moments"),
+        text.contains("What I want to bring")
+            && text.contains("The hardest moments")
+            && text.contains("What you did by month:"),
         "{text}"
     );
 

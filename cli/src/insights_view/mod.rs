@@ -254,6 +254,53 @@ fn weekly(x: &Insights, style: Style) -> String {
     out
 }
 
+/// The words beside the charts, for every format of the brief: the weeks the charts span
+/// with the first and last value of each, and what was done month by month.
+pub fn chart_words(x: &Insights) -> Vec<String> {
+    let mut out = Vec::new();
+    let weeks = &x.triggers.by_week;
+    if x.triggers.count > 0 && weeks.len() > 1 {
+        let mut s = format!(
+            "Week by week, {} to {}.",
+            weeks.first().map_or("", |w| w.week.as_str()),
+            weeks.last().map_or("", |w| w.week.as_str())
+        );
+        for (label, value) in [
+            (
+                "When written",
+                (|w: &Week| w.mean_intensity) as fn(&Week) -> Option<f64>,
+            ),
+            ("once it passed", |w: &Week| w.mean_after),
+        ] {
+            if let Some(line) = first_to_last(weeks, value) {
+                s.push_str(&format!(" {label}: {line}."));
+            }
+        }
+        out.push(s);
+    }
+    if x.did_by_month.len() > 1 {
+        let months: Vec<String> = x
+            .did_by_month
+            .iter()
+            .map(|m| {
+                let did: Vec<String> = Did::ALL
+                    .iter()
+                    .filter(|d| m.did.get(**d) > 0)
+                    .map(|d| format!("{} {}", d.as_str(), m.did.get(*d)))
+                    .collect();
+                let did = if did.is_empty() {
+                    "nothing written".to_string()
+                } else {
+                    did.join(", ")
+                };
+                format!("{}: {did}", m.month)
+            })
+            .collect();
+        out.push(format!("What you did by month: {}.", months.join("; ")));
+    }
+    out
+}
+
 /// "8.0 in week 44, 3.0 in week 48": the first and the last week with a value.
 fn first_to_last(weeks: &[Week], value: fn(&Week) -> Option<f64>) -> Option<String> {
     let mut with = weeks.iter().filter_map(|w| Some((value(w)?, w)));

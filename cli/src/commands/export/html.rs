@@ -128,6 +128,9 @@ fn first_page(x: &Export) -> String {
             body.push_str(&format!("<p>{}</p>\n", esc(&s)));
         }
         body.push_str(&changed_charts(changed));
+        for line in insights::chart_words(changed) {
+            body.push_str(&format!("<p>{}</p>\n", esc(&line)));
+        }
     }
     for s in x.summary() {
         body.push_str(&section(&s));

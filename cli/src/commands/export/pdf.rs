@@ -514,6 +514,9 @@ fn first_page(l: &mut Layout, x: &Export) {
         }
         l.weekly_bars(changed);
         l.did_bars(changed);
+        for line in insights::chart_words(changed) {
+            l.text(&line, &META);
+        }
     }
     for s in x.summary() {
         section(l, &s);

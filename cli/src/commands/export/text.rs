@@ -37,6 +37,9 @@ pub fn render(x: &Export) -> String {
                 "{before}  when written, week by week\n{after}  once it had passed\n\n"
             ));
         }
+        for line in insights::chart_words(changed) {
+            out.push_str(&format!("{line}\n\n"));
+        }
     }
     if x.brief {
         for s in x.summary() {
