@@ -142,10 +142,11 @@ pub fn edit(initial: &str, keep: impl FnOnce(&str) -> CliResult<PathBuf>) -> Cli
         .unwrap_or_else(|| "vi".to_string());
     let scratch = Scratch::create(initial)?;
 
-    // Scrub the file if we are interrupted while the editor runs.
-    let mut signals =
-        signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM, libc::SIGHUP])
-            .map_err(|e| io_error("cannot install signal handlers", e))?;
+    // Scrub the file if we are interrupted while the editor runs (the scrubbing thread
+    // ends the process, not the default action).
+    let mut signals = signal_hook::iterator::Signals::new(crate::signals::TERMINATING)
+        .map_err(|e| io_error("cannot install signal handlers", e))?;
+    crate::signals::default_action(false);
     let handle = signals.handle();
     let (dir, file) = (scratch.dir.clone(), scratch.file.clone());
     let guard = std::thread::spawn(move || {
@@ -166,6 +167,7 @@ pub fn edit(initial: &str, keep: impl FnOnce(&str) -> CliResult<PathBuf>) -> Cli
     let text = fs::read_to_string(&scratch.file);
     handle.close();
     let _ = guard.join();
+    crate::signals::default_action(true);
 
     let status = status.map_err(|e| {
         CliError::new(

@@ -31,7 +31,7 @@ pub enum Key {
 
 /// The signals that end a guided flow: a hang-up (the terminal closed), a TERM, and an INT
 /// sent by `kill` (Ctrl-C itself is a key in raw mode, not a signal).
-const SIGNALS: [i32; 3] = [libc::SIGHUP, libc::SIGTERM, libc::SIGINT];
+const SIGNALS: [i32; 3] = crate::signals::TERMINATING;
 
 /// How often the screen looks at the clock, the window size and the signals.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -84,6 +84,8 @@ impl Breath {
 
 pub struct Screen {
     out: std::io::Stderr,
+    /// The screen's own signal actions, removed when it closes.
+    actions: Vec<signal_hook::SigId>,
     /// The first row [`Screen::live`] draws on: below the text of the page.
     live_row: u16,
     /// The window's size when the page was last drawn.
@@ -102,20 +104,32 @@ impl Screen {
                 std::io::Error::last_os_error(),
             ));
         }
+        crate::signals::default_action(false);
+        let mut actions = Vec::new();
         for sig in SIGNALS {
             // SAFETY: the handler calls only async-signal-safe functions.
-            unsafe {
+            let id = unsafe {
                 signal_hook::low_level::register(sig, move || {
                     const BACK: &[u8] = b"\x1b[?25h\x1b[?1049l";
                     libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved);
                     libc::write(libc::STDERR_FILENO, BACK.as_ptr().cast(), BACK.len());
                     libc::_exit(128 + sig);
                 })
+            };
+            match id {
+                Ok(id) => actions.push(id),
+                Err(e) => {
+                    actions.into_iter().for_each(|id| {
+                        signal_hook::low_level::unregister(id);
+                    });
+                    crate::signals::default_action(true);
+                    return Err(io_error("cannot install signal handlers", e));
+                }
             }
-            .map_err(|e| io_error("cannot install signal handlers", e))?;
         }
         terminal::enable_raw_mode().map_err(|e| io_error("cannot use the terminal", e))?;
         let mut screen = Screen {
+            actions,
             out: std::io::stderr(),
             live_row: 0,
             drawn_size: (0, 0),
@@ -264,12 +278,11 @@ impl Screen {
 impl Drop for Screen {
     fn drop(&mut self) {
         self.restore();
-        for sig in SIGNALS {
-            // SAFETY: restoring the default action of a signal is always sound.
-            unsafe {
-                libc::signal(sig, libc::SIG_DFL);
-            }
+        // Not `signal(SIG_DFL)`: see `crate::signals`.
+        for id in self.actions.drain(..) {
+            signal_hook::low_level::unregister(id);
         }
+        crate::signals::default_action(true);
     }
 }
 

@@ -16,6 +16,7 @@ mod output_file;
 mod passphrase;
 mod range;
 mod recovery;
+mod signals;
 mod soothing_plan;
 
 use clap::Parser;

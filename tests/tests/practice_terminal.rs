@@ -295,3 +295,52 @@ fn insights_are_coloured_on_a_terminal_and_plain_under_no_color() {
         "no colour under NO_COLOR:\n{plain}"
     );
 }
+
+/// A hang-up while the rewrite is open in the editor, after the countdown's screen has
+/// come and gone: the editor's temp file, which holds the first message as a comment, is
+/// scrubbed and haven ends (the screen's signal handling once left the editor's cleanup
+/// unreachable, and the message stayed in plain text).
+#[test]
+fn a_hang_up_during_the_rewrite_leaves_no_plaintext_behind() {
+    let h = Home::init("Maya");
+    let tools = tempfile::tempdir().unwrap();
+    let started = tools.path().join("editor-started");
+    let editor = tools.path().join("slow-editor.sh");
+    haven_tests::script(&editor, &format!("touch {}\nsleep 60", started.display()));
+    let t = Tmux::haven(
+        &h,
+        80,
+        24,
+        "pause --for 2m --message 'CANARY-HANGUP-MESSAGE'",
+        &[
+            ("HAVEN_TEST_MINUTE_SECS", "1"),
+            ("EDITOR", editor.to_str().unwrap()),
+        ],
+    );
+    t.wait_for("How strong is the urge now");
+    t.type_text("5");
+    t.press(&["Enter"]);
+    t.wait_for("Choose 1, 2 or 3:");
+    t.type_text("2");
+    t.press(&["Enter"]);
+    haven_tests::lan::eventually("the editor to start", haven_tests::couple::SOON, || {
+        started.exists().then_some(())
+    });
+    assert!(
+        !Home::grep(&h.runtime, "CANARY-HANGUP-MESSAGE").is_empty(),
+        "the frame holds the message while the editor is open"
+    );
+    t.hang_up_and_see_haven_end();
+    assert!(
+        Home::grep(&h.runtime, "CANARY-HANGUP-MESSAGE").is_empty(),
+        "scrubbed once haven has ended"
+    );
+    assert_eq!(
+        h.json(&["status", "--json"])["open_pauses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the pause stays open"
+    );
+}
