@@ -230,7 +230,13 @@ pub fn agreement_row(a: &AgreementView) -> String {
 /// withdrawal's are on its own line above).
 fn reasons(a: &AgreementView) -> String {
     let mut out = String::new();
-    for r in a.reasons.iter().filter(|r| r.said != Said::Withdrew) {
+    // A withdrawal's words are on its own line above; a second member's are here.
+    let first_withdrawal = a.withdrawn.as_ref().map(|w| w.by.as_str());
+    for r in a
+        .reasons
+        .iter()
+        .filter(|r| r.said != Said::Withdrew || Some(r.by.as_str()) != first_withdrawal)
+    {
         if out.is_empty() {
             out.push_str("\nIn their words:\n");
         }
@@ -238,7 +244,8 @@ fn reasons(a: &AgreementView) -> String {
             Said::Declined => "declining",
             Said::Revised => "revising it",
             Said::Renewed => "renewing it, on how it has worked",
-            Said::Accepted | Said::Withdrew => "accepting",
+            Said::Withdrew => "withdrawing",
+            Said::Accepted => "accepting",
         };
         out.push_str(&format!("  {}, {doing} ({}):\n", r.by, when(&r.at)));
         for line in r.text.lines() {

@@ -250,6 +250,20 @@ fn renew_on_a_terminal_asks_how_it_has_worked_and_enter_skips() {
     use haven_tests::tmux::Tmux;
     let h = Home::init("Maya");
     let id = propose(&h, "Texting", "A quick check-in text once a day");
+    // A date that cannot be is refused before anyone is asked to write.
+    let t = Tmux::haven(
+        &h,
+        100,
+        20,
+        &format!("agree renew {id} --review-on 2020-01-01"),
+        &[],
+    );
+    let screen = t.wait_for("[exit ");
+    assert!(
+        screen.contains("is not in the future") && !screen.contains("How has this worked"),
+        "{screen}"
+    );
+    drop(t);
     for (answer, note) in [("It helped on the busy days", true), ("", false)] {
         let day = if note { "2099-01-01" } else { "2099-02-01" };
         let t = Tmux::haven(

@@ -251,6 +251,21 @@ fn closing_an_empty_letter_saves_nothing_and_is_not_an_error() {
         );
     }
     assert_eq!(h.entry_count(), 0);
+    // Saved as it opened by an editor that strips trailing spaces ("I feel " becomes
+    // "I feel"): still untouched.
+    let stripper = h.tmp.path().join("strip-spaces");
+    haven_tests::script(&stripper, "sed -i 's/[ \t]*$//' \"$1\"");
+    h.env
+        .push(("EDITOR".into(), stripper.display().to_string()));
+    for kind in ["needs", "letter"] {
+        let out = h.run(&["journal", "write", "--kind", kind]);
+        assert_eq!(
+            (out.code, out.stderr.trim()),
+            (0, "Nothing saved: the page was left empty."),
+            "{kind}"
+        );
+    }
+    assert_eq!(h.entry_count(), 0);
     // A page emptied by hand is empty too, not an error.
     let emptier = h.tmp.path().join("empty-it");
     haven_tests::script(&emptier, ": > \"$1\"");

@@ -491,6 +491,23 @@ fn a_pause_ends_with_a_rewrite_from_the_command_line_or_stdin() {
         out.stderr
     );
 
+    // An empty rewrite is not a needs statement: refused, the pause stays open.
+    let open = h.ok(&["pause"]);
+    let err = h.fails(
+        &[
+            "pause",
+            "done",
+            open.trim(),
+            "--urge",
+            "2",
+            "--rewrite",
+            " ",
+        ],
+        2,
+    );
+    assert!(err.contains("the rewrite is empty"), "{err}");
+    h.ok(&["pause", "done", open.trim(), "--urge", "2", "--not-sent"]);
+
     // Contradictions are caught before anything is written.
     let fourth = h.ok(&["pause"]);
     let err = h.fails(

@@ -296,6 +296,38 @@ fn insights_are_coloured_on_a_terminal_and_plain_under_no_color() {
     );
 }
 
+/// Ctrl-D at the end's questions: stepping away is fine; the pause stays open, said
+/// kindly with the way to finish it, exit 0.
+#[test]
+fn no_answer_at_the_end_leaves_the_pause_open_kindly() {
+    let h = Home::init("Maya");
+    let t = Tmux::haven(
+        &h,
+        80,
+        24,
+        &format!("pause --for 2m{THEN_STTY}"),
+        &[("HAVEN_TEST_MINUTE_SECS", "1")],
+    );
+    t.wait_for("How strong is the urge now");
+    t.press(&["C-d"]);
+    let screen = t.wait_for("[exit ");
+    assert!(screen.contains("[exit 0]"), "{screen}");
+    assert!(
+        screen.contains("The pause stays open. When you are ready: haven pause done")
+            && screen.contains("or --rewrite TEXT"),
+        "{screen}"
+    );
+    assert!(!screen.contains("error"), "{screen}");
+    assert!(terminal_restored(&screen), "{screen}");
+    assert_eq!(
+        h.json(&["status", "--json"])["open_pauses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 /// A hang-up while the rewrite is open in the editor, after the countdown's screen has
 /// come and gone: the editor's temp file, which holds the first message as a comment, is
 /// scrubbed and haven ends (the screen's signal handling once left the editor's cleanup

@@ -51,6 +51,7 @@ fn brief_agreements(
                 .iter()
                 .map(|r| r.at)
                 .chain(v.withdrawn.as_ref().map(|w| w.at))
+                .chain(v.last_said)
                 .chain(v.revisions.last().map(|r| r.at))
                 .max();
             last.is_some_and(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u))

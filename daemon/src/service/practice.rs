@@ -122,38 +122,40 @@ fn finish_pause(
     end: PauseEnd,
 ) -> Result<EntryReply, ErrorReply> {
     let end = end.validated().map_err(invalid)?;
-    let mut entry =
-        match id {
-            Some(id) => {
-                let entry = u.resolve_entry(&id)?;
-                if entry.kind != Kind::Pause {
-                    return Err(ErrorReply::new(
-                        ErrorKind::InvalidInput,
-                        format!("{} is a {} entry, not a pause", entry.id, entry.kind),
-                    )
-                    .hint("see your pauses with `haven pause list`"));
-                }
-                entry.clone()
+    let mut entry = match id {
+        Some(id) => {
+            let entry = u.resolve_entry(&id)?;
+            if entry.kind != Kind::Pause {
+                return Err(ErrorReply::new(
+                    ErrorKind::InvalidInput,
+                    format!("{} is a {} entry, not a pause", entry.id, entry.kind),
+                )
+                .hint("see your pauses with `haven pause list`"));
             }
-            None => {
-                let open = u.index.open_pauses();
-                match open.as_slice() {
-                    [] => return Err(ErrorReply::new(ErrorKind::NotFound, "no pause is open")
-                        .hint(
+            entry.clone()
+        }
+        None => {
+            let open = u.index.open_pauses();
+            match open.as_slice() {
+                [] => {
+                    return Err(
+                        ErrorReply::new(ErrorKind::NotFound, "no pause is open").hint(
                             "start one with `haven pause`; see past ones with `haven pause list`",
-                        )),
-                    [one] => (*one).clone(),
-                    many => {
-                        let ids: Vec<&str> = many.iter().map(|e| e.id.as_str()).collect();
-                        return Err(ErrorReply::new(
+                        ),
+                    )
+                }
+                [one] => (*one).clone(),
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|e| e.id.as_str()).collect();
+                    return Err(ErrorReply::new(
                             ErrorKind::Ambiguous,
                             format!("{} pauses are open ({})", many.len(), ids.join(", ")),
                         )
-                        .hint("say which: `haven pause done ID --urge N --sent` (or --not-sent)"));
-                    }
+                        .hint("say which: `haven pause done ID --urge N --sent` (or --not-sent, or --rewrite TEXT)"));
                 }
             }
-        };
+        }
+    };
     let now = when::now();
     let pause = entry.pause.get_or_insert_with(|| PauseRecord {
         minutes: DEFAULT_PAUSE_MINUTES,

@@ -76,7 +76,7 @@ pub fn waiting(u: &mut Unlocked) -> Vec<Waiting> {
                 key: format!("pause:{}", p.id),
                 kind: WaitingKind::PauseEnded,
                 what: "your pause has ended".into(),
-                command: "haven pause done --urge N --sent|--not-sent".into(),
+                command: "haven pause done --urge N --sent|--not-sent|--rewrite TEXT".into(),
                 about: p.id,
                 at: p.ends_at,
                 needs_answer: false,

@@ -513,6 +513,7 @@ impl Agreement {
                 .collect(),
             unverified: self.unverified.clone(),
             reasons: self.reasons(keyring),
+            last_said: self.newest.values().map(|s| s.at).max(),
         }
     }
 
@@ -925,6 +926,10 @@ pub struct AgreementView {
     /// words signed with their statement.
     #[serde(default)]
     pub reasons: Vec<Reason>,
+    /// When a member last signed something about it (an accept, a decline, a
+    /// withdrawal): what dates a no in a brief.
+    #[serde(default)]
+    pub last_said: Option<DateTime<FixedOffset>>,
 }
 
 /// Words a member signed with their newest statement on an agreement.

@@ -34,12 +34,14 @@ pub enum ModelError {
     EmptyTitle,
     #[error("an agreement needs text saying what you agree to")]
     EmptyAgreement,
-    #[error("the words are {0} characters long: keep them under 1000 (a few sentences; a longer letter fits in `haven share`)")]
+    #[error("the words are {0} characters long: keep them to 1000 at most (a few sentences; a longer letter fits in `haven share`)")]
     ReasonTooLong(usize),
     #[error("unknown template {0:?}: use one of {1}")]
     UnknownTemplate(String, String),
     #[error(transparent)]
     At(#[from] crate::when::AtError),
+    #[error("the rewrite is empty: give the needs statement you sent, or --sent or --not-sent")]
+    EmptyRewrite,
     #[error("{0:?} is not a feeling Haven knows: did you mean {1:?}? (`haven checkin --help` lists them)")]
     UnknownFeeling(String, &'static str),
     #[error(

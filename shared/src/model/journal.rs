@@ -98,6 +98,15 @@ pub const TIP_MARK: &str = "# tip: ";
 /// The needs statement's frame, with the one thing that most helps it be heard.
 const NEEDS_TEMPLATE: &str = "I feel \nwhen \nI need \n\n# tip: name what happened, not who they are: \"when I don't hear from you by 9\", not \"when you don't care\".\n";
 
+/// Whether two pages say the same, line by line, whatever spaces an editor added or took
+/// away at the ends of lines and around the page: a template saved as it opened, by an
+/// editor that strips trailing spaces ("I feel " becomes "I feel"), is still untouched.
+pub fn same_page(a: &str, b: &str) -> bool {
+    let lines =
+        |t: &str| -> Vec<String> { t.trim().lines().map(|l| l.trim_end().to_string()).collect() };
+    lines(a) == lines(b)
+}
+
 /// `text` without the template's tip lines (see [`TIP_MARK`]), and without the blank line
 /// that set a tip apart.
 pub fn without_tips(text: &str) -> String {

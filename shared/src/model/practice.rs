@@ -145,10 +145,10 @@ impl PauseEnd {
         if self.urge_after > 10 {
             return Err(ModelError::Urge(self.urge_after));
         }
-        self.rewrite = self
-            .rewrite
-            .map(|r| r.trim_end().to_string())
-            .filter(|r| !r.trim().is_empty());
+        if self.rewrite.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(ModelError::EmptyRewrite);
+        }
+        self.rewrite = self.rewrite.map(|r| r.trim_end().to_string());
         if self.rewrite.is_some() {
             self.sent = true;
         }

@@ -8,7 +8,9 @@ use haven_shared::ipc::{
     AgreeAccept, AgreeDecline, AgreeRenew, AgreeRevise, AgreeWithdraw, AgreementReply, Call,
 };
 
-use crate::error::CliResult;
+use haven_shared::model::agreement::VerbError;
+
+use crate::error::{CliError, CliResult};
 use crate::{input, output, Ctx};
 
 #[derive(clap::Args, Debug)]
@@ -95,23 +97,34 @@ pub fn revise(a: ReviseArgs, ctx: &mut Ctx) -> CliResult {
 }
 pub fn renew(a: RenewArgs, ctx: &mut Ctx) -> CliResult {
     let review_on = haven_shared::when::parse_day(&a.review_on)?;
+    // The date is checked before asking, so no one writes words for a renewal that
+    // cannot be.
+    if review_on <= haven_shared::when::now().date_naive() {
+        return Err(CliError::usage(
+            VerbError::PastReview(review_on).to_string(),
+        ));
+    }
+    let mut typed = None;
     let note = match words(a.note)? {
         Some(note) => Some(note),
         None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
             let answer =
                 input::line("How has this worked for us? (a few words, or Enter to skip) ")?;
-            Some(answer).filter(|a| !a.trim().is_empty())
+            typed = Some(answer.clone()).filter(|a| !a.trim().is_empty());
+            typed.clone()
         }
         None => None,
     };
-    report(
-        ctx,
-        AgreeRenew {
-            id: a.id,
-            review_on,
-            note,
-        },
-    )
+    let call = AgreeRenew {
+        id: a.id,
+        review_on,
+        note,
+    };
+    report(ctx, call).map_err(|e| match typed {
+        // Words written at the prompt are not lost with the renewal.
+        Some(words) => e.hint(format!("what you wrote, for `--note` next time: {words:?}")),
+        None => e,
+    })
 }
 pub fn withdraw(a: WithdrawArgs, ctx: &mut Ctx) -> CliResult {
     let reason = words(a.why)?;

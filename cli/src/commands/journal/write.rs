@@ -1,6 +1,6 @@
 //! `haven journal write`: a new entry from the command line, stdin, or $EDITOR.
 
-use haven_shared::model::journal::without_tips;
+use haven_shared::model::journal::{same_page, without_tips};
 use haven_shared::model::record::editor_text;
 use haven_shared::model::{Kind, NewEntry, ThoughtRecord};
 
@@ -125,7 +125,7 @@ fn from_editor(ctx: &mut Ctx, entry: &mut NewEntry) -> CliResult<bool> {
         Edited::Changed(text) => without_tips(&text),
         Edited::Unchanged => untouched.clone(),
     };
-    if text.trim().is_empty() || text.trim() == untouched.trim() {
+    if text.trim().is_empty() || same_page(&text, &untouched) {
         return Ok(false);
     }
     entry.body = text;

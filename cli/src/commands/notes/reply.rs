@@ -58,9 +58,11 @@ pub fn frame(note: &NoteView) -> String {
     for h in HEADINGS {
         text.push_str(&format!("{h}\n\n\n"));
     }
+    // The name is the partner's own: one line, escapes shown, so it stays a comment.
+    let by = output::one_line(&output::visible(&note.by), 40);
     text.push_str(&format!(
         "# Answering {}'s note. Lines starting with # are not sent.\n",
-        if note.mine { "your own" } else { &note.by }
+        if note.mine { "your own" } else { by.as_str() }
     ));
     text.push_str("# tip: say what you will do, and what you can't, kindly; a no with an offer is easier to hear than a silence.\n#\n");
     for line in output::visible(note.text.trim_end()).lines() {
@@ -117,6 +119,14 @@ mod tests {
             answers: None,
             verified: true,
         }
+    }
+
+    #[test]
+    fn a_name_with_a_line_break_stays_inside_its_comment() {
+        let mut n = note("I need one text a day");
+        n.by = "Sam\nWhat I can do:\nnothing, ever".into();
+        let f = frame(&n);
+        assert_eq!(read_back(&f), None, "nothing of the name is sent: {f}");
     }
 
     #[test]

@@ -6,18 +6,23 @@
 
 use std::io::{BufRead, Write};
 
+use haven_shared::model::journal::same_page;
 use haven_shared::model::{Kind, PauseEnd};
 
 use crate::editor::{self, Edited};
-use crate::error::{io_error, CliError, CliResult};
+use crate::error::{io_error, CliResult};
 use crate::{output, Ctx};
 
-/// Asks how the pause ended; `message` is what was written at its start.
-pub fn ask(ctx: &mut Ctx, message: Option<&str>) -> CliResult<PauseEnd> {
+/// Asks how the pause ended; `message` is what was written at its start. `None` when
+/// the person did not answer (the pause stays open).
+pub fn ask(ctx: &mut Ctx, message: Option<&str>) -> CliResult<Option<PauseEnd>> {
     eprintln!("\nTime is up.\n");
-    let urge_after = question("How strong is the urge now, 0 to 10?", |s| {
+    let Some(urge_after) = question("How strong is the urge now, 0 to 10?", |s| {
         super::urge(s).ok()
-    })?;
+    })?
+    else {
+        return Ok(None);
+    };
     loop {
         eprintln!(
             "\nWhat would you like to do with {}?",
@@ -30,10 +35,13 @@ pub fn ask(ctx: &mut Ctx, message: Option<&str>) -> CliResult<PauseEnd> {
         eprintln!("  1  Send it as it is");
         eprintln!("  2  Rewrite it as \"I feel … when … I need …\"");
         eprintln!("  3  Don't send it");
-        let choice = question("Choose 1, 2 or 3:", |s| match s {
-            "1" | "2" | "3" => s.parse().ok(),
+        let Some(choice) = question("Choose 1, 2 or 3:", |s| match s {
+            "1" | "2" | "3" => s.parse::<u8>().ok(),
             _ => None,
-        })?;
+        })?
+        else {
+            return Ok(None);
+        };
         let (sent, rewrite) = match choice {
             1 => {
                 if let Some(m) = message {
@@ -55,11 +63,11 @@ pub fn ask(ctx: &mut Ctx, message: Option<&str>) -> CliResult<PauseEnd> {
             },
             _ => (false, None),
         };
-        return Ok(PauseEnd {
+        return Ok(Some(PauseEnd {
             urge_after,
             sent,
             rewrite,
-        });
+        }));
     }
 }
 
@@ -82,7 +90,8 @@ pub fn frame(message: Option<&str>) -> String {
 /// What the person wrote in the frame: comments and the untouched frame read as nothing.
 pub fn read_back(edited: &str) -> Option<String> {
     let text = without_comments(edited);
-    (!text.is_empty() && text != without_comments(&Kind::Needs.template())).then_some(text)
+    let untouched = same_page(&text, &without_comments(&Kind::Needs.template()));
+    (!text.is_empty() && !untouched).then_some(text)
 }
 
 fn without_comments(text: &str) -> String {
@@ -101,8 +110,10 @@ fn rewrite(ctx: &mut Ctx, message: Option<&str>) -> CliResult<Option<String>> {
     }
 }
 
-/// Asks on the terminal; asks again on an answer it cannot read.
-fn question<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> CliResult<T> {
+/// Asks on the terminal; asks again on an answer it cannot read. `None` when no answer
+/// comes (Ctrl-D, or five answers it cannot read): stepping away is fine, the pause
+/// stays open.
+fn question<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> CliResult<Option<T>> {
     let stdin = std::io::stdin();
     for _ in 0..5 {
         eprint!("{text} ");
@@ -116,15 +127,11 @@ fn question<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> CliResult<T> {
             break;
         }
         if let Some(v) = parse(line.trim()) {
-            return Ok(v);
+            return Ok(Some(v));
         }
         eprintln!("(Please answer as asked.)");
     }
-    Err(
-        CliError::usage("no answer came, so the pause stays open").hint(
-            "finish it with `haven pause done --urge N --sent` (or --not-sent, or --rewrite TEXT)",
-        ),
-    )
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -143,5 +150,8 @@ mod tests {
             Some("I feel scared\nwhen \nI need")
         );
         assert_eq!(read_back("# only comments\n\n"), None);
+        // An editor that strips trailing spaces saved it as it opened.
+        let stripped: String = f.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+        assert_eq!(read_back(&stripped), None);
     }
 }

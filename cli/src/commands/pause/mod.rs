@@ -151,8 +151,8 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
             eprintln!("{}", soothing_plan::OFFER);
         }
         eprintln!(
-            "The pause is open. When it is over: haven pause done {} --urge N --sent (or --not-sent)",
-            short(&entry.id)
+            "The pause is open. When it is over: {}",
+            done_later(&entry.id)
         );
         return Ok(());
     }
@@ -167,16 +167,32 @@ fn start(args: Args, ctx: &mut Ctx) -> CliResult {
     };
     if let countdown::Over::Stopped(code) = countdown::run(&shown)? {
         // After a hang-up the terminal is gone: writing may fail, and must not panic.
-        let _ = writeln!(
-            std::io::stderr(),
-            "The pause stays open. When you are ready: haven pause done {} --urge N --sent (or --not-sent)",
-            short(&entry.id)
-        );
+        let _ = writeln!(std::io::stderr(), "{}", stays_open(&entry.id));
         std::process::exit(code);
     }
     let message = entry.pause.as_ref().and_then(|p| p.message.as_deref());
-    let end = ending::ask(ctx, message)?;
-    finish(ctx, Some(entry.id.clone()), end)
+    match ending::ask(ctx, message)? {
+        Some(end) => finish(ctx, Some(entry.id.clone()), end),
+        None => {
+            eprintln!("\n{}", stays_open(&entry.id));
+            Ok(())
+        }
+    }
+}
+
+/// How to finish a pause later, the same wherever it is said.
+fn done_later(id: &str) -> String {
+    format!(
+        "haven pause done {} --urge N --sent (or --not-sent, or --rewrite TEXT)",
+        short(id)
+    )
+}
+
+fn stays_open(id: &str) -> String {
+    format!(
+        "The pause stays open. When you are ready: {}",
+        done_later(id)
+    )
 }
 
 /// A pause started at an urge of 9 or 10 offers `haven now` (by the number the person
