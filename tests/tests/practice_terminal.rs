@@ -230,6 +230,13 @@ fn at_the_end_the_protest_is_rewritten_as_a_needs_statement_and_both_are_kept() 
     }
 }
 
+/// How many pauses `status` lists as open.
+fn open_pauses(h: &Home) -> usize {
+    h.json(&["status", "--json"])["open_pauses"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 #[test]
 fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
     let h = Home::init("Maya");
@@ -249,20 +256,13 @@ fn ctrl_c_or_a_closed_terminal_leaves_the_pause_open() {
     );
     assert!(screen.contains("[exit 130]"), "{screen}");
     assert!(terminal_restored(&screen), "{screen}");
-    assert_eq!(
-        h.json(&["status", "--json"])["open_pauses"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(open_pauses(&h), 1);
     drop(t);
 
     let t = Tmux::haven(&h, 80, 24, "pause --for 5m --urge 6", &[]);
     t.wait_for(" left");
     t.hang_up_and_see_haven_end();
-    let open = h.json(&["status", "--json"])["open_pauses"].clone();
-    assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+    assert_eq!(open_pauses(&h), 2);
     let list = h.ok(&["pause", "list"]);
     assert_eq!(list.matches(", open").count(), 2, "{list}");
 }
@@ -319,13 +319,7 @@ fn no_answer_at_the_end_leaves_the_pause_open_kindly() {
     );
     assert!(!screen.contains("error"), "{screen}");
     assert!(terminal_restored(&screen), "{screen}");
-    assert_eq!(
-        h.json(&["status", "--json"])["open_pauses"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(open_pauses(&h), 1);
 }
 
 /// A hang-up while the rewrite is open in the editor, after the countdown's screen has
@@ -367,12 +361,5 @@ fn a_hang_up_during_the_rewrite_leaves_no_plaintext_behind() {
         Home::grep(&h.runtime, "CANARY-HANGUP-MESSAGE").is_empty(),
         "scrubbed once haven has ended"
     );
-    assert_eq!(
-        h.json(&["status", "--json"])["open_pauses"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "the pause stays open"
-    );
+    assert_eq!(open_pauses(&h), 1, "the pause stays open");
 }
