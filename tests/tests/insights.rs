@@ -215,7 +215,7 @@ fn insights_open_with_what_changed_between_october_and_november() {
     );
     assert_eq!(
         x["written"],
-        json!({"needs": 1, "letters": 1, "checkins": 0, "notes": 0})
+        json!({"needs": 1, "letters": 1, "checkins": 0, "notes": 0, "shared": 0})
     );
     assert_eq!(x["by_tag"].as_array().unwrap().len(), 2);
     assert_eq!(x["mood_by_week"].as_array().unwrap().len(), 8);

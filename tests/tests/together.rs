@@ -105,6 +105,13 @@ fn a_shared_need_an_answer_and_thanks_reach_the_partner_and_nothing_else_does() 
     assert_eq!(again.stdout.trim(), note);
     assert!(again.stderr.contains("shared before"), "{}", again.stderr);
     assert_eq!(notes_of(&maya).len(), 1);
+    // Insights count what was shared, once, beside the pages written; Sam shared nothing.
+    let x = maya.json(&["insights", "--json"]);
+    assert_eq!(x["written"]["shared"], 1, "{}", x["written"]);
+    assert!(maya
+        .ok(&["insights"])
+        .contains("1 note shared with your partner"));
+    assert_eq!(sam.json(&["insights", "--json"])["written"]["shared"], 0);
 
     // Sam's laptop lists it as waiting, then shows it, signed by Maya.
     let w = eventually("the note waiting on Sam's laptop", SOON, || {

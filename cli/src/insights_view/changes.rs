@@ -132,7 +132,8 @@ pub fn feelings(x: &Insights) -> Option<String> {
         .then(|| format!("The feelings you named most often: {}.", join_words(&parts)))
 }
 
-/// The other pages, counted: needs statements, letters, check-ins, notes.
+/// The other pages, counted: needs statements, letters, check-ins, notes, and the notes
+/// shared with the partner.
 pub fn written(x: &Insights) -> Option<String> {
     let w = &x.written;
     let parts: Vec<String> = [
@@ -140,6 +141,11 @@ pub fn written(x: &Insights) -> Option<String> {
         (w.letters, "letter", "letters"),
         (w.checkins, "check-in", "check-ins"),
         (w.notes, "note", "notes"),
+        (
+            w.shared,
+            "note shared with your partner",
+            "notes shared with your partner",
+        ),
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)

@@ -100,7 +100,8 @@ fn brief_range(
         since,
         today,
     )
-    .keep_helped(&super::practice::plan_lines(u));
+    .keep_helped(&super::practice::plan_lines(u))
+    .count_shared(u.board().notes.values(), since, today);
     (entries, insights)
 }
 

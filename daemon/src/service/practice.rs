@@ -234,7 +234,9 @@ fn insights(
     let from = since.checked_sub_signed(Duration::days(2)).unwrap_or(since);
     let entries = u.index.written_since(from);
     Ok(InsightsReply {
-        insights: insights::compute(entries, since, until).keep_helped(&plan_lines(u)),
+        insights: insights::compute(entries, since, until)
+            .keep_helped(&plan_lines(u))
+            .count_shared(u.board().notes.values(), since, until),
     })
 }
 

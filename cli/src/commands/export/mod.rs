@@ -5,6 +5,7 @@
 //! A file is written whole or not at all (a temp file beside it, then a rename), so a
 //! failed export never leaves half a journal on disk.
 
+mod fhir;
 mod html;
 mod markdown;
 mod model;
@@ -33,6 +34,7 @@ pub enum Format {
     Html,
     Pdf,
     Json,
+    Fhir,
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,9 +63,13 @@ pub struct Args {
     /// Only entries of this kind (with --since)
     #[arg(long, requires = "range")]
     kind: Option<Kind>,
-    /// The format: Markdown, plain text, HTML, PDF or JSON
+    /// The format: Markdown, plain text, HTML, PDF, JSON, or FHIR for a clinic's records
     #[arg(long, value_enum, default_value = "md")]
     format: Format,
+    /// With --format fhir: add each entry's words to its Observations (without it, only
+    /// the numbers and their dates leave)
+    #[arg(long)]
+    with_text: bool,
     /// Write to this file instead of stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -88,6 +94,11 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     // Everything that can be checked before asking the daemon is checked first.
     let redactions = redact::parse(&args.redact)?;
+    if args.with_text && args.format != Format::Fhir {
+        return Err(CliError::usage(
+            "--with-text is for --format fhir; the other formats always carry the words",
+        ));
+    }
     let recipients = parse_recipients(&args.to)?;
     if let Some(out) = &args.output {
         output_file::check_folder(out)?;
@@ -126,7 +137,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             "a PDF is not for the terminal: write it with -o FILE (or pipe it)",
         ));
     }
-    let rendered = render(args.format, &export)?;
+    let rendered = render(args.format, &export, args.with_text)?;
     let bytes = if encrypted {
         encrypt(&rendered, recipients, args.passphrase)?
     } else {
@@ -169,7 +180,7 @@ fn selection(args: &Args) -> CliResult<ExportSelection> {
     })
 }
 
-fn render(format: Format, export: &Export) -> CliResult<Vec<u8>> {
+fn render(format: Format, export: &Export, with_text: bool) -> CliResult<Vec<u8>> {
     Ok(match format {
         // Text that came from the partner or an import may carry escape sequences: a brief
         // read with `cat` must not repaint the terminal.
@@ -185,6 +196,15 @@ fn render(format: Format, export: &Export) -> CliResult<Vec<u8>> {
         Format::Json => {
             (serde_json::to_string_pretty(&export.json()).unwrap_or_default() + "\n").into_bytes()
         }
+        Format::Fhir => fhir::render(export, with_text)
+            .ok_or_else(|| {
+                CliError::new(
+                    Exit::NotFound,
+                    "nothing in that range has a number to send as FHIR (an intensity, an urge or a mood); nothing was written",
+                )
+                .hint("the other formats carry the words: --format md")
+            })?
+            .into_bytes(),
     })
 }
 

@@ -89,9 +89,28 @@ pub struct Written {
     pub letters: usize,
     pub checkins: usize,
     pub notes: usize,
+    /// Notes this member shared with the partner (the couple document's board).
+    #[serde(default)]
+    pub shared: usize,
 }
 
 impl Insights {
+    /// Counts the verified notes this member shared with the partner on `since..=until`
+    /// (days as written), beside the journal's own pages.
+    pub fn count_shared<'a>(
+        mut self,
+        notes: impl IntoIterator<Item = &'a crate::model::notes::NoteView>,
+        since: NaiveDate,
+        until: NaiveDate,
+    ) -> Insights {
+        self.written.shared = notes
+            .into_iter()
+            .filter(|n| n.mine && n.verified)
+            .filter(|n| (since..=until).contains(&n.at.date_naive()))
+            .count();
+        self
+    }
+
     /// Keeps, of what helped, what came back at least twice or what a line of the
     /// soothing plan names (either holding the other, any case): a list of every line
     /// written once says nothing.
