@@ -499,6 +499,31 @@ pub fn pdf_text(path: &Path) -> String {
         .join(" ")
 }
 
+/// The text of each page of a PDF (pdftotext separates pages with a form feed), with
+/// whitespace collapsed as in [`pdf_text`].
+pub fn pdf_pages(path: &Path) -> Vec<String> {
+    let out = Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run) must be installed");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut pages: Vec<String> = text
+        .split('\u{c}')
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    // The last form feed ends the last page.
+    if pages.last().is_some_and(String::is_empty) {
+        pages.pop();
+    }
+    pages
+}
+
 /// Writes a shell script at `path` and makes it executable (an `$EDITOR` for a test).
 pub fn script(path: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;

@@ -432,6 +432,33 @@ fn the_brief_opens_with_a_first_page_for_a_fifty_minute_session() {
             && text.contains("What you did by month:"),
         "{text}"
     );
+    // The first page is the summary, whole, on one page; the entries start on the next.
+    let pages = haven_tests::pdf_pages(&pdf);
+    assert!(pages.len() > 2, "{pages:?}");
+    for heading in [
+        "What I want to bring",
+        "What changed",
+        "The hardest moments",
+        "Pauses before sending",
+        "Agreements that changed",
+    ] {
+        assert!(
+            pages[0].contains(heading),
+            "{heading} on page 1: {}",
+            pages[0]
+        );
+        assert!(!pages[1].contains(heading), "{heading} again on page 2");
+    }
+    let summary = h.tmp.path().join("summary.pdf");
+    let mut args = vec!["export", "--format", "pdf", "--summary", "-o"];
+    args.push(summary.to_str().unwrap());
+    args.extend(range);
+    h.ok(&args);
+    assert_eq!(
+        haven_tests::pdf_pages(&summary).len(),
+        1,
+        "the eight weeks' summary fits on one page"
+    );
 
     // A brief that ends before the withdrawal does not list it.
     let before = h.ok(&[

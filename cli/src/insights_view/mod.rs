@@ -40,6 +40,20 @@ fn mean(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.1}"))
 }
 
+/// The sentences split for the PDF brief's one-page summary: what changed between the
+/// two parts of the range first, the rest of the whole range after (in the appendix).
+/// A range with one part has nothing to compare, and few sentences: all go first.
+pub fn opening(x: &Insights) -> (Vec<String>, Vec<String>) {
+    let mut all = sentences(x);
+    match changes::sentences(x).len() {
+        0 => (all, Vec::new()),
+        n => {
+            let rest = all.split_off(n.min(all.len()));
+            (all, rest)
+        }
+    }
+}
+
 /// The sentences, one paragraph each, that every rendering shares.
 pub fn sentences(x: &Insights) -> Vec<String> {
     let mut out = changes::sentences(x);

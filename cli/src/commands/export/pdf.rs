@@ -497,7 +497,8 @@ pub fn render(x: &Export) -> Result<Vec<u8>, String> {
 }
 
 /// The brief's first page: what to bring, what changed, the hardest moments, the pauses,
-/// the agreements that changed; the appendix starts on a page of its own.
+/// the agreements that changed; the appendix starts on a page of its own, with the
+/// figures and charts of the whole period.
 fn first_page(l: &mut Layout, x: &Export) {
     l.text(
         &format!("{} · {} · written with Haven", x.name, x.entry_count()),
@@ -506,16 +507,14 @@ fn first_page(l: &mut Layout, x: &Export) {
     if let Some(s) = x.to_bring() {
         section(l, &s);
     }
-    if let Some(changed) = x.changed() {
+    // What changed between the two parts of the range, in words; the whole range's
+    // figures and charts open the appendix, so the summary fits on one page.
+    let (opening, rest) = x.changed().map(insights::opening).unwrap_or_default();
+    if !opening.is_empty() {
         l.heading("What changed", &H2, 3.0 * leading(&BODY));
-        for s in insights::sentences(changed) {
+        for s in opening {
             l.text(&s, &BODY);
             l.gap(3.0);
-        }
-        l.weekly_bars(changed);
-        l.did_bars(changed);
-        for line in insights::chart_words(changed) {
-            l.text(&line, &META);
         }
     }
     for s in x.summary() {
@@ -523,6 +522,18 @@ fn first_page(l: &mut Layout, x: &Export) {
     }
     if !x.summary_only {
         l.new_page();
+        if let Some(changed) = x.changed() {
+            l.heading("The whole period", &H2, 3.0 * leading(&BODY));
+            for s in rest {
+                l.text(&s, &BODY);
+                l.gap(3.0);
+            }
+            l.weekly_bars(changed);
+            l.did_bars(changed);
+            for line in insights::chart_words(changed) {
+                l.text(&line, &META);
+            }
+        }
         let intensity = x.intensity();
         if !intensity.points.is_empty() {
             l.heading("Trigger intensity", &H2, 140.0);
