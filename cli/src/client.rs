@@ -267,6 +267,9 @@ impl Client {
         let unlocked = self.call(Unlock {
             passphrase: SecretText(pass.expose_secret().to_string()),
         })?;
+        for w in &unlocked.warnings {
+            eprintln!("warning: {}", crate::output::visible(w));
+        }
         Ok(unlocked.name)
     }
 

@@ -303,6 +303,16 @@ impl Vault {
             load_ms = (started.elapsed() - scrypt).as_millis() as u64,
             "unlocked"
         );
+        if let Some(r) = home.store.rollback() {
+            tracing::error!(
+                found = r.found,
+                newest = r.newest,
+                "haven.db is older than the newest generation seen on this laptop"
+            );
+        }
+        if let Some(notice) = home.store.witness_notice() {
+            tracing::warn!(notice, "the generation file");
+        }
         let farewell = home.farewell().unwrap_or_default();
         let mut unlocked = Unlocked {
             home,
@@ -319,6 +329,25 @@ impl Vault {
         Ok(unlocked)
     }
 }
+
+/// What an unlock tells the person about the age of haven.db: older than the newest copy
+/// this laptop has seen, or no way to tell.
+pub fn generation_warnings(u: &Unlocked) -> Vec<String> {
+    let store = &u.home.store;
+    let mut out = Vec::new();
+    if store.rollback().is_some() {
+        out.push(OLDER_COPY.to_string());
+    }
+    if let Some(notice) = store.witness_notice() {
+        out.push(format!(
+            "{notice} (expected once if you moved or restored your home yourself)"
+        ));
+    }
+    out
+}
+
+/// What a haven.db older than the newest copy seen means, in one sentence.
+pub const OLDER_COPY: &str = "haven.db is older than the newest copy this laptop has seen: what you wrote or deleted since may be missing or back; `haven doctor` says what to do";
 
 /// How to recover from rows that do not verify.
 pub const RESTORE_HINT: &str = "Haven changed nothing; restore your latest backup into a new home (`haven --home NEW_DIR restore FILE`)";

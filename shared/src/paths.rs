@@ -16,7 +16,8 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// haven.sock, havend.lock, havend.pid.
     pub runtime_dir: PathBuf,
-    /// havend.log when the daemon runs detached.
+    /// State that is not data: havend.log when the daemon runs detached, and
+    /// haven.generation (apart from the data folder a backup tool would restore).
     pub log_dir: PathBuf,
     /// config.toml.
     pub config_dir: PathBuf,
@@ -69,6 +70,10 @@ impl Paths {
     }
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("haven.db")
+    }
+    /// The newest generation of haven.db seen here (`store::witness`).
+    pub fn generation_file(&self) -> PathBuf {
+        self.log_dir.join("haven.generation")
     }
     pub fn recovery_dir(&self) -> PathBuf {
         self.data_dir.join("recovery")

@@ -1,6 +1,6 @@
 //! `haven doctor`: what is wrong, and the command that fixes it.
 
-use haven_shared::ipc::{Check, NetworkChecks, Status};
+use haven_shared::ipc::{AcceptOlder, Check, NetworkChecks, Status};
 
 use crate::error::{CliError, CliResult, Exit};
 use crate::{output, Ctx};
@@ -10,10 +10,19 @@ pub struct Args {
     /// Print the checks as JSON
     #[arg(long)]
     json: bool,
+    /// You put an older haven.db back on purpose: make it the newest copy, so Haven stops
+    /// warning about it
+    #[arg(long)]
+    accept_older: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let paths = ctx.paths.clone();
+    if args.accept_older {
+        ctx.client.call(AcceptOlder {})?;
+        eprintln!("This copy of haven.db is now the newest. Haven counts from here.");
+        return Ok(());
+    }
     let mut checks = Vec::new();
     if !paths.is_initialised() {
         checks.push(Check {

@@ -80,6 +80,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     std::fs::File::open(&paths.data_dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io_error("cannot sync the home folder", e))?;
+    // The generation this laptop has seen stays if there is one: a backup older than it is
+    // then named at unlock, like any older haven.db. Otherwise the backup's own starts it.
+    let seen = paths.generation_file();
+    if !seen.exists() {
+        let _ = std::fs::create_dir_all(&paths.log_dir);
+        let _ = std::fs::rename(staged.generation_file(), &seen);
+    }
     drop(stage);
     eprintln!(
         "Restored into {}. Unlock it with your passphrase as before.",

@@ -49,6 +49,7 @@ impl Service {
                 "every row of haven.db verifies against this home's key".into(),
                 None,
             ));
+            out.push(generation_check(u));
             out.push(shared_document_check(u));
             if let Some(problem) = u.partner_problem() {
                 out.push(check(
@@ -257,4 +258,39 @@ fn check(name: &str, ok: bool, detail: String, fix: Option<&str>) -> Check {
         detail,
         fix: fix.map(str::to_string),
     }
+}
+
+/// Whether haven.db is the newest copy this laptop has seen (`store::witness`).
+fn generation_check(u: &Unlocked) -> Check {
+    let store = &u.home.store;
+    if let Some(r) = store.rollback() {
+        return check(
+            "database age",
+            false,
+            format!(
+                "haven.db is older than the newest copy this laptop has seen (generation {}; the newest was {}, noticed {}): what you wrote or deleted since may be missing or back",
+                r.found,
+                r.newest,
+                r.noticed.format("%-d %B %Y %H:%M")
+            ),
+            Some("if you did not put it back yourself, restore your latest backup into a new home (`haven --home NEW_DIR restore FILE`); if you did, `haven doctor --accept-older` makes this copy the newest"),
+        );
+    }
+    if let Some(notice) = store.witness_notice() {
+        return check(
+            "database age",
+            false,
+            notice.to_string(),
+            Some("expected once after you moved or restored your home yourself; Haven counts again from this copy"),
+        );
+    }
+    check(
+        "database age",
+        true,
+        format!(
+            "haven.db is the newest copy this laptop has seen (generation {})",
+            store.generation()
+        ),
+        None,
+    )
 }

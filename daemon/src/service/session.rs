@@ -35,11 +35,32 @@ impl Service {
                 Ok(Done {}.into())
             }
             SessionCall::CopyDatabase(_) => self.copy_database().map(Into::into),
+            SessionCall::AcceptOlder(_) => self.accept_older().map(Into::into),
             SessionCall::NetworkChecks(_) => Ok(Checks {
                 checks: self.network_checks(),
             }
             .into()),
         }
+    }
+
+    fn accept_older(&mut self) -> Result<Done, ErrorReply> {
+        let u = self.unlocked()?;
+        let Some(was) = u.home.store.rollback().cloned() else {
+            return Err(ErrorReply::new(
+                ErrorKind::NotFound,
+                "haven.db is the newest copy this laptop has seen; there is nothing to accept",
+            ));
+        };
+        u.home
+            .store
+            .accept_older()
+            .map_err(|e| home_error(e.into()))?;
+        tracing::warn!(
+            found = was.found,
+            newest = was.newest,
+            "an older haven.db was accepted as the newest copy"
+        );
+        Ok(Done {})
     }
 
     fn copy_database(&self) -> Result<DatabaseCopy, ErrorReply> {
@@ -60,6 +81,7 @@ impl Service {
         if let Vault::Unlocked(u) = &self.vault {
             return Ok(Unlocked {
                 name: u.name.clone(),
+                warnings: vault::generation_warnings(u),
             });
         }
         let unlocked = Vault::unlock(&self.paths, &passphrase)
@@ -71,10 +93,11 @@ impl Service {
             })?;
         self.tampered = None;
         let name = unlocked.name.clone();
+        let warnings = vault::generation_warnings(&unlocked);
         self.vault = Vault::Unlocked(Box::new(unlocked));
         self.publish_link();
         crate::lifecycle::give_back_freed_memory();
-        Ok(Unlocked { name })
+        Ok(Unlocked { name, warnings })
     }
 
     fn status(&mut self) -> StatusInfo {

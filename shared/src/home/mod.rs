@@ -72,6 +72,7 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
     let db = paths.database();
     let result = (|| {
         let mut store = Store::create(&db, &meta, identity.row_key())?;
+        store.watch_generation(paths.generation_file());
         let mut journal = JournalDoc::new();
         DocLog::create(
             &mut store,
@@ -101,6 +102,7 @@ pub fn create(paths: &Paths, name: &str, passphrase: &Passphrase) -> Result<(), 
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
+        let _ = std::fs::remove_file(paths.generation_file());
     }
     result
 }
@@ -167,6 +169,7 @@ pub fn open_with(
     if identity.recipient().to_string() != meta.recipient {
         return Err(HomeError::ForeignIdentity);
     }
+    store.watch_generation(paths.generation_file());
     store.authenticate(identity.row_key(), identity.rows_authenticated)?;
     let (journal_log, journal) = DocLog::load(
         &store,

@@ -136,6 +136,7 @@ calls! {
         "shutdown" Shutdown => Done,
         "copy_database" CopyDatabase => DatabaseCopy,
         "network_checks" NetworkChecks => Checks,
+        "accept_older" AcceptOlder => Done,
     }
 }
 
@@ -562,7 +563,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
-        assert_eq!(all.len(), 45);
+        assert_eq!(all.len(), 46);
     }
 
     #[test]

@@ -39,7 +39,16 @@ pub struct Done {}
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Unlocked {
     pub name: String,
+    /// What the unlock noticed and the person should know (haven.db older than the newest
+    /// copy seen here), one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
+
+/// `haven doctor --accept-older`: the older haven.db put back on purpose becomes the
+/// newest copy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct AcceptOlder {}
 
 /// Where the daemon wrote the copy (the CLI reads then removes it).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -11,12 +11,14 @@
 //! head record names, per document, the snapshot and the last sequence number, and a tag
 //! over the whole `peer` table. Every write changes its row and the head in one
 //! transaction. On load the rows must be exactly what the head names, each with a valid
-//! tag: a forged, dropped, reordered or replayed row is an error naming the row. What this
-//! cannot see is a rollback of the whole file, head included, to an older copy of itself
-//! (see the README). A [`Store`] reads only the `meta` table until [`Store::authenticate`]
-//! gives it the key.
+//! tag: a forged, dropped, reordered or replayed row is an error naming the row. A rollback
+//! of the whole file, head included, to an older copy of itself verifies; the head's
+//! generation, counted up by every write and kept outside the file too ([`witness`]),
+//! names it at unlock. A [`Store`] reads only the `meta` table until
+//! [`Store::authenticate`] gives it the key.
 
 pub mod doc_log;
+pub mod witness;
 
 pub use doc_log::{DocLog, COMPACT_AFTER};
 
@@ -64,6 +66,8 @@ pub enum StoreError {
     Tampered(String),
     #[error("haven.db is not unlocked (a write or read before the key was given)")]
     NotAuthenticated,
+    #[error("cannot write the generation file {0}")]
+    Generation(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -129,6 +133,9 @@ struct Head {
     couple: Option<Span>,
     /// A tag over every (key, row tag) of the `peer` table.
     peer: String,
+    /// Raised by every write (0 in a head written before generations were counted).
+    #[serde(default)]
+    generation: u64,
 }
 
 impl Head {
@@ -158,6 +165,10 @@ struct Auth {
     /// Why the `peer` table cannot be trusted, if it cannot: the partner is then neither
     /// dialled nor synced with until `unpair` clears the table.
     peer_problem: Option<String>,
+    /// What the generation file says (see [`witness`]), when the store has one.
+    seen: Option<witness::Record>,
+    /// Said once, at unlock: the generation file was missing or did not verify.
+    witness_notice: Option<String>,
 }
 
 fn chunk_parts<'a>(
@@ -205,6 +216,8 @@ pub struct Store {
     auth: Option<Auth>,
     /// Inside [`Store::batch`]: writes join its transaction.
     in_batch: bool,
+    /// Where the newest generation seen is kept ([`Store::watch_generation`]).
+    witness: Option<witness::Witness>,
 }
 
 impl Store {
@@ -225,6 +238,7 @@ impl Store {
             path: path.to_path_buf(),
             auth: None,
             in_batch: false,
+            witness: None,
         };
         store.configure()?;
         store.conn.execute_batch(&format!(
@@ -254,19 +268,22 @@ impl Store {
             )?;
         }
         let peer = BTreeMap::new();
-        let head = Head {
+        let mut head = Head {
             meta: meta_tag(&key, meta),
             journal: None,
             couple: None,
             peer: peer_set_tag(&key, &peer),
+            generation: 0,
         };
-        write_head(&tx, &key, &head)?;
+        write_head(&tx, &key, &mut head)?;
         tx.commit()?;
         store.auth = Some(Auth {
             key,
             head,
             peer,
             peer_problem: None,
+            seen: None,
+            witness_notice: None,
         });
         Ok(store)
     }
@@ -279,6 +296,7 @@ impl Store {
             path: path.to_path_buf(),
             auth: None,
             in_batch: false,
+            witness: None,
         };
         let app_id: i32 = store
             .conn
@@ -364,8 +382,117 @@ impl Store {
             head,
             peer,
             peer_problem,
+            seen: None,
+            witness_notice: None,
         });
+        self.check_generation();
         Ok(upgraded)
+    }
+
+    /// Keeps the newest generation seen in `path` (see [`witness`]); before
+    /// [`Store::authenticate`], which compares the head with it.
+    /// On a store just created (already authenticated), starts the file at its generation.
+    pub fn watch_generation(&mut self, path: PathBuf) {
+        self.witness = Some(witness::Witness::new(path));
+        if self.auth.is_some() {
+            self.check_generation();
+            if let Some(auth) = self.auth.as_mut() {
+                auth.witness_notice = None;
+            }
+        }
+    }
+
+    /// At unlock: the head against the newest generation seen. A head that is older is a
+    /// rollback, written to the file so it stays named until accepted.
+    fn check_generation(&mut self) {
+        let (Some(w), Some(auth)) = (&self.witness, self.auth.as_mut()) else {
+            return;
+        };
+        let found = auth.head.generation;
+        let mut record = match w.read(&auth.key) {
+            witness::Read::Found(r) => r,
+            read => {
+                // Nothing to compare with: named once, then counted from here. A home
+                // from before generations (0) has nothing to name.
+                if found > 0 {
+                    auth.witness_notice = Some(format!(
+                        "{} {}: Haven cannot tell whether haven.db is the newest copy",
+                        w.path.display(),
+                        if read == witness::Read::Missing {
+                            "was missing"
+                        } else {
+                            "was changed outside Haven"
+                        }
+                    ));
+                }
+                witness::Record::default()
+            }
+        };
+        if found < record.newest && record.rollback.is_none() {
+            record.rollback = Some(witness::Rollback {
+                found,
+                newest: record.newest,
+                noticed: crate::when::now(),
+            });
+        }
+        record.newest = record.newest.max(found);
+        if let Err(e) = w.write(&auth.key, &record) {
+            auth.witness_notice = Some(format!("cannot write {}: {e}", w.path.display()));
+        }
+        auth.seen = Some(record);
+    }
+
+    /// After a commit: the generation file follows the head.
+    fn note_generation(&mut self) {
+        if self.in_batch {
+            return;
+        }
+        let (Some(w), Some(auth)) = (&self.witness, self.auth.as_mut()) else {
+            return;
+        };
+        let Some(seen) = auth.seen.as_mut() else {
+            return;
+        };
+        if auth.head.generation > seen.newest {
+            seen.newest = auth.head.generation;
+            if let Err(e) = w.write(&auth.key, seen) {
+                auth.witness_notice = Some(format!("cannot write {}: {e}", w.path.display()));
+            }
+        }
+    }
+
+    /// When haven.db was found older than the newest generation seen on this laptop.
+    pub fn rollback(&self) -> Option<&witness::Rollback> {
+        self.auth
+            .as_ref()
+            .and_then(|a| a.seen.as_ref())
+            .and_then(|s| s.rollback.as_ref())
+    }
+
+    /// The generation file was missing or changed at unlock, or cannot be written.
+    pub fn witness_notice(&self) -> Option<&str> {
+        self.auth.as_ref().and_then(|a| a.witness_notice.as_deref())
+    }
+
+    /// This database's generation (how many writes it has had since generations were
+    /// counted).
+    pub fn generation(&self) -> u64 {
+        self.auth.as_ref().map_or(0, |a| a.head.generation)
+    }
+
+    /// The person put the older copy back on purpose: it becomes the newest.
+    pub fn accept_older(&mut self) -> Result<()> {
+        let (Some(w), Some(auth)) = (&self.witness, self.auth.as_mut()) else {
+            return Err(StoreError::NotAuthenticated);
+        };
+        let record = witness::Record {
+            newest: auth.head.generation,
+            rollback: None,
+        };
+        w.write(&auth.key, &record)
+            .map_err(|e| StoreError::Generation(format!("{}: {e}", w.path.display())))?;
+        auth.seen = Some(record);
+        Ok(())
     }
 
     /// The upgrade of a version 2 home: tags every row as it stands and writes the head.
@@ -436,7 +563,7 @@ impl Store {
             peer.insert(name, tag);
         }
         head.peer = peer_set_tag(key, &peer);
-        write_head(&tx, key, &head)?;
+        write_head(&tx, key, &mut head)?;
         tx.commit()?;
         Ok(head)
     }
@@ -498,6 +625,9 @@ impl Store {
             Ok(v)
         });
         self.in_batch = false;
+        if result.is_ok() {
+            self.note_generation();
+        }
         if let Err(e) = result {
             if let (Some(auth), Some((head, peer))) = (self.auth.as_mut(), before) {
                 auth.head = head;
@@ -513,11 +643,13 @@ impl Store {
         result
     }
 
-    /// Remembers the head a transaction just committed.
+    /// Remembers the head a transaction just committed (inside a batch: the head the
+    /// batch will commit).
     fn remember(&mut self, head: Head) {
         if let Some(auth) = self.auth.as_mut() {
             auth.head = head;
         }
+        self.note_generation();
     }
 
     /// A sealed blob of the `peer` table (the partner record, the sync state), verified.
@@ -567,7 +699,7 @@ impl Store {
         let conn = tx.as_deref().unwrap_or(&self.conn);
         conn.prepare_cached("INSERT OR REPLACE INTO peer (key, data, mac) VALUES (?1, ?2, ?3)")?
             .execute(params![key, data, tag])?;
-        write_head(conn, &auth.key, &head)?;
+        write_head(conn, &auth.key, &mut head)?;
         tx.map(|tx| tx.commit()).transpose()?;
         self.remember(head);
         if let Some(auth) = self.auth.as_mut() {
@@ -597,7 +729,7 @@ impl Store {
                 params![key, data, tag],
             )?;
         }
-        write_head(&tx, &auth.key, &head)?;
+        write_head(&tx, &auth.key, &mut head)?;
         tx.commit()?;
         self.remember(head);
         if let Some(auth) = self.auth.as_mut() {
@@ -724,7 +856,7 @@ impl Store {
             "INSERT INTO chunks (doc, seq, kind, data, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![doc.as_str(), seq_i64(seq)?, kind as u8, data, tag])?;
-        write_head(conn, &auth.key, &head)?;
+        write_head(conn, &auth.key, &mut head)?;
         tx.map(|tx| tx.commit()).transpose()?;
         self.remember(head);
         Ok(())
@@ -753,7 +885,7 @@ impl Store {
             "DELETE FROM chunks WHERE doc = ?1 AND seq < ?2",
             params![doc.as_str(), seq_i],
         )?;
-        write_head(conn, &auth.key, &head)?;
+        write_head(conn, &auth.key, &mut head)?;
         tx.map(|tx| tx.commit()).transpose()?;
         self.remember(head);
         Ok(())
@@ -819,7 +951,9 @@ impl Store {
     }
 }
 
-fn write_head(tx: &Connection, key: &RowKey, head: &Head) -> Result<()> {
+/// Writes `head` one generation on.
+fn write_head(tx: &Connection, key: &RowKey, head: &mut Head) -> Result<()> {
+    head.generation = head.generation.saturating_add(1);
     let data = serde_json::to_vec(head).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mac = key.tag(&[b"head", &data]).to_vec();
     tx.prepare_cached("INSERT OR REPLACE INTO head (id, data, mac) VALUES (0, ?1, ?2)")?
