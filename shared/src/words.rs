@@ -272,8 +272,14 @@ pub fn index_of(word: &str) -> Option<u8> {
         .and_then(|i| u8::try_from(i).ok())
 }
 
-/// Four words from both devices' public keys, in an order both sides agree on: the same
-/// on both laptops unless someone sat in the middle.
+/// How many safety words: five of 8 bits each, 40 bits. Someone in the middle of a
+/// pairing who wants both laptops to show the same words must find keys whose hashes
+/// agree in 40 bits while the pairing waits, and gets one try per pairing. Pairings made
+/// when there were four words show the same four, then a fifth.
+pub const SAFETY_WORDS: usize = 5;
+
+/// [`SAFETY_WORDS`] words from both devices' public keys, in an order both sides agree
+/// on: the same on both laptops unless someone sat in the middle.
 pub fn safety_words(a_noise: &[u8; 32], b_noise: &[u8; 32], a_sign: &str, b_sign: &str) -> String {
     let (first, second) = if a_noise <= b_noise {
         ((a_noise, a_sign), (b_noise, b_sign))
@@ -287,7 +293,7 @@ pub fn safety_words(a_noise: &[u8; 32], b_noise: &[u8; 32], a_sign: &str, b_sign
     h.update(second.0);
     h.update(second.1.as_bytes());
     let digest = h.finalize();
-    digest[..4]
+    digest[..SAFETY_WORDS]
         .iter()
         .map(|b| WORDS[usize::from(*b)])
         .collect::<Vec<_>>()
@@ -308,5 +314,25 @@ mod tests {
         }
         assert_eq!(index_of("HARBOR"), index_of("harbor"));
         assert_eq!(index_of("nope-not-a-word"), None);
+    }
+
+    #[test]
+    fn safety_words_carry_forty_bits_and_keep_the_four_shown_before() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let words = safety_words(&a, &b, "aa", "bb");
+        let list: Vec<&str> = words.split(' ').collect();
+        assert_eq!(list.len(), 5, "{words}");
+        assert!(list.iter().all(|w| index_of(w).is_some()));
+        // The first four are what a pairing made with four words showed.
+        let mut h = Sha256::new();
+        h.update(b"haven safety words v1");
+        for part in [&a[..], b"aa", &b[..], b"bb"] {
+            h.update(part);
+        }
+        let four: Vec<&str> = h.finalize()[..4]
+            .iter()
+            .map(|b| WORDS[usize::from(*b)])
+            .collect();
+        assert_eq!(list[..4], four[..]);
     }
 }

@@ -37,6 +37,12 @@ fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
         words(&joined),
         "both laptops show the same words"
     );
+    assert_eq!(
+        words(&shown).split_whitespace().count(),
+        2 + 5,
+        "five words, 40 bits: {}",
+        words(&shown)
+    );
 
     eventually("both laptops to connect", SOON, || {
         (connected(&a) && connected(&b)).then_some(())
