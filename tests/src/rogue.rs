@@ -88,6 +88,11 @@ pub fn send_message(
     use std::io::Write;
     let mut buf = vec![0u8; 65535];
     for chunk in haven_shared::wire::chunks(&m.encode()).unwrap() {
+        // Protocol 3: the hello as it always was, every chunk after it padded.
+        let chunk = match m {
+            haven_shared::wire::Message::Hello { .. } => chunk,
+            _ => haven_shared::wire::padding::pad(&chunk).unwrap(),
+        };
         let n = t.write_message(&chunk, &mut buf).unwrap();
         s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
             .unwrap();

@@ -355,7 +355,7 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 send_message(
                     &mut s,
                     &mut t,
-                    &haven_shared::wire::Message::Hello { version: 2 },
+                    &haven_shared::wire::Message::Hello { version: 3 },
                 );
                 send_message(
                     &mut s,
@@ -376,11 +376,12 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 send_message(
                     &mut s,
                     &mut t,
-                    &haven_shared::wire::Message::Hello { version: 2 },
+                    &haven_shared::wire::Message::Hello { version: 3 },
                 );
                 let mut half = vec![1u8, 2];
                 half.extend(std::iter::repeat_n(0x42, 20_000));
                 let mut buf = vec![0u8; 65535];
+                let half = haven_shared::wire::padding::pad(&half).unwrap();
                 let n = t.write_message(&half, &mut buf).unwrap();
                 s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
                     .unwrap();
@@ -590,7 +591,7 @@ fn a_partner_whose_clock_jumped_ahead_is_not_locked_out() {
             send_message(
                 &mut s,
                 &mut t,
-                &haven_shared::wire::Message::Hello { version: 2 },
+                &haven_shared::wire::Message::Hello { version: 3 },
             );
         });
     });

@@ -34,7 +34,7 @@ fn inside_a_session(lan: &Lan, a: &Home, keys: &SamKeys, messages: &[Message]) {
             .spawn(|| {
                 lan.enter(2);
                 let (mut s, mut t, _) = as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
-                send_message(&mut s, &mut t, &Message::Hello { version: 2 });
+                send_message(&mut s, &mut t, &Message::Hello { version: 3 });
                 for m in messages {
                     send_message(&mut s, &mut t, m);
                 }

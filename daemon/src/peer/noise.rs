@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
+use haven_shared::wire::padding::{self, Chunk};
 use haven_shared::wire::{chunks, encode_frame, FrameDecoder, Message, Reassembler, MAX_FRAME};
 
 pub const IK_PARAMS: &str = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
@@ -139,12 +140,33 @@ pub async fn write_frame(
     Ok(())
 }
 
+/// When a session's sending key changes: every 2 minutes or 2^20 frames, whichever comes
+/// first (checked as each message is sent; a quiet link still pings every 15 s).
+#[derive(Debug, Clone, Copy)]
+pub struct RekeyPolicy {
+    pub after: Duration,
+    pub frames: u64,
+}
+
+pub const REKEY: RekeyPolicy = RekeyPolicy {
+    after: Duration::from_secs(120),
+    frames: 1 << 20,
+};
+
 /// An established session: every message is chunked, encrypted and framed.
 pub struct Channel {
     stream: Box<dyn Stream>,
     noise: snow::TransportState,
     decoder: FrameDecoder,
     reassembler: Reassembler,
+    /// Protocol 3, from the hellos on: padded chunks and a sending key that changes.
+    padded: bool,
+    pub rekey: RekeyPolicy,
+    frames_since_rekey: u64,
+    rekeyed_at: std::time::Instant,
+    /// How often each side's key changed (the log and the tests read them).
+    pub rekeys_sent: u64,
+    pub rekeys_received: u64,
     /// Total bytes written to the socket (the benchmarks report them).
     pub bytes_sent: u64,
     /// The timestamp of the partner's first handshake message, on the answering side.
@@ -162,6 +184,12 @@ impl Channel {
             noise,
             decoder,
             reassembler: Reassembler::new(),
+            padded: false,
+            rekey: REKEY,
+            frames_since_rekey: 0,
+            rekeyed_at: std::time::Instant::now(),
+            rekeys_sent: 0,
+            rekeys_received: 0,
             bytes_sent: 0,
             handshake_stamp: None,
             callback: None,
@@ -173,14 +201,39 @@ impl Channel {
         self.stream.peer()
     }
 
+    /// After both hellos of protocol 3: every chunk from here on is padded, and the keys
+    /// change on [`RekeyPolicy`]'s schedule.
+    pub fn start_padding_and_rekeying(&mut self) {
+        self.padded = true;
+        self.rekeyed_at = std::time::Instant::now();
+        self.frames_since_rekey = 0;
+    }
+
     pub async fn send(&mut self, message: &Message) -> Result<(), ChannelError> {
         let encoded = Zeroizing::new(message.encode());
         let mut out = Vec::new();
         let mut sealed = vec![0u8; MAX_FRAME];
+        if self.padded
+            && (self.frames_since_rekey >= self.rekey.frames
+                || self.rekeyed_at.elapsed() >= self.rekey.after)
+        {
+            // Sealed under the old key; the partner changes its receiving key on reading it.
+            let n = self.noise.write_message(&padding::rekey(), &mut sealed)?;
+            out.extend_from_slice(&encode_frame(&sealed[..n])?);
+            self.noise.rekey_outgoing();
+            self.frames_since_rekey = 0;
+            self.rekeyed_at = std::time::Instant::now();
+            self.rekeys_sent += 1;
+        }
         for chunk in chunks(&encoded)? {
-            let chunk = Zeroizing::new(chunk);
+            let chunk = Zeroizing::new(if self.padded {
+                padding::pad(&chunk)?
+            } else {
+                chunk
+            });
             let n = self.noise.write_message(&chunk, &mut sealed)?;
             out.extend_from_slice(&encode_frame(&sealed[..n])?);
+            self.frames_since_rekey += 1;
         }
         self.stream.write_all(&out).await?;
         self.bytes_sent += out.len() as u64;
@@ -198,7 +251,19 @@ impl Channel {
         loop {
             while let Some(frame) = self.decoder.next_frame()? {
                 let n = self.noise.read_message(&frame, &mut plain)?;
-                if let Some(message) = self.reassembler.push(&plain[..n])? {
+                let chunk = if self.padded {
+                    match padding::unpad(&plain[..n])? {
+                        Chunk::Rekey => {
+                            self.noise.rekey_incoming();
+                            self.rekeys_received += 1;
+                            continue;
+                        }
+                        Chunk::Data(chunk) => Zeroizing::new(chunk),
+                    }
+                } else {
+                    Zeroizing::new(plain[..n].to_vec())
+                };
+                if let Some(message) = self.reassembler.push(&chunk)? {
                     return Ok(message);
                 }
             }
@@ -549,5 +614,94 @@ mod tests {
             .await
             .expect("the clock set right is accepted");
         assert!(right.await.expect("task").is_ok());
+    }
+
+    /// Both sides of one session after the hellos of protocol 3.
+    async fn session_pair() -> (Channel, Channel) {
+        let p = Pair::new().await;
+        let (own, remote, psk, addr) = (p.sam_static, p.maya_public, p.psk, p.addr);
+        let sam = tokio::spawn(async move {
+            let stream = TcpStream::connect(addr).await?;
+            let keys = LinkKeys {
+                own_static: &own,
+                partner_public: &remote,
+                psk: &psk,
+            };
+            let mut channel = initiate_at(stream, keys, 4000, now_nanos()).await?;
+            channel.send(&Message::Hello { version: 3 }).await?;
+            Ok::<Channel, ChannelError>(channel)
+        });
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut maya = respond(stream, p.keys(), &p.last).await.expect("answered");
+        let mut sam = sam.await.expect("task").expect("called");
+        maya.send(&Message::Hello { version: 3 })
+            .await
+            .expect("hello");
+        assert_eq!(
+            maya.recv().await.expect("hello"),
+            Message::Hello { version: 3 }
+        );
+        assert_eq!(
+            sam.recv().await.expect("hello"),
+            Message::Hello { version: 3 }
+        );
+        maya.start_padding_and_rekeying();
+        sam.start_padding_and_rekeying();
+        (maya, sam)
+    }
+
+    #[tokio::test]
+    async fn keys_change_on_schedule_and_no_message_is_lost() {
+        let (mut maya, mut sam) = session_pair().await;
+        // Sam's key changes every 3 frames, Maya's before every message (two minutes
+        // gone by, each time).
+        sam.rekey = RekeyPolicy {
+            after: Duration::from_secs(3600),
+            frames: 3,
+        };
+        maya.rekey = RekeyPolicy {
+            after: Duration::ZERO,
+            frames: u64::MAX,
+        };
+        let sent: Vec<Message> = (0..50u8)
+            .map(|i| Message::Sync(vec![i; 100 + usize::from(i) * 40]))
+            .collect();
+        for m in &sent {
+            sam.send(m).await.expect("send");
+        }
+        for m in &sent {
+            assert_eq!(&maya.recv().await.expect("every message arrives"), m);
+        }
+        // Before messages 3, 6, ... 48.
+        assert_eq!(sam.rekeys_sent, 16);
+        assert_eq!(maya.rekeys_received, sam.rekeys_sent);
+        for _ in 0..5 {
+            maya.send(&Message::Ping).await.expect("ping");
+        }
+        for _ in 0..5 {
+            assert_eq!(sam.recv().await.expect("ping"), Message::Ping);
+        }
+        assert_eq!((maya.rekeys_sent, sam.rekeys_received), (5, 5));
+    }
+
+    #[tokio::test]
+    async fn frames_are_padded_to_buckets() {
+        let (mut maya, mut sam) = session_pair().await;
+        maya.rekey = RekeyPolicy {
+            after: Duration::from_secs(3600),
+            frames: u64::MAX,
+        };
+        // A frame: 2 bytes of length, the padded chunk, Noise's 16-byte tag.
+        for (body, bucket) in [(1, 256), (200, 256), (300, 512), (5000, 8192)] {
+            let before = maya.bytes_sent;
+            let m = Message::Sync(vec![7; body]);
+            maya.send(&m).await.expect("send");
+            assert_eq!(maya.bytes_sent - before, 2 + bucket + 16, "{body} bytes");
+            assert_eq!(sam.recv().await.expect("recv"), m);
+        }
+        // A ping is as long as a short sync message.
+        let before = maya.bytes_sent;
+        maya.send(&Message::Ping).await.expect("ping");
+        assert_eq!(maya.bytes_sent - before, 2 + 256 + 16);
     }
 }

@@ -18,7 +18,9 @@ use super::Net;
 use crate::contract::{ask, Link, PeerOp};
 
 /// 2: agreements as signed items (consent v2); a laptop still on 1 is told to update.
-const PROTOCOL: u16 = 2;
+/// 3: after the hellos, chunks padded to size buckets and keys that change every 2
+/// minutes (`noise::RekeyPolicy`); a laptop on 2 is told to update, as before.
+const PROTOCOL: u16 = 3;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
 
@@ -44,10 +46,10 @@ pub async fn run(
     let end = drive(&net, &mut channel, id, dialled, partner_key, &mut cancel).await;
     match &end {
         End::Closed(why) => {
-            tracing::info!(%address, why, sent_bytes = channel.bytes_sent, "disconnected from the partner")
+            tracing::info!(%address, why, sent_bytes = channel.bytes_sent, rekeys_sent = channel.rekeys_sent, rekeys_received = channel.rekeys_received, "disconnected from the partner")
         }
         End::Error(e) => {
-            tracing::warn!(%address, error = %e, sent_bytes = channel.bytes_sent, "dropped the connection with the partner")
+            tracing::warn!(%address, error = %e, sent_bytes = channel.bytes_sent, rekeys_sent = channel.rekeys_sent, rekeys_received = channel.rekeys_received, "dropped the connection with the partner")
         }
     }
     net.registry_leave(id);
@@ -71,7 +73,10 @@ async fn hello(channel: &mut Channel) -> Result<(), End> {
         .await
         .map_err(err)?;
     match tokio::time::timeout(Duration::from_secs(10), channel.recv()).await {
-        Ok(Ok(Message::Hello { version })) if version == PROTOCOL => Ok(()),
+        Ok(Ok(Message::Hello { version })) if version == PROTOCOL => {
+            channel.start_padding_and_rekeying();
+            Ok(())
+        }
         Ok(Ok(Message::Hello { version })) => Err(End::Error(format!(
             "the partner speaks protocol {version}, we speak {PROTOCOL}: update Haven on both laptops"
         ))),

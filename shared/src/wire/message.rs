@@ -7,8 +7,9 @@
 /// document that can be synced: 128 MiB, far past what a couple writes in a lifetime
 /// (1,000 agreements are ~1 MB), and still a bound on what a peer can make us buffer.
 pub const MAX_MESSAGE: usize = 128 * 1024 * 1024;
-/// Plaintext per chunk: a Noise message (65,535) less its 16-byte tag and our flag byte.
-const CHUNK: usize = 65_535 - 16 - 1;
+/// Body per chunk: a Noise message (65,535) less its 16-byte tag, our flag byte and the
+/// padded chunk's length (see [`super::padding`]).
+const CHUNK: usize = 65_535 - 16 - super::padding::HEADER;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {

@@ -6,10 +6,12 @@
 //! than one Noise message: it is split into chunks, each carrying a one-byte "more
 //! follows" flag, and reassembled up to [`MAX_MESSAGE`]. Anything malformed is an error the
 //! session turns into closing that one connection: never a panic, never an allocation a
-//! peer can inflate.
+//! peer can inflate. From protocol 3, after the hellos, each chunk is padded to a size
+//! bucket and the keys change on a schedule ([`padding`]).
 
 pub mod frame;
 pub mod message;
+pub mod padding;
 
 pub use frame::{encode_frame, FrameDecoder, FrameError, MAX_FRAME};
 pub use message::{chunks, Message, MessageError, Reassembler, MAX_MESSAGE};
