@@ -245,4 +245,7 @@ pub trait NetView: Send + Sync {
     fn path(&self) -> Option<Path>;
     /// How the relay answers, while an iroh endpoint is up.
     fn relay_health(&self) -> Option<RelayHealth>;
+    /// Why the partner's laptop cannot sync with this one though it answers (another
+    /// peer protocol).
+    fn hello_problem(&self) -> Option<String>;
 }

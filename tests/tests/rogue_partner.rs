@@ -84,6 +84,49 @@ fn a_bloom_filter_with_no_bits_is_refused_and_the_daemon_keeps_serving() {
     maya_serves_and_sam_syncs_again(&a, &b);
 }
 
+#[test]
+fn a_laptop_on_an_older_peer_protocol_is_named_under_partner_and_doctor() {
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let keys = sam_keys(&b);
+    let target = listening_address(&lan, 0, &a);
+    let maya_key = a.identity().noise_public();
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                lan.enter(2);
+                let (mut s, mut t, _) = as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
+                send_message(&mut s, &mut t, &Message::Hello { version: 2 });
+                read_to_close(&mut s);
+            })
+            .join()
+            .unwrap();
+    });
+    let said =
+        "the partner's laptop speaks peer protocol 2 and this one 3: update Haven on both laptops";
+    let partner = a.ok(&["partner"]);
+    assert!(
+        partner.contains(&format!("problem      {said}")),
+        "{partner}"
+    );
+    assert_eq!(a.json(&["partner", "--json"])["problem"], said);
+    let doctor = a.run(&["doctor"]);
+    let line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.get(5..31).map(str::trim) == Some("partner"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("FAIL") && line.contains(said),
+        "{}",
+        doctor.stdout
+    );
+    // Sam's honest laptop connects: the line goes.
+    maya_serves_and_sam_syncs_again(&a, &b);
+    let partner = a.ok(&["partner"]);
+    assert!(!partner.contains("problem"), "{partner}");
+}
+
 /// Sam's laptop, stopped, edits its couple document directly (any automerge change it
 /// likes), then comes back online so the change syncs to Maya.
 fn as_rogue_sam(b: &Home, edit: impl FnOnce(&mut haven_shared::home::OpenHome)) {

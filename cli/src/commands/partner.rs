@@ -116,5 +116,11 @@ fn describe(info: &PartnerInfo) -> String {
     if let Some(words) = &info.safety_words {
         text.push_str(&format!("safety words {words}\n"));
     }
+    if let Some(problem) = &info.problem {
+        text.push_str(&format!(
+            "problem      {}\n",
+            crate::output::visible(problem)
+        ));
+    }
     text
 }

@@ -89,6 +89,9 @@ pub struct Registry {
     next_id: u64,
     /// How the relay answers, while an iroh endpoint is up.
     pub relay: Option<RelayHealth>,
+    /// Why the last session with the partner ended at its hello (another peer protocol),
+    /// for `haven partner` and `doctor`; cleared by a session that starts.
+    hello_problem: Option<String>,
 }
 
 impl Registry {
@@ -158,6 +161,10 @@ impl NetView for Mutex<Registry> {
     fn relay_health(&self) -> Option<RelayHealth> {
         self.lock().ok().and_then(|r| r.relay.clone())
     }
+
+    fn hello_problem(&self) -> Option<String> {
+        self.lock().ok().and_then(|r| r.hello_problem.clone())
+    }
 }
 
 /// Where the partner listener is, as the command line set it up.
@@ -217,6 +224,13 @@ impl Net {
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             admission: Arc::default(),
+        }
+    }
+
+    /// See [`Registry::hello_problem`].
+    fn set_hello_problem(&self, problem: Option<String>) {
+        if let Ok(mut r) = self.registry.lock() {
+            r.hello_problem = problem;
         }
     }
 

@@ -28,6 +28,8 @@ const IDLE_LIMIT: Duration = Duration::from_secs(45);
 enum End {
     Closed(&'static str),
     Error(String),
+    /// The partner speaks another peer protocol: shown under `haven partner` too.
+    Outdated(String),
 }
 
 pub async fn run(
@@ -48,7 +50,7 @@ pub async fn run(
         End::Closed(why) => {
             tracing::info!(%address, why, sent_bytes = channel.bytes_sent, rekeys_sent = channel.rekeys_sent, rekeys_received = channel.rekeys_received, "disconnected from the partner")
         }
-        End::Error(e) => {
+        End::Error(e) | End::Outdated(e) => {
             tracing::warn!(%address, error = %e, sent_bytes = channel.bytes_sent, rekeys_sent = channel.rekeys_sent, rekeys_received = channel.rekeys_received, "dropped the connection with the partner")
         }
     }
@@ -77,8 +79,8 @@ async fn hello(channel: &mut Channel) -> Result<(), End> {
             channel.start_padding_and_rekeying();
             Ok(())
         }
-        Ok(Ok(Message::Hello { version })) => Err(End::Error(format!(
-            "the partner speaks protocol {version}, we speak {PROTOCOL}: update Haven on both laptops"
+        Ok(Ok(Message::Hello { version })) => Err(End::Outdated(format!(
+            "the partner's laptop speaks peer protocol {version} and this one {PROTOCOL}: update Haven on both laptops"
         ))),
         Ok(Ok(_)) => Err(End::Error("the partner did not start with a hello".into())),
         Ok(Err(e)) => Err(err(e)),
@@ -147,8 +149,13 @@ async fn drive(
     partner_key: [u8; 32],
     cancel: &mut oneshot::Receiver<()>,
 ) -> End {
-    if let Err(end) = hello(channel).await {
-        return end;
+    match hello(channel).await {
+        Err(End::Outdated(why)) => {
+            net.set_hello_problem(Some(why.clone()));
+            return End::Error(why);
+        }
+        Err(end) => return end,
+        Ok(()) => net.set_hello_problem(None),
     }
     let handshake_stamp = channel.handshake_stamp;
     if !ask(&net.core, |reply| PeerOp::Connected {

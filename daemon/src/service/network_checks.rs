@@ -69,6 +69,14 @@ impl Service {
 
     /// Whether the partner is connected, and if not, why that may be.
     fn partner_check(&self) -> Check {
+        if let Some(problem) = self.peer.net.hello_problem() {
+            return check(
+                "partner",
+                false,
+                problem,
+                Some("install the same Haven on both laptops; nothing is lost meanwhile, and they sync once both are updated"),
+            );
+        }
         let address = self.peer.net.connected_address();
         match &self.vault {
         Vault::Locked => check(

@@ -336,6 +336,7 @@ impl Service {
     fn partner_info(&mut self) -> Result<PartnerInfo, ErrorReply> {
         let address = self.peer.net.connected_address();
         let path = self.peer.net.path();
+        let problem = self.peer.net.hello_problem();
         let u = self.unlocked()?;
         if let Some(problem) = u.partner_problem() {
             return Err(untrusted_partner(problem));
@@ -370,6 +371,7 @@ impl Service {
                 .as_deref()
                 .and_then(|r| haven_shared::relay_url::RelayUrl::parse(r).ok())
                 .map(|r| r.authority),
+            problem,
         })
     }
 

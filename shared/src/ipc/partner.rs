@@ -47,6 +47,9 @@ pub struct PartnerInfo {
     pub path: Option<String>,
     /// The couple's relay (`HOST:PORT`), if set; never its token.
     pub relay: Option<String>,
+    /// Why the laptops cannot sync though they reach each other (another peer protocol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
