@@ -260,3 +260,44 @@ fn a_home_from_before_tags_is_upgraded_once_and_then_protected() {
         out.stderr
     );
 }
+
+#[test]
+fn a_row_on_disk_does_not_tell_how_long_its_entry_is() {
+    let h = Home::init("Maya");
+    let first = last_seq(&h.home, "journal");
+    // Ten entries of 30 characters and ten of 600 that do not compress: one bucket (1 KiB).
+    let mut state = 0x2545_f491_u32;
+    let mut noise = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                char::from(b'a' + (state % 26) as u8)
+            })
+            .collect()
+    };
+    for _ in 0..10 {
+        h.write(&[&noise(30)]);
+        h.write(&[&noise(600)]);
+    }
+    let sizes: Vec<i64> = {
+        let db = rusqlite::Connection::open(h.home.join("haven.db")).unwrap();
+        let mut stmt = db
+            .prepare(
+                "SELECT length(data) FROM chunks WHERE doc = 'journal' AND seq > ?1 ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([first], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    // One row per entry (the first write may add one before its own).
+    assert!(sizes.len() >= 20, "{sizes:?}");
+    let sizes = &sizes[sizes.len() - 20..];
+    // age's header varies by up to ~200 bytes (a random "grease" stanza); 570 more
+    // characters would show above that.
+    let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    assert!(max - min < 300, "row sizes tell short from long: {sizes:?}");
+}

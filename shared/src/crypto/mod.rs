@@ -11,7 +11,7 @@ pub mod seal;
 pub use blob::{open_blob, seal_blob, BlobError};
 pub use identity::{Identity, IdentityError, Passphrase};
 pub use rows::RowKey;
-pub use seal::{ChunkHeader, ChunkKind, SealError};
+pub use seal::{padded_len, ChunkHeader, ChunkKind, SealError};
 
 /// Fills a buffer from the OS random source.
 pub fn random_bytes<const N: usize>() -> [u8; N] {

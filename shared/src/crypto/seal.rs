@@ -3,11 +3,38 @@
 //! The plaintext starts with a header binding it to its document and sequence number, so a
 //! row copied into another document or replayed at another position fails loudly on load
 //! instead of silently merging.
+//!
+//! Since `HVN2` the payload's length follows the header and zeros pad the plaintext to a
+//! size bucket ([`padded_len`]), so the size of a row on disk says which bucket an entry
+//! fell in, not how long it is. Rows written before (`HVN1`) still open.
 
 use std::fmt;
 
-const MAGIC: &[u8; 4] = b"HVN1";
+/// Unpadded rows, from before padding.
+const MAGIC_V1: &[u8; 4] = b"HVN1";
+/// Padded rows.
+const MAGIC: &[u8; 4] = b"HVN2";
 const HEADER_LEN: usize = 4 + 16 + 8 + 1;
+/// The payload's length, after the header of an `HVN2` row.
+const LEN_LEN: usize = 8;
+/// Rows up to this size are padded to a power of two; larger ones (snapshots) to a
+/// multiple of it, so padding never costs more than 64 KiB a row.
+const POWER_OF_TWO_UP_TO: usize = 64 * 1024;
+/// The smallest bucket: a short entry and a one-word edit look alike.
+const MIN_BUCKET: usize = 1024;
+
+/// The plaintext length a row of `payload` bytes is padded to.
+pub fn padded_len(payload: usize) -> usize {
+    let n = (HEADER_LEN + LEN_LEN)
+        .saturating_add(payload)
+        .max(MIN_BUCKET);
+    if n <= POWER_OF_TWO_UP_TO {
+        n.next_power_of_two()
+    } else {
+        n.div_ceil(POWER_OF_TWO_UP_TO)
+            .saturating_mul(POWER_OF_TWO_UP_TO)
+    }
+}
 
 /// Whether a chunk holds incremental changes or a whole compacted document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +96,15 @@ pub fn seal(
     header: ChunkHeader,
     payload: &[u8],
 ) -> Result<Vec<u8>, SealError> {
-    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(HEADER_LEN + payload.len()));
+    let total = padded_len(payload.len());
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(total));
     plain.extend_from_slice(MAGIC);
     plain.extend_from_slice(&header.doc_id);
     plain.extend_from_slice(&header.seq.to_be_bytes());
     plain.push(header.kind as u8);
+    plain.extend_from_slice(&(payload.len() as u64).to_be_bytes());
     plain.extend_from_slice(payload);
+    plain.resize(total, 0);
     Ok(age::encrypt(recipient, &plain)?)
 }
 
@@ -89,9 +119,11 @@ pub fn open(
         age::decrypt(identity, ciphertext).map_err(|source| SealError::Decrypt { seq, source })?,
     );
     let bad = |why| SealError::Misplaced { seq, why };
-    if plain.len() < HEADER_LEN || &plain[..4] != MAGIC {
-        return Err(bad(Misplacement::Header));
-    }
+    let padded = match plain.get(..4) {
+        Some(m) if m == MAGIC && plain.len() >= HEADER_LEN + LEN_LEN => true,
+        Some(m) if m == MAGIC_V1 && plain.len() >= HEADER_LEN => false,
+        _ => return Err(bad(Misplacement::Header)),
+    };
     if plain[4..20] != expected.doc_id {
         return Err(bad(Misplacement::Document));
     }
@@ -103,7 +135,17 @@ pub fn open(
     if plain[28] != expected.kind as u8 {
         return Err(bad(Misplacement::Kind));
     }
-    Ok(zeroize::Zeroizing::new(plain[HEADER_LEN..].to_vec()))
+    if !padded {
+        return Ok(zeroize::Zeroizing::new(plain[HEADER_LEN..].to_vec()));
+    }
+    let mut len_bytes = [0u8; LEN_LEN];
+    len_bytes.copy_from_slice(&plain[HEADER_LEN..HEADER_LEN + LEN_LEN]);
+    let body = &plain[HEADER_LEN + LEN_LEN..];
+    let len = usize::try_from(u64::from_be_bytes(len_bytes))
+        .ok()
+        .filter(|len| *len <= body.len())
+        .ok_or(bad(Misplacement::Header))?;
+    Ok(zeroize::Zeroizing::new(body[..len].to_vec()))
 }
 
 #[cfg(test)]
@@ -116,6 +158,53 @@ mod tests {
             seq,
             kind: ChunkKind::Changes,
         }
+    }
+
+    #[test]
+    fn rows_are_padded_to_buckets_and_old_rows_still_open() {
+        let id = age::x25519::Identity::generate();
+        // What the disk holds is the age file of the padded plaintext (age adds a header
+        // of its own, of varying length): one bucket, whatever the length inside it.
+        let size = |n: usize| {
+            let sealed = seal(&id.to_public(), header(1), &vec![b'x'; n]).expect("seal");
+            age::decrypt(&id, &sealed).expect("decrypt").len()
+        };
+        assert_eq!((size(10), size(900)), (1024, 1024));
+        assert_eq!((size(1100), size(1900)), (2048, 2048));
+        assert_eq!(padded_len(0), 1024);
+        assert_eq!(padded_len(40_000), 64 * 1024);
+        assert_eq!(padded_len(70_000), 128 * 1024);
+        assert_eq!(padded_len(200_000), 256 * 1024);
+        for n in [0, 1, 1000, 5000, 70_000] {
+            let payload = vec![7u8; n];
+            let sealed = seal(&id.to_public(), header(2), &payload).expect("seal");
+            assert_eq!(
+                open(&id, header(2), &sealed).expect("open").as_slice(),
+                &payload[..]
+            );
+        }
+        // A row from before padding.
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(MAGIC_V1);
+        v1.extend_from_slice(&[7; 16]);
+        v1.extend_from_slice(&5u64.to_be_bytes());
+        v1.push(ChunkKind::Changes as u8);
+        v1.extend_from_slice(b"older");
+        let sealed = age::encrypt(&id.to_public(), &v1).expect("encrypt");
+        assert_eq!(
+            open(&id, header(5), &sealed).expect("open").as_slice(),
+            b"older"
+        );
+        // A length past the end is refused, not read past.
+        let mut lying = Vec::new();
+        lying.extend_from_slice(MAGIC);
+        lying.extend_from_slice(&[7; 16]);
+        lying.extend_from_slice(&6u64.to_be_bytes());
+        lying.push(ChunkKind::Changes as u8);
+        lying.extend_from_slice(&u64::MAX.to_be_bytes());
+        lying.extend_from_slice(b"short");
+        let sealed = age::encrypt(&id.to_public(), &lying).expect("encrypt");
+        assert!(open(&id, header(6), &sealed).is_err());
     }
 
     #[test]
