@@ -155,6 +155,13 @@ pub enum PeerOp {
     Disconnected,
     /// The partner ran `haven partner unpair`.
     PartnerLeft,
+    /// A session's post-quantum exchange made `ss`; the session was opened at epoch
+    /// `opened` (0: none). `false`: not kept (no partner, or that epoch is gone).
+    PqSecret {
+        opened: u32,
+        ss: zeroize::Zeroizing<[u8; 32]>,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 impl PeerOp {
@@ -167,6 +174,7 @@ impl PeerOp {
             PeerOp::Generate(..) => "a sync message for the partner",
             PeerOp::Receive(..) => "a sync message from the partner",
             PeerOp::Disconnected => "a session's end",
+            PeerOp::PqSecret { .. } => "a post-quantum secret",
             PeerOp::PartnerLeft => "the partner's unpairing",
         }
     }
@@ -248,4 +256,8 @@ pub trait NetView: Send + Sync {
     /// Why the partner's laptop cannot sync with this one though it answers (another
     /// peer protocol).
     fn hello_problem(&self) -> Option<String>;
+    /// The post-quantum secrets the next handshakes use, as stored with the partner.
+    fn set_post_quantum(&self, pq: Option<haven_shared::partner_record::PqSecrets>);
+    /// The session in place runs on post-quantum keys.
+    fn post_quantum(&self) -> bool;
 }

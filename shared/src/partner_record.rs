@@ -84,6 +84,49 @@ pub struct Partner {
     /// The couple's own relay (`haven partner relay URL`), token included: a secret.
     #[serde(default)]
     pub relay: Option<String>,
+    /// The post-quantum secrets sessions agreed on (the daemon's `peer::pq`); `None`
+    /// until the first session after pairing (or after an upgrade) made one.
+    #[serde(default)]
+    pub pq: Option<PqSecrets>,
+}
+
+/// One epoch's post-quantum secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PqEpoch {
+    pub epoch: u32,
+    pub secret: Key32,
+}
+
+/// The post-quantum secrets of the last few epochs, newest first: a handshake uses the
+/// newest and is answered with any of them (a partner that missed the last reply, or two
+/// sessions that raced, still connect).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PqSecrets {
+    pub epochs: Vec<PqEpoch>,
+    pub made_at: DateTime<FixedOffset>,
+}
+
+impl PqSecrets {
+    /// The secret of `epoch`, if this laptop still has it.
+    pub fn of(&self, epoch: u32) -> Option<&Key32> {
+        self.epochs
+            .iter()
+            .find(|e| e.epoch == epoch)
+            .map(|e| &e.secret)
+    }
+
+    /// The epoch a handshake names, with its secret.
+    pub fn newest(&self) -> Option<&PqEpoch> {
+        self.epochs.first()
+    }
+
+    /// Adds the newest epoch, keeping at most `keep`.
+    pub fn push(&mut self, epoch: PqEpoch, keep: usize, at: DateTime<FixedOffset>) {
+        self.epochs.retain(|e| e.epoch != epoch.epoch);
+        self.epochs.insert(0, epoch);
+        self.epochs.truncate(keep);
+        self.made_at = at;
+    }
 }
 
 impl Partner {

@@ -43,6 +43,8 @@ pub fn ik_first_at(
     // The timestamp, then a port to call back on.
     let mut hello = stamp.to_be_bytes().to_vec();
     hello.extend_from_slice(&47000u16.to_be_bytes());
+    // No post-quantum epoch: a rogue build that kept none (see the daemon's `peer::pq`).
+    hello.extend_from_slice(&0u32.to_be_bytes());
     let n = hs.write_message(&hello, &mut buf).unwrap();
     (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
 }
@@ -85,13 +87,25 @@ pub fn send_message(
     t: &mut snow::TransportState,
     m: &haven_shared::wire::Message,
 ) {
+    // Protocol 3: the hello as it always was, every chunk after it padded.
+    let padded = !matches!(m, haven_shared::wire::Message::Hello { .. });
+    send_encoded(s, t, &m.encode(), padded);
+}
+
+/// Sends any bytes as one message, even ones no honest laptop would encode.
+pub fn send_encoded(
+    s: &mut std::net::TcpStream,
+    t: &mut snow::TransportState,
+    encoded: &[u8],
+    padded: bool,
+) {
     use std::io::Write;
     let mut buf = vec![0u8; 65535];
-    for chunk in haven_shared::wire::chunks(&m.encode()).unwrap() {
-        // Protocol 3: the hello as it always was, every chunk after it padded.
-        let chunk = match m {
-            haven_shared::wire::Message::Hello { .. } => chunk,
-            _ => haven_shared::wire::padding::pad(&chunk).unwrap(),
+    for chunk in haven_shared::wire::chunks(encoded).unwrap() {
+        let chunk = if padded {
+            haven_shared::wire::padding::pad(&chunk).unwrap()
+        } else {
+            chunk
         };
         let n = t.write_message(&chunk, &mut buf).unwrap();
         s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
@@ -118,15 +132,91 @@ pub fn as_sam(
     maya_key: &[u8; 32],
     psk: &[u8; 32],
 ) -> (std::net::TcpStream, snow::TransportState, Vec<u8>) {
-    use std::io::{Read, Write};
+    let (s, t, first, _) = handshake_as_sam(target, sam_static, maya_key, psk);
+    (s, t, first)
+}
+
+fn handshake_as_sam(
+    target: &str,
+    sam_static: &[u8; 32],
+    maya_key: &[u8; 32],
+    psk: &[u8; 32],
+) -> (std::net::TcpStream, snow::TransportState, Vec<u8>, Vec<u8>) {
+    use std::io::Write;
     let (mut hs, first) = ik_first(sam_static, maya_key, psk);
     let mut s = connect(target);
     s.write_all(&first).unwrap();
+    let body = read_frame(&mut s);
+    let mut payload = vec![0u8; 65535];
+    hs.read_message(&body, &mut payload).unwrap();
+    let hash = hs.get_handshake_hash().to_vec();
+    (s, hs.into_transport_mode().unwrap(), first, hash)
+}
+
+fn read_frame(s: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
     let mut len = [0u8; 2];
     s.read_exact(&mut len).unwrap();
     let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
     s.read_exact(&mut body).unwrap();
-    let mut payload = vec![0u8; 65535];
-    hs.read_message(&body, &mut payload).unwrap();
-    (s, hs.into_transport_mode().unwrap(), first)
+    body
+}
+
+/// The next chunk from Maya, decrypted (and unpadded once `padded`).
+fn next_chunk(
+    s: &mut std::net::TcpStream,
+    t: &mut snow::TransportState,
+    padded: bool,
+) -> haven_shared::wire::padding::Chunk {
+    let frame = read_frame(s);
+    let mut plain = vec![0u8; 65535];
+    let n = t.read_message(&frame, &mut plain).unwrap();
+    if padded {
+        haven_shared::wire::padding::unpad(&plain[..n]).unwrap()
+    } else {
+        haven_shared::wire::padding::Chunk::Data(plain[..n].to_vec())
+    }
+}
+
+/// A session with Maya as Sam, opened as Sam's laptop opens one: the hellos (protocol
+/// 3), then the post-quantum exchange and the switch to its keys. What a test sends next
+/// reaches Maya's sync. Also returns the first handshake message, for replays.
+pub fn session_as_sam(
+    target: &str,
+    sam_static: &[u8; 32],
+    maya_key: &[u8; 32],
+    psk: &[u8; 32],
+) -> (std::net::TcpStream, snow::TransportState, Vec<u8>) {
+    use haven_shared::crypto::pq;
+    use haven_shared::wire::padding::{self, Chunk};
+    use haven_shared::wire::{Message, Reassembler};
+    use std::io::Write;
+    let (mut s, mut t, first, hash) = handshake_as_sam(target, sam_static, maya_key, psk);
+    send_message(&mut s, &mut t, &Message::Hello { version: 3 });
+    let (offer, key) = pq::offer();
+    send_message(&mut s, &mut t, &Message::PqOffer { epoch: 0, key });
+    // Maya's hello (unpadded), then her reply, then her switch flag.
+    let mut messages = Reassembler::new();
+    let mut padded = false;
+    let ciphertext = loop {
+        let Chunk::Data(chunk) = next_chunk(&mut s, &mut t, padded) else {
+            panic!("a key change before the reply");
+        };
+        match messages.push(&chunk).unwrap() {
+            Some(Message::Hello { .. }) => padded = true,
+            Some(Message::PqReply { ciphertext, .. }) => break ciphertext,
+            Some(other) => panic!("Maya sent {other:?} before her reply"),
+            None => {}
+        }
+    };
+    let ss = pq::finish(&offer, &ciphertext).unwrap();
+    let (from_sam, from_maya) = pq::transport_keys(&ss, &hash);
+    let mut buf = vec![0u8; 65535];
+    let n = t.write_message(&padding::pq_switch(), &mut buf).unwrap();
+    s.write_all(&haven_shared::wire::encode_frame(&buf[..n]).unwrap())
+        .unwrap();
+    t.rekey_initiator_manually(&from_sam);
+    assert_eq!(next_chunk(&mut s, &mut t, true), Chunk::PqSwitch);
+    t.rekey_responder_manually(&from_maya);
+    (s, t, first)
 }

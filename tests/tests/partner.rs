@@ -91,6 +91,22 @@ fn pairing_then_agreements_sync_live_and_the_journal_never_leaves() {
         text.contains("Maya") && text.contains("connected    yes"),
         "{text}"
     );
+    // Every session switches to post-quantum keys before it syncs.
+    assert_eq!(info["post_quantum"], true, "{info}");
+    assert!(
+        text.contains("session      post-quantum (ML-KEM-768 and X25519)"),
+        "{text}"
+    );
+    // The first session after pairing named no epoch; the next one does, from its first
+    // byte: Maya's restart makes a new session.
+    assert!(log_of(&a).contains("handshake=\"X25519 and the pairing's key\""));
+    a.ok(&["daemon", "stop"]);
+    a.ok(&["unlock"]);
+    eventually("a post-quantum handshake after the restart", SOON, || {
+        (log_of(&a).contains("handshake=\"post-quantum epoch\"")
+            && a.json(&["partner", "--json"])["post_quantum"] == true)
+            .then_some(())
+    });
 
     // The session brief lists the active agreement as in force, the declined one apart.
     let brief = a.ok(&["export", "--since", "1d", "--format", "md"]);
@@ -348,15 +364,11 @@ fn strangers_replays_garbage_and_bad_sync_messages_are_refused_and_sync_goes_on(
                 refused_silently(&target, &[0x42; 3000], "garbage");
 
                 // A captured handshake replayed gets no answer.
-                let (mut s, mut t, first) = as_sam(&target, &sam_static, &maya_key, &psk);
+                let (mut s, mut t, first) =
+                    haven_tests::rogue::session_as_sam(&target, &sam_static, &maya_key, &psk);
                 refused_silently(&target, &first, "a replayed handshake");
 
                 // A valid session that sends a malformed automerge message is dropped.
-                send_message(
-                    &mut s,
-                    &mut t,
-                    &haven_shared::wire::Message::Hello { version: 3 },
-                );
                 send_message(
                     &mut s,
                     &mut t,

@@ -7,7 +7,7 @@
 use haven_shared::wire::Message;
 use haven_tests::couple::{log_of, paired_pair, propose, status_of, wait_status, SOON};
 use haven_tests::lan::{eventually_explained, Lan};
-use haven_tests::rogue::{as_sam, listening_address, read_to_close, send_message};
+use haven_tests::rogue::{as_sam, listening_address, read_to_close, send_message, session_as_sam};
 use haven_tests::Home;
 
 /// Sam's keys, read from his stopped home: what a rogue build on his laptop holds.
@@ -33,8 +33,8 @@ fn inside_a_session(lan: &Lan, a: &Home, keys: &SamKeys, messages: &[Message]) {
         scope
             .spawn(|| {
                 lan.enter(2);
-                let (mut s, mut t, _) = as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
-                send_message(&mut s, &mut t, &Message::Hello { version: 3 });
+                let (mut s, mut t, _) =
+                    session_as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
                 for m in messages {
                     send_message(&mut s, &mut t, m);
                 }
@@ -125,6 +125,64 @@ fn a_laptop_on_an_older_peer_protocol_is_named_under_partner_and_doctor() {
     maya_serves_and_sam_syncs_again(&a, &b);
     let partner = a.ok(&["partner"]);
     assert!(!partner.contains("problem"), "{partner}");
+}
+
+#[test]
+fn a_post_quantum_exchange_that_is_not_one_closes_the_session_and_nothing_else() {
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    let keys = sam_keys(&b);
+    let target = listening_address(&lan, 0, &a);
+    let maya_key = a.identity().noise_public();
+    let offer = |epoch: u32, key_len: usize| {
+        let mut bytes = vec![7u8];
+        bytes.extend_from_slice(&epoch.to_be_bytes());
+        bytes.extend(vec![0x42; key_len]);
+        bytes
+    };
+    let attempts: Vec<(Vec<u8>, &str)> = vec![
+        (offer(0, 10), "a malformed post-quantum offer"),
+        (offer(0, 4000), "a malformed post-quantum offer"),
+        (
+            offer(99, haven_shared::wire::PQ_ENCAPSULATION_KEY),
+            "a post-quantum offer for an epoch the handshake did not name",
+        ),
+        (
+            Message::Sync(vec![1, 2, 3]).encode(),
+            "the partner did not start the post-quantum exchange",
+        ),
+    ];
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                lan.enter(2);
+                for (bytes, _) in &attempts {
+                    let (mut s, mut t, _) =
+                        as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
+                    send_message(&mut s, &mut t, &Message::Hello { version: 3 });
+                    haven_tests::rogue::send_encoded(&mut s, &mut t, bytes, true);
+                    read_to_close(&mut s);
+                }
+                // A whole exchange, then a second offer inside the session.
+                let (mut s, mut t, _) =
+                    session_as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
+                let (_, key) = haven_shared::crypto::pq::offer();
+                send_message(&mut s, &mut t, &Message::PqOffer { epoch: 0, key });
+                read_to_close(&mut s);
+            })
+            .join()
+            .unwrap();
+    });
+    let log = log_of(&a);
+    for (_, said) in &attempts {
+        assert!(log.contains(said), "{said}:\n{log}");
+    }
+    assert!(
+        log.contains("a second post-quantum exchange in one session"),
+        "{log}"
+    );
+    maya_serves_and_sam_syncs_again(&a, &b);
+    assert_eq!(a.json(&["partner", "--json"])["post_quantum"], true);
 }
 
 /// Sam's laptop, stopped, edits its couple document directly (any automerge change it

@@ -94,6 +94,13 @@ fn describe(info: &PartnerInfo) -> String {
             (false, _, _) => "no".into(),
         }
     );
+    if info.connected {
+        text.push_str(if info.post_quantum {
+            "session      post-quantum (ML-KEM-768 and X25519)\n"
+        } else {
+            "session      X25519 only, until the post-quantum exchange is done\n"
+        });
+    }
     text.push_str(&format!(
         "last seen    {}\nlast synced  {}\nwaiting      {} change{}\n",
         info.last_seen

@@ -28,6 +28,7 @@ use iroh::endpoint::{
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayConfig, RelayMap, RelayMode, SecretKey};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use haven_shared::partner_record::PqSecrets;
 use haven_shared::relay_url::RelayUrl;
 
 use super::noise::{self, LinkKeys};
@@ -302,7 +303,9 @@ async fn accept_loop(net: &Arc<Net>, p: &Arc<PairedLink>, endpoint: &Endpoint) {
                 };
                 net.last_handshake
                     .fetch_max(p.last_handshake, Ordering::SeqCst);
-                let channel = noise::respond(stream, keys(&p), &net.last_handshake).await?;
+                let pq = net.pq_secrets();
+                let channel =
+                    noise::respond(stream, keys(&p, pq.as_ref()), &net.last_handshake).await?;
                 anyhow::Ok((channel, conn))
             }
             .await;
@@ -378,15 +381,17 @@ async fn dial(
         send,
         _conn: conn.clone(),
     };
-    let channel = noise::initiate(stream, keys(p), net.port()).await?;
+    let pq = net.pq_secrets();
+    let channel = noise::initiate(stream, keys(p, pq.as_ref()), net.port()).await?;
     Ok((channel, conn))
 }
 
-fn keys(p: &PairedLink) -> LinkKeys<'_> {
+fn keys<'a>(p: &'a PairedLink, pq: Option<&'a PqSecrets>) -> LinkKeys<'a> {
     LinkKeys {
         own_static: &p.own_static,
         partner_public: &p.partner_public,
         psk: p.psk.bytes(),
+        pq,
     }
 }
 

@@ -128,10 +128,12 @@ fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
     let net = net.clone();
     tokio::spawn(async move {
         let ticket = ticket;
+        let pq = net.pq_secrets();
         let keys = LinkKeys {
             own_static: &p.own_static,
             partner_public: &p.partner_public,
             psk: p.psk.bytes(),
+            pq: pq.as_ref(),
         };
         net.last_handshake
             .fetch_max(p.last_handshake, Ordering::SeqCst);
@@ -246,10 +248,12 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
 /// Connects and runs the handshake; the caller decides whether to start a session.
 async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<noise::Channel> {
     let stream = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await??;
+    let pq = net.pq_secrets();
     let keys = LinkKeys {
         own_static: &p.own_static,
         partner_public: &p.partner_public,
         psk: p.psk.bytes(),
+        pq: pq.as_ref(),
     };
     // The partner answers at once; an address that accepts and then stalls is not it.
     let answered = tokio::time::timeout(DIAL_TIMEOUT, noise::initiate(stream, keys, net.port()))

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use haven_shared::ipc::{ErrorReply, Paired};
+use haven_shared::partner_record::PqSecrets;
 
 use crate::contract::{CoreMsg, Link, NetView, Path, RelayHealth};
 
@@ -72,6 +73,8 @@ struct Current {
     via: Via,
     cancel: oneshot::Sender<()>,
     since: Instant,
+    /// Switched to its post-quantum keys.
+    post_quantum: bool,
 }
 
 /// Two sessions admitted this close together are the two laptops dialling each other at
@@ -92,6 +95,9 @@ pub struct Registry {
     /// Why the last session with the partner ended at its hello (another peer protocol),
     /// for `haven partner` and `doctor`; cleared by a session that starts.
     hello_problem: Option<String>,
+    /// The post-quantum secrets a handshake uses (`haven_shared::crypto::pq`), as the core
+    /// last stored them with the partner.
+    pq: Option<PqSecrets>,
 }
 
 impl Registry {
@@ -138,6 +144,7 @@ impl Registry {
         self.next_id += 1;
         let (cancel, cancelled) = oneshot::channel();
         self.current = Some(Current {
+            post_quantum: false,
             id: self.next_id,
             initiator,
             address,
@@ -164,6 +171,19 @@ impl NetView for Mutex<Registry> {
 
     fn hello_problem(&self) -> Option<String> {
         self.lock().ok().and_then(|r| r.hello_problem.clone())
+    }
+
+    fn set_post_quantum(&self, pq: Option<PqSecrets>) {
+        if let Ok(mut r) = self.lock() {
+            r.pq = pq;
+        }
+    }
+
+    fn post_quantum(&self) -> bool {
+        self.lock()
+            .ok()
+            .and_then(|r| r.current.as_ref().map(|c| c.post_quantum))
+            .unwrap_or(false)
     }
 }
 
@@ -224,6 +244,20 @@ impl Net {
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             admission: Arc::default(),
+        }
+    }
+
+    /// The post-quantum secrets for the next handshake.
+    pub fn pq_secrets(&self) -> Option<PqSecrets> {
+        self.registry.lock().ok().and_then(|r| r.pq.clone())
+    }
+
+    /// The session in place switched to its post-quantum keys.
+    fn mark_post_quantum(&self, id: u64) {
+        if let Ok(mut r) = self.registry.lock() {
+            if let Some(c) = r.current.as_mut().filter(|c| c.id == id) {
+                c.post_quantum = true;
+            }
         }
     }
 

@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
+use haven_shared::partner_record::PqSecrets;
 use haven_shared::wire::padding::{self, Chunk};
 use haven_shared::wire::{chunks, encode_frame, FrameDecoder, Message, Reassembler, MAX_FRAME};
 
@@ -63,6 +64,8 @@ pub enum ChannelError {
     NoFirstMessage,
     #[error("the partner has unpaired")]
     Farewell(Vec<u8>),
+    #[error("the caller named a post-quantum epoch this laptop does not have")]
+    UnknownEpoch,
 }
 
 /// Starts a farewell frame: `FAREWELL_MAGIC`, then an Ed25519 signature.
@@ -167,6 +170,17 @@ pub struct Channel {
     /// How often each side's key changed (the log and the tests read them).
     pub rekeys_sent: u64,
     pub rekeys_received: u64,
+    /// This side dialled (Noise's initiator): it offers the post-quantum exchange.
+    pub initiator: bool,
+    /// The post-quantum epoch the handshake named (0: none), see `peer::pq`.
+    pub opened_epoch: u32,
+    /// The handshake hash, which the post-quantum keys are bound to.
+    handshake_hash: Vec<u8>,
+    /// The partner's post-quantum sending key, until its switch flag arrives.
+    pending_pq: Option<Zeroizing<[u8; 32]>>,
+    /// Both directions use the post-quantum keys.
+    pub post_quantum: bool,
+    sent_pq: bool,
     /// Total bytes written to the socket (the benchmarks report them).
     pub bytes_sent: u64,
     /// The timestamp of the partner's first handshake message, on the answering side.
@@ -190,6 +204,12 @@ impl Channel {
             rekeyed_at: std::time::Instant::now(),
             rekeys_sent: 0,
             rekeys_received: 0,
+            initiator: false,
+            opened_epoch: 0,
+            handshake_hash: Vec::new(),
+            pending_pq: None,
+            post_quantum: false,
+            sent_pq: false,
             bytes_sent: 0,
             handshake_stamp: None,
             callback: None,
@@ -207,6 +227,44 @@ impl Channel {
         self.padded = true;
         self.rekeyed_at = std::time::Instant::now();
         self.frames_since_rekey = 0;
+    }
+
+    /// After the post-quantum exchange (`peer::pq`): tells the partner this side's key
+    /// changes, changes it to the one derived from `ss`, and readies the partner's, used
+    /// once its own switch flag arrives.
+    pub async fn switch_to_post_quantum(&mut self, ss: &[u8; 32]) -> Result<(), ChannelError> {
+        let (from_initiator, from_responder) =
+            haven_shared::crypto::pq::transport_keys(ss, &self.handshake_hash);
+        let mut sealed = vec![0u8; MAX_FRAME];
+        let n = self
+            .noise
+            .write_message(&padding::pq_switch(), &mut sealed)?;
+        let frame = encode_frame(&sealed[..n])?;
+        if self.initiator {
+            self.noise.rekey_initiator_manually(&from_initiator);
+            self.pending_pq = Some(from_responder);
+        } else {
+            self.noise.rekey_responder_manually(&from_responder);
+            self.pending_pq = Some(from_initiator);
+        }
+        self.sent_pq = true;
+        self.stream.write_all(&frame).await?;
+        self.bytes_sent += frame.len() as u64;
+        Ok(())
+    }
+
+    /// The partner's switch flag: its key is now the post-quantum one.
+    fn partner_switched(&mut self) -> Result<(), ChannelError> {
+        let key = self.pending_pq.take().ok_or(ChannelError::Message(
+            haven_shared::wire::MessageError::Malformed("a key change nobody agreed on"),
+        ))?;
+        if self.initiator {
+            self.noise.rekey_responder_manually(&key);
+        } else {
+            self.noise.rekey_initiator_manually(&key);
+        }
+        self.post_quantum = self.sent_pq;
+        Ok(())
     }
 
     pub async fn send(&mut self, message: &Message) -> Result<(), ChannelError> {
@@ -258,6 +316,10 @@ impl Channel {
                             self.rekeys_received += 1;
                             continue;
                         }
+                        Chunk::PqSwitch => {
+                            self.partner_switched()?;
+                            continue;
+                        }
                         Chunk::Data(chunk) => Zeroizing::new(chunk),
                     }
                 } else {
@@ -281,7 +343,13 @@ pub struct LinkKeys<'a> {
     pub own_static: &'a [u8; 32],
     pub partner_public: &'a [u8; 32],
     pub psk: &'a [u8; 32],
+    /// The post-quantum secrets of the last sessions (`peer::pq`), none before the first.
+    pub pq: Option<&'a PqSecrets>,
 }
+
+/// The handshake's first payload: the timestamp, the port this side listens on, and the
+/// post-quantum epoch it mixes into the PSK (0: none).
+const FIRST_PAYLOAD: usize = 8 + 2 + 4;
 
 fn now_nanos() -> u64 {
     std::time::SystemTime::now()
@@ -307,15 +375,22 @@ async fn initiate_at(
     stamp: u64,
 ) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
+        let newest = keys.pq.and_then(PqSecrets::newest);
+        let epoch = newest.map_or(0, |e| e.epoch);
+        let psk = match newest {
+            Some(e) => haven_shared::crypto::pq::handshake_psk(keys.psk, e.secret.bytes()),
+            None => Zeroizing::new(*keys.psk),
+        };
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
             .prologue(PROLOGUE)?
             .local_private_key(keys.own_static)?
             .remote_public_key(keys.partner_public)?
-            .psk(2, keys.psk)?
+            .psk(2, &psk)?
             .build_initiator()?;
         let mut buf = vec![0u8; MAX_FRAME];
         let mut hello = stamp.to_be_bytes().to_vec();
         hello.extend_from_slice(&listen_port.to_be_bytes());
+        hello.extend_from_slice(&epoch.to_be_bytes());
         let n = hs.write_message(&hello, &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
         let mut decoder = FrameDecoder::new();
@@ -325,7 +400,12 @@ async fn initiate_at(
         }
         let mut payload = vec![0u8; MAX_FRAME];
         hs.read_message(&reply, &mut payload)?;
-        Ok(Channel::new(stream, hs.into_transport_mode()?, decoder))
+        let handshake_hash = hs.get_handshake_hash().to_vec();
+        let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        channel.initiator = true;
+        channel.opened_epoch = epoch;
+        channel.handshake_hash = handshake_hash;
+        Ok(channel)
     })
     .await
     .map_err(|_| ChannelError::Timeout)?
@@ -391,12 +471,25 @@ pub async fn respond(
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {
             return Err(ChannelError::UnknownPeer);
         }
-        // The timestamp, then the port the partner listens on.
-        if n != 10 {
+        // The timestamp, the port the partner listens on, the post-quantum epoch.
+        if n != FIRST_PAYLOAD {
             return Err(ChannelError::Replay);
         }
         let stamp: [u8; 8] = payload[..8].try_into().map_err(|_| ChannelError::Replay)?;
         let port = u16::from_be_bytes([payload[8], payload[9]]);
+        let epoch = u32::from_be_bytes([payload[10], payload[11], payload[12], payload[13]]);
+        // A partner that names no epoch is answered (see `peer::pq`); one that names an
+        // epoch this laptop no longer has is not.
+        if epoch != 0 {
+            let secret = keys
+                .pq
+                .and_then(|pq| pq.of(epoch))
+                .ok_or(ChannelError::UnknownEpoch)?;
+            hs.set_psk(
+                2,
+                &*haven_shared::crypto::pq::handshake_psk(keys.psk, secret.bytes()),
+            )?;
+        }
         let stamp = u64::from_be_bytes(stamp);
         let ahead = u64::try_from(MAX_CLOCK_AHEAD.as_nanos()).unwrap_or(u64::MAX);
         if stamp > now_nanos().saturating_add(ahead) {
@@ -408,7 +501,10 @@ pub async fn respond(
         let mut buf = vec![0u8; MAX_FRAME];
         let n = hs.write_message(&[], &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
+        let handshake_hash = hs.get_handshake_hash().to_vec();
         let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        channel.opened_epoch = epoch;
+        channel.handshake_hash = handshake_hash;
         // Only the partner itself can write this: until it decrypts, nothing is admitted.
         let first = tokio::time::timeout(FIRST_FRAME, channel.recv())
             .await
@@ -458,6 +554,7 @@ mod tests {
             own_static: &own,
             partner_public: &remote,
             psk: &psk,
+            pq: None,
         };
         let mut channel = initiate_at(stream, keys, 4000, stamp).await?;
         if then_hello {
@@ -517,6 +614,7 @@ mod tests {
                 own_static: &self.maya_static,
                 partner_public: &self.sam_public,
                 psk: &self.psk,
+                pq: None,
             }
         }
     }
@@ -626,6 +724,7 @@ mod tests {
                 own_static: &own,
                 partner_public: &remote,
                 psk: &psk,
+                pq: None,
             };
             let mut channel = initiate_at(stream, keys, 4000, now_nanos()).await?;
             channel.send(&Message::Hello { version: 3 }).await?;
@@ -703,5 +802,191 @@ mod tests {
         let before = maya.bytes_sent;
         maya.send(&Message::Ping).await.expect("ping");
         assert_eq!(maya.bytes_sent - before, 2 + 256 + 16);
+    }
+
+    /// A stream that keeps every byte it reads: what someone on the path records.
+    struct Tap {
+        inner: TcpStream,
+        seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    }
+
+    impl AsyncRead for Tap {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let before = buf.filled().len();
+            let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+            let fresh = buf.filled()[before..].to_vec();
+            self.seen.lock().expect("tap").extend_from_slice(&fresh);
+            poll
+        }
+    }
+
+    impl AsyncWrite for Tap {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+        }
+        fn poll_flush(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+        }
+        fn poll_shutdown(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    impl Stream for Tap {}
+
+    /// Both sides of a handshake with chosen ephemeral keys (so an attacker who is handed
+    /// every X25519 secret can run it again), as transport states.
+    fn handshake_with(
+        sam: &[u8; 32],
+        sam_e: &[u8; 32],
+        maya: &[u8; 32],
+        maya_pub: &[u8; 32],
+        maya_e: &[u8; 32],
+        psk: &[u8; 32],
+    ) -> (snow::TransportState, snow::TransportState, Vec<u8>) {
+        let mut i = snow::Builder::new(IK_PARAMS.parse().expect("params"))
+            .prologue(PROLOGUE)
+            .and_then(|b| b.local_private_key(sam))
+            .and_then(|b| b.remote_public_key(maya_pub))
+            .and_then(|b| b.psk(2, psk))
+            .expect("builder")
+            .fixed_ephemeral_key_for_testing_only(sam_e)
+            .build_initiator()
+            .expect("initiator");
+        let mut r = snow::Builder::new(IK_PARAMS.parse().expect("params"))
+            .prologue(PROLOGUE)
+            .and_then(|b| b.local_private_key(maya))
+            .and_then(|b| b.psk(2, psk))
+            .expect("builder")
+            .fixed_ephemeral_key_for_testing_only(maya_e)
+            .build_responder()
+            .expect("responder");
+        let (mut a, mut b) = (vec![0u8; 1024], vec![0u8; 1024]);
+        let n = i.write_message(&[], &mut a).expect("first");
+        r.read_message(&a[..n], &mut b).expect("read first");
+        let n = r.write_message(&[], &mut a).expect("second");
+        i.read_message(&a[..n], &mut b).expect("read second");
+        let hash = i.get_handshake_hash().to_vec();
+        (
+            i.into_transport_mode().expect("transport"),
+            r.into_transport_mode().expect("transport"),
+            hash,
+        )
+    }
+
+    /// Record now, break X25519 later: an attacker handed every X25519 secret of a
+    /// session (both static keys, both ephemeral ones) and its classical PSK reads what
+    /// was sent before the post-quantum switch, and nothing after it.
+    #[tokio::test]
+    async fn a_recorded_session_stays_sealed_after_the_switch_with_x25519_broken() {
+        let (sam_static, _) = keypair();
+        let (maya_static, maya_public) = keypair();
+        let (sam_e, _) = keypair();
+        let (maya_e, _) = keypair();
+        let psk = [7u8; 32];
+        let (sam_t, maya_t, hash) = handshake_with(
+            &sam_static,
+            &sam_e,
+            &maya_static,
+            &maya_public,
+            &maya_e,
+            &psk,
+        );
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let dial = tokio::spawn(async move { TcpStream::connect(addr).await.expect("connect") });
+        let (maya_side, _) = listener.accept().await.expect("accept");
+        let sam_side = dial.await.expect("task");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut sam = Channel::new(sam_side, sam_t, FrameDecoder::new());
+        let mut maya = Channel::new(
+            Tap {
+                inner: maya_side,
+                seen: seen.clone(),
+            },
+            maya_t,
+            FrameDecoder::new(),
+        );
+        for (c, initiator) in [(&mut sam, true), (&mut maya, false)] {
+            c.initiator = initiator;
+            c.handshake_hash = hash.clone();
+            c.start_padding_and_rekeying();
+        }
+
+        // The exchange itself, as the session runs it.
+        let (offer, key) = haven_shared::crypto::pq::offer();
+        let (ciphertext, maya_ss) = haven_shared::crypto::pq::answer(&key).expect("answer");
+        let sam_ss = haven_shared::crypto::pq::finish(&offer, &ciphertext).expect("finish");
+
+        let before = Message::Sync(b"CANARY-BEFORE the switch".to_vec());
+        let after = Message::Sync(b"CANARY-AFTER the switch".to_vec());
+        sam.send(&before).await.expect("send");
+        maya.switch_to_post_quantum(&maya_ss).await.expect("switch");
+        sam.switch_to_post_quantum(&sam_ss).await.expect("switch");
+        sam.send(&after).await.expect("send");
+        assert_eq!(maya.recv().await.expect("before"), before);
+        assert_eq!(maya.recv().await.expect("after"), after);
+        assert!(maya.post_quantum);
+        maya.send(&Message::Ping).await.expect("ping");
+        assert_eq!(
+            sam.recv().await.expect("maya's flag, then a ping"),
+            Message::Ping
+        );
+        assert!(sam.post_quantum);
+
+        // The attacker runs the same handshake from the secrets it was handed.
+        let (_, mut spy, spy_hash) = handshake_with(
+            &sam_static,
+            &sam_e,
+            &maya_static,
+            &maya_public,
+            &maya_e,
+            &psk,
+        );
+        assert_eq!(
+            spy_hash, hash,
+            "the attacker has the session's classical keys"
+        );
+        let mut frames = FrameDecoder::new();
+        frames.push(&seen.lock().expect("tap"));
+        let mut plain = vec![0u8; MAX_FRAME];
+        let mut read = Vec::new();
+        while let Ok(Some(frame)) = frames.next_frame() {
+            read.push(
+                spy.read_message(&frame, &mut plain)
+                    .map(|n| plain[..n].to_vec()),
+            );
+        }
+        assert_eq!(
+            read.len(),
+            3,
+            "the message before, the switch flag, the message after"
+        );
+        let first =
+            padding::unpad(read[0].as_ref().expect("X25519 alone opens this")).expect("a chunk");
+        assert!(matches!(first, Chunk::Data(d) if d.ends_with(b"CANARY-BEFORE the switch")));
+        assert!(
+            read[1].is_ok(),
+            "the flag itself was sent before the switch"
+        );
+        assert!(
+            read[2].is_err(),
+            "after the switch, X25519 alone opens nothing"
+        );
     }
 }

@@ -211,6 +211,7 @@ async fn exchange(
             last_handshake: 0,
             endpoint_secret: None,
             relay: None,
+            pq: None,
         },
         safety_words: safety,
     })
@@ -362,7 +363,7 @@ mod tests {
         let (a, b) = ([1u8; 32], [2u8; 32]);
         let w = safety_words(&a, &b, "aa", "bb");
         assert_eq!(w, safety_words(&b, &a, "bb", "aa"));
-        assert_eq!(w.split(' ').count(), 4);
+        assert_eq!(w.split(' ').count(), haven_shared::words::SAFETY_WORDS);
         assert_ne!(w, safety_words(&a, &[3u8; 32], "aa", "bb"));
     }
 

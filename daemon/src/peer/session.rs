@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use haven_shared::crypto::pq;
 use haven_shared::wire::Message;
 
 use super::noise::{Channel, ChannelError};
@@ -44,7 +45,12 @@ pub async fn run(
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|| "through iroh".into());
-    tracing::info!(%address, "connected to the partner");
+    let handshake = if channel.opened_epoch == 0 {
+        "X25519 and the pairing's key"
+    } else {
+        "post-quantum epoch"
+    };
+    tracing::info!(%address, handshake, "connected to the partner");
     let end = drive(&net, &mut channel, id, dialled, partner_key, &mut cancel).await;
     match &end {
         End::Closed(why) => {
@@ -88,6 +94,109 @@ async fn hello(channel: &mut Channel) -> Result<(), End> {
     }
 }
 
+/// The hellos, then the core is told: what a session does before its post-quantum
+/// exchange. The handshake's timestamp is kept from here on (replay protection), also if
+/// the exchange fails.
+async fn open(
+    net: &Net,
+    channel: &mut Channel,
+    id: u64,
+    dialled: Option<String>,
+) -> Result<(), End> {
+    match hello(channel).await {
+        Err(End::Outdated(why)) => {
+            net.set_hello_problem(Some(why.clone()));
+            return Err(End::Error(why));
+        }
+        Err(end) => return Err(end),
+        Ok(()) => net.set_hello_problem(None),
+    }
+    let handshake_stamp = channel.handshake_stamp;
+    if !ask(&net.core, |reply| PeerOp::Connected {
+        session: id,
+        dialled,
+        handshake_stamp,
+        reply,
+    })
+    .await
+    .unwrap_or(false)
+    {
+        return Err(End::Closed("no longer paired"));
+    }
+    post_quantum(net, channel, id).await
+}
+
+/// The post-quantum exchange (`haven_shared::crypto::pq`), before anything of the couple
+/// document moves: the side that dialled offers an ML-KEM key, the other answers; both
+/// switch to keys derived from the shared secret and keep a secret for the next
+/// handshakes.
+async fn post_quantum(net: &Net, channel: &mut Channel, id: u64) -> Result<(), End> {
+    let opened = channel.opened_epoch;
+    let wait = Duration::from_secs(10);
+    let ss = if channel.initiator {
+        let (offer, key) = pq::offer();
+        channel
+            .send(&Message::PqOffer { epoch: opened, key })
+            .await
+            .map_err(err)?;
+        match tokio::time::timeout(wait, channel.recv()).await {
+            Ok(Ok(Message::PqReply { epoch, ciphertext })) => pq::finish(&offer, &ciphertext)
+                .filter(|ss| pq::epoch_of(ss) == epoch)
+                .ok_or_else(|| {
+                    End::Error("a post-quantum reply that does not answer our offer".into())
+                })?,
+            Ok(Ok(_)) => {
+                return Err(End::Error(
+                    "the partner did not answer the post-quantum offer".into(),
+                ))
+            }
+            Ok(Err(e)) => return Err(err(e)),
+            Err(_) => return Err(End::Error("no post-quantum reply within 10 s".into())),
+        }
+    } else {
+        match tokio::time::timeout(wait, channel.recv()).await {
+            Ok(Ok(Message::PqOffer { epoch, key })) if epoch == opened => {
+                let (ciphertext, ss) = pq::answer(&key).ok_or_else(|| {
+                    End::Error("a post-quantum offer whose key is not one".into())
+                })?;
+                let epoch = pq::epoch_of(&ss);
+                channel
+                    .send(&Message::PqReply { epoch, ciphertext })
+                    .await
+                    .map_err(err)?;
+                ss
+            }
+            Ok(Ok(Message::PqOffer { .. })) => {
+                return Err(End::Error(
+                    "a post-quantum offer for an epoch the handshake did not name".into(),
+                ))
+            }
+            Ok(Ok(_)) => {
+                return Err(End::Error(
+                    "the partner did not start the post-quantum exchange".into(),
+                ))
+            }
+            Ok(Err(e)) => return Err(err(e)),
+            Err(_) => return Err(End::Error("no post-quantum offer within 10 s".into())),
+        }
+    };
+    channel.switch_to_post_quantum(&ss).await.map_err(err)?;
+    net.mark_post_quantum(id);
+    // Kept for the next handshakes; a failure to keep it costs only that the next one
+    // names the epoch before.
+    if ask(&net.core, |reply| PeerOp::PqSecret {
+        opened,
+        ss: ss.clone(),
+        reply,
+    })
+    .await
+        != Some(true)
+    {
+        tracing::warn!("the post-quantum secret of this session was not kept");
+    }
+    Ok(())
+}
+
 /// One message from the partner. `Ok(true)`: something was merged, so there may be
 /// something to send back.
 async fn take(
@@ -121,6 +230,9 @@ async fn take(
             Err(End::Closed("the partner unpaired"))
         }
         Ok(Message::Hello { .. }) => Err(End::Error("a second hello".into())),
+        Ok(Message::PqOffer { .. } | Message::PqReply { .. }) => Err(End::Error(
+            "a second post-quantum exchange in one session".into(),
+        )),
         Err(e) => Err(err(e)),
     }
 }
@@ -149,25 +261,8 @@ async fn drive(
     partner_key: [u8; 32],
     cancel: &mut oneshot::Receiver<()>,
 ) -> End {
-    match hello(channel).await {
-        Err(End::Outdated(why)) => {
-            net.set_hello_problem(Some(why.clone()));
-            return End::Error(why);
-        }
-        Err(end) => return end,
-        Ok(()) => net.set_hello_problem(None),
-    }
-    let handshake_stamp = channel.handshake_stamp;
-    if !ask(&net.core, |reply| PeerOp::Connected {
-        session: id,
-        dialled,
-        handshake_stamp,
-        reply,
-    })
-    .await
-    .unwrap_or(false)
-    {
-        return End::Closed("no longer paired");
+    if let Err(end) = open(net, channel, id, dialled).await {
+        return end;
     }
     let mut link = net.link.clone();
     let mut changed = net.changed.clone();

@@ -123,7 +123,29 @@ pub(super) fn ensure_endpoint(u: &mut Unlocked) -> bool {
 
 impl Service {
     /// Tells the network tasks what to do now (after unlock, lock, pair, unpair).
+    /// Keeps a session's post-quantum secret and hands it to the network side.
+    fn keep_pq_secret(&mut self, opened: u32, ss: &[u8; 32]) -> bool {
+        let kept = match &mut self.vault {
+            Vault::Unlocked(u) => keep_pq_secret(u, opened, ss),
+            Vault::Locked => false,
+        };
+        if kept {
+            self.share_pq_secrets();
+        }
+        kept
+    }
+
+    /// Hands the network side the post-quantum secrets its handshakes use.
+    fn share_pq_secrets(&self) {
+        let pq = match &self.vault {
+            Vault::Unlocked(u) => u.partner().and_then(|p| p.pq.clone()),
+            Vault::Locked => None,
+        };
+        self.peer.net.set_post_quantum(pq);
+    }
+
     pub(super) fn publish_link(&mut self) {
+        self.share_pq_secrets();
         if let Vault::Unlocked(u) = &mut self.vault {
             if ensure_endpoint(u) {
                 self.couple_changed();
@@ -241,6 +263,9 @@ impl Service {
                     save_partner(u);
                 }
             }
+            PeerOp::PqSecret { opened, ss, reply } => {
+                let _ = reply.send(self.keep_pq_secret(opened, &ss));
+            }
             PeerOp::PartnerLeft => {
                 if let Vault::Unlocked(u) = &mut self.vault {
                     let name = u.partner().map(|p| p.name.clone());
@@ -337,6 +362,7 @@ impl Service {
         let address = self.peer.net.connected_address();
         let path = self.peer.net.path();
         let problem = self.peer.net.hello_problem();
+        let post_quantum = address.is_some() && self.peer.net.post_quantum();
         let u = self.unlocked()?;
         if let Some(problem) = u.partner_problem() {
             return Err(untrusted_partner(problem));
@@ -372,6 +398,7 @@ impl Service {
                 .and_then(|r| haven_shared::relay_url::RelayUrl::parse(r).ok())
                 .map(|r| r.authority),
             problem,
+            post_quantum,
         })
     }
 
@@ -479,6 +506,36 @@ fn save_partner(u: &mut Unlocked) {
     if let Err(e) = u.save_partner_record() {
         tracing::warn!(error = %e, "could not save when the partner was last seen");
     }
+}
+
+/// Stores the secret a session's post-quantum exchange made, derived from the secret the
+/// session was opened with (see `haven_shared::crypto::pq`).
+fn keep_pq_secret(u: &mut Unlocked, opened: u32, ss: &[u8; 32]) -> bool {
+    use haven_shared::crypto::pq;
+    use haven_shared::partner_record::{Key32, PqEpoch, PqSecrets};
+    let Some(p) = u.partner_record_mut() else {
+        return false;
+    };
+    let base = match opened {
+        0 => Some(p.psk.clone()),
+        epoch => p.pq.as_ref().and_then(|q| q.of(epoch)).cloned(),
+    };
+    let Some(base) = base else {
+        return false;
+    };
+    let now = haven_shared::when::now();
+    let epoch = PqEpoch {
+        epoch: pq::epoch_of(ss),
+        secret: Key32::new(*pq::next_secret(base.bytes(), ss)),
+    };
+    let mut secrets = p.pq.take().unwrap_or(PqSecrets {
+        epochs: Vec::new(),
+        made_at: now,
+    });
+    secrets.push(epoch, pq::KEEP, now);
+    p.pq = Some(secrets);
+    save_partner(u);
+    true
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod identity;
+pub mod pq;
 pub mod rows;
 pub mod seal;
 

@@ -50,6 +50,9 @@ pub struct PartnerInfo {
     /// Why the laptops cannot sync though they reach each other (another peer protocol).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The session in place runs on post-quantum keys (ML-KEM-768 beside X25519).
+    #[serde(default)]
+    pub post_quantum: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -8,8 +8,8 @@
 /// (1,000 agreements are ~1 MB), and still a bound on what a peer can make us buffer.
 pub const MAX_MESSAGE: usize = 128 * 1024 * 1024;
 /// Body per chunk: a Noise message (65,535) less its 16-byte tag, our flag byte and the
-/// padded chunk's length (see [`super::padding`]).
-const CHUNK: usize = 65_535 - 16 - super::padding::HEADER;
+/// 4-byte length a padded chunk carries (the 5 bytes of `padding::HEADER`).
+const CHUNK: usize = 65_535 - 16 - 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -25,6 +25,33 @@ pub enum Message {
     Bye,
     /// The sender ran `haven partner unpair`: it has forgotten our keys and will not be back.
     Unpaired,
+    /// Protocol 3: an ML-KEM-768 encapsulation key, for the secret of `epoch` (the
+    /// daemon's `peer::pq`).
+    PqOffer {
+        epoch: u32,
+        key: Vec<u8>,
+    },
+    /// Protocol 3: the ciphertext that answers a [`Message::PqOffer`].
+    PqReply {
+        epoch: u32,
+        ciphertext: Vec<u8>,
+    },
+}
+
+/// The size of an ML-KEM-768 encapsulation key; an offer of any other size is refused.
+pub const PQ_ENCAPSULATION_KEY: usize = 1184;
+/// The size of an ML-KEM-768 ciphertext.
+pub const PQ_CIPHERTEXT: usize = 1088;
+
+/// `epoch` (4 bytes) then exactly `size` bytes.
+fn epoch_and(rest: &[u8], size: usize, name: &'static str) -> Result<(u32, Vec<u8>), MessageError> {
+    match rest.split_at_checked(4) {
+        Some((epoch, body)) if body.len() == size => Ok((
+            u32::from_be_bytes([epoch[0], epoch[1], epoch[2], epoch[3]]),
+            body.to_vec(),
+        )),
+        _ => Err(MessageError::Malformed(name)),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +86,18 @@ impl Message {
             Message::Pong => vec![4],
             Message::Bye => vec![5],
             Message::Unpaired => vec![6],
+            Message::PqOffer { epoch, key } => {
+                let mut v = vec![7];
+                v.extend_from_slice(&epoch.to_be_bytes());
+                v.extend_from_slice(key);
+                v
+            }
+            Message::PqReply { epoch, ciphertext } => {
+                let mut v = vec![8];
+                v.extend_from_slice(&epoch.to_be_bytes());
+                v.extend_from_slice(ciphertext);
+                v
+            }
         }
     }
 
@@ -84,6 +123,10 @@ impl Message {
             4 => bare(Message::Pong, "pong"),
             5 => bare(Message::Bye, "bye"),
             6 => bare(Message::Unpaired, "unpaired"),
+            7 => epoch_and(rest, PQ_ENCAPSULATION_KEY, "post-quantum offer")
+                .map(|(epoch, key)| Message::PqOffer { epoch, key }),
+            8 => epoch_and(rest, PQ_CIPHERTEXT, "post-quantum reply")
+                .map(|(epoch, ciphertext)| Message::PqReply { epoch, ciphertext }),
             other => Err(MessageError::UnknownType(other)),
         }
     }
@@ -164,6 +207,14 @@ mod tests {
             Message::Unpaired,
             Message::Sync(vec![9; 10]),
             Message::Sync(vec![7; 3 * CHUNK + 5]),
+            Message::PqOffer {
+                epoch: 3,
+                key: vec![5; PQ_ENCAPSULATION_KEY],
+            },
+            Message::PqReply {
+                epoch: u32::MAX,
+                ciphertext: vec![6; PQ_CIPHERTEXT],
+            },
         ] {
             assert_eq!(round_trip(&m), m);
         }
@@ -182,6 +233,17 @@ mod tests {
             Message::decode(&[3, 0]),
             Err(MessageError::Malformed("ping"))
         );
+        // A post-quantum key or ciphertext of any other size, or without its epoch.
+        for (kind, size) in [(7u8, PQ_ENCAPSULATION_KEY), (8, PQ_CIPHERTEXT)] {
+            for len in [0, 3, 4, 4 + size - 1, 4 + size + 1, 4 + 2 * size] {
+                let mut bytes = vec![kind];
+                bytes.extend(vec![1u8; len]);
+                assert!(
+                    matches!(Message::decode(&bytes), Err(MessageError::Malformed(_))),
+                    "type {kind}, {len} bytes"
+                );
+            }
+        }
         let mut r = Reassembler::new();
         assert_eq!(r.push(&[]), Err(MessageError::BadChunk));
         assert_eq!(r.push(&[2, 1]), Err(MessageError::BadChunk));

@@ -14,4 +14,6 @@ pub mod message;
 pub mod padding;
 
 pub use frame::{encode_frame, FrameDecoder, FrameError, MAX_FRAME};
-pub use message::{chunks, Message, MessageError, Reassembler, MAX_MESSAGE};
+pub use message::{
+    chunks, Message, MessageError, Reassembler, MAX_MESSAGE, PQ_CIPHERTEXT, PQ_ENCAPSULATION_KEY,
+};

@@ -6,7 +6,8 @@
 //! then zeros up to the bucket: the next power of two, at least [`MIN_BUCKET`], at most
 //! the largest Noise plaintext. A rekey chunk is the flag [`REKEY`] and nothing else: the
 //! sender changes its sending key right after it, the receiver its receiving key right
-//! after reading it (Noise's `REKEY`). Both are inside the encryption, so a listener
+//! after reading it (Noise's `REKEY`). [`PQ_SWITCH`] works the same way for the switch to
+//! the post-quantum keys (the daemon's `peer::pq`). Both are inside the encryption, so a listener
 //! cannot tell a rekey from any small frame, and a rekey frame replayed or moved fails
 //! Noise's nonce check before it is read.
 
@@ -18,6 +19,8 @@ pub const MORE: u8 = 1;
 pub const LAST: u8 = 0;
 /// The chunk's flag: the sender's key changes after this chunk.
 pub const REKEY: u8 = 2;
+/// The chunk's flag: the sender's key becomes the post-quantum one after this chunk.
+pub const PQ_SWITCH: u8 = 3;
 
 /// The smallest bucket: a ping and a short sync message look alike.
 pub const MIN_BUCKET: usize = 256;
@@ -52,7 +55,16 @@ pub fn pad(chunk: &[u8]) -> Result<Vec<u8>, MessageError> {
 
 /// The rekey chunk, padded like any other.
 pub fn rekey() -> Vec<u8> {
-    let mut out = vec![REKEY];
+    flag_only(REKEY)
+}
+
+/// The chunk after which the sender's key is the post-quantum one.
+pub fn pq_switch() -> Vec<u8> {
+    flag_only(PQ_SWITCH)
+}
+
+fn flag_only(flag: u8) -> Vec<u8> {
+    let mut out = vec![flag];
     out.resize(MIN_BUCKET, 0);
     out
 }
@@ -64,6 +76,8 @@ pub enum Chunk {
     Data(Vec<u8>),
     /// The sender's key changes after this chunk.
     Rekey,
+    /// The sender's key becomes the post-quantum one after this chunk.
+    PqSwitch,
 }
 
 /// Reads a padded chunk; the padding must be zeros and the length must fit.
@@ -71,7 +85,8 @@ pub fn unpad(plain: &[u8]) -> Result<Chunk, MessageError> {
     let (&flag, rest) = plain.split_first().ok_or(MessageError::BadChunk)?;
     match flag {
         REKEY if rest.iter().all(|b| *b == 0) => Ok(Chunk::Rekey),
-        REKEY => Err(MessageError::Malformed("rekey")),
+        PQ_SWITCH if rest.iter().all(|b| *b == 0) => Ok(Chunk::PqSwitch),
+        REKEY | PQ_SWITCH => Err(MessageError::Malformed("key change")),
         LAST | MORE => {
             let (len, rest) = rest.split_at_checked(4).ok_or(MessageError::BadChunk)?;
             let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]);
@@ -113,12 +128,14 @@ mod tests {
             &[0, 0, 0, 0, 1],
             &[0, 0, 0, 0, 0, 7],
             &[2, 1],
-            &[3, 0, 0, 0, 0],
+            &[4, 0, 0, 0, 0],
+            &[3, 0, 1],
             &[0, 255, 255, 255, 255, 1, 2],
         ] {
             assert!(unpad(bad).is_err(), "{bad:?}");
         }
         assert_eq!(unpad(&rekey()), Ok(Chunk::Rekey));
+        assert_eq!(unpad(&pq_switch()), Ok(Chunk::PqSwitch));
     }
 
     proptest! {
