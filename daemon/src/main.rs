@@ -9,6 +9,7 @@ mod ipc_server;
 mod journal_index;
 mod lifecycle;
 mod notify;
+mod partner_endpoint;
 mod partner_sync;
 mod peer;
 mod relay;

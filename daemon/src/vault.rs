@@ -39,6 +39,8 @@ pub struct Unlocked {
     partner_sync: PartnerSync,
     /// What this person has looked at of the partner's items, and what was notified.
     marks: SeenMarks,
+    /// Which of the partner's iroh keys the endpoint follows (one change per pause).
+    pub endpoint: crate::partner_endpoint::EndpointFollow,
 }
 
 impl Unlocked {
@@ -48,6 +50,7 @@ impl Unlocked {
     pub fn set_partner(&mut self, partner: Option<Partner>) {
         self.partner = partner;
         self.partner_sync.reset();
+        self.endpoint = Default::default();
         self.keyring = self.keyring_now();
         self.marks.forget_cache();
     }
@@ -324,6 +327,7 @@ impl Vault {
             farewell,
             partner_sync: PartnerSync::default(),
             marks: SeenMarks::default(),
+            endpoint: Default::default(),
         };
         unlocked.keyring = unlocked.keyring_now();
         Ok(unlocked)

@@ -56,13 +56,17 @@ fn the_reference_age_cli_recovers_the_journal_without_haven() {
         let file = h.tmp.path().join(format!("row-{seq}.age"));
         std::fs::write(&file, data).unwrap();
         let plain = age_decrypt(&h, &file);
-        // The header: magic, 16-byte document id, sequence number, kind.
-        assert_eq!(&plain[..4], b"HVN1");
+        // The header: magic, 16-byte document id, sequence number, kind; then the
+        // length of the automerge bytes, which zeros pad to a size bucket.
+        assert_eq!(&plain[..4], b"HVN2");
         assert_eq!(
             u64::from_be_bytes(plain[20..28].try_into().unwrap()),
             seq as u64
         );
-        automerge_bytes.extend_from_slice(&plain[29..]);
+        let len = u64::from_be_bytes(plain[29..37].try_into().unwrap()) as usize;
+        assert!(plain.len().is_power_of_two() || plain.len().is_multiple_of(65536));
+        assert!(plain[37 + len..].iter().all(|b| *b == 0));
+        automerge_bytes.extend_from_slice(&plain[37..37 + len]);
     }
     let doc = automerge::AutoCommit::load(&automerge_bytes).unwrap();
     let journal = haven_shared::documents::JournalDoc::from_automerge(doc);

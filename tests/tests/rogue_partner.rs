@@ -185,6 +185,57 @@ fn a_post_quantum_exchange_that_is_not_one_closes_the_session_and_nothing_else()
     assert_eq!(a.json(&["partner", "--json"])["post_quantum"], true);
 }
 
+#[test]
+fn a_partner_laptop_that_keeps_changing_its_iroh_key_is_followed_once_per_pause() {
+    let lan = Lan::new(3);
+    let (a, b) = paired_pair(&lan);
+    // A relay (nobody answers at it): Maya's laptop makes an iroh endpoint for Sam's key.
+    let relay = format!(
+        "https://10.88.0.9:7443/?cert={}&token={}",
+        "ab".repeat(32),
+        "cd".repeat(haven_shared::relay_url::TOKEN_BYTES)
+    );
+    a.ok(&["partner", "relay", &relay]);
+    let binds = || {
+        log_of(&a)
+            .matches("ready to meet the partner across networks")
+            .count()
+    };
+    eventually_explained(
+        SOON,
+        || log_of(&a).contains("partner_known=true").then_some(()),
+        || log_of(&a),
+    );
+    let before = binds();
+    // Sam's laptop makes a new iroh key three times (as a reinstall, or modified software).
+    for round in 0..3 {
+        as_rogue_sam(&b, |home| {
+            let mut p = home.partner().unwrap().unwrap();
+            p.endpoint_secret = Some(haven_shared::partner_record::Key32::new([round + 1; 32]));
+            home.save_partner(&p).unwrap();
+        });
+        let id = propose(&b, &format!("Round {round}"), "A new key travels with this");
+        wait_status(&a, &id, "proposed");
+    }
+    // Maya's doctor names it once the third key has arrived...
+    let line = eventually_explained(
+        SOON,
+        || {
+            let out = a.run(&["doctor"]);
+            out.stdout
+                .lines()
+                .find(|l| l.contains("partner's iroh key") && l.contains("3 new iroh keys"))
+                .map(str::to_string)
+        },
+        || a.run(&["doctor"]).stdout,
+    );
+    assert!(line.starts_with("FAIL"), "{line}");
+    assert!(line.contains("and the newest waits"), "{line}");
+    // ...and the endpoint was not remade for any of them: the newest waits out the pause.
+    assert_eq!(binds(), before, "{}", log_of(&a));
+    assert!(log_of(&a).contains("named another iroh key within 10 minutes"));
+}
+
 /// Sam's laptop, stopped, edits its couple document directly (any automerge change it
 /// likes), then comes back online so the change syncs to Maya.
 fn as_rogue_sam(b: &Home, edit: impl FnOnce(&mut haven_shared::home::OpenHome)) {

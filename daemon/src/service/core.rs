@@ -24,6 +24,7 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
                 if catch_unwind(AssertUnwindSafe(|| {
                     service.lock_if_idle();
                     service.notice_new();
+                    service.follow_partner_endpoint();
                 }))
                 .is_err()
                 {

@@ -61,6 +61,9 @@ impl Service {
             }
         }
         out.push(self.partner_check());
+        if let Some(c) = self.endpoint_churn_check() {
+            out.push(c);
+        }
         if let Some(c) = self.relay_check() {
             out.push(c);
         }
@@ -104,6 +107,26 @@ impl Service {
             ),
         },
     }
+    }
+
+    /// A partner's laptop that keeps naming new iroh keys (see `partner_endpoint`).
+    fn endpoint_churn_check(&self) -> Option<Check> {
+        let Vault::Unlocked(u) = &self.vault else {
+            return None;
+        };
+        let now = std::time::Instant::now();
+        let changes = u.endpoint.changes_in_the_last_hour(now);
+        (changes > crate::partner_endpoint::TOO_MANY).then(|| {
+            check(
+                "partner's iroh key",
+                false,
+                format!(
+                    "the partner's laptop named {changes} new iroh keys in the last hour; Haven follows at most one every 10 minutes{}",
+                    if u.endpoint.deferred(now) { ", and the newest waits" } else { "" }
+                ),
+                Some("a reinstalled laptop does this once; if nobody reinstalled it, their laptop may run modified software: compare `haven partner` on both laptops"),
+            )
+        })
     }
 
     /// The couple's relay, when one is set: reachable, its certificate the pinned one,

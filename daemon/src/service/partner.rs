@@ -80,13 +80,19 @@ fn not_paired() -> ErrorReply {
 
 /// What meeting across networks needs, when all of it is there: this laptop's iroh key,
 /// a relay, and the partner's iroh key from its member record.
-fn apart_of(u: &Unlocked, p: &Partner) -> Option<Apart> {
+fn apart_of(partner_endpoint: Option<[u8; 32]>, p: &Partner) -> Option<Apart> {
     let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
     Some(Apart {
         secret: p.endpoint_secret.clone()?,
-        partner: u.home.couple.endpoint_of(&p.member_id),
+        partner: partner_endpoint,
         relay,
     })
+}
+
+/// The partner's iroh key the document names now.
+fn newest_endpoint(u: &Unlocked) -> Option<[u8; 32]> {
+    u.partner()
+        .and_then(|p| u.home.couple.endpoint_of(&p.member_id))
 }
 
 /// Makes this laptop's iroh key for the pairing if it has none, and names its public half
@@ -146,10 +152,15 @@ impl Service {
 
     pub(super) fn publish_link(&mut self) {
         self.share_pq_secrets();
+        let mut followed = None;
         if let Vault::Unlocked(u) = &mut self.vault {
             if ensure_endpoint(u) {
                 self.couple_changed();
             }
+        }
+        if let Vault::Unlocked(u) = &mut self.vault {
+            let newest = newest_endpoint(u);
+            followed = u.endpoint.follow(newest, std::time::Instant::now());
         }
         let link = match &self.vault {
             Vault::Locked => Link::Off,
@@ -167,7 +178,7 @@ impl Service {
                     (Some(partner_public), Some(partner_signing)) => {
                         let mut dial: Vec<String> = p.last_address.iter().cloned().collect();
                         dial.extend(p.addresses.iter().cloned());
-                        let apart = apart_of(u, p);
+                        let apart = apart_of(followed, p);
                         Link::Paired(Arc::new(PairedLink {
                             own_static: Zeroizing::new(*u.home.identity.noise_static()),
                             own_public: u.home.identity.noise_public(),
@@ -251,9 +262,7 @@ impl Service {
                 // What arrived is noticed on the next tick (within a second), off this path:
                 // the session answers the partner first.
                 let _ = reply.send(self.receive(session, &bytes));
-                if self.partner_endpoint_changed() {
-                    self.publish_link();
-                }
+                self.follow_partner_endpoint();
             }
             PeerOp::Disconnected => {
                 if let Vault::Unlocked(u) = &mut self.vault {
@@ -286,18 +295,25 @@ impl Service {
 
     /// Whether the partner's iroh key in the couple document differs from the one the
     /// network side has (it arrived, or the partner's laptop made a new one).
-    fn partner_endpoint_changed(&self) -> bool {
-        let Vault::Unlocked(u) = &self.vault else {
-            return false;
+    /// After the couple document changed, and on every tick: notes the partner's iroh key
+    /// and republishes the link when a new one is due (one per pause, see
+    /// `partner_endpoint`).
+    pub(super) fn follow_partner_endpoint(&mut self) {
+        let linked = match &*self.peer.link.borrow() {
+            Link::Paired(l) => l.apart.as_ref().map(|a| a.partner),
+            _ => None,
         };
-        let Some(p) = u.partner() else { return false };
-        if p.relay.is_none() {
-            return false;
+        let Vault::Unlocked(u) = &mut self.vault else {
+            return;
+        };
+        if u.partner().is_none_or(|p| p.relay.is_none()) {
+            return;
         }
-        let now = u.home.couple.endpoint_of(&p.member_id);
-        match &*self.peer.link.borrow() {
-            Link::Paired(l) => l.apart.as_ref().is_some_and(|a| a.partner != now),
-            _ => false,
+        let now = std::time::Instant::now();
+        let newest = newest_endpoint(u);
+        u.endpoint.observe(newest, now);
+        if linked.is_some_and(|linked| linked != newest) && u.endpoint.due(newest, now) {
+            self.publish_link();
         }
     }
 
