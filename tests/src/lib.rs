@@ -483,24 +483,15 @@ pub fn memory_contains(pid: i32, needle: &[u8]) -> bool {
 /// The text of a PDF, read back with `pdftotext` (Debian's poppler-utils, which `.ci/run`
 /// installs), whitespace collapsed to single spaces.
 pub fn pdf_text(path: &Path) -> String {
-    let out = Command::new("pdftotext")
-        .arg(path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (Debian's poppler-utils, installed by .ci/run) must be installed");
-    assert!(
-        out.status.success(),
-        "pdftotext failed on {}",
-        path.display()
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let pages: Vec<String> = pdf_pages(path)
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    pages.join(" ")
 }
 
 /// The text of each page of a PDF (pdftotext separates pages with a form feed), with
-/// whitespace collapsed as in [`pdf_text`].
+/// whitespace collapsed to single spaces.
 pub fn pdf_pages(path: &Path) -> Vec<String> {
     let out = Command::new("pdftotext")
         .arg(path)
