@@ -28,6 +28,18 @@ pub fn ik_first_at(
     psk: &[u8; 32],
     stamp: u64,
 ) -> (snow::HandshakeState, Vec<u8>) {
+    ik_first_with(own_static, remote, psk, stamp, Some(0))
+}
+
+/// The first handshake message as a laptop on protocol 2 sent it (no epoch: `None`), or
+/// naming `epoch` (its secret already mixed into `psk` by the caller).
+pub fn ik_first_with(
+    own_static: &[u8; 32],
+    remote: &[u8; 32],
+    psk: &[u8; 32],
+    stamp: u64,
+    epoch: Option<u32>,
+) -> (snow::HandshakeState, Vec<u8>) {
     let mut hs = snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
         .prologue(b"haven/1 transport")
         .unwrap()
@@ -43,8 +55,10 @@ pub fn ik_first_at(
     // The timestamp, then a port to call back on.
     let mut hello = stamp.to_be_bytes().to_vec();
     hello.extend_from_slice(&47000u16.to_be_bytes());
-    // No post-quantum epoch: a rogue build that kept none (see the daemon's `peer::pq`).
-    hello.extend_from_slice(&0u32.to_be_bytes());
+    // The post-quantum epoch (`haven_shared::crypto::pq`); protocol 2 sent none.
+    if let Some(epoch) = epoch {
+        hello.extend_from_slice(&epoch.to_be_bytes());
+    }
     let n = hs.write_message(&hello, &mut buf).unwrap();
     (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
 }
@@ -142,8 +156,18 @@ fn handshake_as_sam(
     maya_key: &[u8; 32],
     psk: &[u8; 32],
 ) -> (std::net::TcpStream, snow::TransportState, Vec<u8>, Vec<u8>) {
+    let (hs, first) = ik_first(sam_static, maya_key, psk);
+    finish_handshake(target, hs, first)
+}
+
+/// Sends `first` to Maya and reads her answer: the session's transport state, the first
+/// message, and the handshake hash.
+pub fn finish_handshake(
+    target: &str,
+    mut hs: snow::HandshakeState,
+    first: Vec<u8>,
+) -> (std::net::TcpStream, snow::TransportState, Vec<u8>, Vec<u8>) {
     use std::io::Write;
-    let (mut hs, first) = ik_first(sam_static, maya_key, psk);
     let mut s = connect(target);
     s.write_all(&first).unwrap();
     let body = read_frame(&mut s);
@@ -163,7 +187,7 @@ fn read_frame(s: &mut std::net::TcpStream) -> Vec<u8> {
 }
 
 /// The next chunk from Maya, decrypted (and unpadded once `padded`).
-fn next_chunk(
+pub fn next_chunk(
     s: &mut std::net::TcpStream,
     t: &mut snow::TransportState,
     padded: bool,

@@ -95,7 +95,20 @@ fn a_laptop_on_an_older_peer_protocol_is_named_under_partner_and_doctor() {
         scope
             .spawn(|| {
                 lan.enter(2);
-                let (mut s, mut t, _) = as_sam(&target, &keys.noise_static, &maya_key, &keys.psk);
+                // As a laptop on protocol 2 sends it: no post-quantum epoch in its first
+                // handshake message.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64;
+                let (hs, first) = haven_tests::rogue::ik_first_with(
+                    &keys.noise_static,
+                    &maya_key,
+                    &keys.psk,
+                    now,
+                    None,
+                );
+                let (mut s, mut t, _, _) = haven_tests::rogue::finish_handshake(&target, hs, first);
                 send_message(&mut s, &mut t, &Message::Hello { version: 2 });
                 read_to_close(&mut s);
             })

@@ -19,6 +19,9 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let paths = ctx.paths.clone();
     if args.accept_older {
+        if ctx.client.call(Status {})?.locked {
+            ctx.client.unlock()?;
+        }
         ctx.client.call(AcceptOlder {})?;
         eprintln!("This copy of haven.db is now the newest. Haven counts from here.");
         return Ok(());

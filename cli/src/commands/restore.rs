@@ -83,7 +83,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     // The generation this laptop has seen stays if there is one: a backup older than it is
     // then named at unlock, like any older haven.db. Otherwise the backup's own starts it.
     let seen = paths.generation_file();
-    if !seen.exists() {
+    let kept = seen.exists();
+    if !kept {
         let _ = std::fs::create_dir_all(&paths.log_dir);
         let _ = std::fs::rename(staged.generation_file(), &seen);
     }
@@ -92,5 +93,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         "Restored into {}. Unlock it with your passphrase as before.",
         paths.data_dir.display()
     );
+    if kept {
+        eprintln!("If this laptop wrote more since the backup, unlocking will say the copy is older; `haven doctor --accept-older` makes it the newest.");
+    }
     Ok(())
 }

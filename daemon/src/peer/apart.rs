@@ -381,8 +381,10 @@ async fn dial(
         send,
         _conn: conn.clone(),
     };
-    let pq = net.pq_secrets();
-    let channel = noise::initiate(stream, keys(p, pq.as_ref()), net.port()).await?;
+    let pq = net.pq_for_dialling();
+    let channel = noise::initiate(stream, keys(p, pq.as_ref()), net.port())
+        .await
+        .inspect_err(|_| net.pq_dial_failed())?;
     Ok((channel, conn))
 }
 

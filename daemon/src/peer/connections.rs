@@ -248,7 +248,7 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
 /// Connects and runs the handshake; the caller decides whether to start a session.
 async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<noise::Channel> {
     let stream = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await??;
-    let pq = net.pq_secrets();
+    let pq = net.pq_for_dialling();
     let keys = LinkKeys {
         own_static: &p.own_static,
         partner_public: &p.partner_public,
@@ -258,7 +258,14 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<nois
     // The partner answers at once; an address that accepts and then stalls is not it.
     let answered = tokio::time::timeout(DIAL_TIMEOUT, noise::initiate(stream, keys, net.port()))
         .await
-        .map_err(|_| anyhow::anyhow!("no answer to the handshake"))?;
+        .map_err(|_| anyhow::anyhow!("no answer to the handshake"));
+    if !matches!(
+        answered,
+        Ok(Ok(_)) | Ok(Err(noise::ChannelError::Farewell(_)))
+    ) {
+        net.pq_dial_failed();
+    }
+    let answered = answered?;
     match answered {
         Err(noise::ChannelError::Farewell(frame)) => {
             let statement = noise::farewell_statement(&p.own_public, &p.partner_public, &p.pairing);

@@ -24,7 +24,7 @@ pub use connections::{accept_loop, keep_linked};
 pub use pair_requests::handle_pairing;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -220,6 +220,9 @@ pub struct Net {
     pending: Mutex<HashMap<String, oneshot::Receiver<Result<Paired, ErrorReply>>>>,
     /// Handshake slots on the peer port, and the budget of refusal log lines.
     pub admission: Arc<admission::Admission>,
+    /// The next handshake this laptop makes names no post-quantum epoch (see
+    /// [`Net::pq_for_dialling`]).
+    pq_fallback: AtomicBool,
 }
 
 impl Net {
@@ -244,16 +247,34 @@ impl Net {
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             admission: Arc::default(),
+            pq_fallback: AtomicBool::new(false),
         }
     }
 
-    /// The post-quantum secrets for the next handshake.
+    /// The post-quantum secrets for the next handshake this laptop answers.
     pub fn pq_secrets(&self) -> Option<PqSecrets> {
         self.registry.lock().ok().and_then(|r| r.pq.clone())
     }
 
-    /// The session in place switched to its post-quantum keys.
+    /// The secrets for the next handshake this laptop makes: none (epoch 0, which is
+    /// always answered) every other try after a handshake went unanswered. A partner that
+    /// lost the epochs this laptop names (a reply cut three times, a restored backup) then
+    /// still answers, and the session's own exchange makes an epoch both keep.
+    pub fn pq_for_dialling(&self) -> Option<PqSecrets> {
+        if self.pq_fallback.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.pq_secrets()
+    }
+
+    /// A handshake this laptop made went unanswered: the next one names the other choice.
+    pub fn pq_dial_failed(&self) {
+        self.pq_fallback.fetch_xor(true, Ordering::Relaxed);
+    }
+
+    /// The session in place switched to its post-quantum keys (both sides).
     fn mark_post_quantum(&self, id: u64) {
+        self.pq_fallback.store(false, Ordering::Relaxed);
         if let Ok(mut r) = self.registry.lock() {
             if let Some(c) = r.current.as_mut().filter(|c| c.id == id) {
                 c.post_quantum = true;

@@ -350,6 +350,8 @@ pub struct LinkKeys<'a> {
 /// The handshake's first payload: the timestamp, the port this side listens on, and the
 /// post-quantum epoch it mixes into the PSK (0: none).
 const FIRST_PAYLOAD: usize = 8 + 2 + 4;
+/// Protocol 2's first payload: no epoch.
+const FIRST_PAYLOAD_V2: usize = 8 + 2;
 
 fn now_nanos() -> u64 {
     std::time::SystemTime::now()
@@ -471,13 +473,21 @@ pub async fn respond(
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {
             return Err(ChannelError::UnknownPeer);
         }
-        // The timestamp, the port the partner listens on, the post-quantum epoch.
-        if n != FIRST_PAYLOAD {
+        // The timestamp, the port the partner listens on, the post-quantum epoch. A laptop
+        // on protocol 2 sends no epoch: it is answered, so that its hello can say it has
+        // to update (`session::hello`).
+        if n != FIRST_PAYLOAD && n != FIRST_PAYLOAD_V2 {
             return Err(ChannelError::Replay);
         }
         let stamp: [u8; 8] = payload[..8].try_into().map_err(|_| ChannelError::Replay)?;
         let port = u16::from_be_bytes([payload[8], payload[9]]);
-        let epoch = u32::from_be_bytes([payload[10], payload[11], payload[12], payload[13]]);
+        let epoch = match payload
+            .get(10..FIRST_PAYLOAD)
+            .filter(|_| n == FIRST_PAYLOAD)
+        {
+            Some(e) => u32::from_be_bytes([e[0], e[1], e[2], e[3]]),
+            None => 0,
+        };
         // A partner that names no epoch is answered (see `peer::pq`); one that names an
         // epoch this laptop no longer has is not.
         if epoch != 0 {

@@ -123,14 +123,14 @@ async fn open(
     {
         return Err(End::Closed("no longer paired"));
     }
-    post_quantum(net, channel, id).await
+    post_quantum(net, channel).await
 }
 
 /// The post-quantum exchange (`haven_shared::crypto::pq`), before anything of the couple
 /// document moves: the side that dialled offers an ML-KEM key, the other answers; both
 /// switch to keys derived from the shared secret and keep a secret for the next
 /// handshakes.
-async fn post_quantum(net: &Net, channel: &mut Channel, id: u64) -> Result<(), End> {
+async fn post_quantum(net: &Net, channel: &mut Channel) -> Result<(), End> {
     let opened = channel.opened_epoch;
     let wait = Duration::from_secs(10);
     let ss = if channel.initiator {
@@ -181,7 +181,6 @@ async fn post_quantum(net: &Net, channel: &mut Channel, id: u64) -> Result<(), E
         }
     };
     channel.switch_to_post_quantum(&ss).await.map_err(err)?;
-    net.mark_post_quantum(id);
     // Kept for the next handshakes; a failure to keep it costs only that the next one
     // names the epoch before.
     if ask(&net.core, |reply| PeerOp::PqSecret {
@@ -206,7 +205,13 @@ async fn take(
     received: Result<Message, ChannelError>,
 ) -> Result<bool, End> {
     match received {
+        // The partner's switch flag comes before its first sync message: nothing of the
+        // couple document is taken under X25519 alone.
+        Ok(Message::Sync(_)) if !channel.post_quantum => Err(End::Error(
+            "a sync message before the partner's post-quantum switch".into(),
+        )),
         Ok(Message::Sync(bytes)) => {
+            net.mark_post_quantum(id);
             match ask(&net.core, |reply| PeerOp::Receive(id, bytes, reply)).await {
                 Some(Ok(())) => Ok(true),
                 Some(Err(e)) => Err(End::Error(format!("a bad sync message: {e}"))),
