@@ -15,7 +15,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let chunk = if padded {
                 match padding::unpad(&frame) {
                     Ok(Chunk::Data(chunk)) => chunk,
-                    Ok(Chunk::Rekey) => continue,
+                    Ok(Chunk::Rekey | Chunk::PqSwitch) => continue,
                     Err(_) => return,
                 }
             } else {

@@ -14,11 +14,15 @@ pub fn ik_first(
     remote: &[u8; 32],
     psk: &[u8; 32],
 ) -> (snow::HandshakeState, Vec<u8>) {
-    let stamp = std::time::SystemTime::now()
+    ik_first_at(own_static, remote, psk, now_nanos())
+}
+
+/// The handshake's timestamp now: nanoseconds since 1970.
+pub fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_nanos() as u64;
-    ik_first_at(own_static, remote, psk, stamp)
+        .as_nanos() as u64
 }
 
 /// [`ik_first`] with the timestamp a clock showing `stamp` (ns since 1970) would send.

@@ -61,10 +61,7 @@ fn replies_cut_three_times_do_not_lock_the_couple_out() {
             .spawn(|| {
                 lan.enter(2);
                 for _ in 0..3 {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos() as u64;
+                    let now = haven_tests::rogue::now_nanos();
                     let mixed = pq::handshake_psk(&psk, &secret);
                     let (hs, first) =
                         ik_first_with(&sam_static, &maya_key, &mixed, now, Some(epoch));

@@ -97,10 +97,7 @@ fn a_laptop_on_an_older_peer_protocol_is_named_under_partner_and_doctor() {
                 lan.enter(2);
                 // As a laptop on protocol 2 sends it: no post-quantum epoch in its first
                 // handshake message.
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64;
+                let now = haven_tests::rogue::now_nanos();
                 let (hs, first) = haven_tests::rogue::ik_first_with(
                     &keys.noise_static,
                     &maya_key,
