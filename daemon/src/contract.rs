@@ -199,6 +199,9 @@ pub struct Apart {
     /// synced once since the partner's laptop made it (side by side, on the LAN).
     pub partner: Option<[u8; 32]>,
     pub relay: RelayUrl,
+    /// What this laptop presents to the relay: the token and its introduction, signed by
+    /// its pairing key (`haven_shared::relay_introduction`).
+    pub introduction: String,
 }
 
 /// How the relay answers this laptop, for `haven doctor`.

@@ -14,6 +14,7 @@ pub mod model;
 pub mod partner_record;
 pub mod paths;
 pub mod plural;
+pub mod relay_introduction;
 pub mod relay_url;
 pub mod reminders;
 pub mod store;

@@ -133,9 +133,8 @@ fn apart_behind_strict_nats_the_agreements_sync_through_the_couples_relay() {
     let second = propose(&sam, "Evenings", "Phones away after ten");
     lab.start_relay();
     assert!(
-        lab.relay_said.starts_with(
-            "The relay serves the couple's two laptops; its URL, with the token, is in"
-        ),
+        lab.relay_said
+            .starts_with("The relay serves its couple's laptops; its URL, with the token, is in"),
         "{}",
         lab.relay_said
     );
@@ -257,10 +256,19 @@ fn a_laptop_without_the_couples_token_is_refused_by_the_relay_and_says_so() {
     assert!(refused.stderr.contains("not paired"), "{}", refused.stderr);
 }
 
+/// The relay's first finding from issue 23: it used to admit the first two keys with the
+/// token, so a stranger who saw the URL before Sam joined took Sam's place. Now Maya's
+/// introduction names the couple, and the stranger, URL and all, is refused.
 #[test]
-fn strangers_with_the_couples_whole_url_are_refused_once_the_couple_joined() {
+fn strangers_with_the_couples_whole_url_are_refused_once_one_laptop_joined() {
     let lab = Internet::new([Nat::Strict, Nat::Strict]);
-    let (_maya, _sam) = paired_with_relay(&lab);
+    let (maya, sam) = paired_pair(&lab.lan);
+    maya.ok(&["partner", "relay", &lab.relay_url]);
+    eventually("Maya to join the relay", SOON, || {
+        lab.relay_log()
+            .contains("the relay serves this couple and nobody else")
+            .then_some(())
+    });
     // Another pair on the same LAN learnt the couple's URL, token and all.
     let eve = Home::in_netns(&lab.lan.nodes[0], "eth0");
     eve.ok(&["init", "--name", "Eve"]);
@@ -270,11 +278,18 @@ fn strangers_with_the_couples_whole_url_are_refused_once_the_couple_joined() {
     frank.ok(&["unlock"]);
     haven_tests::lan::pair(&eve, &frank);
     eve.ok(&["partner", "relay", &lab.relay_url]);
-    wait_relay_refusal(&eve, "already serves two laptops", "");
+    wait_relay_refusal(
+        &eve,
+        "serves another couple's laptops; to start over, run `havend relay --forget`",
+        "",
+    );
+    // Sam joins after the stranger tried, and is let in.
+    sam.ok(&["partner", "relay", &lab.relay_url]);
+    ready_apart(&maya, &sam);
     assert_eq!(
         lab.relay_log().matches("introduced itself").count(),
         2,
-        "still only the couple: {}",
+        "only the couple's two laptops: {}",
         lab.relay_log()
     );
 }

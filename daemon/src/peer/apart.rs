@@ -190,8 +190,8 @@ async fn close(net: &Net, endpoint: Endpoint, farewell: bool) {
 }
 
 /// The relay as iroh wants it: its address, its QUIC port (the same number, over UDP),
-/// the token.
-fn relay_map(relay: &RelayUrl) -> Result<RelayMap> {
+/// the token with this laptop's introduction.
+fn relay_map(relay: &RelayUrl, introduction: &str) -> Result<RelayMap> {
     let url: iroh::RelayUrl = relay
         .endpoint()
         .parse()
@@ -202,7 +202,7 @@ fn relay_map(relay: &RelayUrl) -> Result<RelayMap> {
         .and_then(|(_, p)| p.parse().ok())
         .ok_or_else(|| anyhow!("the relay URL has no port"))?;
     let config = RelayConfig::new(url, Some(iroh_relay::RelayQuicConfig::new(port)))
-        .with_auth_token(relay.token.clone());
+        .with_auth_token(introduction.to_string());
     Ok(config.into())
 }
 
@@ -219,7 +219,10 @@ pub async fn bind(apart: &Apart, listen_ip: IpAddr) -> Result<Endpoint> {
     let mut builder = Endpoint::builder(iroh::endpoint::presets::Minimal)
         .secret_key(secret)
         .alpns(vec![ALPN.to_vec()])
-        .relay_mode(RelayMode::Custom(relay_map(&apart.relay)?))
+        .relay_mode(RelayMode::Custom(relay_map(
+            &apart.relay,
+            &apart.introduction,
+        )?))
         .ca_tls_config(crate::relay::tls::pinned(apart.relay.cert_sha256))
         .portmapper_config(PortmapperConfig::Disabled)
         .hooks(OnlyPartner { partner });
@@ -426,6 +429,7 @@ mod tests {
             secret: Key32::new([secret; 32]),
             partner: Some(public(partner)),
             relay: relay.clone(),
+            introduction: relay.token.clone(),
         };
         let maya = bind(&apart(1, 2), loopback).await.expect("maya");
         let at = *maya.bound_sockets().first().expect("bound");

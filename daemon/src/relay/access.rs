@@ -1,11 +1,14 @@
 //! Who the relay serves: the couple, and nobody else.
 //!
-//! A laptop introduces itself by presenting the couple's token (from the relay URL) with
-//! its iroh key, which the relay handshake has already proven. The first two keys that do
-//! are the couple's and are written down; after that a key is admitted only if it is one
-//! of those two *and* carries the token. Anyone else is refused before a byte is relayed:
-//! a stranger without the token, and a stranger who somehow learnt it once both laptops
-//! have joined. `havend relay --forget` starts the list over (a new laptop, a new pairing).
+//! A laptop introduces itself with the couple's token (from the relay URL) and a statement
+//! signed by its pairing key that names its iroh key (which the relay handshake has
+//! already proven) and its partner's pairing key (`haven_shared::relay_introduction`).
+//! The first introduction names the couple, written down; after that a key is admitted
+//! only if one of the couple's two pairing keys vouches for it *and* it carries the token.
+//! Anyone else is refused before a byte is relayed: a stranger without the token, and a
+//! stranger with the whole URL, who cannot sign as either partner. So a URL seen after
+//! the first laptop joined lets nobody in, and a laptop whose iroh key changes is let in
+//! again without a slot to free. `havend relay --forget` starts over (a new pairing).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -17,69 +20,103 @@ use iroh_relay::server::{Access, AccessControl, ClientRequest};
 use sha2::{Digest, Sha256};
 
 use haven_shared::paths::write_private_file;
-
-/// Two laptops: the couple.
-pub const COUPLE: usize = 2;
+use haven_shared::relay_introduction::{self, IntroductionError};
 
 #[derive(Debug)]
 pub struct CoupleOnly {
     token_sha256: [u8; 32],
     file: PathBuf,
-    admitted: Mutex<BTreeSet<[u8; 32]>>,
+    /// The couple's two pairing keys, once the first laptop introduced itself.
+    couple: Mutex<Option<[[u8; 32]; 2]>>,
+    /// The iroh keys seen so far, so each is logged once.
+    seen: Mutex<BTreeSet<[u8; 32]>>,
     refused: AtomicU64,
 }
 
 /// A refusal's reason, as the laptop's `haven doctor` shows it.
 pub const NOT_INTRODUCED: &str = "this laptop was never introduced to the relay: add the relay URL printed by `havend relay` with `haven partner relay URL`";
-pub const FULL: &str = "the relay already serves two laptops; to start over, run `havend relay --forget` on the relay machine";
+pub const OTHER_COUPLE: &str = "the relay serves another couple's laptops; to start over, run `havend relay --forget` on the relay machine";
+pub const OLDER_HAVEN: &str = "this laptop's Haven is older than the relay's and cannot introduce itself by its pairing key: update Haven on this laptop";
+pub const BAD_INTRODUCTION: &str =
+    "this laptop's introduction to the relay does not verify: run `haven partner relay URL` again";
 
 impl CoupleOnly {
-    /// The admitted keys are kept in `file`, one hex key per line.
+    /// The couple is kept in `file`: its two pairing keys, one hex key per line.
     pub fn load(token: &str, file: PathBuf) -> Result<CoupleOnly> {
-        let admitted = match std::fs::read_to_string(&file) {
-            Ok(text) => text
-                .lines()
-                .filter_map(|l| hex::decode(l.trim()).ok())
-                .filter_map(|b| <[u8; 32]>::try_from(b).ok())
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeSet::new(),
+        let couple = match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                let keys: Vec<[u8; 32]> = text
+                    .lines()
+                    .filter_map(|l| hex::decode(l.trim()).ok())
+                    .filter_map(|b| <[u8; 32]>::try_from(b).ok())
+                    .collect();
+                match keys[..] {
+                    [a, b] if a < b => Some([a, b]),
+                    _ => anyhow::bail!(
+                        "{} is damaged; run `havend relay --forget` and let the laptops join again",
+                        file.display()
+                    ),
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
         };
         Ok(CoupleOnly {
             token_sha256: Sha256::digest(token.as_bytes()).into(),
             file,
-            admitted: Mutex::new(admitted),
+            couple: Mutex::new(couple),
+            seen: Mutex::default(),
             refused: AtomicU64::new(0),
         })
     }
 
-    pub fn admitted(&self) -> usize {
-        self.admitted.lock().map(|a| a.len()).unwrap_or(0)
+    /// Whether a couple is named yet (until then the URL is worth printing).
+    pub fn has_couple(&self) -> bool {
+        self.couple.lock().map(|c| c.is_some()).unwrap_or(true)
     }
 
-    /// The decision, apart from the server: `token` as presented, `key` as proven.
-    pub fn decide(&self, token: Option<&str>, key: [u8; 32]) -> Result<(), &'static str> {
+    /// The decision, apart from the server: the auth token as presented, `key` as proven.
+    pub fn decide(&self, auth: Option<&str>, key: [u8; 32]) -> Result<(), &'static str> {
+        let (token, intro) = relay_introduction::parse(auth.unwrap_or(""));
         // Hashes compared, so the time taken says nothing about the token.
-        let presented: [u8; 32] = Sha256::digest(token.unwrap_or("").as_bytes()).into();
+        let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if presented != self.token_sha256 {
             return Err(NOT_INTRODUCED);
         }
-        let Ok(mut admitted) = self.admitted.lock() else {
-            return Err(FULL);
+        let intro = match intro {
+            Ok(i) => i,
+            Err(IntroductionError::Missing) => return Err(OLDER_HAVEN),
+            Err(_) => return Err(BAD_INTRODUCTION),
         };
-        if admitted.contains(&key) {
-            return Ok(());
+        if intro.endpoint != key {
+            return Err(BAD_INTRODUCTION);
         }
-        if admitted.len() >= COUPLE {
-            return Err(FULL);
+        let Ok(mut couple) = self.couple.lock() else {
+            return Err(OTHER_COUPLE);
+        };
+        match *couple {
+            Some(c) if c == intro.couple() => {}
+            Some(_) => return Err(OTHER_COUPLE),
+            None => {
+                *couple = Some(intro.couple());
+                let text: String = intro
+                    .couple()
+                    .iter()
+                    .map(|k| hex::encode(k) + "\n")
+                    .collect();
+                if let Err(e) = write_private_file(&self.file, text.as_bytes()) {
+                    // Serving them now; the next start takes the next introduction.
+                    tracing::warn!(error = %e, file = %self.file.display(), "cannot write down the couple");
+                }
+                tracing::info!(
+                    couple = %format!("{} {}", short(&intro.couple()[0]), short(&intro.couple()[1])),
+                    "the first laptop joined: the relay serves this couple and nobody else"
+                );
+            }
         }
-        admitted.insert(key);
-        let text: String = admitted.iter().map(|k| hex::encode(k) + "\n").collect();
-        if let Err(e) = write_private_file(&self.file, text.as_bytes()) {
-            // Admitted for now; the next start asks again, and the token still guards it.
-            tracing::warn!(error = %e, file = %self.file.display(), "cannot write down the admitted laptops");
+        if self.seen.lock().map(|mut s| s.insert(key)).unwrap_or(false) {
+            tracing::info!(laptop = %short(&key), by = %short(&intro.signer), "a laptop introduced itself with the couple's token");
         }
-        tracing::info!(laptop = %short(&key), "a laptop introduced itself with the couple's token");
         Ok(())
     }
 }
@@ -110,27 +147,58 @@ impl AccessControl for CoupleOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use haven_shared::ed25519_dalek::SigningKey;
+    use haven_shared::relay_introduction::auth_token;
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
 
     #[test]
-    fn the_first_two_keys_with_the_token_are_the_couple_and_nobody_else_gets_in() {
+    fn the_first_introduction_names_the_couple_and_nobody_else_gets_in() {
         let dir = tempfile::tempdir().expect("dir");
-        let file = dir.path().join("admitted");
+        let file = dir.path().join("couple");
         let token = "ab".repeat(32);
         let relay = CoupleOnly::load(&token, file.clone()).expect("load");
+        let (maya, sam, eve, frank) = (key(1), key(2), key(3), key(4));
+        let intro = |who: &SigningKey, partner: &SigningKey, iroh: u8| {
+            auth_token(&token, who, &partner.verifying_key(), &[iroh; 32])
+        };
         assert_eq!(relay.decide(None, [1; 32]), Err(NOT_INTRODUCED));
-        assert_eq!(relay.decide(Some("wrong"), [1; 32]), Err(NOT_INTRODUCED));
-        assert_eq!(relay.decide(Some(&token), [1; 32]), Ok(()));
-        assert_eq!(relay.decide(Some(&token), [2; 32]), Ok(()));
-        assert_eq!(relay.decide(Some(&token), [3; 32]), Err(FULL));
+        assert_eq!(relay.decide(Some(&token), [1; 32]), Err(OLDER_HAVEN));
+        let wrong = auth_token("wrong", &maya, &sam.verifying_key(), &[1; 32]);
+        assert_eq!(relay.decide(Some(&wrong), [1; 32]), Err(NOT_INTRODUCED));
+        // Another laptop's introduction replayed with this key: refused.
         assert_eq!(
-            relay.decide(Some("wrong"), [2; 32]),
-            Err(NOT_INTRODUCED),
-            "a member still needs the token"
+            relay.decide(Some(&intro(&maya, &sam, 1)), [9; 32]),
+            Err(BAD_INTRODUCTION)
         );
+        assert!(!relay.has_couple());
+        assert_eq!(relay.decide(Some(&intro(&maya, &sam, 1)), [1; 32]), Ok(()));
+        assert!(relay.has_couple());
+        // A stranger with the whole URL, before Sam joined: no slot to take.
+        assert_eq!(
+            relay.decide(Some(&intro(&eve, &frank, 3)), [3; 32]),
+            Err(OTHER_COUPLE)
+        );
+        assert_eq!(
+            relay.decide(Some(&intro(&eve, &sam, 3)), [3; 32]),
+            Err(OTHER_COUPLE)
+        );
+        assert_eq!(relay.decide(Some(&intro(&sam, &maya, 2)), [2; 32]), Ok(()));
+        // Sam's laptop with a new iroh key: still Sam.
+        assert_eq!(relay.decide(Some(&intro(&sam, &maya, 5)), [5; 32]), Ok(()));
         // Kept across a restart.
-        let again = CoupleOnly::load(&token, file).expect("load");
-        assert_eq!(again.admitted(), 2);
-        assert_eq!(again.decide(Some(&token), [3; 32]), Err(FULL));
-        assert_eq!(again.decide(Some(&token), [1; 32]), Ok(()));
+        let again = CoupleOnly::load(&token, file.clone()).expect("load");
+        assert!(again.has_couple());
+        assert_eq!(
+            again.decide(Some(&intro(&eve, &frank, 3)), [3; 32]),
+            Err(OTHER_COUPLE)
+        );
+        assert_eq!(again.decide(Some(&intro(&maya, &sam, 1)), [1; 32]), Ok(()));
+        // A damaged file is said, not read as "no couple".
+        std::fs::write(&file, "garbage\n").expect("write");
+        let err = CoupleOnly::load(&token, file).expect_err("damaged");
+        assert!(err.to_string().contains("--forget"), "{err}");
     }
 }

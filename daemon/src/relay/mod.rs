@@ -4,16 +4,16 @@
 //!
 //! - it serves HTTPS and iroh's QUIC address discovery on one port (TCP and UDP), with a
 //!   self-signed certificate the laptops pin (`tls`);
-//! - it admits only the couple's two laptops (`access`);
+//! - it admits only the couple's laptops, vouched for by their pairing keys (`access`);
 //! - it never sees content: what it forwards is QUIC between the laptops, and inside that
 //!   the same Noise session as on the LAN.
 //!
 //! Everything it keeps is in `DIR/relay/`: the certificate and its key, the couple's token,
-//! the two admitted keys, and the URL (`url`, 0600).
+//! the couple's two pairing keys (`couple`), and the URL (`url`, 0600).
 //!
 //! The URL carries the token, so it is printed (to a terminal, or to a service's journal)
-//! only until both laptops joined; after that the relay refuses any third key, token or
-//! not, and a restart prints where the URL is kept instead.
+//! only until the first laptop joined; after that the relay refuses any laptop its couple
+//! does not vouch for, token or not, and a restart prints where the URL is kept instead.
 
 pub mod access;
 pub mod tls;
@@ -38,8 +38,8 @@ pub struct RelayArgs {
     /// (a DNS name, or the router's public address that forwards the port)
     #[arg(long, value_name = "HOST")]
     pub public: Option<String>,
-    /// Forget the two laptops admitted so far (a new laptop, a new pairing): the next two
-    /// that join with the token are the couple
+    /// Forget the couple served so far (a new pairing): the next laptop that joins with
+    /// the token names the couple
     #[arg(long)]
     pub forget: bool,
 }
@@ -49,17 +49,20 @@ pub fn run(paths: &Paths, args: &RelayArgs) -> Result<()> {
     private_dir(&paths.data_dir)
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     private_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let admitted = dir.join("admitted");
+    let couple = dir.join("couple");
     if args.forget {
-        match std::fs::remove_file(&admitted) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot remove {}", admitted.display()))
+        // `admitted`: the keys an older relay kept, first come first served.
+        for file in [&couple, &dir.join("admitted")] {
+            match std::fs::remove_file(file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot remove {}", file.display()))
+                }
             }
         }
         println!(
-            "The relay forgot its laptops: the next two that join with its URL are the couple."
+            "The relay forgot its couple: the next laptop that joins with its URL names the couple."
         );
         return Ok(());
     }
@@ -87,7 +90,7 @@ pub fn run(paths: &Paths, args: &RelayArgs) -> Result<()> {
     };
     RelayUrl::parse(&url.to_string())
         .with_context(|| format!("--public {host} is not a host name or address"))?;
-    let access = Arc::new(access::CoupleOnly::load(&token, admitted)?);
+    let access = Arc::new(access::CoupleOnly::load(&token, couple)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -126,16 +129,16 @@ async fn serve(
     })?;
     write_private_file(url_file, format!("{url}\n").as_bytes())
         .with_context(|| format!("cannot write {}", url_file.display()))?;
-    tracing::info!(%listen, admitted = access.admitted(), "the relay is serving");
-    if access.admitted() < access::COUPLE {
+    tracing::info!(%listen, couple = access.has_couple(), "the relay is serving");
+    if !access.has_couple() {
         println!("relay URL: {url}");
         println!("Add it on both laptops: haven partner relay '{url}'");
         println!(
-            "It admits the first two laptops that join with it; keep it between the two of you."
+            "The first laptop that joins names its couple; after that the relay serves only the two of you."
         );
     } else {
         println!(
-            "The relay serves the couple's two laptops; its URL, with the token, is in {}",
+            "The relay serves its couple's laptops; its URL, with the token, is in {}",
             url_file.display()
         );
     }

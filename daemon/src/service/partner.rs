@@ -79,13 +79,29 @@ fn not_paired() -> ErrorReply {
 }
 
 /// What meeting across networks needs, when all of it is there: this laptop's iroh key,
-/// a relay, and the partner's iroh key from its member record.
-fn apart_of(partner_endpoint: Option<[u8; 32]>, p: &Partner) -> Option<Apart> {
+/// a relay, the partner's iroh key from its member record, and this laptop's introduction
+/// to the relay, signed with `signing`.
+fn apart_of(
+    partner_endpoint: Option<[u8; 32]>,
+    p: &Partner,
+    signing: &haven_shared::ed25519_dalek::SigningKey,
+) -> Option<Apart> {
     let relay = haven_shared::relay_url::RelayUrl::parse(p.relay.as_deref()?).ok()?;
+    let secret = p.endpoint_secret.clone()?;
+    let endpoint = *iroh::SecretKey::from_bytes(secret.bytes())
+        .public()
+        .as_bytes();
+    let introduction = haven_shared::relay_introduction::auth_token(
+        &relay.token,
+        signing,
+        &p.verifying_key()?,
+        &endpoint,
+    );
     Some(Apart {
-        secret: p.endpoint_secret.clone()?,
+        secret,
         partner: partner_endpoint,
         relay,
+        introduction,
     })
 }
 
@@ -178,7 +194,7 @@ impl Service {
                     (Some(partner_public), Some(partner_signing)) => {
                         let mut dial: Vec<String> = p.last_address.iter().cloned().collect();
                         dial.extend(p.addresses.iter().cloned());
-                        let apart = apart_of(followed, p);
+                        let apart = apart_of(followed, p, u.home.identity.signing_key());
                         Link::Paired(Arc::new(PairedLink {
                             own_static: Zeroizing::new(*u.home.identity.noise_static()),
                             own_public: u.home.identity.noise_public(),
