@@ -39,3 +39,20 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> CliResult {
         )
     })
 }
+
+/// Tells the daemon that `path` now holds a backup or an export, so `haven leave` can list
+/// it. The file is written whatever happens here: a note that fails costs only the list.
+pub fn note_written(
+    ctx: &mut crate::Ctx,
+    kind: haven_shared::written_files::WrittenKind,
+    path: &Path,
+) {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Some(text) = absolute.to_str() else {
+        return;
+    };
+    let _ = ctx.client.call(haven_shared::ipc::NoteWritten {
+        kind,
+        path: text.to_string(),
+    });
+}

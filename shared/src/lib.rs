@@ -21,6 +21,7 @@ pub mod store;
 pub mod when;
 pub mod wire;
 pub mod words;
+pub mod written_files;
 
 /// The version printed by both binaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -33,6 +33,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let archive = backup::pack(&[("identity.age", identity), ("haven.db", db?)], &pass)
         .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
     crate::output_file::write_whole(&args.output, &archive)?;
+    crate::output_file::note_written(
+        ctx,
+        haven_shared::written_files::WrittenKind::Backup,
+        &args.output,
+    );
     if let Err(e) = backup::record_backup(&ctx.paths) {
         // The backup is written; only the note of when is missing.
         eprintln!("(The backup is written, but its date could not be noted: {e}.)");

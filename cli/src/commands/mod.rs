@@ -13,6 +13,7 @@ pub mod import;
 pub mod init;
 pub mod insights;
 pub mod journal;
+pub mod leave;
 pub mod lock;
 pub mod look_back;
 pub mod notes;
@@ -84,6 +85,8 @@ pub enum Command {
     Pair(pair::Args),
     /// Your partner: connected or not, last synced; add an address; unpair
     Partner(partner::Args),
+    /// End the pairing for good: unpair, take new keys, see what is still out there
+    Leave(leave::Args),
     /// Start, stop or check the background daemon
     #[command(subcommand)]
     Daemon(daemon::Command),
@@ -125,6 +128,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Ask(args) => ask::run(args, ctx),
         Command::Pair(args) => pair::run(args, ctx),
         Command::Partner(args) => partner::run(args, ctx),
+        Command::Leave(args) => leave::run(args, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Import(args) => import::run(args, ctx),

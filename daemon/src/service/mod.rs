@@ -20,6 +20,7 @@ pub mod agreements;
 pub mod core;
 pub mod export;
 pub mod journal;
+pub mod leave;
 pub mod network_checks;
 pub mod partner;
 pub mod practice;

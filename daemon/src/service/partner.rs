@@ -231,6 +231,7 @@ impl Service {
                 .partner_relay(c.url.as_ref().map(|u| u.0.as_str()))
                 .map(Into::into),
             PartnerCall::PartnerUnpair(c) => self.unpair(c.wipe).map(Into::into),
+            PartnerCall::Leave(c) => self.leave(&c).map(Into::into),
         }
     }
 
@@ -475,7 +476,7 @@ impl Service {
         self.partner_info()
     }
 
-    fn unpair(&mut self, wipe: bool) -> Result<Unpaired, ErrorReply> {
+    pub(super) fn unpair(&mut self, wipe: bool) -> Result<Unpaired, ErrorReply> {
         let u = self.unlocked()?;
         let (name, former) = match (u.partner_problem(), u.partner()) {
             // Rows someone else wrote: forget them all; there is nobody to tell.

@@ -8,7 +8,8 @@
 use secrecy::SecretString;
 
 use haven_shared::ipc::{
-    Checks, DatabaseCopy, Done, ErrorKind, ErrorReply, Reply, SessionCall, StatusInfo, Unlocked,
+    Checks, DatabaseCopy, Done, ErrorKind, ErrorReply, NoteWritten, Reply, SessionCall, StatusInfo,
+    Unlocked,
 };
 use haven_shared::store::Store;
 
@@ -36,11 +37,26 @@ impl Service {
             }
             SessionCall::CopyDatabase(_) => self.copy_database().map(Into::into),
             SessionCall::AcceptOlder(_) => self.accept_older().map(Into::into),
+            SessionCall::NoteWritten(c) => self.note_written(&c).map(Into::into),
             SessionCall::NetworkChecks(_) => Ok(Checks {
                 checks: self.network_checks(),
             }
             .into()),
         }
+    }
+
+    fn note_written(&mut self, c: &NoteWritten) -> Result<Done, ErrorReply> {
+        let paths = self.paths.clone();
+        let u = self.unlocked()?;
+        haven_shared::written_files::note(&paths, &u.home.identity, c.kind, &c.path).map_err(
+            |e| {
+                ErrorReply::new(
+                    ErrorKind::InvalidInput,
+                    format!("cannot note the file written: {e}"),
+                )
+            },
+        )?;
+        Ok(Done {})
     }
 
     fn accept_older(&mut self) -> Result<Done, ErrorReply> {

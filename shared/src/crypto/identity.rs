@@ -94,6 +94,18 @@ impl Identity {
     pub fn noise_static(&self) -> &[u8; 32] {
         &self.noise_static
     }
+    /// Swaps in a new Noise static key (the partner pins its public half; after leaving,
+    /// a key the former partner never saw). Returns the old one, to put back if sealing
+    /// the new one fails.
+    pub fn replace_noise_static(&mut self, new: Zeroizing<[u8; 32]>) -> Zeroizing<[u8; 32]> {
+        std::mem::replace(&mut self.noise_static, new)
+    }
+
+    /// A new random Noise static key.
+    pub fn new_noise_static() -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(random_bytes::<32>())
+    }
+
     /// The public half of the Noise static key: what the partner pins at pairing.
     pub fn noise_public(&self) -> [u8; 32] {
         let secret = x25519_dalek::StaticSecret::from(*self.noise_static);

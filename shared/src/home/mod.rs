@@ -198,6 +198,32 @@ pub fn open_with(
 }
 
 impl OpenHome {
+    /// Gives this laptop a new Noise static key and seals `identity.age` again with
+    /// `passphrase` (a new one, or the same). On failure nothing changed, on disk or here.
+    pub fn renew_partner_key(
+        &mut self,
+        paths: &Paths,
+        passphrase: &Passphrase,
+    ) -> Result<(), HomeError> {
+        let old = self
+            .identity
+            .replace_noise_static(Identity::new_noise_static());
+        let written = self
+            .identity
+            .seal(passphrase)
+            .map_err(HomeError::from)
+            .and_then(|sealed| {
+                write_private_file(&paths.identity(), &sealed).map_err(|source| HomeError::Io {
+                    path: paths.identity(),
+                    source,
+                })
+            });
+        if written.is_err() {
+            self.identity.replace_noise_static(old);
+        }
+        written
+    }
+
     /// This member's name, from the couple document.
     pub fn own_name(&self) -> String {
         let me = self.identity.member_id();

@@ -137,6 +137,7 @@ calls! {
         "copy_database" CopyDatabase => DatabaseCopy,
         "network_checks" NetworkChecks => Checks,
         "accept_older" AcceptOlder => Done,
+        "note_written" NoteWritten => Done,
     }
 }
 
@@ -156,6 +157,7 @@ calls! {
         "partner_address" PartnerAddress => PartnerInfo,
         "partner_relay" PartnerRelay => PartnerInfo,
         "partner_unpair" PartnerUnpair => Unpaired,
+        "leave" Leave => Left,
     }
 }
 
@@ -350,6 +352,7 @@ replies! {
     Paired(Paired),
     Partner(PartnerInfo),
     Unpaired(Unpaired),
+    Left(Left),
     Checks(Checks),
     PauseStarted(PauseStarted),
     Soothe(PlanReply),
@@ -563,7 +566,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
-        assert_eq!(all.len(), 46);
+        assert_eq!(all.len(), 48);
     }
 
     #[test]

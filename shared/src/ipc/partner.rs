@@ -63,3 +63,31 @@ pub struct Unpaired {
     #[serde(default)]
     pub already: bool,
 }
+
+/// `haven leave`: unpair, and make this laptop one the former partner cannot recognise.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Leave {
+    /// The passphrase now: leaving is for the person at the keyboard, and `identity.age`
+    /// is sealed again with it (or with `new_passphrase`).
+    pub passphrase: SecretText,
+    /// A new passphrase, since the former partner may know the old one.
+    pub new_passphrase: Option<SecretText>,
+    /// Also delete this laptop's copy of the agreements, notes and thanks.
+    pub wipe: bool,
+}
+
+/// What `haven leave` did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Left {
+    /// The partner left, or empty when this laptop was not paired any more.
+    pub partner: String,
+    /// The partner's laptop was connected, so the session's goodbye told it.
+    pub told: bool,
+    pub wiped: bool,
+    /// The relay this laptop forgot (`HOST:PORT`), if one was set.
+    pub relay: Option<String>,
+    /// identity.age is sealed with the new passphrase.
+    pub passphrase_changed: bool,
+    /// The backups and exports Haven wrote that are still there, oldest first.
+    pub files: Vec<crate::written_files::WrittenFile>,
+}

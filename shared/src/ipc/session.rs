@@ -50,6 +50,13 @@ pub struct Unlocked {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct AcceptOlder {}
 
+/// The CLI wrote a backup or an export here (an absolute path), for `haven leave` to list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NoteWritten {
+    pub kind: crate::written_files::WrittenKind,
+    pub path: String,
+}
+
 /// Where the daemon wrote the copy (the CLI reads then removes it).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DatabaseCopy {

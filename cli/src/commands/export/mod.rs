@@ -146,6 +146,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     match &args.output {
         Some(path) => {
             output_file::write_whole(path, &bytes)?;
+            let kind = if encrypted {
+                haven_shared::written_files::WrittenKind::EncryptedExport
+            } else {
+                haven_shared::written_files::WrittenKind::Export
+            };
+            output_file::note_written(ctx, kind, path);
             eprintln!("Wrote {} ({}).", path.display(), export.entry_count());
         }
         None => output::emit_bytes(&bytes),
