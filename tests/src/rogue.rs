@@ -35,8 +35,8 @@ pub fn ik_first_at(
     ik_first_with(own_static, remote, psk, stamp, Some(0))
 }
 
-/// The first handshake message as a laptop on protocol 2 sent it (no epoch: `None`), or
-/// naming `epoch` (its secret already mixed into `psk` by the caller).
+/// The first handshake message as a laptop on protocol 2 sent it (no epoch, no MACs:
+/// `None`), or naming `epoch` (its secret already mixed into `psk` by the caller).
 pub fn ik_first_with(
     own_static: &[u8; 32],
     remote: &[u8; 32],
@@ -64,7 +64,13 @@ pub fn ik_first_with(
         hello.extend_from_slice(&epoch.to_be_bytes());
     }
     let n = hs.write_message(&hello, &mut buf).unwrap();
-    (hs, haven_shared::wire::encode_frame(&buf[..n]).unwrap())
+    // From protocol 3 the frame carries the port's MACs (`wire::cookie`): this device
+    // knows Maya's key, as the real Sam does.
+    let frame = match epoch {
+        Some(_) => haven_shared::wire::cookie::first_frame(remote, &buf[..n], None),
+        None => buf[..n].to_vec(),
+    };
+    (hs, haven_shared::wire::encode_frame(&frame).unwrap())
 }
 
 pub fn connect(target: &str) -> std::net::TcpStream {

@@ -153,3 +153,45 @@ fn leaving_while_the_partner_is_away_and_when_not_paired() {
     );
     assert_ne!(noise_key(&maya, PASSPHRASE), key);
 }
+
+/// On a terminal `leave` says what it will do and asks; a no changes nothing and ends
+/// well (exit 0), a yes asks for a new passphrase (twice) and leaves.
+#[test]
+fn leave_asks_on_a_terminal_and_a_no_changes_nothing() {
+    use haven_tests::tmux::Tmux;
+    let lan = Lan::new(2);
+    let (maya, _sam) = paired_pair(&lan);
+    let t = Tmux::haven(&maya, 100, 30, "leave", &[]);
+    let screen = t.wait_for("Leave? [y/N]");
+    assert!(
+        screen.contains("Leaving Sam. This laptop will:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Your journal stays here, as it is."),
+        "{screen}"
+    );
+    t.type_text("n");
+    t.press(&["Enter"]);
+    let screen = t.wait_for("[exit 0]");
+    assert!(screen.contains("Nothing changed."), "{screen}");
+    assert!(!screen.contains("error"), "{screen}");
+    assert_eq!(maya.json(&["partner", "--json"])["paired"], true);
+
+    let t = Tmux::haven(&maya, 100, 30, "leave", &[]);
+    t.wait_for("Leave? [y/N]");
+    t.type_text("y");
+    t.press(&["Enter"]);
+    t.wait_for("Enter keeps it):");
+    t.type_text(NEW);
+    t.press(&["Enter"]);
+    t.wait_for("Type it again:");
+    t.type_text(NEW);
+    t.press(&["Enter"]);
+    let screen = t.wait_for("[exit 0]");
+    assert!(screen.contains("You have left Sam."), "{screen}");
+    assert!(screen.contains("Your passphrase is new."), "{screen}");
+    assert!(!screen.contains(NEW), "the passphrase was shown: {screen}");
+    assert_ne!(noise_key(&maya, NEW), [0; 32]);
+    assert_eq!(maya.json(&["partner", "--json"])["paired"], false);
+}

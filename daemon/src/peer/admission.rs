@@ -1,75 +1,211 @@
-//! Who may start a handshake on the peer port, and how often a refusal is logged.
+//! Who may start a handshake on the peer port, what it may cost, and how often a refusal
+//! is logged.
 //!
-//! Anyone on the LAN can open connections to the port. Without limits, 2,000 idle ones
-//! would hold 2,000 tasks and buffers until their handshake timeout, and a flood of
-//! half-handshakes would write a log line each. So at most [`MAX_PENDING`] handshakes run
-//! at once and at most [`PER_ADDRESS`] from one address; the first frame must arrive within
-//! `noise::FIRST_FRAME`; everyone else is closed at once, with no byte sent (a stranger
-//! learns nothing it would not learn from a closed port). The partner's dialler retries
-//! with backoff, so a flood from one address delays it by at most that backoff; one from
-//! many addresses at once can hold the slots while it lasts (named in the README).
-//! Refusals are logged at most [`LOG_PER_MINUTE`] times a minute, then counted.
+//! Anyone on the LAN can open connections to the port. Three stages bound what they cost:
+//!
+//! - **Waiting for a first frame**: at most [`WAITING`] connections in all and
+//!   [`PER_ADDRESS`] from one address, each for at most `noise::FIRST_FRAME`. When all are
+//!   taken, the oldest is let go for the newcomer: idle connections from many addresses
+//!   cannot hold the port, and the partner, whose first frame follows its connection at
+//!   once, gets in.
+//! - **A handshake** (one Diffie–Hellman and more): at most [`MAX_PENDING`] at once.
+//! - **Under load** (more than [`LOAD_PER_SECOND`] handshakes begun in a second, or half
+//!   the handshake slots taken), a first frame costs a Diffie–Hellman only with MACs that
+//!   prove the caller knows this laptop's public key and holds a cookie for its address
+//!   (`haven_shared::wire::cookie`): a stranger's frame is closed, and even the partner
+//!   first gets a cookie and asks again. A laptop on an older Haven, whose first frame
+//!   carries no MACs, is answered only when the port is not under load.
+//!
+//! Everyone refused is closed with no byte sent. Refusals are logged at most
+//! [`LOG_PER_MINUTE`] times a minute, then counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const MAX_PENDING: usize = 16;
+use haven_shared::wire::cookie::{self, MAC_LEN};
+use tokio::sync::Notify;
+
+pub const WAITING: usize = 128;
 pub const PER_ADDRESS: usize = 4;
+pub const MAX_PENDING: usize = 16;
+pub const LOAD_PER_SECOND: u32 = 8;
 pub const LOG_PER_MINUTE: u32 = 5;
+/// How long one cookie secret lasts (WireGuard's figure).
+pub const COOKIE_LIFE: Duration = Duration::from_secs(120);
+
+struct State {
+    /// Connections waiting for their first frame, oldest first.
+    waiting: VecDeque<(u64, IpAddr, Arc<Notify>)>,
+    per_address: HashMap<IpAddr, usize>,
+    handshakes: usize,
+    /// Handshakes begun in the current second.
+    second: (Instant, u32),
+    secret: ([u8; 32], Instant),
+    next: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            waiting: VecDeque::new(),
+            per_address: HashMap::new(),
+            handshakes: 0,
+            second: (Instant::now(), 0),
+            secret: (random_secret(), Instant::now()),
+            next: 0,
+        }
+    }
+}
+
+fn random_secret() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    // Without randomness the cookie is still a MAC over the address, only predictable.
+    let _ = getrandom::getrandom(&mut s);
+    s
+}
 
 #[derive(Default)]
 pub struct Admission {
-    pending: Mutex<HashMap<IpAddr, usize>>,
+    state: Mutex<State>,
     pub quiet: Quiet,
+    /// First frames refused under load (no MACs, or a cookie that does not match).
+    pub refused_under_load: AtomicU64,
+    /// Cookie replies sent.
+    pub cookies_sent: AtomicU64,
 }
 
-/// A handshake slot; freed when dropped.
+/// A connection's place at the port; given back when dropped.
 pub struct Ticket {
     admission: Arc<Admission>,
     ip: IpAddr,
+    id: u64,
+    evicted: Arc<Notify>,
+    handshaking: bool,
 }
 
 impl Admission {
-    /// A slot for a handshake from `ip`, or `None` when the port is full or `ip` has its
-    /// share already.
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A place for a connection from `ip` to send its first frame, or `None` when `ip`
+    /// has its share already. A full port lets its oldest waiting connection go.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Ticket> {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let total: usize = pending.values().sum();
-        let mine = pending.entry(ip).or_insert(0);
-        if total >= MAX_PENDING || *mine >= PER_ADDRESS {
+        let mut s = self.state();
+        if s.per_address.get(&ip).copied().unwrap_or(0) >= PER_ADDRESS {
             return None;
         }
-        *mine += 1;
+        if s.waiting.len() >= WAITING {
+            if let Some((_, old_ip, evicted)) = s.waiting.pop_front() {
+                unwait(&mut s, old_ip);
+                evicted.notify_one();
+            }
+        }
+        s.next += 1;
+        let (id, evicted) = (s.next, Arc::new(Notify::new()));
+        s.waiting.push_back((id, ip, evicted.clone()));
+        *s.per_address.entry(ip).or_insert(0) += 1;
         Some(Ticket {
             admission: self.clone(),
             ip,
+            id,
+            evicted,
+            handshaking: false,
         })
     }
 
     #[cfg(test)]
-    fn pending(&self) -> usize {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .sum()
+    fn counts(&self) -> (usize, usize) {
+        let s = self.state();
+        (s.waiting.len(), s.handshakes)
+    }
+}
+
+fn unwait(s: &mut State, ip: IpAddr) {
+    if let Some(n) = s.per_address.get_mut(&ip) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            s.per_address.remove(&ip);
+        }
+    }
+}
+
+/// What the port says of a first frame that arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    Calm,
+    /// MACs and a cookie are needed before a Diffie–Hellman.
+    Heavy,
+}
+
+impl Ticket {
+    /// Resolves when the port let this connection go for a newer one.
+    pub async fn evicted(&self) {
+        self.evicted.notified().await
+    }
+
+    /// The first frame arrived: a handshake slot, and whether the port is under load;
+    /// `None` when every handshake slot is taken.
+    pub fn first_frame(&mut self) -> Option<Load> {
+        let mut s = self.admission.state();
+        if !self.handshaking {
+            if let Some(at) = s.waiting.iter().position(|(id, _, _)| *id == self.id) {
+                s.waiting.remove(at);
+                unwait(&mut s, self.ip);
+            }
+        }
+        if s.handshakes >= MAX_PENDING {
+            return None;
+        }
+        if !self.handshaking {
+            s.handshakes += 1;
+            self.handshaking = true;
+        }
+        let now = Instant::now();
+        if now.duration_since(s.second.0) >= Duration::from_secs(1) {
+            s.second = (now, 0);
+        }
+        let heavy = s.second.1 >= LOAD_PER_SECOND || s.handshakes > MAX_PENDING / 2;
+        Some(if heavy { Load::Heavy } else { Load::Calm })
+    }
+
+    /// A Diffie–Hellman is about to be spent on this caller.
+    pub fn spend(&self) {
+        let mut s = self.admission.state();
+        s.second.1 = s.second.1.saturating_add(1);
+    }
+
+    /// This caller's cookie: a MAC over its address under the current secret.
+    pub fn cookie(&self) -> [u8; MAC_LEN] {
+        let mut s = self.admission.state();
+        if s.secret.1.elapsed() >= COOKIE_LIFE {
+            s.secret = (random_secret(), Instant::now());
+        }
+        cookie::cookie_of(&s.secret.0, &self.ip)
+    }
+
+    pub fn refused_under_load(&self) {
+        self.admission
+            .refused_under_load
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn cookie_sent(&self) {
+        self.admission.cookies_sent.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut pending = self
-            .admission
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = pending.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                pending.remove(&self.ip);
-            }
+        let mut s = self.admission.state();
+        if self.handshaking {
+            s.handshakes = s.handshakes.saturating_sub(1);
+        } else if let Some(at) = s.waiting.iter().position(|(id, _, _)| *id == self.id) {
+            s.waiting.remove(at);
+            unwait(&mut s, self.ip);
         }
     }
 }
@@ -121,27 +257,64 @@ impl Quiet {
 mod tests {
     use super::*;
 
-    #[test]
-    fn slots_are_capped_in_all_and_per_address_and_freed_on_drop() {
+    fn ip(i: usize) -> IpAddr {
+        format!("10.0.{}.{}", i / 250, i % 250 + 1)
+            .parse()
+            .expect("ip")
+    }
+
+    #[tokio::test]
+    async fn idle_connections_from_many_addresses_cannot_hold_the_port() {
         let admission = Arc::new(Admission::default());
-        let a: IpAddr = "10.0.0.2".parse().expect("ip");
+        let a = ip(0);
         let mut held: Vec<Ticket> = (0..PER_ADDRESS)
-            .map(|_| admission.admit(a).expect("a slot"))
+            .map(|_| admission.admit(a).expect("a place"))
             .collect();
         assert!(admission.admit(a).is_none(), "one address has its share");
-        for i in 0..(MAX_PENDING - PER_ADDRESS) {
-            let ip: IpAddr = format!("10.0.1.{i}").parse().expect("ip");
-            held.push(admission.admit(ip).expect("a slot"));
+        // 200 addresses, four idle connections each: the oldest are let go.
+        for i in 1..=200 {
+            for _ in 0..PER_ADDRESS {
+                held.push(admission.admit(ip(i)).expect("a place"));
+            }
         }
-        let partner: IpAddr = "10.0.9.9".parse().expect("ip");
-        assert!(admission.admit(partner).is_none(), "the port is full");
-        held.pop();
-        assert!(
-            admission.admit(partner).is_some(),
-            "a freed slot is taken again"
-        );
+        assert_eq!(admission.counts().0, WAITING);
+        // The very first is told, and its place is free again.
+        tokio::time::timeout(Duration::from_secs(1), held[0].evicted())
+            .await
+            .expect("the oldest was let go");
+        let partner = ip(999);
+        let mut sam = admission.admit(partner).expect("the partner gets in");
+        assert_eq!(sam.first_frame(), Some(Load::Calm));
+        assert_eq!(admission.counts(), (WAITING - 1, 1));
         drop(held);
-        assert_eq!(admission.pending(), 0);
+        drop(sam);
+        assert_eq!(admission.counts(), (0, 0));
+        assert!(admission.state().per_address.is_empty());
+    }
+
+    #[test]
+    fn handshakes_are_capped_and_a_burst_puts_the_port_under_load() {
+        let admission = Arc::new(Admission::default());
+        let mut busy = Vec::new();
+        for i in 0..MAX_PENDING {
+            let mut t = admission.admit(ip(i)).expect("a place");
+            let load = t.first_frame().expect("a handshake slot");
+            assert_eq!(
+                load == Load::Heavy,
+                i > MAX_PENDING / 2 - 1 || i >= LOAD_PER_SECOND as usize
+            );
+            t.spend();
+            busy.push(t);
+        }
+        let mut late = admission.admit(ip(500)).expect("a place to wait");
+        assert_eq!(late.first_frame(), None, "every handshake slot is taken");
+        drop(busy);
+        // Slots free again; the burst of handshakes this second still counts.
+        let mut next = admission.admit(ip(501)).expect("a place");
+        assert_eq!(next.first_frame(), Some(Load::Heavy));
+        // One cookie per address, the same until the secret changes.
+        assert_eq!(next.cookie(), next.cookie());
+        assert_ne!(next.cookie(), late.cookie());
     }
 
     #[test]

@@ -308,7 +308,8 @@ async fn accept_loop(net: &Arc<Net>, p: &Arc<PairedLink>, endpoint: &Endpoint) {
                     .fetch_max(p.last_handshake, Ordering::SeqCst);
                 let pq = net.pq_secrets();
                 let channel =
-                    noise::respond(stream, keys(&p, pq.as_ref()), &net.last_handshake).await?;
+                    noise::respond(stream, keys(&p, pq.as_ref()), &net.last_handshake, None)
+                        .await?;
                 anyhow::Ok((channel, conn))
             }
             .await;

@@ -96,14 +96,13 @@ async fn follow_network(
 
 /// One admitted connection: the partner's handshake while paired, the farewell to a
 /// former partner after an unpair, nothing otherwise (the stream is dropped).
-fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
+fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, mut ticket: Ticket) {
     let link = net.link.borrow().clone();
     let p = match link {
         Link::Paired(p) => p,
         Link::Unpaired(Some(f)) => {
             let net = net.clone();
             tokio::spawn(async move {
-                let _ticket = ticket;
                 match noise::farewell(
                     stream,
                     &f.own_static,
@@ -111,6 +110,7 @@ fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
                     &f.former,
                     &f.pairing,
                     &f.signing,
+                    &mut ticket,
                 )
                 .await
                 {
@@ -127,7 +127,7 @@ fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
     };
     let net = net.clone();
     tokio::spawn(async move {
-        let ticket = ticket;
+        let mut ticket = ticket;
         let pq = net.pq_secrets();
         let keys = LinkKeys {
             own_static: &p.own_static,
@@ -137,7 +137,7 @@ fn answer(net: &Arc<Net>, stream: TcpStream, addr: SocketAddr, ticket: Ticket) {
         };
         net.last_handshake
             .fetch_max(p.last_handshake, Ordering::SeqCst);
-        let result = noise::respond(stream, keys, &net.last_handshake).await;
+        let result = noise::respond(stream, keys, &net.last_handshake, Some(&mut ticket)).await;
         // The slot is for the handshake only; a session lives outside the cap.
         drop(ticket);
         match result {

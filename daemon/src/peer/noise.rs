@@ -22,7 +22,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
+use super::admission::{Load, Ticket};
+
 use haven_shared::partner_record::PqSecrets;
+use haven_shared::wire::cookie::{self, FirstFrame};
 use haven_shared::wire::padding::{self, Chunk};
 use haven_shared::wire::{chunks, encode_frame, FrameDecoder, Message, Reassembler, MAX_FRAME};
 
@@ -66,6 +69,14 @@ pub enum ChannelError {
     Farewell(Vec<u8>),
     #[error("the caller named a post-quantum epoch this laptop does not have")]
     UnknownEpoch,
+    #[error(
+        "the port is busy: the caller's first frame lacked the MACs or cookie the load asks for"
+    )]
+    Busy,
+    #[error("the caller's first frame does not carry this laptop's MAC (not the partner)")]
+    BadMac,
+    #[error("a cookie reply that does not open with the partner's key")]
+    BadCookie,
 }
 
 /// Starts a farewell frame: `FAREWELL_MAGIC`, then an Ed25519 signature.
@@ -352,6 +363,76 @@ pub struct LinkKeys<'a> {
 const FIRST_PAYLOAD: usize = 8 + 2 + 4;
 /// Protocol 2's first payload: no epoch.
 const FIRST_PAYLOAD_V2: usize = 8 + 2;
+/// The first Noise message of `IKpsk2` with [`FIRST_PAYLOAD`]: ephemeral key, sealed static
+/// key, sealed payload. The first frame adds the two MACs of `wire::cookie`.
+const FIRST_MESSAGE: usize = 32 + (32 + 16) + (FIRST_PAYLOAD + 16);
+
+/// The caller's first Noise message, as the port's load asks (`admission`): with a
+/// `ticket` (the LAN port), its MACs are checked before any Diffie–Hellman, a cookie is
+/// asked for under load, and a frame without MACs (an older Haven) is answered only when
+/// the port is calm. Without one (iroh, whose QUIC handshake proved the partner's key
+/// already), MACs that are there are checked and taken off.
+async fn checked_first_message(
+    stream: &mut impl Stream,
+    decoder: &mut FrameDecoder,
+    own_public: &[u8; 32],
+    ticket: Option<&mut Ticket>,
+) -> Result<Vec<u8>, ChannelError> {
+    let Some(ticket) = ticket else {
+        let frame = read_first_frame(stream, decoder).await?;
+        return match FirstFrame::split(&frame, FIRST_MESSAGE) {
+            Some(first) if first.mac1_ok(own_public) => Ok(first.message.to_vec()),
+            Some(_) => Err(ChannelError::BadMac),
+            None => Ok(frame),
+        };
+    };
+    let frame = tokio::select! {
+        frame = read_first_frame(stream, decoder) => frame?,
+        () = ticket.evicted() => return Err(ChannelError::Busy),
+    };
+    let load = ticket.first_frame().ok_or(ChannelError::Busy)?;
+    let Some(first) = FirstFrame::split(&frame, FIRST_MESSAGE) else {
+        if load == Load::Heavy {
+            ticket.refused_under_load();
+            return Err(ChannelError::Busy);
+        }
+        ticket.spend();
+        return Ok(frame);
+    };
+    if !first.mac1_ok(own_public) {
+        ticket.refused_under_load();
+        return Err(ChannelError::BadMac);
+    }
+    let cookie = ticket.cookie();
+    if load == Load::Calm || first.mac2_ok(&cookie) {
+        ticket.spend();
+        return Ok(first.message.to_vec());
+    }
+    let nonce = haven_shared::crypto::random_bytes::<24>();
+    write_frame(
+        stream,
+        &cookie::seal_reply(own_public, &first.mac1, &cookie, nonce),
+    )
+    .await?;
+    ticket.cookie_sent();
+    tracing::info!("the peer port is under load: the partner was asked for a cookie");
+    let again = read_first_frame(stream, decoder).await?;
+    match FirstFrame::split(&again, FIRST_MESSAGE) {
+        Some(second) if second.mac1_ok(own_public) && second.mac2_ok(&cookie) => {
+            ticket.spend();
+            Ok(second.message.to_vec())
+        }
+        _ => {
+            ticket.refused_under_load();
+            Err(ChannelError::Busy)
+        }
+    }
+}
+
+/// The public half of a Noise static key.
+fn public_of(secret: &[u8; 32]) -> [u8; 32] {
+    x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*secret)).to_bytes()
+}
 
 fn now_nanos() -> u64 {
     std::time::SystemTime::now()
@@ -394,9 +475,23 @@ async fn initiate_at(
         hello.extend_from_slice(&listen_port.to_be_bytes());
         hello.extend_from_slice(&epoch.to_be_bytes());
         let n = hs.write_message(&hello, &mut buf)?;
-        write_frame(&mut stream, &buf[..n]).await?;
+        let message = &buf[..n];
+        write_frame(
+            &mut stream,
+            &cookie::first_frame(keys.partner_public, message, None),
+        )
+        .await?;
         let mut decoder = FrameDecoder::new();
-        let reply = read_frame(&mut stream, &mut decoder).await?;
+        let mut reply = read_frame(&mut stream, &mut decoder).await?;
+        if cookie::is_cookie_reply(&reply) {
+            // The partner's port is under load: ask again with the cookie it sealed for us.
+            let mac1 = cookie::mac1(keys.partner_public, message);
+            let given = cookie::open_reply(keys.partner_public, &mac1, &reply)
+                .map_err(|_| ChannelError::BadCookie)?;
+            let again = cookie::first_frame(keys.partner_public, message, Some(&given));
+            write_frame(&mut stream, &again).await?;
+            reply = read_frame(&mut stream, &mut decoder).await?;
+        }
         if reply.starts_with(FAREWELL_MAGIC) {
             return Err(ChannelError::Farewell(reply));
         }
@@ -423,6 +518,7 @@ pub async fn farewell(
     former: &[u8; 32],
     pairing: &[u8; 32],
     signing: &haven_shared::ed25519_dalek::SigningKey,
+    ticket: &mut Ticket,
 ) -> Result<(), ChannelError> {
     use haven_shared::ed25519_dalek::Signer;
     use sha2::Digest;
@@ -434,7 +530,8 @@ pub async fn farewell(
             .psk(2, &[0u8; 32])?
             .build_responder()?;
         let mut decoder = FrameDecoder::new();
-        let first = read_first_frame(&mut stream, &mut decoder).await?;
+        let first =
+            checked_first_message(&mut stream, &mut decoder, own_public, Some(ticket)).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         hs.read_message(&first, &mut payload)?;
         let caller: [u8; 32] = hs
@@ -459,6 +556,7 @@ pub async fn respond(
     mut stream: impl Stream,
     keys: LinkKeys<'_>,
     last_accepted: &AtomicU64,
+    ticket: Option<&mut Ticket>,
 ) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
@@ -467,7 +565,8 @@ pub async fn respond(
             .psk(2, keys.psk)?
             .build_responder()?;
         let mut decoder = FrameDecoder::new();
-        let first = read_first_frame(&mut stream, &mut decoder).await?;
+        let own_public = public_of(keys.own_static);
+        let first = checked_first_message(&mut stream, &mut decoder, &own_public, ticket).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         let n = hs.read_message(&first, &mut payload)?;
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {
@@ -637,7 +736,7 @@ mod tests {
 
         let silent = p.sam_calls(false, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
-        let result = respond(stream, p.keys(), &p.last).await;
+        let result = respond(stream, p.keys(), &p.last, None).await;
         assert!(
             matches!(result, Err(ChannelError::NoFirstMessage)),
             "a handshake with nothing after it must not make a session: {:?}",
@@ -647,12 +746,118 @@ mod tests {
 
         let honest = p.sam_calls(true, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
-        let mut channel = respond(stream, p.keys(), &p.last).await.expect("a session");
+        let mut channel = respond(stream, p.keys(), &p.last, None)
+            .await
+            .expect("a session");
         assert!(matches!(
             channel.recv().await,
             Ok(Message::Hello { version: 2 })
         ));
         drop(honest.await);
+    }
+
+    /// Under load (a burst of handshakes this second), Sam's first frame gets a cookie
+    /// reply, and his second, with the cookie's MAC, a session; a caller that does not
+    /// know Maya's key, and one from an older Haven (no MACs), are closed before any
+    /// Diffie–Hellman. Calm, a frame without MACs is still answered.
+    #[tokio::test]
+    async fn under_load_the_partner_gets_in_with_a_cookie_and_strangers_cost_no_handshake() {
+        use super::super::admission::Admission;
+        use std::sync::Arc;
+        let p = Pair::new().await;
+        let admission = Arc::new(Admission::default());
+        let here: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+        // A burst: eight handshakes begun this second put the port under load.
+        for _ in 0..super::super::admission::LOAD_PER_SECOND {
+            let mut t = admission.admit(here).expect("a place");
+            t.first_frame().expect("a slot");
+            t.spend();
+        }
+        let honest = p.sam_calls(true, now_nanos());
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut ticket = admission.admit(here).expect("a place");
+        let mut channel = respond(stream, p.keys(), &p.last, Some(&mut ticket))
+            .await
+            .expect("a session after the cookie");
+        assert!(matches!(
+            channel.recv().await,
+            Ok(Message::Hello { version: 2 })
+        ));
+        assert_eq!(admission.cookies_sent.load(Ordering::Relaxed), 1);
+        drop(honest.await);
+        drop(ticket);
+
+        // A caller that takes Maya for someone else: its mac1 is wrong.
+        let (_, other_public) = keypair();
+        let stranger = tokio::spawn(caller(
+            p.addr,
+            p.sam_static,
+            other_public,
+            p.psk,
+            true,
+            now_nanos(),
+        ));
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut ticket = admission.admit(here).expect("a place");
+        let result = respond(stream, p.keys(), &p.last, Some(&mut ticket)).await;
+        assert!(
+            matches!(result, Err(ChannelError::BadMac)),
+            "{:?}",
+            result.map(|_| ())
+        );
+        drop(stranger.await);
+        drop(ticket);
+
+        // An older Haven's first frame, the Noise message alone: closed under load.
+        let legacy = |p: &Pair| {
+            let (addr, sam_static, maya_public, psk) = (p.addr, p.sam_static, p.maya_public, p.psk);
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await?;
+                let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
+                    .prologue(PROLOGUE)?
+                    .local_private_key(&sam_static)?
+                    .remote_public_key(&maya_public)?
+                    .psk(2, &psk)?
+                    .build_initiator()?;
+                let mut buf = vec![0u8; MAX_FRAME];
+                let mut hello = now_nanos().to_be_bytes().to_vec();
+                hello.extend_from_slice(&[0u8; 6]);
+                let n = hs.write_message(&hello, &mut buf)?;
+                write_frame(&mut stream, &buf[..n]).await?;
+                let mut decoder = FrameDecoder::new();
+                read_frame(&mut stream, &mut decoder).await.map(|_| ())
+            })
+        };
+        let old = legacy(&p);
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut ticket = admission.admit(here).expect("a place");
+        let result = respond(stream, p.keys(), &p.last, Some(&mut ticket)).await;
+        assert!(
+            matches!(result, Err(ChannelError::Busy)),
+            "{:?}",
+            result.map(|_| ())
+        );
+        assert!(
+            old.await.expect("joined").is_err(),
+            "closed with nothing sent"
+        );
+        assert_eq!(admission.refused_under_load.load(Ordering::Relaxed), 2);
+        drop(ticket);
+
+        // Calm (a fresh port): the older Haven is answered.
+        let calm = Arc::new(Admission::default());
+        let old = legacy(&p);
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut ticket = calm.admit(here).expect("a place");
+        let result = respond(stream, p.keys(), &p.last, Some(&mut ticket)).await;
+        // Answered: the handshake went through (no transport message follows it here).
+        assert!(
+            matches!(result, Err(ChannelError::NoFirstMessage)),
+            "{:?}",
+            result.map(|_| ())
+        );
+        assert!(old.await.expect("joined").is_ok());
+        assert_eq!(calm.cookies_sent.load(Ordering::Relaxed), 0);
     }
 
     /// A farewell names the pairing it ends: one captured from an earlier pairing of the
@@ -700,7 +905,7 @@ mod tests {
         let a_day = 24 * 3600 * 1_000_000_000u64;
         let ahead = p.sam_calls(true, now_nanos() + a_day);
         let (stream, _) = p.listener.accept().await.expect("accept");
-        let result = respond(stream, p.keys(), &p.last).await;
+        let result = respond(stream, p.keys(), &p.last, None).await;
         assert!(
             matches!(result, Err(ChannelError::ClockAhead)),
             "{:?}",
@@ -718,7 +923,7 @@ mod tests {
 
         let right = p.sam_calls(true, now_nanos());
         let (stream, _) = p.listener.accept().await.expect("accept");
-        respond(stream, p.keys(), &p.last)
+        respond(stream, p.keys(), &p.last, None)
             .await
             .expect("the clock set right is accepted");
         assert!(right.await.expect("task").is_ok());
@@ -741,7 +946,9 @@ mod tests {
             Ok::<Channel, ChannelError>(channel)
         });
         let (stream, _) = p.listener.accept().await.expect("accept");
-        let mut maya = respond(stream, p.keys(), &p.last).await.expect("answered");
+        let mut maya = respond(stream, p.keys(), &p.last, None)
+            .await
+            .expect("answered");
         let mut sam = sam.await.expect("task").expect("called");
         maya.send(&Message::Hello { version: 3 })
             .await

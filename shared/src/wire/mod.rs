@@ -9,6 +9,7 @@
 //! peer can inflate. From protocol 3, after the hellos, each chunk is padded to a size
 //! bucket and the keys change on a schedule ([`padding`]).
 
+pub mod cookie;
 pub mod frame;
 pub mod message;
 pub mod padding;
