@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use haven_shared::paths::Paths;
+use haven_tests::couple::log_of;
 use haven_tests::couple::{connected, paired_pair, propose, wait_status, SOON};
-use haven_tests::lan::{eventually, Lan};
+use haven_tests::lan::{eventually, pair, Lan};
 use haven_tests::{Home, PASSPHRASE};
 
 const NEW: &str = "a new passphrase only Maya knows";
@@ -146,6 +147,64 @@ fn leaving_while_the_partner_is_away_and_when_not_paired() {
     assert!(said.contains("No backup or export Haven wrote is still where it was written."));
     // Not paired any more: leaving again renews the key and can change the passphrase.
     let key = noise_key(&maya, PASSPHRASE);
+    let again = maya.ok(&["leave", "--yes"]);
+    assert!(
+        again.starts_with("This laptop was not paired.\nThis laptop has a new key.\n"),
+        "{again}"
+    );
+    assert_ne!(noise_key(&maya, PASSPHRASE), key);
+}
+
+/// A leave that fails midway (here this laptop's new key cannot be sealed, as on a full
+/// disk) has ended the pairing, and Maya's daemon stops answering Sam's key at once: no
+/// farewell is left that would tell Sam's laptop "this is Maya's" (before, the one the
+/// unpair published stayed until a restart). Running `leave` again finishes.
+#[test]
+fn a_leave_that_fails_midway_answers_the_former_partner_no_more() {
+    let lan = Lan::new(2);
+    let mut maya = lan.laptop_with(
+        0,
+        "Maya",
+        &[
+            ("HAVEN_TEST_FAIL", "leave_keys"),
+            ("HAVEN_LOG", "info,havend::peer::connections=debug"),
+        ],
+        None,
+    );
+    let sam = lan.laptop(1, "Sam");
+    pair(&maya, &sam);
+    eventually("both laptops to connect", SOON, || {
+        (connected(&maya) && connected(&sam)).then_some(())
+    });
+    sam.ok(&["daemon", "stop"]);
+    eventually("Maya to notice", SOON, || (!connected(&maya)).then_some(()));
+    let key = noise_key(&maya, PASSPHRASE);
+
+    let out = maya.run(&["leave", "--yes"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("unpaired, but this laptop's keys are not renewed yet")
+            && out.stderr.contains("then run `haven leave` again"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(maya.json(&["partner", "--json"])["paired"], false);
+    assert_eq!(noise_key(&maya, PASSPHRASE), key, "nothing half-renewed");
+
+    // Sam's laptop comes back and calls Maya's: it is met with nothing, no farewell.
+    sam.ok(&["unlock"]);
+    eventually("Sam's call to reach Maya's laptop", SOON, || {
+        log_of(&maya)
+            .contains("refused a connection: not paired or locked")
+            .then_some(())
+    });
+    assert!(!log_of(&maya).contains("told the former partner"));
+    assert_eq!(sam.json(&["partner", "--json"])["paired"], true);
+
+    // Again, with the disk fine: the leave finishes.
+    maya.ok(&["daemon", "stop"]);
+    maya.env.retain(|(k, _)| k != "HAVEN_TEST_FAIL");
     let again = maya.ok(&["leave", "--yes"]);
     assert!(
         again.starts_with("This laptop was not paired.\nThis laptop has a new key.\n"),

@@ -71,7 +71,7 @@ fn confirm(partner: Option<&str>, wipe: bool) -> CliResult<bool> {
         Some(p) => format!(
             "Leaving {p}. This laptop will:\n\
              \x20 - stop syncing with {p}'s laptop, and tell it if it is connected now;\n\
-             \x20 - forget the relay and every key of the pairing;\n\
+             \x20 - forget the relay and the pairing's secrets and keys;\n\
              \x20 - take a new key, so {p}'s laptop cannot reach it or recognise it;\n\
              \x20 - {copy}.\n\
              Your journal stays here, as it is. You can pair again one day, with anyone.\n\
@@ -121,7 +121,7 @@ pub fn report(left: &Left) -> String {
             "You have left {p}. Nothing syncs between your laptops any more.\n"
         ));
         out.push_str(&if left.told {
-            format!("{p}'s laptop was connected and was told.\n")
+            format!("{p}'s laptop was connected and was sent word that you left.\n")
         } else {
             format!("{p}'s laptop was not connected; it will not hear from this laptop again.\n")
         });
@@ -170,7 +170,10 @@ fn files(files: &[WrittenFile]) -> String {
         let (kind, note) = match f.kind {
             WrittenKind::Backup => ("backup", "opens with the passphrase it was made with"),
             WrittenKind::Export => ("export", "plain: anyone who can read the file reads it"),
-            WrittenKind::EncryptedExport => ("export", "encrypted to the people you chose"),
+            WrittenKind::EncryptedExport => (
+                "export",
+                "encrypted: opens with the passphrase or key it was made for",
+            ),
         };
         out.push_str(&format!(
             "  {}  {kind:<6}  {}  ({note})\n",

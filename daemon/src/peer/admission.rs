@@ -94,20 +94,8 @@ impl Admission {
     /// A place for a connection from `ip` to send its first frame, or `None` when `ip`
     /// has its share already. A full port lets its oldest waiting connection go.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Ticket> {
-        let mut s = self.state();
-        if s.per_address.get(&ip).copied().unwrap_or(0) >= PER_ADDRESS {
-            return None;
-        }
-        if s.waiting.len() >= WAITING {
-            if let Some((_, old_ip, evicted)) = s.waiting.pop_front() {
-                unwait(&mut s, old_ip);
-                evicted.notify_one();
-            }
-        }
-        s.next += 1;
-        let (id, evicted) = (s.next, Arc::new(Notify::new()));
-        s.waiting.push_back((id, ip, evicted.clone()));
-        *s.per_address.entry(ip).or_insert(0) += 1;
+        let evicted = Arc::new(Notify::new());
+        let id = enqueue(&mut self.state(), ip, &evicted)?;
         Some(Ticket {
             admission: self.clone(),
             ip,
@@ -117,11 +105,30 @@ impl Admission {
         })
     }
 
+    /// Connections waiting for a first frame, and handshakes under way.
     #[cfg(test)]
-    fn counts(&self) -> (usize, usize) {
+    pub(super) fn counts(&self) -> (usize, usize) {
         let s = self.state();
         (s.waiting.len(), s.handshakes)
     }
+}
+
+/// A waiting place for `ip`, letting the oldest waiting connection go when all are
+/// taken; `None` when `ip` has its share.
+fn enqueue(s: &mut State, ip: IpAddr, evicted: &Arc<Notify>) -> Option<u64> {
+    if s.per_address.get(&ip).copied().unwrap_or(0) >= PER_ADDRESS {
+        return None;
+    }
+    if s.waiting.len() >= WAITING {
+        if let Some((_, old_ip, old)) = s.waiting.pop_front() {
+            unwait(s, old_ip);
+            old.notify_one();
+        }
+    }
+    s.next += 1;
+    s.waiting.push_back((s.next, ip, evicted.clone()));
+    *s.per_address.entry(ip).or_insert(0) += 1;
+    Some(s.next)
 }
 
 fn unwait(s: &mut State, ip: IpAddr) {
@@ -187,6 +194,31 @@ impl Ticket {
         cookie::cookie_of(&s.secret.0, &self.ip)
     }
 
+    /// A cookie was sent and the caller has to ask again: the handshake slot is given
+    /// back and the connection waits for its next frame like a newcomer, so replayed
+    /// first frames cannot hold slots. `false` when its address has no place left.
+    pub fn wait_again(&mut self) -> bool {
+        let mut s = self.admission.state();
+        if self.handshaking {
+            s.handshakes = s.handshakes.saturating_sub(1);
+            self.handshaking = false;
+        }
+        // A fresh signal: one left from an eviction that raced the first frame must not
+        // end this wait.
+        self.evicted = Arc::new(Notify::new());
+        match enqueue(&mut s, self.ip, &self.evicted) {
+            Some(id) => {
+                self.id = id;
+                true
+            }
+            None => {
+                // Not waiting and not handshaking: dropping the ticket gives back nothing.
+                self.id = 0;
+                false
+            }
+        }
+    }
+
     pub fn refused_under_load(&self) {
         self.admission
             .refused_under_load
@@ -195,6 +227,9 @@ impl Ticket {
 
     pub fn cookie_sent(&self) {
         self.admission.cookies_sent.fetch_add(1, Ordering::Relaxed);
+        if self.admission.quiet.allow().is_some() {
+            tracing::info!("the peer port is under load: a caller was asked for a cookie");
+        }
     }
 }
 
@@ -315,6 +350,39 @@ mod tests {
         // One cookie per address, the same until the secret changes.
         assert_eq!(next.cookie(), next.cookie());
         assert_ne!(next.cookie(), late.cookie());
+    }
+
+    /// A caller sent a cookie gives its handshake slot back and waits like a newcomer:
+    /// evictable, and within its address's share.
+    #[tokio::test]
+    async fn a_caller_asked_for_a_cookie_holds_no_handshake_slot() {
+        let admission = Arc::new(Admission::default());
+        let a = ip(0);
+        let mut asked = admission.admit(a).expect("a place");
+        asked.first_frame().expect("a slot");
+        assert_eq!(admission.counts(), (0, 1));
+        assert!(asked.wait_again());
+        assert_eq!(admission.counts(), (1, 0));
+        // Newcomers push it out like any idle connection.
+        let others: Vec<Ticket> = (1..=WAITING)
+            .map(|i| admission.admit(ip(i)).expect("a place"))
+            .collect();
+        tokio::time::timeout(Duration::from_secs(1), asked.evicted())
+            .await
+            .expect("the caller asked for a cookie was let go");
+        drop(others);
+        drop(asked);
+        assert_eq!(admission.counts(), (0, 0));
+        // An address with its share taken gets no second wait.
+        let mut full: Vec<Ticket> = (0..PER_ADDRESS)
+            .map(|_| admission.admit(a).expect("a place"))
+            .collect();
+        let mut first = full.remove(0);
+        first.first_frame().expect("a slot");
+        full.push(admission.admit(a).expect("the place it left"));
+        assert!(!first.wait_again());
+        drop(first);
+        assert_eq!(admission.counts(), (PER_ADDRESS, 0));
     }
 
     #[test]

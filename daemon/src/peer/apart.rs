@@ -386,9 +386,14 @@ async fn dial(
         _conn: conn.clone(),
     };
     let pq = net.pq_for_dialling();
-    let channel = noise::initiate(stream, keys(p, pq.as_ref()), net.port())
-        .await
-        .inspect_err(|_| net.pq_dial_failed())?;
+    let channel = noise::initiate(
+        stream,
+        keys(p, pq.as_ref()),
+        net.port(),
+        net.first_frame_for_dialling(),
+    )
+    .await
+    .inspect_err(|_| net.dial_unanswered())?;
     Ok((channel, conn))
 }
 

@@ -256,14 +256,17 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<nois
         pq: pq.as_ref(),
     };
     // The partner answers at once; an address that accepts and then stalls is not it.
-    let answered = tokio::time::timeout(DIAL_TIMEOUT, noise::initiate(stream, keys, net.port()))
-        .await
-        .map_err(|_| anyhow::anyhow!("no answer to the handshake"));
+    let answered = tokio::time::timeout(
+        DIAL_TIMEOUT,
+        noise::initiate(stream, keys, net.port(), net.first_frame_for_dialling()),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer to the handshake"));
     if !matches!(
         answered,
         Ok(Ok(_)) | Ok(Err(noise::ChannelError::Farewell(_)))
     ) {
-        net.pq_dial_failed();
+        net.dial_unanswered();
     }
     let answered = answered?;
     match answered {

@@ -24,7 +24,7 @@ pub use connections::{accept_loop, keep_linked};
 pub use pair_requests::handle_pairing;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -220,9 +220,52 @@ pub struct Net {
     pending: Mutex<HashMap<String, oneshot::Receiver<Result<Paired, ErrorReply>>>>,
     /// Handshake slots on the peer port, and the budget of refusal log lines.
     pub admission: Arc<admission::Admission>,
-    /// The next handshake this laptop makes names no post-quantum epoch (see
-    /// [`Net::pq_for_dialling`]).
-    pq_fallback: AtomicBool,
+    /// What the next handshake this laptop makes leaves out after unanswered ones.
+    fallback: DialFallback,
+}
+
+/// What a handshake this laptop makes leaves out after unanswered ones, so that a partner
+/// who cannot read the newest form still answers one of the next tries. Unanswered tries
+/// walk through the four forms in turn: the post-quantum epoch named or not (every other
+/// try), the first frame's MACs sent or not (every other pair of tries).
+#[derive(Default)]
+pub struct DialFallback {
+    unanswered: AtomicU8,
+}
+
+impl DialFallback {
+    /// `true`: name no post-quantum epoch (epoch 0 is always answered). A partner that
+    /// lost the epochs this laptop names (a reply cut three times, a restored backup) then
+    /// still answers, and the session's own exchange makes an epoch both keep.
+    pub fn without_pq(&self) -> bool {
+        self.unanswered.load(Ordering::Relaxed) & 1 == 1
+    }
+
+    /// The first frame's form: a laptop on Haven before the MACs reads a frame with them
+    /// as a bad handshake, and answers a bare one while its port is calm.
+    pub fn first_frame(&self) -> noise::FirstFrameForm {
+        if self.unanswered.load(Ordering::Relaxed) & 2 == 2 {
+            noise::FirstFrameForm::Bare
+        } else {
+            noise::FirstFrameForm::WithMacs
+        }
+    }
+
+    /// A handshake went unanswered: the next one takes the next form.
+    pub fn unanswered(&self) {
+        let _ = self
+            .unanswered
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.wrapping_add(1) & 3)
+            });
+    }
+
+    /// The session switched to post-quantum keys: the partner reads epochs.
+    fn post_quantum(&self) {
+        let _ = self
+            .unanswered
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n & !1));
+    }
 }
 
 impl Net {
@@ -247,7 +290,7 @@ impl Net {
             last_handshake: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             admission: Arc::default(),
-            pq_fallback: AtomicBool::new(false),
+            fallback: DialFallback::default(),
         }
     }
 
@@ -256,25 +299,27 @@ impl Net {
         self.registry.lock().ok().and_then(|r| r.pq.clone())
     }
 
-    /// The secrets for the next handshake this laptop makes: none (epoch 0, which is
-    /// always answered) every other try after a handshake went unanswered. A partner that
-    /// lost the epochs this laptop names (a reply cut three times, a restored backup) then
-    /// still answers, and the session's own exchange makes an epoch both keep.
+    /// The secrets for the next handshake this laptop makes (see [`DialFallback`]).
     pub fn pq_for_dialling(&self) -> Option<PqSecrets> {
-        if self.pq_fallback.load(Ordering::Relaxed) {
+        if self.fallback.without_pq() {
             return None;
         }
         self.pq_secrets()
     }
 
-    /// A handshake this laptop made went unanswered: the next one names the other choice.
-    pub fn pq_dial_failed(&self) {
-        self.pq_fallback.fetch_xor(true, Ordering::Relaxed);
+    /// The first frame's form for the next handshake this laptop makes.
+    pub fn first_frame_for_dialling(&self) -> noise::FirstFrameForm {
+        self.fallback.first_frame()
+    }
+
+    /// A handshake this laptop made went unanswered: the next one takes the next form.
+    pub fn dial_unanswered(&self) {
+        self.fallback.unanswered();
     }
 
     /// The session in place switched to its post-quantum keys (both sides).
     fn mark_post_quantum(&self, id: u64) {
-        self.pq_fallback.store(false, Ordering::Relaxed);
+        self.fallback.post_quantum();
         if let Ok(mut r) = self.registry.lock() {
             if let Some(c) = r.current.as_mut().filter(|c| c.id == id) {
                 c.post_quantum = true;
@@ -374,6 +419,34 @@ impl Net {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Four unanswered tries cover every form, so a partner on an older Haven (no MACs,
+    /// or no epochs) is reached within them; a post-quantum session keeps the MAC choice.
+    #[test]
+    fn unanswered_handshakes_walk_through_every_form() {
+        use noise::FirstFrameForm::{Bare, WithMacs};
+        let f = DialFallback::default();
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            seen.push((f.without_pq(), f.first_frame()));
+            f.unanswered();
+        }
+        assert_eq!(
+            seen,
+            [
+                (false, WithMacs),
+                (true, WithMacs),
+                (false, Bare),
+                (true, Bare),
+                (false, WithMacs)
+            ]
+        );
+        f.unanswered();
+        f.unanswered();
+        assert_eq!((f.without_pq(), f.first_frame()), (true, Bare));
+        f.post_quantum();
+        assert_eq!((f.without_pq(), f.first_frame()), (false, Bare));
+    }
 
     #[test]
     fn duplicate_sessions_keep_the_lower_initiator_on_both_sides() {

@@ -415,8 +415,16 @@ async fn checked_first_message(
     )
     .await?;
     ticket.cookie_sent();
-    tracing::info!("the peer port is under load: the partner was asked for a cookie");
-    let again = read_first_frame(stream, decoder).await?;
+    // A replayed first frame earns a cookie too: until the caller proves it holds it, the
+    // connection waits like a newcomer and holds no handshake slot.
+    if !ticket.wait_again() {
+        return Err(ChannelError::Busy);
+    }
+    let again = tokio::select! {
+        frame = read_first_frame(stream, decoder) => frame?,
+        () = ticket.evicted() => return Err(ChannelError::Busy),
+    };
+    ticket.first_frame().ok_or(ChannelError::Busy)?;
     match FirstFrame::split(&again, FIRST_MESSAGE) {
         Some(second) if second.mac1_ok(own_public) && second.mac2_ok(&cookie) => {
             ticket.spend();
@@ -441,14 +449,24 @@ fn now_nanos() -> u64 {
         .unwrap_or(0)
 }
 
+/// How the first frame of a handshake this laptop makes is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstFrameForm {
+    /// With the MACs of `wire::cookie`: what this Haven's port asks for under load.
+    WithMacs,
+    /// The Noise message alone, as Haven before the MACs reads it.
+    Bare,
+}
+
 /// Dials side of the handshake.
 /// `listen_port` tells the partner where to call back (it sees only our source port).
 pub async fn initiate(
     stream: impl Stream,
     keys: LinkKeys<'_>,
     listen_port: u16,
+    form: FirstFrameForm,
 ) -> Result<Channel, ChannelError> {
-    initiate_at(stream, keys, listen_port, now_nanos()).await
+    initiate_at(stream, keys, listen_port, now_nanos(), form).await
 }
 
 async fn initiate_at(
@@ -456,6 +474,7 @@ async fn initiate_at(
     keys: LinkKeys<'_>,
     listen_port: u16,
     stamp: u64,
+    form: FirstFrameForm,
 ) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
         let newest = keys.pq.and_then(PqSecrets::newest);
@@ -476,11 +495,11 @@ async fn initiate_at(
         hello.extend_from_slice(&epoch.to_be_bytes());
         let n = hs.write_message(&hello, &mut buf)?;
         let message = &buf[..n];
-        write_frame(
-            &mut stream,
-            &cookie::first_frame(keys.partner_public, message, None),
-        )
-        .await?;
+        let first = match form {
+            FirstFrameForm::WithMacs => cookie::first_frame(keys.partner_public, message, None),
+            FirstFrameForm::Bare => message.to_vec(),
+        };
+        write_frame(&mut stream, &first).await?;
         let mut decoder = FrameDecoder::new();
         let mut reply = read_frame(&mut stream, &mut decoder).await?;
         if cookie::is_cookie_reply(&reply) {
@@ -523,15 +542,15 @@ pub async fn farewell(
     use haven_shared::ed25519_dalek::Signer;
     use sha2::Digest;
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
+        let mut decoder = FrameDecoder::new();
+        let first =
+            checked_first_message(&mut stream, &mut decoder, own_public, Some(ticket)).await?;
         // The PSK is forgotten; the first message of IKpsk2 does not need it.
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
             .prologue(PROLOGUE)?
             .local_private_key(own_static)?
             .psk(2, &[0u8; 32])?
             .build_responder()?;
-        let mut decoder = FrameDecoder::new();
-        let first =
-            checked_first_message(&mut stream, &mut decoder, own_public, Some(ticket)).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         hs.read_message(&first, &mut payload)?;
         let caller: [u8; 32] = hs
@@ -559,14 +578,16 @@ pub async fn respond(
     ticket: Option<&mut Ticket>,
 ) -> Result<Channel, ChannelError> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, async move {
+        let mut decoder = FrameDecoder::new();
+        let own_public = public_of(keys.own_static);
+        let first = checked_first_message(&mut stream, &mut decoder, &own_public, ticket).await?;
+        // Built only now: snow derives the public key again, which a refused frame
+        // should not cost.
         let mut hs = snow::Builder::new(IK_PARAMS.parse()?)
             .prologue(PROLOGUE)?
             .local_private_key(keys.own_static)?
             .psk(2, keys.psk)?
             .build_responder()?;
-        let mut decoder = FrameDecoder::new();
-        let own_public = public_of(keys.own_static);
-        let first = checked_first_message(&mut stream, &mut decoder, &own_public, ticket).await?;
         let mut payload = vec![0u8; MAX_FRAME];
         let n = hs.read_message(&first, &mut payload)?;
         if hs.get_remote_static() != Some(&keys.partner_public[..]) {
@@ -665,7 +686,7 @@ mod tests {
             psk: &psk,
             pq: None,
         };
-        let mut channel = initiate_at(stream, keys, 4000, stamp).await?;
+        let mut channel = initiate_at(stream, keys, 4000, stamp, FirstFrameForm::WithMacs).await?;
         if then_hello {
             channel.send(&Message::Hello { version: 2 }).await?;
         }
@@ -860,6 +881,130 @@ mod tests {
         assert_eq!(calm.cookies_sent.load(Ordering::Relaxed), 0);
     }
 
+    /// A first frame recorded off the LAN and replayed under load has a right `mac1`, so
+    /// it earns a cookie; while the replayer cannot answer with it, the connection holds
+    /// no handshake slot and newcomers push it out (before, it held a slot for 3 s: a
+    /// few replays a second kept the partner out).
+    #[tokio::test]
+    async fn a_replayed_first_frame_under_load_holds_no_handshake_slot() {
+        use super::super::admission::{Admission, LOAD_PER_SECOND, WAITING};
+        use std::sync::Arc;
+        let p = Pair::new().await;
+        let admission = Arc::new(Admission::default());
+        let here: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+        for _ in 0..LOAD_PER_SECOND {
+            let mut t = admission.admit(here).expect("a place");
+            t.first_frame().expect("a slot");
+            t.spend();
+        }
+        // Sam's real first frame, as recorded by someone on the LAN.
+        let mut hs = snow::Builder::new(IK_PARAMS.parse().expect("params"))
+            .prologue(PROLOGUE)
+            .and_then(|b| b.local_private_key(&p.sam_static))
+            .and_then(|b| b.remote_public_key(&p.maya_public))
+            .and_then(|b| b.psk(2, &p.psk))
+            .and_then(|b| b.build_initiator())
+            .expect("initiator");
+        let mut buf = vec![0u8; MAX_FRAME];
+        let mut hello = now_nanos().to_be_bytes().to_vec();
+        hello.extend_from_slice(&[0u8; 6]);
+        let n = hs.write_message(&hello, &mut buf).expect("message");
+        let recorded = cookie::first_frame(&p.maya_public, &buf[..n], None);
+
+        let mut replayer = TcpStream::connect(p.addr).await.expect("connect");
+        let (stream, _) = p.listener.accept().await.expect("accept");
+        let mut ticket = admission.admit(here).expect("a place");
+        let answer = {
+            let admission = admission.clone();
+            let keys = (p.maya_static, p.sam_public, p.psk);
+            tokio::spawn(async move {
+                let keys = LinkKeys {
+                    own_static: &keys.0,
+                    partner_public: &keys.1,
+                    psk: &keys.2,
+                    pq: None,
+                };
+                let last = AtomicU64::new(0);
+                let result = respond(stream, keys, &last, Some(&mut ticket)).await;
+                drop(admission);
+                result.map(|_| ())
+            })
+        };
+        write_frame(&mut replayer, &recorded).await.expect("replay");
+        let mut decoder = FrameDecoder::new();
+        let reply = read_frame(&mut replayer, &mut decoder)
+            .await
+            .expect("reply");
+        assert!(cookie::is_cookie_reply(&reply), "a cookie was sent");
+        // The replayer cannot open the cookie and falls silent: its slot is free again.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while admission.counts() != (1, 0) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the silent replayer still holds a handshake slot: {:?}",
+                admission.counts()
+            );
+            tokio::task::yield_now().await;
+        }
+        // Newcomers push it out at once, well before its 3 s for a frame.
+        let newcomers: Vec<_> = (0..WAITING)
+            .map(|i| {
+                let ip = std::net::IpAddr::from([10, 9, (i / 250) as u8, (i % 250) as u8 + 1]);
+                admission.admit(ip).expect("a place")
+            })
+            .collect();
+        let result = tokio::time::timeout(Duration::from_secs(2), answer)
+            .await
+            .expect("let go for newcomers, not after its wait")
+            .expect("joined");
+        assert!(matches!(result, Err(ChannelError::Busy)), "{result:?}");
+        drop(newcomers);
+        assert_eq!(admission.counts(), (0, 0));
+    }
+
+    /// A laptop on Haven before the MACs reads the whole first frame as the Noise message:
+    /// a bare first frame is what it can answer.
+    #[tokio::test]
+    async fn a_bare_first_frame_reaches_a_port_from_before_the_macs() {
+        let p = Pair::new().await;
+        for (form, readable) in [
+            (FirstFrameForm::WithMacs, false),
+            (FirstFrameForm::Bare, true),
+        ] {
+            let (addr, own, remote, psk) = (p.addr, p.sam_static, p.maya_public, p.psk);
+            let dial = tokio::spawn(async move {
+                let stream = TcpStream::connect(addr).await?;
+                let keys = LinkKeys {
+                    own_static: &own,
+                    partner_public: &remote,
+                    psk: &psk,
+                    pq: None,
+                };
+                initiate_at(stream, keys, 4000, now_nanos(), form)
+                    .await
+                    .map(|_| ())
+            });
+            let (mut stream, _) = p.listener.accept().await.expect("accept");
+            let frame = read_frame(&mut stream, &mut FrameDecoder::new())
+                .await
+                .expect("a first frame");
+            let mut old = snow::Builder::new(IK_PARAMS.parse().expect("params"))
+                .prologue(PROLOGUE)
+                .and_then(|b| b.local_private_key(&p.maya_static))
+                .and_then(|b| b.psk(2, &p.psk))
+                .and_then(|b| b.build_responder())
+                .expect("responder");
+            let mut payload = vec![0u8; MAX_FRAME];
+            assert_eq!(
+                old.read_message(&frame, &mut payload).is_ok(),
+                readable,
+                "{form:?}"
+            );
+            drop(stream);
+            assert!(dial.await.expect("joined").is_err(), "no answer came");
+        }
+    }
+
     /// A farewell names the pairing it ends: one captured from an earlier pairing of the
     /// same two laptops does not end the next.
     #[test]
@@ -941,7 +1086,8 @@ mod tests {
                 psk: &psk,
                 pq: None,
             };
-            let mut channel = initiate_at(stream, keys, 4000, now_nanos()).await?;
+            let mut channel =
+                initiate_at(stream, keys, 4000, now_nanos(), FirstFrameForm::WithMacs).await?;
             channel.send(&Message::Hello { version: 3 }).await?;
             Ok::<Channel, ChannelError>(channel)
         });

@@ -28,6 +28,10 @@ pub struct CoupleOnly {
     file: PathBuf,
     /// The couple's two pairing keys, once the first laptop introduced itself.
     couple: Mutex<Option<[[u8; 32]; 2]>>,
+    /// The iroh keys a relay from before introductions admitted (`admitted` beside the
+    /// couple's file), first come first served: after an upgrade only one of them may
+    /// name the couple, so the upgrade opens no window to whoever has the URL. Empty: any.
+    earlier: BTreeSet<[u8; 32]>,
     /// The iroh keys seen so far, so each is logged once.
     seen: Mutex<BTreeSet<[u8; 32]>>,
     refused: AtomicU64,
@@ -61,10 +65,15 @@ impl CoupleOnly {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
         };
+        let earlier = match couple {
+            Some(_) => BTreeSet::new(),
+            None => earlier_keys(&file.with_file_name("admitted"))?,
+        };
         Ok(CoupleOnly {
             token_sha256: Sha256::digest(token.as_bytes()).into(),
             file,
             couple: Mutex::new(couple),
+            earlier,
             seen: Mutex::default(),
             refused: AtomicU64::new(0),
         })
@@ -97,6 +106,9 @@ impl CoupleOnly {
         match *couple {
             Some(c) if c == intro.couple() => {}
             Some(_) => return Err(OTHER_COUPLE),
+            None if !self.earlier.is_empty() && !self.earlier.contains(&key) => {
+                return Err(OTHER_COUPLE)
+            }
             None => {
                 *couple = Some(intro.couple());
                 let text: String = intro
@@ -118,6 +130,20 @@ impl CoupleOnly {
             tracing::info!(laptop = %short(&key), by = %short(&intro.signer), "a laptop introduced itself with the couple's token");
         }
         Ok(())
+    }
+}
+
+/// The iroh keys in an older relay's `admitted` file, one hex key per line; none if there
+/// is no such file.
+fn earlier_keys(file: &std::path::Path) -> Result<BTreeSet<[u8; 32]>> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter_map(|l| hex::decode(l.trim()).ok())
+            .filter_map(|b| <[u8; 32]>::try_from(b).ok())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
     }
 }
 
@@ -200,5 +226,34 @@ mod tests {
         std::fs::write(&file, "garbage\n").expect("write");
         let err = CoupleOnly::load(&token, file).expect_err("damaged");
         assert!(err.to_string().contains("--forget"), "{err}");
+    }
+
+    /// A relay upgraded from first-come admission keeps its word: only a laptop it had
+    /// admitted may name the couple, not a stranger who has the URL.
+    #[test]
+    fn after_an_upgrade_only_a_laptop_admitted_before_names_the_couple() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("couple");
+        std::fs::write(
+            dir.path().join("admitted"),
+            format!("{}\n{}\n", hex::encode([1u8; 32]), hex::encode([2u8; 32])),
+        )
+        .expect("admitted");
+        let token = "cd".repeat(32);
+        let relay = CoupleOnly::load(&token, file.clone()).expect("load");
+        let (maya, sam, eve, frank) = (key(1), key(2), key(3), key(4));
+        let intro = |who: &SigningKey, partner: &SigningKey, iroh: u8| {
+            auth_token(&token, who, &partner.verifying_key(), &[iroh; 32])
+        };
+        assert_eq!(
+            relay.decide(Some(&intro(&eve, &frank, 3)), [3; 32]),
+            Err(OTHER_COUPLE)
+        );
+        assert!(!relay.has_couple());
+        assert_eq!(relay.decide(Some(&intro(&sam, &maya, 2)), [2; 32]), Ok(()));
+        assert_eq!(relay.decide(Some(&intro(&maya, &sam, 7)), [7; 32]), Ok(()));
+        // Once named, the old file no longer matters.
+        let again = CoupleOnly::load(&token, file).expect("load");
+        assert_eq!(again.decide(Some(&intro(&maya, &sam, 8)), [8; 32]), Ok(()));
     }
 }
