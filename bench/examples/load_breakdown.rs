@@ -7,6 +7,17 @@ use haven_shared::paths::Paths;
 use haven_shared::store::{DocLog, DocName, Store};
 use std::time::Instant;
 
+/// Resident memory now, in MB.
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096 / 1_000_000
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let paths = Paths::under_home(std::path::Path::new(&args[1]));
@@ -28,6 +39,35 @@ fn main() {
         chunks.len()
     );
     let t = Instant::now();
+    let mut bytes = Vec::new();
+    for c in &chunks {
+        let header = haven_shared::crypto::seal::ChunkHeader {
+            doc_id: meta.journal_id,
+            seq: c.seq,
+            kind: c.kind,
+        };
+        bytes.extend_from_slice(
+            &haven_shared::crypto::seal::open(identity.storage(), header, &c.data).unwrap(),
+        );
+    }
+    println!(
+        "decrypt               {:6} ms ({} bytes)",
+        t.elapsed().as_millis(),
+        bytes.len()
+    );
+    let t = Instant::now();
+    drop(automerge::AutoCommit::load(&bytes).unwrap());
+    println!("am load (checked)     {:6} ms", t.elapsed().as_millis());
+    let t = Instant::now();
+    drop(
+        automerge::AutoCommit::load_with_options(
+            &bytes,
+            automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck),
+        )
+        .unwrap(),
+    );
+    println!("am load (unchecked)   {:6} ms", t.elapsed().as_millis());
+    let t = Instant::now();
     let (_, doc) = DocLog::load(
         &store,
         identity.storage(),
@@ -35,14 +75,19 @@ fn main() {
         meta.journal_id,
     )
     .unwrap();
-    println!("decrypt + am load     {:6} ms", t.elapsed().as_millis());
+    println!(
+        "decrypt + am load     {:6} ms (resident {} MB)",
+        t.elapsed().as_millis(),
+        rss()
+    );
     let journal = JournalDoc::from_automerge(doc);
     let t = Instant::now();
     let (entries, _) = journal.entries().unwrap();
     println!(
-        "read {} entries    {:6} ms",
+        "read {} entries    {:6} ms (resident {} MB)",
         entries.len(),
-        t.elapsed().as_millis()
+        t.elapsed().as_millis(),
+        rss()
     );
     let t = Instant::now();
     let text: usize = entries.iter().map(|e| e.search_text().len()).sum();
@@ -50,4 +95,48 @@ fn main() {
         "lowercase text        {:6} ms ({text} bytes)",
         t.elapsed().as_millis()
     );
+    let t = Instant::now();
+    let mut words: std::collections::HashMap<Box<str>, Vec<u32>, foldhash::fast::RandomState> =
+        Default::default();
+    let mut mine: Vec<&str> = Vec::new();
+    let texts: Vec<String> = entries.iter().map(|e| e.search_text()).collect();
+    println!("lowercase again       {:6} ms", t.elapsed().as_millis());
+    let t = Instant::now();
+    for (slot, text) in texts.iter().enumerate() {
+        mine.clear();
+        mine.extend(text.split_whitespace());
+        mine.sort_unstable();
+        mine.dedup();
+        for w in &mine {
+            match words.get_mut(*w) {
+                Some(v) => v.push(slot as u32),
+                None => {
+                    words.insert((*w).into(), vec![slot as u32]);
+                }
+            }
+        }
+    }
+    let postings: usize = words.values().map(Vec::len).sum();
+    println!(
+        "word index            {:6} ms ({} words, {} postings, resident {} MB)",
+        t.elapsed().as_millis(),
+        words.len(),
+        postings,
+        rss()
+    );
+    for needle in ["river", "self-soothing", "zebra"] {
+        let t = Instant::now();
+        let n = texts.iter().filter(|x| x.contains(needle)).count();
+        let a = t.elapsed().as_micros();
+        let finder = memchr::memmem::Finder::new(needle);
+        let t = Instant::now();
+        let m = texts
+            .iter()
+            .filter(|x| finder.find(x.as_bytes()).is_some())
+            .count();
+        println!(
+            "search {needle:14} str::contains {a:6} µs, memmem {:6} µs ({n}={m} hits)",
+            t.elapsed().as_micros()
+        );
+    }
 }

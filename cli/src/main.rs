@@ -13,6 +13,7 @@ mod input;
 mod insights_view;
 mod output;
 mod output_file;
+mod pager;
 mod passphrase;
 mod range;
 mod recovery;

@@ -45,6 +45,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         colour: colour && !args.plain,
         plain: args.plain,
     };
-    output::emit_bytes(insights_view::render(&insights, style).as_bytes());
+    crate::pager::page_styled(&insights_view::render(&insights, style));
     Ok(())
 }

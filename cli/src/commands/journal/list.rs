@@ -63,7 +63,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         }
         return Ok(());
     }
-    output::emit(&output::entry_rows(&entries));
+    crate::pager::page(&output::entry_rows(&entries));
     if total > entries.len() {
         eprintln!("({} of {total} shown; use -n to see more)", entries.len());
     }

@@ -19,7 +19,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     if args.json {
         output::json(&entry);
     } else {
-        output::emit(&output::entry_full(&entry));
+        crate::pager::page(&output::entry_full(&entry));
     }
     Ok(())
 }

@@ -124,7 +124,7 @@ fn list(json: bool, ctx: &mut Ctx) -> CliResult {
         ));
         text.extend(unverified.iter().map(row));
     }
-    output::emit(&text);
+    crate::pager::page(&text);
     Ok(())
 }
 
@@ -167,7 +167,7 @@ fn show(a: ShowArgs, ctx: &mut Ctx) -> CliResult {
     if a.json {
         output::json(&serde_json::json!({ "note": note, "answers": answers }));
     } else {
-        output::emit(&full(&note, &answers));
+        crate::pager::page(&full(&note, &answers));
     }
     Ok(())
 }
