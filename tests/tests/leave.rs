@@ -161,12 +161,22 @@ fn leaving_while_the_partner_is_away_and_when_not_paired() {
 /// unpair published stayed until a restart). Running `leave` again finishes.
 #[test]
 fn a_leave_that_fails_midway_answers_the_former_partner_no_more() {
+    leave_failing_at("leave_keys");
+}
+
+/// As above, when forgetting the farewell on disk is what fails.
+#[test]
+fn a_leave_that_fails_to_forget_answers_the_former_partner_no_more() {
+    leave_failing_at("leave_forget");
+}
+
+fn leave_failing_at(step: &str) {
     let lan = Lan::new(2);
     let mut maya = lan.laptop_with(
         0,
         "Maya",
         &[
-            ("HAVEN_TEST_FAIL", "leave_keys"),
+            ("HAVEN_TEST_FAIL", step),
             ("HAVEN_LOG", "info,havend::peer::connections=debug"),
         ],
         None,

@@ -385,15 +385,15 @@ async fn dial(
         send,
         _conn: conn.clone(),
     };
-    let pq = net.pq_for_dialling();
-    let channel = noise::initiate(
-        stream,
-        keys(p, pq.as_ref()),
-        net.port(),
-        net.first_frame_for_dialling(),
-    )
-    .await
-    .inspect_err(|_| net.dial_unanswered())?;
+    let form = net.dial_form();
+    let pq = net.pq_for_dialling(form);
+    let channel = noise::initiate(stream, keys(p, pq.as_ref()), net.port(), form.first_frame())
+        .await
+        .inspect_err(|e| {
+            if !matches!(e, noise::ChannelError::Farewell(_)) {
+                net.dial_unanswered(form);
+            }
+        })?;
     Ok((channel, conn))
 }
 

@@ -248,7 +248,8 @@ async fn stay_connected(net: &Arc<Net>, p: Arc<PairedLink>) {
 /// Connects and runs the handshake; the caller decides whether to start a session.
 async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<noise::Channel> {
     let stream = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await??;
-    let pq = net.pq_for_dialling();
+    let form = net.dial_form();
+    let pq = net.pq_for_dialling(form);
     let keys = LinkKeys {
         own_static: &p.own_static,
         partner_public: &p.partner_public,
@@ -258,7 +259,7 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<nois
     // The partner answers at once; an address that accepts and then stalls is not it.
     let answered = tokio::time::timeout(
         DIAL_TIMEOUT,
-        noise::initiate(stream, keys, net.port(), net.first_frame_for_dialling()),
+        noise::initiate(stream, keys, net.port(), form.first_frame()),
     )
     .await
     .map_err(|_| anyhow::anyhow!("no answer to the handshake"));
@@ -266,7 +267,7 @@ async fn dial(net: &Arc<Net>, p: &PairedLink, addr: &str) -> anyhow::Result<nois
         answered,
         Ok(Ok(_)) | Ok(Err(noise::ChannelError::Farewell(_)))
     ) {
-        net.dial_unanswered();
+        net.dial_unanswered(form);
     }
     let answered = answered?;
     match answered {

@@ -227,37 +227,53 @@ pub struct Net {
 /// What a handshake this laptop makes leaves out after unanswered ones, so that a partner
 /// who cannot read the newest form still answers one of the next tries. Unanswered tries
 /// walk through the four forms in turn: the post-quantum epoch named or not (every other
-/// try), the first frame's MACs sent or not (every other pair of tries).
+/// try), the first frame's MACs sent or not (every other pair of tries). Each dial takes
+/// the form at its start and moves it on only if it is still the current one, so dials
+/// that fail side by side (several addresses, the LAN and iroh) skip no form; a form that
+/// is answered stays.
 #[derive(Default)]
 pub struct DialFallback {
     unanswered: AtomicU8,
 }
 
-impl DialFallback {
+/// One of the four forms of [`DialFallback`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialForm(u8);
+
+impl DialForm {
     /// `true`: name no post-quantum epoch (epoch 0 is always answered). A partner that
     /// lost the epochs this laptop names (a reply cut three times, a restored backup) then
     /// still answers, and the session's own exchange makes an epoch both keep.
-    pub fn without_pq(&self) -> bool {
-        self.unanswered.load(Ordering::Relaxed) & 1 == 1
+    pub fn without_pq(self) -> bool {
+        self.0 & 1 == 1
     }
 
     /// The first frame's form: a laptop on Haven before the MACs reads a frame with them
     /// as a bad handshake, and answers a bare one while its port is calm.
-    pub fn first_frame(&self) -> noise::FirstFrameForm {
-        if self.unanswered.load(Ordering::Relaxed) & 2 == 2 {
+    pub fn first_frame(self) -> noise::FirstFrameForm {
+        if self.0 & 2 == 2 {
             noise::FirstFrameForm::Bare
         } else {
             noise::FirstFrameForm::WithMacs
         }
     }
+}
 
-    /// A handshake went unanswered: the next one takes the next form.
-    pub fn unanswered(&self) {
-        let _ = self
-            .unanswered
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.wrapping_add(1) & 3)
-            });
+impl DialFallback {
+    /// The form for a dial starting now.
+    pub fn form(&self) -> DialForm {
+        DialForm(self.unanswered.load(Ordering::Relaxed))
+    }
+
+    /// A dial in `used` form went unanswered: the next dial takes the next form, unless
+    /// another dial moved it on already.
+    pub fn unanswered(&self, used: DialForm) {
+        let _ = self.unanswered.compare_exchange(
+            used.0,
+            (used.0 + 1) & 3,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// The session switched to post-quantum keys: the partner reads epochs.
@@ -299,22 +315,22 @@ impl Net {
         self.registry.lock().ok().and_then(|r| r.pq.clone())
     }
 
-    /// The secrets for the next handshake this laptop makes (see [`DialFallback`]).
-    pub fn pq_for_dialling(&self) -> Option<PqSecrets> {
-        if self.fallback.without_pq() {
+    /// The form for a handshake this laptop starts now (see [`DialFallback`]).
+    pub fn dial_form(&self) -> DialForm {
+        self.fallback.form()
+    }
+
+    /// The post-quantum secrets a handshake in `form` names: none in the fallback forms.
+    pub fn pq_for_dialling(&self, form: DialForm) -> Option<PqSecrets> {
+        if form.without_pq() {
             return None;
         }
         self.pq_secrets()
     }
 
-    /// The first frame's form for the next handshake this laptop makes.
-    pub fn first_frame_for_dialling(&self) -> noise::FirstFrameForm {
-        self.fallback.first_frame()
-    }
-
-    /// A handshake this laptop made went unanswered: the next one takes the next form.
-    pub fn dial_unanswered(&self) {
-        self.fallback.unanswered();
+    /// A handshake this laptop made in `form` went unanswered.
+    pub fn dial_unanswered(&self, form: DialForm) {
+        self.fallback.unanswered(form);
     }
 
     /// The session in place switched to its post-quantum keys (both sides).
@@ -428,8 +444,11 @@ mod tests {
         let f = DialFallback::default();
         let mut seen = Vec::new();
         for _ in 0..5 {
-            seen.push((f.without_pq(), f.first_frame()));
-            f.unanswered();
+            let form = f.form();
+            seen.push((form.without_pq(), form.first_frame()));
+            // Two dials of one round (two addresses) fail in the same form: one step.
+            f.unanswered(form);
+            f.unanswered(form);
         }
         assert_eq!(
             seen,
@@ -441,11 +460,13 @@ mod tests {
                 (false, WithMacs)
             ]
         );
-        f.unanswered();
-        f.unanswered();
-        assert_eq!((f.without_pq(), f.first_frame()), (true, Bare));
+        f.unanswered(f.form());
+        f.unanswered(f.form());
+        let form = f.form();
+        assert_eq!((form.without_pq(), form.first_frame()), (true, Bare));
         f.post_quantum();
-        assert_eq!((f.without_pq(), f.first_frame()), (false, Bare));
+        let form = f.form();
+        assert_eq!((form.without_pq(), form.first_frame()), (false, Bare));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct CoupleOnly {
     /// couple's file), first come first served: after an upgrade only one of them may
     /// name the couple, so the upgrade opens no window to whoever has the URL. Empty: any.
     earlier: BTreeSet<[u8; 32]>,
+    /// Laptops refused by that rule, so the first few are explained in the log.
+    earlier_refused: AtomicU64,
     /// The iroh keys seen so far, so each is logged once.
     seen: Mutex<BTreeSet<[u8; 32]>>,
     refused: AtomicU64,
@@ -74,6 +76,7 @@ impl CoupleOnly {
             file,
             couple: Mutex::new(couple),
             earlier,
+            earlier_refused: AtomicU64::new(0),
             seen: Mutex::default(),
             refused: AtomicU64::new(0),
         })
@@ -107,7 +110,15 @@ impl CoupleOnly {
             Some(c) if c == intro.couple() => {}
             Some(_) => return Err(OTHER_COUPLE),
             None if !self.earlier.is_empty() && !self.earlier.contains(&key) => {
-                return Err(OTHER_COUPLE)
+                if self.earlier_refused.fetch_add(1, Ordering::Relaxed) < 5 {
+                    tracing::warn!(
+                        laptop = %short(&key),
+                        file = %self.file.with_file_name("admitted").display(),
+                        "refused a laptop this relay had not admitted before its upgrade; \
+                         `havend relay --forget` lets any of the couple's laptops join again"
+                    );
+                }
+                return Err(OTHER_COUPLE);
             }
             None => {
                 *couple = Some(intro.couple());

@@ -89,7 +89,7 @@ fn panic_for_tests(what: &str) {
 }
 
 /// Debug builds only: `HAVEN_TEST_FAIL=<step>` makes that step fail as a full disk would,
-/// for the steps whose failure midway a test has to see (`leave_keys`). Always `false` in
+/// for the steps whose failure midway a test has to see (`leave_forget`, `leave_keys`). Always `false` in
 /// release builds.
 pub(super) fn fail_for_tests(step: &str) -> bool {
     cfg!(debug_assertions) && std::env::var("HAVEN_TEST_FAIL").is_ok_and(|s| s == step)

@@ -98,8 +98,15 @@ impl Service {
             )
             .hint(AGAIN)
         };
-        u.home.forget_partner(None).map_err(not_renewed)?;
+        // Here first, whatever the disk says: the link published next answers nobody.
         u.unpin_partner(None);
+        if super::core::fail_for_tests("leave_forget") {
+            return Err(not_renewed(haven_shared::home::HomeError::Io {
+                path: paths.database(),
+                source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+            }));
+        }
+        u.home.forget_partner(None).map_err(not_renewed)?;
         if super::core::fail_for_tests("leave_keys") {
             return Err(not_renewed(haven_shared::home::HomeError::Io {
                 path: paths.identity(),
