@@ -248,6 +248,61 @@ fn write_in_an_editor_opens_the_kinds_template() {
     assert_eq!(h.entry_count(), 1);
 }
 
+/// The search goes through a word index built on the first search and kept up to date:
+/// a part of a word still finds it, an edit moves the entry to its new words, and a
+/// deleted or purged entry is never found again, in the running daemon or after a
+/// restart. A search too long to be a person's is refused, kindly.
+#[test]
+fn search_finds_parts_of_words_and_never_a_deleted_entry() {
+    let h = Home::init("Maya");
+    let found = |q: &str| -> Vec<String> {
+        h.json(&["journal", "list", "--search", q, "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let kept = h.write(&["Self-soothing by the river, ΣΟΦΊΑ"]);
+    assert_eq!(found("sooth RIVER"), [kept.clone()], "built on this search");
+    let edited = h.write(&["an evening walk"]);
+    let gone = h.write(&["the river at night"]);
+    assert_eq!(found("river"), [gone.clone(), kept.clone()]);
+    assert_eq!(found("σοφία"), [kept.clone()]);
+    h.ok(&["journal", "edit", &edited, "--text", "a morning swim"]);
+    assert!(found("evening").is_empty());
+    assert_eq!(found("morn"), [edited.clone()]);
+    h.ok(&["journal", "delete", &gone, "--yes"]);
+    assert_eq!(found("river"), [kept.clone()]);
+    h.ok(&["journal", "purge"]);
+    assert_eq!(found("night"), Vec::<String>::new());
+    h.ok(&["daemon", "stop"]);
+    assert_eq!(found("river"), [kept.clone()]);
+    assert!(found("night").is_empty());
+    assert_eq!(found("swim"), [edited]);
+
+    let many = vec!["word"; 10_000].join(" ");
+    let err = h.fails(&["journal", "list", "--search", &many], 2);
+    assert!(
+        err.contains("the search is 49999 characters long: keep it to 1000 at most"),
+        "{err}"
+    );
+    let many = vec!["a"; 40].join(" ");
+    let err = h.fails(&["journal", "list", "--search", &many], 2);
+    assert!(
+        err.contains("the search has 40 words: keep it to 32 at most (every word must match)"),
+        "{err}"
+    );
+    // As long as one argument may be (a megabyte does not fit in one).
+    let huge = "a".repeat(100_000);
+    let err = h.fails(&["journal", "list", "--search", &huge], 2);
+    assert!(
+        err.contains("the search is 100000 characters long: keep it to 1000 at most"),
+        "{err}"
+    );
+    h.ok(&["status"]);
+}
+
 #[test]
 fn delete_then_purge_erases_the_text_from_the_stored_history() {
     let h = Home::init("Maya");

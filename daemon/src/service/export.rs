@@ -17,6 +17,7 @@ pub fn export(u: &Unlocked, call: Export) -> Answer<Export> {
     let (entries, agreements, insights) = match call.selection {
         ExportSelection::Entry { id } => (vec![u.resolve_entry(&id)?.clone()], Vec::new(), None),
         ExportSelection::Range { query } => {
+            query.check().map_err(super::invalid)?;
             if call.thanks {
                 received = thanks_received(u, query.since);
             }

@@ -21,6 +21,7 @@ pub fn handle(u: &mut Unlocked, call: JournalCall) -> Reply {
         .into()),
         JournalCall::JournalWrite(c) => write(u, c).map(Into::into),
         JournalCall::JournalList(c) => {
+            c.query.check().map_err(invalid)?;
             let (entries, total) = u.index.query(&c.query);
             Ok(Entries { entries, total }.into())
         }

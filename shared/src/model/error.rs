@@ -44,6 +44,10 @@ pub enum ModelError {
     EmptyRewrite,
     #[error("{0:?} is not a feeling Haven knows: did you mean {1:?}? (`haven checkin --help` lists them)")]
     UnknownFeeling(String, &'static str),
+    #[error("the search is {0} characters long: keep it to 1000 at most")]
+    SearchTooLong(usize),
+    #[error("the search has {0} words: keep it to 32 at most (every word must match)")]
+    SearchTooManyWords(usize),
     #[error(
         "{0:?} is not a Haven id (26 letters and digits, as `haven journal list --json` shows)"
     )]

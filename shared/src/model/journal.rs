@@ -200,6 +200,29 @@ pub struct ListQuery {
     pub brief: bool,
 }
 
+/// The most words a search may hold, and the longest it may be in characters: more than a
+/// person types, few enough that one search cannot keep the daemon busy.
+pub const MAX_SEARCH_WORDS: usize = 32;
+pub const MAX_SEARCH_CHARS: usize = 1000;
+
+impl ListQuery {
+    /// Refuses a search too long to be a person's (see [`MAX_SEARCH_WORDS`]).
+    pub fn check(&self) -> Result<(), ModelError> {
+        let Some(search) = self.search.as_deref() else {
+            return Ok(());
+        };
+        let chars = search.chars().count();
+        if chars > MAX_SEARCH_CHARS {
+            return Err(ModelError::SearchTooLong(chars));
+        }
+        let words = search.split_whitespace().count();
+        if words > MAX_SEARCH_WORDS {
+            return Err(ModelError::SearchTooManyWords(words));
+        }
+        Ok(())
+    }
+}
+
 /// Trims tags, drops a leading `#` or `@` (as jrnl writes them) and refuses blank ones.
 pub fn normalise_tags(tags: &[String]) -> Result<Vec<String>, ModelError> {
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
@@ -382,11 +405,6 @@ impl EntryChanges {
 }
 
 impl Entry {
-    /// True when every word of `words` (already lowercased) is in the title, body or tags.
-    pub fn matches_words(haystack_lower: &str, words: &[String]) -> bool {
-        words.iter().all(|w| haystack_lower.contains(w.as_str()))
-    }
-
     /// The lowercased text that `--search` looks in.
     pub fn search_text(&self) -> String {
         let mut text = String::with_capacity(self.title.len() + self.body.len() + 32);
