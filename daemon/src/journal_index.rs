@@ -285,15 +285,6 @@ impl Slots {
     }
 }
 
-/// The distinct words of an entry's searchable text, lowercased.
-fn words_of(entry: &Entry) -> Vec<String> {
-    let text = entry.search_text();
-    let mut words: Vec<&str> = text.split_whitespace().collect();
-    words.sort_unstable();
-    words.dedup();
-    words.into_iter().map(String::from).collect()
-}
-
 impl WordIndex {
     fn build(slots: &[Option<Entry>]) -> WordIndex {
         let mut index = WordIndex {
@@ -307,15 +298,19 @@ impl WordIndex {
         index
     }
 
+    /// Adds `slot` to the posting of each word of `entry`. Built in ascending slot order,
+    /// a posting only grows at its end (a word said twice is seen at once); a reused slot
+    /// goes in its place. Only a word new to the journal allocates.
     fn add(&mut self, slot: u32, entry: &Entry) {
-        for word in words_of(entry) {
-            let posting = match self.postings.get_mut(word.as_str()) {
-                Some(p) => p,
-                None => self.postings.entry(word.into_boxed_str()).or_default(),
+        let text = entry.search_text();
+        for word in text.split_whitespace() {
+            let Some(posting) = self.postings.get_mut(word) else {
+                self.postings.insert(word.into(), vec![slot]);
+                continue;
             };
-            // Slots come in ascending order while building; a reused slot goes in place.
             match posting.last() {
-                Some(&last) if last >= slot => {
+                Some(&last) if last == slot => {}
+                Some(&last) if last > slot => {
                     if let Err(at) = posting.binary_search(&slot) {
                         posting.insert(at, slot);
                     }
@@ -326,13 +321,14 @@ impl WordIndex {
     }
 
     fn remove(&mut self, slot: u32, entry: &Entry) {
-        for word in words_of(entry) {
-            if let Some(posting) = self.postings.get_mut(word.as_str()) {
+        let text = entry.search_text();
+        for word in text.split_whitespace() {
+            if let Some(posting) = self.postings.get_mut(word) {
                 if let Ok(at) = posting.binary_search(&slot) {
                     posting.remove(at);
                 }
                 if posting.is_empty() {
-                    self.postings.remove(word.as_str());
+                    self.postings.remove(word);
                 }
             }
         }

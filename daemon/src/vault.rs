@@ -279,15 +279,22 @@ impl Vault {
         let started = std::time::Instant::now();
         let identity = home::read_identity(paths, passphrase).map_err(home_error)?;
         let scrypt = started.elapsed();
+        // Each phase timed, so a slow unlock says where its time went (bench/scale.sh).
+        let phase = std::time::Instant::now();
         let home = home::open_with(paths, identity, passphrase).map_err(home_error)?;
+        let open = phase.elapsed();
+        let phase = std::time::Instant::now();
         let (entries, skipped) = home.journal.entries().map_err(|e| home_error(e.into()))?;
+        let read = phase.elapsed();
         if skipped > 0 {
             tracing::warn!(
                 skipped,
                 "journal entries that could not be read were skipped"
             );
         }
+        let phase = std::time::Instant::now();
         let index = JournalIndex::build(entries);
+        let indexed = phase.elapsed();
         let name = home.own_name();
         let partner_problem = home.store.peer_problem().map(str::to_string);
         if let Some(problem) = &partner_problem {
@@ -304,6 +311,9 @@ impl Vault {
             entries = index.len(),
             scrypt_ms = scrypt.as_millis() as u64,
             load_ms = (started.elapsed() - scrypt).as_millis() as u64,
+            open_ms = open.as_millis() as u64,
+            read_ms = read.as_millis() as u64,
+            index_ms = indexed.as_millis() as u64,
             "unlocked"
         );
         if let Some(r) = home.store.rollback() {

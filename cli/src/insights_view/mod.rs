@@ -455,11 +455,11 @@ mod tests {
             intensity: Some(5),
             created_at: at,
             updated_at: at,
-            record: Some(ThoughtRecord {
+            record: Some(Box::new(ThoughtRecord {
                 helped: Some("tea\u{1b}[2J".into()),
                 did: vec![Did::Soothing],
                 ..Default::default()
-            }),
+            })),
             pause: None,
             feelings: Vec::new(),
         };

@@ -97,13 +97,13 @@ fn start_pause(u: &mut Unlocked, pause: NewPause) -> Result<PauseStarted, ErrorR
         created_at: pause.at.unwrap_or(now),
         updated_at: now,
         record: None,
-        pause: Some(PauseRecord {
+        pause: Some(Box::new(PauseRecord {
             urge_before: pause.urge_before,
             minutes: pause.minutes,
             message: pause.message,
             agreement: agreements.first().map(|a| a.id.clone()),
             ..PauseRecord::default()
-        }),
+        })),
         feelings: Vec::new(),
     };
     u.home.journal.put_entry(&entry).map_err(doc_error)?;
@@ -157,9 +157,11 @@ fn finish_pause(
         }
     };
     let now = when::now();
-    let pause = entry.pause.get_or_insert_with(|| PauseRecord {
-        minutes: DEFAULT_PAUSE_MINUTES,
-        ..PauseRecord::default()
+    let pause = entry.pause.get_or_insert_with(|| {
+        Box::new(PauseRecord {
+            minutes: DEFAULT_PAUSE_MINUTES,
+            ..PauseRecord::default()
+        })
     });
     if let Some(ended) = pause.finished_at {
         // Said once, kept as said: a second answer (or a rewrite afterwards) would

@@ -196,11 +196,11 @@ fn purge_rebuild_keeps_entries_and_own_items_and_drops_history() {
         intensity: Some(7),
         created_at: now,
         updated_at: now,
-        record: Some(crate::model::ThoughtRecord {
+        record: Some(Box::new(crate::model::ThoughtRecord {
             situation: Some("late reply".into()),
             intensity_after: Some(3),
             ..Default::default()
-        }),
+        })),
         pause: None,
         feelings: Vec::new(),
     };

@@ -136,11 +136,13 @@ pub struct Entry {
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     /// A thought record's fields (`trigger` entries written since records had fields).
+    /// Boxed, as the pause is: most entries have neither, and inline each would cost
+    /// every entry of a long journal a few hundred bytes of memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<ThoughtRecord>,
+    pub record: Option<Box<ThoughtRecord>>,
     /// A pause's fields (`pause` entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<PauseRecord>,
+    pub pause: Option<Box<PauseRecord>>,
     /// Named feelings (a check-in's `--feeling`), from [`super::feelings::FEELINGS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feelings: Vec<String>,
@@ -251,7 +253,7 @@ impl NewEntry {
             intensity: self.intensity,
             created_at: at,
             updated_at: at,
-            record: self.record,
+            record: self.record.map(Box::new),
             pause: None,
             feelings: self.feelings,
         }
@@ -278,7 +280,7 @@ impl Entry {
             tags: self.tags,
             mood: self.mood,
             intensity: self.intensity,
-            record: self.record,
+            record: self.record.map(|r| *r),
             // An import keeps its own times, whatever they are.
             at: None,
             feelings: self.feelings,
@@ -364,10 +366,10 @@ impl EntryChanges {
     pub fn apply(&self, entry: &mut Entry) -> Result<bool, ModelError> {
         let before = entry.clone();
         if let Some(record) = &self.whole_record {
-            entry.record = Some(record.clone());
+            entry.record = Some(Box::new(record.clone()));
         }
         if let Some(changes) = self.record.as_ref().filter(|c| !c.is_empty()) {
-            entry.record = Some(changes.applied_to(entry.record.as_ref())?);
+            entry.record = Some(Box::new(changes.applied_to(entry.record.as_deref())?));
         }
         entry.record = entry.record.take().filter(|r| !r.is_empty());
         if let Some(k) = self.kind {

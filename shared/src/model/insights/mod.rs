@@ -589,12 +589,12 @@ mod tests {
         helped: &str,
     ) -> Entry {
         Entry {
-            record: Some(ThoughtRecord {
+            record: Some(Box::new(ThoughtRecord {
                 did: did.to_vec(),
                 intensity_after: after,
                 helped: Some(helped.into()).filter(|h: &String| !h.is_empty()),
                 ..Default::default()
-            }),
+            })),
             tags: vec!["phone".into()],
             ..entry(day, Kind::Trigger, before)
         }
@@ -682,7 +682,7 @@ mod tests {
     #[test]
     fn pauses_count_finished_and_unsent() {
         let pause = |urge_before, urge_after, sent: Option<bool>| Entry {
-            pause: Some(PauseRecord {
+            pause: Some(Box::new(PauseRecord {
                 urge_before,
                 urge_after,
                 sent,
@@ -690,7 +690,7 @@ mod tests {
                 finished_at: sent
                     .map(|_| DateTime::parse_from_rfc3339("2026-11-03T10:00:00Z").expect("t")),
                 ..Default::default()
-            }),
+            })),
             ..entry("2026-11-03", Kind::Pause, None)
         };
         let mut rewritten = pause(Some(9), Some(3), Some(true));
