@@ -67,6 +67,16 @@ fn main() {
         .unwrap(),
     );
     println!("am load (unchecked)   {:6} ms", t.elapsed().as_millis());
+    let mut plain = automerge::AutoCommit::load(&bytes).unwrap();
+    let uncompressed = plain.save_nocompress();
+    drop(plain);
+    let t = Instant::now();
+    drop(automerge::AutoCommit::load(&uncompressed).unwrap());
+    println!(
+        "am load (uncompressed) {:5} ms ({} bytes)",
+        t.elapsed().as_millis(),
+        uncompressed.len()
+    );
     let t = Instant::now();
     let (_, doc) = DocLog::load(
         &store,
