@@ -148,21 +148,21 @@ pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
                 // `insights` has the figures a real journal gives it.
                 record: (kind == Kind::Trigger).then(|| {
                     Box::new(ThoughtRecord {
-                    situation: Some(text(&mut rng, 80)),
-                    did: vec![Did::ALL[rng.below(Did::ALL.len())]],
-                    helped: Some(HELPED[rng.below(HELPED.len())].to_string()),
-                    intensity_after: Some(rng.below(11) as u8),
-                    ..ThoughtRecord::default()
+                        situation: Some(text(&mut rng, 80)),
+                        did: vec![Did::ALL[rng.below(Did::ALL.len())]],
+                        helped: Some(HELPED[rng.below(HELPED.len())].to_string()),
+                        intensity_after: Some(rng.below(11) as u8),
+                        ..ThoughtRecord::default()
                     })
                 }),
                 pause: (kind == Kind::Pause).then(|| {
                     Box::new(PauseRecord {
-                    urge_before: Some(rng.below(11) as u8),
-                    urge_after: Some(rng.below(11) as u8),
-                    sent: Some(rng.below(2) == 0),
-                    minutes: 20,
-                    finished_at: Some(at),
-                    ..PauseRecord::default()
+                        urge_before: Some(rng.below(11) as u8),
+                        urge_after: Some(rng.below(11) as u8),
+                        sent: Some(rng.below(2) == 0),
+                        minutes: 20,
+                        finished_at: Some(at),
+                        ..PauseRecord::default()
                     })
                 }),
                 feelings: Vec::new(),

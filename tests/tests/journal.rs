@@ -264,7 +264,11 @@ fn search_finds_parts_of_words_and_never_a_deleted_entry() {
             .collect()
     };
     let kept = h.write(&["Self-soothing by the river, ΣΟΦΊΑ"]);
-    assert_eq!(found("sooth RIVER"), [kept.as_str()], "built on this search");
+    assert_eq!(
+        found("sooth RIVER"),
+        [kept.as_str()],
+        "built on this search"
+    );
     let edited = h.write(&["an evening walk"]);
     let gone = h.write(&["the river at night"]);
     assert_eq!(found("river"), [gone.as_str(), kept.as_str()]);
