@@ -679,6 +679,20 @@ mod tests {
         then_hello: bool,
         stamp: u64,
     ) -> Result<Box<dyn Stream>, ChannelError> {
+        let mut channel = dial(addr, (own, remote, psk), stamp, FirstFrameForm::WithMacs).await?;
+        if then_hello {
+            channel.send(&Message::Hello { version: 2 }).await?;
+        }
+        Ok(channel.stream)
+    }
+
+    /// Connects to `addr` and makes the handshake with `(own, remote, psk)`.
+    async fn dial(
+        addr: std::net::SocketAddr,
+        (own, remote, psk): ([u8; 32], [u8; 32], [u8; 32]),
+        stamp: u64,
+        form: FirstFrameForm,
+    ) -> Result<Channel, ChannelError> {
         let stream = TcpStream::connect(addr).await?;
         let keys = LinkKeys {
             own_static: &own,
@@ -686,11 +700,7 @@ mod tests {
             psk: &psk,
             pq: None,
         };
-        let mut channel = initiate_at(stream, keys, 4000, stamp, FirstFrameForm::WithMacs).await?;
-        if then_hello {
-            channel.send(&Message::Hello { version: 2 }).await?;
-        }
-        Ok(channel.stream)
+        initiate_at(stream, keys, 4000, stamp, form).await
     }
 
     /// Maya's side listening, and both laptops' keys.
@@ -971,19 +981,9 @@ mod tests {
             (FirstFrameForm::WithMacs, false),
             (FirstFrameForm::Bare, true),
         ] {
-            let (addr, own, remote, psk) = (p.addr, p.sam_static, p.maya_public, p.psk);
-            let dial = tokio::spawn(async move {
-                let stream = TcpStream::connect(addr).await?;
-                let keys = LinkKeys {
-                    own_static: &own,
-                    partner_public: &remote,
-                    psk: &psk,
-                    pq: None,
-                };
-                initiate_at(stream, keys, 4000, now_nanos(), form)
-                    .await
-                    .map(|_| ())
-            });
+            let (addr, keys) = (p.addr, (p.sam_static, p.maya_public, p.psk));
+            let calling =
+                tokio::spawn(async move { dial(addr, keys, now_nanos(), form).await.map(|_| ()) });
             let (mut stream, _) = p.listener.accept().await.expect("accept");
             let frame = read_frame(&mut stream, &mut FrameDecoder::new())
                 .await
@@ -1001,7 +1001,7 @@ mod tests {
                 "{form:?}"
             );
             drop(stream);
-            assert!(dial.await.expect("joined").is_err(), "no answer came");
+            assert!(calling.await.expect("joined").is_err(), "no answer came");
         }
     }
 
@@ -1079,15 +1079,13 @@ mod tests {
         let p = Pair::new().await;
         let (own, remote, psk, addr) = (p.sam_static, p.maya_public, p.psk, p.addr);
         let sam = tokio::spawn(async move {
-            let stream = TcpStream::connect(addr).await?;
-            let keys = LinkKeys {
-                own_static: &own,
-                partner_public: &remote,
-                psk: &psk,
-                pq: None,
-            };
-            let mut channel =
-                initiate_at(stream, keys, 4000, now_nanos(), FirstFrameForm::WithMacs).await?;
+            let mut channel = dial(
+                addr,
+                (own, remote, psk),
+                now_nanos(),
+                FirstFrameForm::WithMacs,
+            )
+            .await?;
             channel.send(&Message::Hello { version: 3 }).await?;
             Ok::<Channel, ChannelError>(channel)
         });
