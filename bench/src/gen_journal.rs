@@ -2,6 +2,7 @@
 //! jrnl's text format, for the whole-process benchmark.
 //!
 //! Usage: gen-journal HOME PASSPHRASE_FILE ENTRIES JRNL_TXT_OUT
+//! (`HAVEN_GEN_BODY_CHARS=N`: bodies of about N characters instead of 800)
 
 use std::io::Write;
 
@@ -19,7 +20,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args[3].parse()?;
     home::create(&paths, "Maya", &pass)?;
     let mut open = home::open(&paths, &pass)?;
-    let entries = haven_bench::journal(n, haven_shared::when::now());
+    // HAVEN_GEN_BODY_CHARS: smaller (or larger) entries than the ~800 characters default.
+    let body_chars = std::env::var("HAVEN_GEN_BODY_CHARS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(800);
+    let entries = haven_bench::journal_sized(n, haven_shared::when::now(), body_chars);
     let mut plaintext = 0usize;
     let mut jrnl = std::io::BufWriter::new(std::fs::File::create(&args[4])?);
     for e in &entries {

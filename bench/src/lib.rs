@@ -116,6 +116,12 @@ pub fn text(rng: &mut Rng, chars: usize) -> String {
 
 /// `n` entries, the oldest ten years before `end`.
 pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
+    journal_sized(n, end, 800)
+}
+
+/// [`journal`] with bodies of about `body_chars` characters (a journal of many small
+/// entries, for the million-entry check).
+pub fn journal_sized(n: usize, end: DateTime<FixedOffset>, body_chars: usize) -> Vec<Entry> {
     let mut rng = Rng::new(0x4856_454E);
     let span = Duration::days(3650);
     (0..n)
@@ -132,7 +138,7 @@ pub fn journal(n: usize, end: DateTime<FixedOffset>) -> Vec<Entry> {
                 kind,
                 title: text(&mut rng, 24),
                 body: {
-                    let mut body = text(&mut rng, 800);
+                    let mut body = text(&mut rng, body_chars);
                     // A rare word in one entry of 250, for a selective search.
                     if i % 250 == 7 {
                         body.push_str(" lighthouse");
