@@ -1,9 +1,10 @@
 //! Long output on a terminal goes through a pager, as git's does: `journal list` of a
 //! ten-year journal should not scroll 100,000 lines past the person reading it.
 //!
-//! The pager is `HAVEN_PAGER`, else `PAGER`, else `less -FRX` (run by `sh -c`, so it may
-//! carry arguments). `less` gets `LESS=FRX` unless the person set `LESS`: it quits at
-//! once when the text fits, keeps colours, and leaves the text on the screen. Output
+//! The pager is `HAVEN_PAGER`, else `PAGER`, else `less -FRX` (it may carry arguments, and
+//! goes through `sh -c` when it needs a shell). `less` gets `LESS=FRX` unless the person
+//! set `LESS`: it quits at once when the text fits, keeps colours, and leaves the text on
+//! the screen. A pager that cannot start (not installed) prints the text directly. Output
 //! that fits the screen, output that is not to a terminal (a pipe, a file), and a pager
 //! set to an empty string or `cat` print directly, unchanged.
 
@@ -35,13 +36,14 @@ pub fn page_styled(text: &str) {
     if rows(text, usize::from(width.max(1))) < usize::from(height) {
         return output::emit_bytes(text.as_bytes());
     }
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(&pager).stdin(Stdio::piped());
+    let mut command = command_for(&pager);
+    command.stdin(Stdio::piped());
     if std::env::var_os("LESS").is_none() {
         command.env("LESS", "FRX");
     }
     let Ok(mut child) = command.spawn() else {
-        // No pager to be had: the text itself matters more than the paging.
+        // No pager to be had (`less` not installed, a name mistyped): the text itself
+        // matters more than the paging.
         return output::emit_bytes(text.as_bytes());
     };
     // While the pager runs, Ctrl-C is the pager's to handle: this process waits for it
@@ -63,10 +65,31 @@ fn chosen(haven_pager: Option<String>, pager: Option<String>) -> Option<String> 
     (!trimmed.is_empty() && trimmed != "cat").then(|| trimmed.to_string())
 }
 
-/// How many screen rows `text` takes in a terminal `width` columns wide.
+/// The pager run directly when it is a program and its arguments, so that one that is
+/// not installed is noticed and the text printed instead; through `sh -c` when it needs a
+/// shell (pipes, quotes, variables), as git does.
+fn command_for(pager: &str) -> Command {
+    let needs_shell = pager.contains(|c: char| "|&;<>()$`\\\"'*?[]#~=%{}".contains(c));
+    let mut words = pager.split_whitespace();
+    match words.next() {
+        Some(program) if !needs_shell => {
+            let mut command = Command::new(program);
+            command.args(words);
+            command
+        }
+        _ => {
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(pager);
+            command
+        }
+    }
+}
+
+/// How many screen rows `text` takes in a terminal `width` columns wide (wide characters
+/// count two columns).
 fn rows(text: &str, width: usize) -> usize {
     text.lines()
-        .map(|l| l.chars().count().div_ceil(width).max(1))
+        .map(|l| textwrap::core::display_width(l).div_ceil(width).max(1))
         .sum()
 }
 
@@ -85,9 +108,24 @@ mod tests {
     }
 
     #[test]
+    fn a_pager_needing_no_shell_runs_directly() {
+        let program = |p: &str| command_for(p).get_program().to_string_lossy().into_owned();
+        assert_eq!(program("less -FRX"), "less");
+        assert_eq!(program("most"), "most");
+        assert_eq!(program("sed 's/^/> /' | less"), "sh");
+        assert_eq!(program("$HOME/bin/pager"), "sh");
+        let args: Vec<String> = command_for("less -FRX -S")
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args, ["-FRX", "-S"]);
+    }
+
+    #[test]
     fn long_lines_take_the_rows_they_wrap_to() {
         assert_eq!(rows("a\nb\n", 80), 2);
         assert_eq!(rows(&"é".repeat(81), 80), 2);
+        assert_eq!(rows(&"心".repeat(41), 80), 2);
         assert_eq!(rows("\n\n", 80), 2);
         assert_eq!(rows("", 80), 0);
     }

@@ -144,6 +144,46 @@ fn a_day_one_export_comes_in_from_json_and_zip() {
     assert!(out.stderr.contains("2 were already here"), "{}", out.stderr);
 }
 
+/// The same entry twice in one file comes in once, the second counted as already here
+/// (before, both were counted as imported and written).
+#[test]
+fn an_entry_twice_in_one_file_comes_in_once() {
+    let h = Home::init("Maya");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dayone/Journal.json");
+    let twice = h.tmp.path().join("twice.json");
+    let made = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys; d = json.load(open(sys.argv[1])); \
+             d['entries'] = [d['entries'][0], dict(d['entries'][0])]; \
+             json.dump(d, open(sys.argv[2], 'w'))",
+        ])
+        .arg(&fixture)
+        .arg(&twice)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = h.run(&["import", "--from", "dayone", twice.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Imported 1 entry from") && out.stderr.contains("(1 was already here)"),
+        "{}",
+        out.stderr
+    );
+    let bodies = |h: &Home| -> Vec<String> {
+        h.json(&["journal", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["body"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = bodies(&h);
+    assert_eq!(before.len(), 1);
+    h.ok(&["daemon", "stop"]);
+    assert_eq!(bodies(&h), before, "the same after a restart");
+}
+
 #[test]
 fn bad_files_import_nothing() {
     let h = Home::init("Maya");

@@ -62,4 +62,40 @@ fn a_list_longer_than_the_screen_is_paged_and_a_short_one_is_not() {
         screen.contains("entry number 39") && screen.contains("entry number 0"),
         "{screen}"
     );
+    drop(t);
+    // A pager that is not installed: the text is printed as it is, nothing lost.
+    let t = Tmux::haven(&h, 80, 60, "journal list", &[("PAGER", "no-such-pager -x")]);
+    let screen = t.wait_for("[exit 0]");
+    assert!(
+        screen.contains("entry number 39") && screen.contains("entry number 0"),
+        "{screen}"
+    );
+}
+
+/// `journal show`, `insights` and `notes` go through the pager too.
+#[test]
+fn show_and_insights_are_paged_when_long() {
+    let h = Home::init("Maya");
+    let long: String = (0..60).map(|i| format!("line {i} of a long entry\n")).collect();
+    let id = h.write(&[&long]);
+    let t = Tmux::haven(
+        &h,
+        80,
+        24,
+        &format!("journal show {id}"),
+        &[("HAVEN_PAGER", "sed 's/^/paged: /'")],
+    );
+    let screen = t.wait_for("[exit 0]");
+    assert!(screen.contains("paged: line 59 of a long entry"), "{screen}");
+    drop(t);
+    // Four lines of insights, in a terminal three rows high.
+    let t = Tmux::haven(
+        &h,
+        100,
+        3,
+        "insights",
+        &[("HAVEN_PAGER", "sed 's/^/paged: /'"), ("NO_COLOR", "1")],
+    );
+    let screen = t.wait_for("[exit 0]");
+    assert!(screen.contains("paged: "), "{screen}");
 }

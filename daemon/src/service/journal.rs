@@ -85,10 +85,13 @@ fn import(u: &mut Unlocked, call: JournalImport) -> Answer<JournalImport> {
     // Validate the whole batch before writing any of it.
     let mut fresh = Vec::new();
     let mut existing = 0;
+    // An id twice in one file: the first is imported, the next counted as already there
+    // (the document and the index must keep the same one).
+    let mut seen = std::collections::HashSet::new();
     for entry in call.entries {
         let at = entry.created_at;
         let entry = entry.validated().map_err(|e| invalid_entry(at, e))?;
-        if u.index.contains(&entry.id) {
+        if u.index.contains(&entry.id) || !seen.insert(entry.id.clone()) {
             existing += 1;
             continue;
         }

@@ -85,11 +85,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         bar.finish_and_clear();
     }
     eprintln!(
-        "Imported {added} entries from {name}{}.",
-        if existing > 0 {
-            format!(" ({existing} were already here)")
-        } else {
-            String::new()
+        "Imported {} from {name}{}.",
+        haven_shared::plural::count(added as u64, "entry", "entries"),
+        match existing {
+            0 => String::new(),
+            1 => " (1 was already here)".to_string(),
+            n => format!(" ({n} were already here)"),
         }
     );
     Ok(())

@@ -5,16 +5,15 @@
 //! `list`, `--search` and `show` answer in well under a millisecond of daemon time. The
 //! automerge document stays the source of truth; the index is derived and never stored.
 //!
-//! `--search` goes through a word index ([`WordIndex`]): each lowercased word of an entry's
-//! searchable text (split at ASCII whitespace, which is fast), with the entries that hold
-//! it. A search word matches every indexed word that contains it, so the results are
-//! exactly those of a case-insensitive substring search over the text: a search word holds
-//! no whitespace of any kind, so it never spans two indexed words. It is built on the
-//! first search rather than at unlock: 100,000 entries take a few hundred milliseconds to
-//! index, which an unlock should not pay for a search that may never come.
+//! `--search` goes through a word index (`words`), built on the first search and kept up
+//! to date by every change here.
 
-use std::collections::{BTreeMap, HashMap};
+mod words;
+
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+use words::Finder;
 
 use haven_shared::ipc::ListedEntry;
 use haven_shared::model::{Entry, ListQuery};
@@ -31,7 +30,7 @@ pub struct JournalIndex {
     order: Vec<u32>,
     ids: BTreeMap<String, u32>,
     /// Built on the first search, kept up to date after.
-    words: OnceLock<WordIndex>,
+    words: OnceLock<Finder>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -178,8 +177,8 @@ impl JournalIndex {
             .collect();
         let found = (!words.is_empty()).then(|| {
             self.words
-                .get_or_init(|| WordIndex::build(&self.slots))
-                .matching(&words, self.slots.len())
+                .get_or_init(|| Finder::build(&self.slots))
+                .matching(&words, &self.slots)
         });
         let tag = q
             .tag
@@ -251,107 +250,6 @@ impl JournalIndex {
             .max(MIN_SHORT_ID)
             .min(id.chars().count());
         id.chars().take(len).collect()
-    }
-}
-
-/// The words of the journal's searchable text, each with the slots of the entries that
-/// hold it (ascending).
-struct WordIndex {
-    postings: HashMap<Box<str>, Vec<u32>, foldhash::fast::RandomState>,
-}
-
-/// A set of slots.
-struct Slots(Vec<u64>);
-
-impl Slots {
-    fn empty(len: usize) -> Slots {
-        Slots(vec![0; len.div_ceil(64)])
-    }
-
-    fn insert(&mut self, slot: u32) {
-        if let Some(w) = self.0.get_mut(slot as usize / 64) {
-            *w |= 1 << (slot % 64);
-        }
-    }
-
-    fn has(&self, slot: u32) -> bool {
-        self.0
-            .get(slot as usize / 64)
-            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
-    }
-
-    fn keep_only(&mut self, other: &Slots) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
-            *a &= b;
-        }
-    }
-}
-
-impl WordIndex {
-    fn build(slots: &[Option<Entry>]) -> WordIndex {
-        let mut index = WordIndex {
-            postings: HashMap::default(),
-        };
-        for (slot, entry) in slots.iter().enumerate() {
-            if let (Some(entry), Ok(slot)) = (entry, u32::try_from(slot)) {
-                index.add(slot, entry);
-            }
-        }
-        index
-    }
-
-    /// Adds `slot` to the posting of each word of `entry`. Built in ascending slot order,
-    /// a posting only grows at its end (a word said twice is seen at once); a reused slot
-    /// goes in its place. Only a word new to the journal allocates.
-    fn add(&mut self, slot: u32, entry: &Entry) {
-        let text = entry.search_text();
-        for word in text.split_ascii_whitespace() {
-            let Some(posting) = self.postings.get_mut(word) else {
-                self.postings.insert(word.into(), vec![slot]);
-                continue;
-            };
-            match posting.last() {
-                Some(&last) if last == slot => {}
-                Some(&last) if last > slot => {
-                    if let Err(at) = posting.binary_search(&slot) {
-                        posting.insert(at, slot);
-                    }
-                }
-                _ => posting.push(slot),
-            }
-        }
-    }
-
-    fn remove(&mut self, slot: u32, entry: &Entry) {
-        let text = entry.search_text();
-        for word in text.split_ascii_whitespace() {
-            if let Some(posting) = self.postings.get_mut(word) {
-                if let Ok(at) = posting.binary_search(&slot) {
-                    posting.remove(at);
-                }
-                if posting.is_empty() {
-                    self.postings.remove(word);
-                }
-            }
-        }
-    }
-
-    /// The slots whose text holds every one of `words` (lowercased, no whitespace).
-    fn matching(&self, words: &[String], len: usize) -> Slots {
-        let mut all: Option<Slots> = None;
-        for word in words {
-            let mut these = Slots::empty(len);
-            for (indexed, posting) in &self.postings {
-                if indexed.len() >= word.len() && indexed.contains(word.as_str()) {
-                    posting.iter().for_each(|&s| these.insert(s));
-                }
-            }
-            match &mut all {
-                Some(all) => all.keep_only(&these),
-                None => all = Some(these),
-            }
-        }
-        all.unwrap_or_else(|| Slots::empty(len))
     }
 }
 
