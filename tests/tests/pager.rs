@@ -76,7 +76,9 @@ fn a_list_longer_than_the_screen_is_paged_and_a_short_one_is_not() {
 #[test]
 fn show_and_insights_are_paged_when_long() {
     let h = Home::init("Maya");
-    let long: String = (0..60).map(|i| format!("line {i} of a long entry\n")).collect();
+    let long: String = (0..60)
+        .map(|i| format!("line {i} of a long entry\n"))
+        .collect();
     let id = h.write(&[&long]);
     let t = Tmux::haven(
         &h,
@@ -86,7 +88,10 @@ fn show_and_insights_are_paged_when_long() {
         &[("HAVEN_PAGER", "sed 's/^/paged: /'")],
     );
     let screen = t.wait_for("[exit 0]");
-    assert!(screen.contains("paged: line 59 of a long entry"), "{screen}");
+    assert!(
+        screen.contains("paged: line 59 of a long entry"),
+        "{screen}"
+    );
     drop(t);
     // Four lines of insights, in a terminal three rows high.
     let t = Tmux::haven(
