@@ -112,8 +112,13 @@ impl JournalIndex {
 
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         let slot = self.ids.remove(id)?;
-        let at = self.position(self.slots.get(slot as usize)?.as_ref()?);
-        if let Ok(at) = at {
+        let at = match self.position(self.slots.get(slot as usize)?.as_ref()?) {
+            Ok(at) => Some(at),
+            // Never expected (the order is kept sorted), but a slot left in the order
+            // once emptied would be read as an entry.
+            Err(_) => self.order.iter().position(|&s| s == slot),
+        };
+        if let Some(at) = at {
             self.order.remove(at);
         }
         let entry = self.slots.get_mut(slot as usize)?.take()?;
