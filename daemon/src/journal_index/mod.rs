@@ -264,7 +264,8 @@ mod tests {
     use chrono::{DateTime, Duration};
     use haven_shared::model::Kind;
 
-    fn entry(id: &str, minutes: i64, body: &str, tags: &[&str]) -> Entry {
+    /// An entry written `minutes` after a fixed moment (the word index's tests use it too).
+    pub(super) fn entry(id: &str, minutes: i64, body: &str, tags: &[&str]) -> Entry {
         let t = DateTime::parse_from_rfc3339("2026-11-01T10:00:00+01:00").expect("t")
             + Duration::minutes(minutes);
         Entry {

@@ -227,21 +227,7 @@ mod tests {
     use super::*;
 
     fn entry(body: &str) -> Entry {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00+01:00").expect("t");
-        Entry {
-            id: "x".into(),
-            kind: haven_shared::model::Kind::Note,
-            title: String::new(),
-            body: body.into(),
-            tags: Vec::new(),
-            mood: None,
-            intensity: None,
-            created_at: t,
-            updated_at: t,
-            record: None,
-            pause: None,
-            feelings: Vec::new(),
-        }
+        super::super::tests::entry("x", 0, body, &[])
     }
 
     /// An import of unique tokens stops the index at its bound and searches by reading
