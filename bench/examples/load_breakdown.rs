@@ -2,6 +2,10 @@
 //! load_breakdown -- HOME PASSPHRASE_FILE`.
 #![allow(clippy::unwrap_used)]
 
+/// The daemon's allocator, so the figures are the daemon's.
+#[global_allocator]
+static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc = haven_shared::wiping_alloc::WipingAlloc;
+
 use haven_shared::documents::JournalDoc;
 use haven_shared::paths::Paths;
 use haven_shared::store::{DocLog, DocName, Store};

@@ -130,7 +130,7 @@ impl Drop for Instance {
 /// documents allocates far more than it keeps (decrypted chunks, automerge's load
 /// buffers); without this, each lock and unlock left glibc's arenas holding more (measured
 /// on the 10,000-entry journal: 88 MB after six unlocks, 64 MB with it). The freed blocks
-/// were already wiped by the zeroizing allocator.
+/// were already wiped by the daemon's allocator (`haven_shared::wiping_alloc`).
 pub fn give_back_freed_memory() {
     // SAFETY: malloc_trim only returns free memory at the top of glibc's heaps.
     unsafe {

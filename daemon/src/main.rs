@@ -34,13 +34,12 @@ use haven_shared::paths::Paths;
 use crate::contract::{CoreCall, CoreMsg, Job};
 use crate::service::Service;
 
-/// Every block the daemon frees is wiped first. Locking drops the decrypted documents and
-/// the index, and automerge has no way to wipe its own memory; with this, what a lock
-/// frees (and the buffers that held a passphrase) cannot be read back from the running
-/// process. It costs a memset per free.
+/// Every block the daemon frees is wiped first (or, if large, unmapped): locking drops the
+/// decrypted documents and the index, and automerge has no way to wipe its own memory, so
+/// what a lock frees (and the buffers that held a passphrase) cannot be read back from the
+/// running process. See `haven_shared::wiping_alloc` for what it costs.
 #[global_allocator]
-static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
-    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc = haven_shared::wiping_alloc::WipingAlloc;
 
 /// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
 #[derive(Parser, Debug)]

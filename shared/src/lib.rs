@@ -19,6 +19,7 @@ pub mod relay_url;
 pub mod reminders;
 pub mod store;
 pub mod when;
+pub mod wiping_alloc;
 pub mod wire;
 pub mod words;
 pub mod written_files;

@@ -274,7 +274,7 @@ fn a_malformed_request_does_not_put_its_text_in_the_log() {
 
 /// Someone who gets hold of a locked laptop that is still running (and can read the
 /// daemon's memory, as root can) finds neither an entry's text nor the passphrase: what
-/// the daemon frees is wiped (`zeroizing-alloc`), and locking frees the documents and the
+/// the daemon frees is wiped (`haven_shared::wiping_alloc`), and locking frees the documents and the
 /// index. Before, both stayed in freed memory until something happened to reuse it.
 #[test]
 fn a_locked_daemon_keeps_no_entry_text_or_passphrase_in_memory() {
@@ -293,7 +293,17 @@ fn a_locked_daemon_keeps_no_entry_text_or_passphrase_in_memory() {
             &format!("{CANARY} number {i}, and more words"),
         ]);
     }
+    // A long entry too (a letter, an import's archive): blocks of 256 KiB and more are
+    // mappings of their own, grown with `mremap` and unmapped when freed, and must leave
+    // nothing behind either.
+    let long = format!(
+        "{CANARY} {}",
+        "a long letter to my younger self. ".repeat(20_000)
+    );
+    let wrote = h.run_stdin(&["journal", "write", "-"], &long);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
     h.ok(&["journal", "list", "--search", CANARY]);
+    assert!(h.ok(&["journal", "list", "--json"]).len() > long.len());
     assert!(
         memory_contains(pid, CANARY.as_bytes()),
         "unlocked, the entries are in memory: the scan must find them, or it proves nothing"

@@ -1,0 +1,273 @@
+//! The daemon's allocator: what it frees is wiped, and large blocks grow without copies.
+//!
+//! Locking drops the decrypted documents and the index, and automerge has no way to wipe
+//! its own memory; so every block is wiped when freed, and a locked daemon's memory holds
+//! no entry's text (`tests/privacy.rs` scans it). `zeroizing-alloc` did the wiping before,
+//! but it grows a block by allocating a new one, copying and wiping the old: loading a
+//! 100,000-entry journal spent 0.7 s of its 1.4 s in automerge doing that (automerge grows
+//! its columns a step at a time; `bench/RESULTS.md`).
+//!
+//! Here a block of [`LARGE`] bytes or more is its own anonymous mapping, grown and shrunk
+//! with `mremap`, which moves the pages themselves, so no copy of the contents is left
+//! behind, and freed with `munmap`, which hands the pages back to the kernel (it zeroes
+//! them before any other use). Smaller blocks come from the system allocator and are
+//! wiped before they go back to it, as before. Which kind a block is follows from its
+//! size alone, which Rust passes to every call, so nothing is stored beside it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ptr;
+
+/// From this size on a block is its own mapping (glibc's own threshold starts at 128 KiB;
+/// a mapping per block costs a system call, so only blocks this large are worth one).
+pub const LARGE: usize = 256 * 1024;
+
+/// The page size this allocator assumes for its mappings; blocks needing a stricter
+/// alignment than this (none in Haven) go to the system allocator.
+const PAGE: usize = 4096;
+
+/// See the module documentation.
+pub struct WipingAlloc;
+
+fn is_large(size: usize, align: usize) -> bool {
+    size >= LARGE && align <= PAGE
+}
+
+/// `size` rounded up to whole pages (`None` if that overflows).
+fn pages(size: usize) -> Option<usize> {
+    size.checked_add(PAGE - 1).map(|s| s & !(PAGE - 1))
+}
+
+/// The wiping function, called through a pointer read with `read_volatile`: the compiler
+/// cannot see what it calls, so it cannot treat the wipe as a dead store before `free`
+/// (which LLVM otherwise knows to drop), and the call is still a plain `memset`.
+#[used]
+static WIPER: unsafe fn(*mut u8, usize) = write_zeroes;
+
+/// # Safety
+/// `ptr` must be valid for `len` bytes of writes.
+unsafe fn write_zeroes(ptr: *mut u8, len: usize) {
+    // SAFETY: the caller's block.
+    unsafe { ptr::write_bytes(ptr, 0, len) };
+}
+
+/// Wipes `len` bytes at `ptr`.
+///
+/// # Safety
+/// `ptr` must be valid for `len` bytes of writes.
+unsafe fn wipe(ptr: *mut u8, len: usize) {
+    // SAFETY: the static always holds `write_zeroes`; the caller gives a block it owns.
+    unsafe {
+        let wiper = ptr::read_volatile(&raw const WIPER);
+        wiper(ptr, len);
+    }
+}
+
+fn map(size: usize) -> *mut u8 {
+    let Some(len) = pages(size) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: an anonymous private mapping touches no existing memory.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        ptr::null_mut()
+    } else {
+        p.cast()
+    }
+}
+
+/// # Safety
+/// `ptr` must be a block of `size` bytes made by [`map`].
+unsafe fn unmap(ptr: *mut u8, size: usize) {
+    if let Some(len) = pages(size) {
+        // SAFETY: the caller's block, mapped by `map` with this length.
+        unsafe { libc::munmap(ptr.cast(), len) };
+    }
+}
+
+// SAFETY: every block is either the system allocator's (size below LARGE, or aligned
+// beyond a page) or a mapping of its own, decided from the layout the caller passes back;
+// each path frees a block the way it was made.
+unsafe impl GlobalAlloc for WipingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_large(layout.size(), layout.align()) {
+            map(layout.size())
+        } else {
+            // SAFETY: forwarded as given.
+            unsafe { System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if is_large(layout.size(), layout.align()) {
+            // Fresh anonymous pages are zero.
+            map(layout.size())
+        } else {
+            // SAFETY: forwarded as given.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if is_large(layout.size(), layout.align()) {
+            // SAFETY: a large block is a mapping of this size.
+            unsafe { unmap(ptr, layout.size()) }
+        } else {
+            // SAFETY: the caller's block of this size, freed right after.
+            unsafe {
+                wipe(ptr, layout.size());
+                System.dealloc(ptr, layout);
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let align = layout.align();
+        let (was_large, now_large) = (is_large(layout.size(), align), is_large(new_size, align));
+        if was_large && now_large {
+            let (Some(old_len), Some(new_len)) = (pages(layout.size()), pages(new_size)) else {
+                return ptr::null_mut();
+            };
+            if old_len == new_len {
+                return ptr;
+            }
+            // SAFETY: the caller's mapping of `old_len` bytes; on failure it is untouched.
+            let p = unsafe { libc::mremap(ptr.cast(), old_len, new_len, libc::MREMAP_MAYMOVE) };
+            return if p == libc::MAP_FAILED {
+                ptr::null_mut()
+            } else {
+                p.cast()
+            };
+        }
+        // Crossing LARGE, or a small block: a new block, the contents copied, the old one
+        // wiped and freed (the system allocator's `realloc` could move it unwiped).
+        // SAFETY: the layout's alignment is valid and `new_size` non-zero (the caller's).
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
+        // SAFETY: as for `alloc`.
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are valid for the smaller of the two sizes, and distinct.
+            unsafe {
+                ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Allocates `size` bytes, fills them with a pattern, grows or shrinks through each
+    /// size in `steps`, and checks the pattern survives every move.
+    fn walk(start: usize, steps: &[usize], zeroed: bool) {
+        let a = WipingAlloc;
+        let align = 8;
+        let mut layout = Layout::from_size_align(start, align).expect("layout");
+        // SAFETY: a non-zero size; every pointer below is checked and freed once.
+        unsafe {
+            let mut p = if zeroed {
+                a.alloc_zeroed(layout)
+            } else {
+                a.alloc(layout)
+            };
+            assert!(!p.is_null());
+            if zeroed {
+                assert!((0..start).all(|i| *p.add(i) == 0), "alloc_zeroed is zero");
+            }
+            for i in 0..start {
+                *p.add(i) = (i % 251) as u8;
+            }
+            let mut kept = start;
+            for &size in steps {
+                p = a.realloc(p, layout, size);
+                assert!(!p.is_null(), "realloc to {size}");
+                kept = kept.min(size);
+                for i in 0..kept {
+                    assert_eq!(
+                        *p.add(i),
+                        (i % 251) as u8,
+                        "byte {i} after realloc to {size}"
+                    );
+                }
+                for i in kept..size {
+                    *p.add(i) = (i % 251) as u8;
+                }
+                kept = size;
+                layout = Layout::from_size_align(size, align).expect("layout");
+            }
+            a.dealloc(p, layout);
+        }
+    }
+
+    #[test]
+    fn contents_survive_growing_and_shrinking_across_the_large_threshold() {
+        walk(
+            10,
+            &[100, LARGE - 1, LARGE, LARGE + 1, 3 * LARGE + 7],
+            false,
+        );
+        walk(
+            4 * LARGE,
+            &[4 * LARGE + 1, 2 * LARGE, LARGE, LARGE - 1, 64, 1],
+            true,
+        );
+        walk(LARGE + 5, &[LARGE + 6, LARGE + 4096, 20 * LARGE], true);
+    }
+
+    #[test]
+    fn a_freed_large_block_is_unmapped() {
+        let a = WipingAlloc;
+        let layout = Layout::from_size_align(LARGE * 4, 8).expect("layout");
+        // SAFETY: allocated, written, and freed once.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            assert_eq!(p as usize % PAGE, 0, "a mapping starts on a page");
+            p.write_bytes(7, layout.size());
+            // `mincore` answers for mapped pages and fails with ENOMEM for unmapped ones.
+            let mapped = || {
+                let mut v = [0u8; 1];
+                libc::mincore(p.cast(), PAGE, v.as_mut_ptr()) == 0
+            };
+            assert!(mapped());
+            a.dealloc(p, layout);
+            // Another test's thread may map the same range right after; its pages would
+            // be fresh (zero), never this block's sevens.
+            let kept = mapped() && (0..PAGE).all(|i| ptr::read_volatile(p.add(i)) == 7);
+            assert!(!kept, "a freed large block left the process");
+        }
+    }
+
+    #[test]
+    fn a_stricter_alignment_than_a_page_goes_to_the_system_allocator() {
+        assert!(!is_large(LARGE * 2, PAGE * 2));
+        assert!(is_large(LARGE, PAGE));
+        assert!(!is_large(LARGE - 1, 8));
+        let a = WipingAlloc;
+        let layout = Layout::from_size_align(LARGE * 2, PAGE * 4).expect("layout");
+        // SAFETY: allocated and freed once.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            assert_eq!(p as usize % (PAGE * 4), 0);
+            a.dealloc(p, layout);
+        }
+    }
+
+    #[test]
+    fn sizes_near_the_end_of_the_address_space_fail_cleanly() {
+        assert_eq!(pages(usize::MAX), None);
+        assert!(map(usize::MAX - 10).is_null());
+    }
+}
