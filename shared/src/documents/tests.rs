@@ -308,3 +308,50 @@ proptest! {
         prop_assert_eq!(a.newest, b.newest);
     }
 }
+
+/// A long journal is parsed on several threads: every entry comes back once, in the
+/// document's order, and malformed ones anywhere (not text, not JSON, filed under another
+/// id) are skipped and counted, whichever run they fall in.
+#[test]
+fn a_long_journal_reads_back_whole_and_in_order_with_its_bad_rows_counted() {
+    let n = PARALLEL_FROM * 2 + 7;
+    let mut j = JournalDoc::new();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = format!("01{i:08}");
+        let entry = Entry {
+            id: id.clone(),
+            kind: Kind::Note,
+            title: String::new(),
+            body: format!("entry {i}"),
+            tags: Vec::new(),
+            mood: None,
+            intensity: None,
+            created_at: at(0),
+            updated_at: at(0),
+            record: None,
+            pause: None,
+            feelings: Vec::new(),
+        };
+        j.put_entry(&entry).expect("put");
+        ids.push(id);
+    }
+    let bad = [3, PARALLEL_FROM + 1, n - 1];
+    for (k, &i) in bad.iter().enumerate() {
+        let key = format!("{ENTRY}{}", ids[i]);
+        match k {
+            0 => j.doc.put(ROOT, key.as_str(), 42_i64),
+            1 => j.doc.put(ROOT, key.as_str(), "{not json"),
+            _ => j.doc.put(ROOT, key.as_str(), r#"{"id":"someone-else"}"#),
+        }
+        .expect("overwrite");
+    }
+    let (entries, skipped) = j.entries().expect("entries");
+    assert_eq!(skipped, bad.len());
+    let want: Vec<(String, String)> = (0..n)
+        .filter(|i| !bad.contains(i))
+        .map(|i| (ids[i].clone(), format!("entry {i}")))
+        .collect();
+    let got: Vec<(String, String)> = entries.into_iter().map(|e| (e.id, e.body)).collect();
+    assert_eq!(got, want);
+}
