@@ -29,6 +29,9 @@ pub struct JournalIndex {
     /// The occupied slots sorted by (created_at, id), oldest first.
     order: Vec<u32>,
     ids: BTreeMap<String, u32>,
+    /// The slots of pauses not finished yet (`status` and `now` ask for them on every call,
+    /// and a scan of 100,000 entries for the two or three open ones cost a millisecond).
+    open: std::collections::BTreeSet<u32>,
     /// Built on the first search, kept up to date after.
     words: OnceLock<Finder>,
 }
@@ -39,11 +42,40 @@ pub enum Resolve {
     Ambiguous(Vec<String>),
 }
 
+fn is_open_pause(e: &Entry) -> bool {
+    e.pause.as_ref().is_some_and(|p| p.is_open())
+}
+
 impl JournalIndex {
-    pub fn build(entries: Vec<Entry>) -> JournalIndex {
-        let mut index = JournalIndex::default();
-        index.insert_many(entries);
-        index
+    /// The index of a whole journal (at unlock). Built in bulk: the ids map from one sorted
+    /// run and the order from one sort, a third of the time of adding entries one by one.
+    pub fn build(mut entries: Vec<Entry>) -> JournalIndex {
+        entries.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        entries.dedup_by(|a, b| a.id == b.id);
+        let ids: BTreeMap<String, u32> = entries
+            .iter()
+            .enumerate()
+            .map(|(slot, e)| (e.id.clone(), u32::try_from(slot).unwrap_or(u32::MAX)))
+            .collect();
+        let mut order: Vec<u32> = (0..ids.len())
+            .filter_map(|s| u32::try_from(s).ok())
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&entries[a as usize], &entries[b as usize]);
+            (a.created_at, &a.id).cmp(&(b.created_at, &b.id))
+        });
+        let open = (0..entries.len())
+            .filter(|&s| is_open_pause(&entries[s]))
+            .filter_map(|s| u32::try_from(s).ok())
+            .collect();
+        JournalIndex {
+            slots: entries.into_iter().map(Some).collect(),
+            free: Vec::new(),
+            order,
+            ids,
+            open,
+            words: OnceLock::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -75,6 +107,9 @@ impl JournalIndex {
             }
         };
         self.ids.insert(entry.id.clone(), slot);
+        if is_open_pause(&entry) {
+            self.open.insert(slot);
+        }
         if let Some(words) = self.words.get_mut() {
             words.add(slot, &entry);
         }
@@ -122,6 +157,7 @@ impl JournalIndex {
             self.order.remove(at);
         }
         let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.open.remove(&slot);
         if let Some(words) = self.words.get_mut() {
             words.remove(slot, &entry);
         }
@@ -150,16 +186,11 @@ impl JournalIndex {
         }
     }
 
-    /// Every entry, oldest first.
-    fn oldest_first(&self) -> impl DoubleEndedIterator<Item = &Entry> {
-        self.order.iter().map(|&s| self.entry(s))
-    }
-
     /// Pauses not finished yet, oldest first.
     pub fn open_pauses(&self) -> Vec<&Entry> {
-        self.oldest_first()
-            .filter(|e| e.pause.as_ref().is_some_and(|p| p.is_open()))
-            .collect()
+        let mut open: Vec<&Entry> = self.open.iter().map(|&s| self.entry(s)).collect();
+        open.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        open
     }
 
     /// Entries written on `day` or later (by the day as written), oldest first.
@@ -190,22 +221,32 @@ impl JournalIndex {
             .as_deref()
             .map(|t| t.trim_start_matches(['#', '@']).to_lowercase());
         let limit = q.limit.unwrap_or(usize::MAX);
+        // The order is by time: `--since` and `--until` are a range of it, found by halving.
+        let from = q.since.map_or(0, |since| {
+            self.order
+                .partition_point(|&s| self.entry(s).created_at < since)
+        });
+        let to = q.until.map_or(self.order.len(), |until| {
+            self.order
+                .partition_point(|&s| self.entry(s).created_at < until)
+        });
+        let range = self.order.get(from..to.max(from)).unwrap_or_default();
+        // With nothing else to filter on, the page is the range's newest entries and the
+        // total its length: `list -n 10` reads ten entries of a hundred thousand.
+        let unfiltered = found.is_none() && tag.is_none() && q.kind.is_none();
         let mut page = Vec::new();
-        let mut total = 0;
-        for &slot in self.order.iter().rev() {
+        let mut total = if unfiltered { range.len() } else { 0 };
+        for &slot in range.iter().rev() {
+            if unfiltered && page.len() >= limit {
+                break;
+            }
             // First the bit, which touches no entry: a search over a million entries
             // then reads only those that match.
             if found.as_ref().is_some_and(|f| !f.has(slot)) {
                 continue;
             }
             let e = self.entry(slot);
-            if let Some(since) = q.since {
-                if e.created_at < since {
-                    // Sorted by time: everything further is older still.
-                    break;
-                }
-            }
-            if q.until.is_some_and(|u| e.created_at >= u) || q.kind.is_some_and(|k| k != e.kind) {
+            if q.kind.is_some_and(|k| k != e.kind) {
                 continue;
             }
             if let Some(tag) = &tag {
@@ -213,7 +254,9 @@ impl JournalIndex {
                     continue;
                 }
             }
-            total += 1;
+            if !unfiltered {
+                total += 1;
+            }
             if page.len() < limit {
                 let mut entry = e.clone();
                 if q.brief {
@@ -286,6 +329,126 @@ mod tests {
             pause: None,
             feelings: Vec::new(),
         }
+    }
+
+    proptest::proptest! {
+        /// The bulk build at unlock gives the same index as entries added one at a time:
+        /// the same order (ties in time broken by id), every id resolving, a write after
+        /// it landing in its place.
+        #[test]
+        fn a_bulk_build_is_the_same_as_adding_one_by_one(
+            written in proptest::collection::vec((0u8..40, 0i64..6), 0..40),
+        ) {
+            let entries: Vec<Entry> = written
+                .iter()
+                .map(|(id, minute)| entry(&format!("id{id:02}"), *minute, "x", &[]))
+                .collect();
+            let mut one_by_one = JournalIndex::default();
+            let mut latest = BTreeMap::new();
+            for e in &entries {
+                latest.insert(e.id.clone(), e.clone());
+            }
+            for e in latest.values() {
+                one_by_one.upsert(e.clone());
+            }
+            let mut bulk = JournalIndex::build(latest.values().rev().cloned().collect());
+            let all = ListQuery::default();
+            let ids = |idx: &JournalIndex| -> Vec<String> {
+                idx.query(&all).0.into_iter().map(|e| e.entry.id).collect()
+            };
+            proptest::prop_assert_eq!(ids(&bulk), ids(&one_by_one));
+            proptest::prop_assert_eq!(bulk.len(), latest.len());
+            for id in latest.keys() {
+                proptest::prop_assert_eq!(bulk.resolve(id).map(|e| e.id.clone()), Ok(id.clone()));
+            }
+            bulk.upsert(entry("id99", 3, "x", &[]));
+            one_by_one.upsert(entry("id99", 3, "x", &[]));
+            proptest::prop_assert_eq!(ids(&bulk), ids(&one_by_one));
+        }
+    }
+
+    proptest::proptest! {
+        /// `list`'s filters and page, against a plain filter of every entry: the time
+        /// range found by halving and the total taken from its length give the same page
+        /// and the same count as reading each entry.
+        #[test]
+        fn a_page_and_its_total_are_those_of_a_plain_filter(
+            written in proptest::collection::vec((0u8..30, 0i64..20, 0usize..4), 0..40),
+            since in proptest::option::of(0i64..22),
+            until in proptest::option::of(0i64..22),
+            tag in proptest::option::of(0usize..4),
+            trigger in proptest::option::of(proptest::bool::ANY),
+            limit in proptest::option::of(0usize..6),
+        ) {
+            const TAGS: [&[&str]; 4] = [&[], &["work"], &["t"], &["work", "t"]];
+            let mut idx = JournalIndex::default();
+            let mut kept = BTreeMap::new();
+            for (id, minute, tags) in written {
+                let e = entry(&format!("id{id:02}"), minute, "x", TAGS[tags]);
+                kept.insert(e.id.clone(), e.clone());
+                idx.upsert(e);
+            }
+            let at = |m: i64| entry("", m, "", &[]).created_at;
+            let tag = tag.map(|t| ["work", "t", "home", "WORK"][t]);
+            let kind = trigger.map(|t| if t { Kind::Trigger } else { Kind::Note });
+            let q = ListQuery {
+                since: since.map(at),
+                until: until.map(at),
+                tag: tag.map(String::from),
+                kind,
+                limit,
+                ..Default::default()
+            };
+            let mut expected: Vec<&Entry> = kept
+                .values()
+                .filter(|e| q.since.is_none_or(|s| e.created_at >= s))
+                .filter(|e| q.until.is_none_or(|u| e.created_at < u))
+                .filter(|e| kind.is_none_or(|k| e.kind == k))
+                .filter(|e| tag.is_none_or(|t| e.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+                .collect();
+            expected.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+            let total = expected.len();
+            let page: Vec<String> = expected
+                .into_iter()
+                .take(limit.unwrap_or(usize::MAX))
+                .map(|e| e.id.clone())
+                .collect();
+            let (got, got_total) = idx.query(&q);
+            let got: Vec<String> = got.into_iter().map(|e| e.entry.id).collect();
+            proptest::prop_assert_eq!((got, got_total), (page, total));
+        }
+    }
+
+    #[test]
+    fn open_pauses_follow_every_write_edit_and_delete() {
+        let pause = |id: &str, minute: i64, finished: bool| {
+            let mut e = entry(id, minute, "wait", &[]);
+            e.pause = Some(Box::new(haven_shared::model::PauseRecord {
+                minutes: 20,
+                finished_at: finished.then_some(e.created_at),
+                ..Default::default()
+            }));
+            e
+        };
+        let ids = |idx: &JournalIndex| -> Vec<String> {
+            idx.open_pauses().iter().map(|e| e.id.clone()).collect()
+        };
+        let mut idx = JournalIndex::build(vec![
+            pause("c", 5, false),
+            pause("a", 1, false),
+            pause("b", 3, true),
+            entry("d", 0, "not a pause", &[]),
+        ]);
+        assert_eq!(ids(&idx), ["a", "c"], "open ones, oldest first");
+        idx.upsert(pause("b", 3, false));
+        idx.upsert(pause("a", 1, true));
+        assert_eq!(ids(&idx), ["b", "c"]);
+        idx.remove("c");
+        assert_eq!(ids(&idx), ["b"]);
+        idx.upsert(pause("e", 0, false));
+        assert_eq!(ids(&idx), ["e", "b"]);
+        idx.insert_many(vec![pause("f", 9, false)]);
+        assert_eq!(ids(&idx), ["e", "b", "f"]);
     }
 
     #[test]
