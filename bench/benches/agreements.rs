@@ -2,13 +2,25 @@
 //!
 //! Run: `cargo bench -p haven-bench --bench agreements`. Each agreement is proposed by Maya
 //! (a signed revision and a signed consent) and accepted by Sam (a signed consent).
-//! Printed before the timings: the couple document's size per agreement.
+//! Printed before the timings: the couple document's size per agreement, on disk and in
+//! memory.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use haven_shared::documents::CoupleDoc;
 use haven_shared::ed25519_dalek::SigningKey;
 use haven_shared::model::agreement::{assemble, propose, Keyring, Verb};
 use haven_shared::model::new_id;
+
+/// This process's resident memory, in bytes.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
 
 fn bench(c: &mut Criterion) {
     let (maya, sam) = (
@@ -40,6 +52,19 @@ fn bench(c: &mut Criterion) {
         "couple document with 1,000 accepted agreements: {bytes} bytes compressed, {} per agreement",
         bytes / 1_000
     );
+    // What the document holds in memory once loaded: the growth of the resident set while
+    // ten copies of it are loaded side by side, over ten.
+    let saved = doc.automerge_mut().save();
+    let before = resident_bytes();
+    let copies: Vec<CoupleDoc> = (0..10)
+        .map(|_| CoupleDoc::from_automerge(automerge::AutoCommit::load(&saved).expect("load")))
+        .collect();
+    let held = resident_bytes().saturating_sub(before) / 10;
+    println!(
+        "couple document with 1,000 accepted agreements in memory: {held} bytes, {} per agreement",
+        held / 1_000
+    );
+    drop(copies);
     let sources = doc.sources().expect("sources");
     c.bench_function("read the couple document's items (1,000 agreements)", |b| {
         b.iter(|| doc.sources().expect("sources"))

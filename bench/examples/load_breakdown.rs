@@ -1,8 +1,10 @@
 //! Where the time of an unlock goes: `cargo run --release -p haven-bench --example
-//! load_breakdown -- HOME PASSPHRASE_FILE`.
+//! load_breakdown -- HOME PASSPHRASE_FILE [held]`.
 #![allow(clippy::unwrap_used)]
 
-/// The daemon's allocator, so the figures are the daemon's.
+/// The daemon's allocator, so the figures are the daemon's; with `--features system-alloc`
+/// the system's, so that heaptrack (which sees only malloc) can profile the load.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc = haven_shared::wiping_alloc::WipingAlloc;
 
@@ -35,6 +37,25 @@ fn main() {
     store
         .authenticate(identity.row_key(), identity.rows_authenticated)
         .unwrap();
+    if args.get(3).map(String::as_str) == Some("held") {
+        // What an unlocked daemon holds: the document and its entries read out
+        // (`--features system-alloc` under heaptrack: bench/RESULTS.md).
+        let (_, doc) = DocLog::load(
+            &store,
+            identity.storage(),
+            DocName::Journal,
+            meta.journal_id,
+        )
+        .unwrap();
+        println!("document loaded, resident {} MB", rss());
+        let journal = JournalDoc::from_automerge(doc);
+        let (entries, _) = journal.entries().unwrap();
+        println!("{} entries read, resident {} MB", entries.len(), rss());
+        // Kept to the end on purpose: heaptrack's report of what was never freed is then
+        // what an unlocked daemon holds, by where it was allocated.
+        std::mem::forget((journal, entries));
+        return;
+    }
     let t = Instant::now();
     let chunks = store.chunks_since_snapshot(DocName::Journal).unwrap();
     println!(
