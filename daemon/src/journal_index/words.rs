@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use roaring::RoaringBitmap;
+
 use haven_shared::model::Entry;
 
 /// Past this many distinct words, or this many bytes of them, the journal is not indexed:
@@ -31,8 +33,10 @@ pub enum Finder {
 }
 
 pub struct WordIndex {
-    /// Each word with the slots of the entries that hold it, ascending.
-    postings: HashMap<Box<str>, Vec<u32>, foldhash::fast::RandomState>,
+    /// Each word with the slots of the entries that hold it: a roaring bitmap, two bytes
+    /// a slot for a rare word and one bit a slot for a common one (a `Vec<u32>` took four
+    /// bytes a slot, and up to twice that once grown).
+    postings: HashMap<Box<str>, RoaringBitmap, foldhash::fast::RandomState>,
     /// The bytes of the words themselves.
     bytes: usize,
 }
@@ -120,29 +124,20 @@ fn read_all(words: &[&str], slots: &[Option<Entry>]) -> Slots {
 
 impl WordIndex {
     /// Adds `slot` to the posting of each word of `entry`; `false` once the words are too
-    /// many. Built in ascending slot order, a posting only grows at its end (a word said
-    /// twice is seen at once); a reused slot goes in its place. Only a word new to the
-    /// journal allocates.
+    /// many. Only a word new to the journal allocates a posting.
     fn add(&mut self, slot: u32, entry: &Entry) -> bool {
         let text = entry.search_text();
         for word in text.split_ascii_whitespace() {
             let Some(posting) = self.postings.get_mut(word) else {
-                self.postings.insert(word.into(), vec![slot]);
+                self.postings
+                    .insert(word.into(), RoaringBitmap::from_iter([slot]));
                 self.bytes += word.len();
                 if self.postings.len() > MAX_WORDS || self.bytes > MAX_WORD_BYTES {
                     return false;
                 }
                 continue;
             };
-            match posting.last() {
-                Some(&last) if last == slot => {}
-                Some(&last) if last > slot => {
-                    if let Err(at) = posting.binary_search(&slot) {
-                        posting.insert(at, slot);
-                    }
-                }
-                _ => posting.push(slot),
-            }
+            posting.insert(slot);
         }
         true
     }
@@ -151,9 +146,7 @@ impl WordIndex {
         let text = entry.search_text();
         for word in text.split_ascii_whitespace() {
             if let Some(posting) = self.postings.get_mut(word) {
-                if let Ok(at) = posting.binary_search(&slot) {
-                    posting.remove(at);
-                }
+                posting.remove(slot);
                 if posting.is_empty() {
                     self.postings.remove(word);
                     self.bytes = self.bytes.saturating_sub(word.len());
@@ -167,7 +160,7 @@ impl WordIndex {
         let mut these = Slots::empty(len);
         for (indexed, posting) in &self.postings {
             if indexed.len() >= word.len() && indexed.contains(word) {
-                posting.iter().for_each(|&s| these.insert(s));
+                posting.iter().for_each(|s| these.insert(s));
             }
         }
         these
