@@ -225,6 +225,42 @@ mod tests {
         walk(LARGE + 5, &[LARGE + 6, LARGE + 4096, 20 * LARGE], true);
     }
 
+    proptest::proptest! {
+        /// Any sequence of sizes, on either side of [`LARGE`] and across it, keeps what
+        /// the block held up to the smaller size, with several blocks alive at once.
+        #[test]
+        fn random_reallocations_keep_their_contents(
+            steps in proptest::collection::vec(
+                (0usize..3, proptest::prop_oneof![1usize..600, LARGE - 600..LARGE + 600, 1usize..4 * LARGE]),
+                1..24,
+            ),
+        ) {
+            let a = WipingAlloc;
+            let mut blocks: [(*mut u8, usize, u8); 3] = [(ptr::null_mut(), 0, 0); 3];
+            for (n, (which, size)) in steps.into_iter().enumerate() {
+                let (p, old, fill) = blocks[which];
+                let layout = |size| Layout::from_size_align(size, 16).expect("layout");
+                // SAFETY: each block is used with the layout it was made with, and freed once.
+                unsafe {
+                    let q = if p.is_null() { a.alloc(layout(size)) } else { a.realloc(p, layout(old), size) };
+                    proptest::prop_assert!(!q.is_null());
+                    for i in 0..old.min(size) {
+                        proptest::prop_assert_eq!(*q.add(i), fill, "byte {} of {} after {} -> {}", i, which, old, size);
+                    }
+                    let fill = n as u8;
+                    q.write_bytes(fill, size);
+                    blocks[which] = (q, size, fill);
+                }
+            }
+            for (p, size, _) in blocks {
+                if !p.is_null() {
+                    // SAFETY: made above with this size.
+                    unsafe { a.dealloc(p, Layout::from_size_align(size, 16).expect("layout")) };
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_freed_large_block_is_unmapped() {
         let a = WipingAlloc;
