@@ -10,7 +10,7 @@
 
 use automerge::sync;
 
-use haven_shared::couple_sync::CoupleSync;
+use haven_shared::couple_sync::{CoupleSync, Standing};
 use haven_shared::documents::CoupleDoc;
 use haven_shared::home::{HomeError, OpenHome};
 use haven_shared::partner_record::Partner;
@@ -91,5 +91,10 @@ impl PartnerSync {
     /// Local changes the partner is not known to have yet.
     pub fn waiting(&mut self, doc: &mut CoupleDoc) -> usize {
         CoupleSync::new(doc, &mut self.state).waiting()
+    }
+
+    /// Where the two copies stand, as far as the current session knows.
+    pub fn standing(&mut self, doc: &mut CoupleDoc) -> Standing {
+        CoupleSync::new(doc, &mut self.state).standing()
     }
 }

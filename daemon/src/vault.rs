@@ -150,6 +150,11 @@ impl Unlocked {
         self.partner_sync.waiting(&mut self.home.couple)
     }
 
+    /// Where our copy of the couple document stands against the partner's.
+    pub fn sync_standing(&mut self) -> haven_shared::couple_sync::Standing {
+        self.partner_sync.standing(&mut self.home.couple)
+    }
+
     /// The documents were reloaded from disk: the index and the sync start afresh.
     pub fn after_reload(&mut self) {
         self.rebuild_index();

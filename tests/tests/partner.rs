@@ -677,3 +677,51 @@ fn an_unpair_whose_wipe_fails_still_stops_syncing_and_the_wipe_can_be_run_again(
     let err = a.fails(&["partner", "unpair"], 3);
     assert!(err.contains("not paired"), "{err}");
 }
+
+/// `haven partner` says "in sync" only when the partner's copy holds exactly the changes
+/// this one does, and shows a fingerprint both laptops share then; a change made while the
+/// partner is away moves the fingerprint and the answer is "not known" until they are back.
+#[test]
+fn in_sync_is_said_only_when_both_copies_hold_the_same_changes() {
+    let lan = Lan::new(2);
+    let (a, b) = paired_pair(&lan);
+    let id = propose(&a, "Check-in", "A quick check-in text once a day");
+    wait_status(&b, &id, "proposed");
+    let both_in_sync = |a: &Home, b: &Home| {
+        let (pa, pb) = (
+            a.json(&["partner", "--json"]),
+            b.json(&["partner", "--json"]),
+        );
+        (pa["in_sync"] == true && pb["in_sync"] == true && pa["heads"] == pb["heads"]).then_some(pa)
+    };
+    let first = eventually("both laptops to say in sync", SOON, || both_in_sync(&a, &b));
+    let heads = first["heads"].as_str().expect("heads").to_string();
+    assert_eq!(first["partner_heads"], first["heads"]);
+    assert!(
+        a.ok(&["partner"]).contains(&format!(
+            "in sync      yes: {heads} here and on Sam's laptop\n"
+        )),
+        "{}",
+        a.ok(&["partner"])
+    );
+
+    b.ok(&["daemon", "stop"]);
+    eventually("Maya to notice", SOON, || (!connected(&a)).then_some(()));
+    let late = propose(&a, "Late", "Made while Sam was away");
+    let apart = a.json(&["partner", "--json"]);
+    assert_eq!(apart["in_sync"], false, "{apart}");
+    assert_ne!(
+        apart["heads"], first["heads"],
+        "a change moves the fingerprint"
+    );
+    assert!(apart["waiting"].as_u64() >= Some(1), "{apart}");
+    assert!(apart.get("partner_heads").is_none(), "{apart}");
+    assert!(a
+        .ok(&["partner"])
+        .contains("in sync      not known while not connected ("));
+
+    b.ok(&["unlock"]);
+    wait_status(&b, &late, "proposed");
+    let again = eventually("both laptops in sync again", SOON, || both_in_sync(&a, &b));
+    assert_eq!(again["heads"], apart["heads"]);
+}

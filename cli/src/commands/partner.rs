@@ -13,7 +13,7 @@ use crate::{output, Ctx};
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, ...}
+    /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, in_sync, heads, ...}
     #[arg(long, global = true)]
     json: bool,
 }
@@ -78,6 +78,20 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     Ok(())
 }
 
+/// "yes" only when the partner said their copy holds exactly the changes this one does;
+/// the fingerprint lets two people check it on both screens.
+fn in_sync_line(info: &PartnerInfo) -> String {
+    let here = &info.heads;
+    let partner = info.name.as_deref().unwrap_or("your partner");
+    if info.in_sync {
+        format!("in sync      yes: {here} here and on {partner}'s laptop\n")
+    } else if info.connected {
+        format!("in sync      not yet: changes are on their way ({here} here)\n")
+    } else {
+        format!("in sync      not known while not connected ({here} here)\n")
+    }
+}
+
 fn describe(info: &PartnerInfo) -> String {
     if !info.paired {
         return "not paired   run `haven pair` here, then `haven pair CODE` on your partner's laptop\n".into();
@@ -114,6 +128,7 @@ fn describe(info: &PartnerInfo) -> String {
         info.waiting,
         if info.waiting == 1 { "" } else { "s" }
     ));
+    text.push_str(&in_sync_line(info));
     for a in &info.addresses {
         text.push_str(&format!("address      {a}\n"));
     }

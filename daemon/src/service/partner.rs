@@ -404,6 +404,8 @@ impl Service {
             return Ok(PartnerInfo::default());
         };
         let waiting = u.sync_waiting();
+        let standing = u.sync_standing();
+        let connected = address.is_some();
         let identity = &u.home.identity;
         let words = p.noise_public().map(|theirs| {
             safety_words(
@@ -417,7 +419,7 @@ impl Service {
             paired: true,
             name: Some(p.name),
             member_id: Some(p.member_id),
-            connected: address.is_some(),
+            connected,
             address: address.or(p.last_address),
             last_seen: p.last_seen,
             last_synced: p.last_synced,
@@ -432,6 +434,10 @@ impl Service {
                 .map(|r| r.authority),
             problem,
             post_quantum,
+            // What the partner said in an earlier session may be out of date by now.
+            in_sync: connected && standing.in_sync,
+            heads: standing.ours,
+            partner_heads: standing.theirs.filter(|_| connected),
         })
     }
 

@@ -53,6 +53,16 @@ pub struct PartnerInfo {
     /// The session in place runs on post-quantum keys (ML-KEM-768 beside X25519).
     #[serde(default)]
     pub post_quantum: bool,
+    /// Connected, and the partner's copy of the agreements holds exactly the changes this
+    /// one does (their heads, as they last said, are ours). Never true while they differ.
+    #[serde(default)]
+    pub in_sync: bool,
+    /// A short fingerprint of this copy's heads: the same on both laptops when in sync.
+    #[serde(default)]
+    pub heads: String,
+    /// The fingerprint of the partner's heads, as they last said in this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_heads: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
