@@ -11,17 +11,6 @@ use haven_shared::ed25519_dalek::SigningKey;
 use haven_shared::model::agreement::{assemble, propose, Keyring, Verb};
 use haven_shared::model::new_id;
 
-/// This process's resident memory, in bytes.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
 fn bench(c: &mut Criterion) {
     let (maya, sam) = (
         SigningKey::from_bytes(&[1; 32]),
@@ -55,11 +44,11 @@ fn bench(c: &mut Criterion) {
     // What the document holds in memory once loaded: the growth of the resident set while
     // ten copies of it are loaded side by side, over ten.
     let saved = doc.automerge_mut().save();
-    let before = resident_bytes();
+    let before = haven_bench::resident_bytes();
     let copies: Vec<CoupleDoc> = (0..10)
         .map(|_| CoupleDoc::from_automerge(automerge::AutoCommit::load(&saved).expect("load")))
         .collect();
-    let held = resident_bytes().saturating_sub(before) / 10;
+    let held = haven_bench::resident_bytes().saturating_sub(before) / 10;
     println!(
         "couple document with 1,000 accepted agreements in memory: {held} bytes, {} per agreement",
         held / 1_000

@@ -15,13 +15,7 @@ use std::time::Instant;
 
 /// Resident memory now, in MB.
 fn rss() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096 / 1_000_000
+    haven_bench::resident_bytes() / 1_000_000
 }
 
 fn main() {
@@ -37,16 +31,20 @@ fn main() {
     store
         .authenticate(identity.row_key(), identity.rows_authenticated)
         .unwrap();
-    if args.get(3).map(String::as_str) == Some("held") {
-        // What an unlocked daemon holds: the document and its entries read out
-        // (`--features system-alloc` under heaptrack: bench/RESULTS.md).
-        let (_, doc) = DocLog::load(
+    let load_journal = || {
+        DocLog::load(
             &store,
             identity.storage(),
             DocName::Journal,
             meta.journal_id,
         )
-        .unwrap();
+        .unwrap()
+        .1
+    };
+    if args.get(3).map(String::as_str) == Some("held") {
+        // What an unlocked daemon holds: the document and its entries read out
+        // (`--features system-alloc` under heaptrack: bench/RESULTS.md).
+        let doc = load_journal();
         println!("document loaded, resident {} MB", rss());
         let journal = JournalDoc::from_automerge(doc);
         let (entries, _) = journal.entries().unwrap();
@@ -103,13 +101,7 @@ fn main() {
         uncompressed.len()
     );
     let t = Instant::now();
-    let (_, doc) = DocLog::load(
-        &store,
-        identity.storage(),
-        DocName::Journal,
-        meta.journal_id,
-    )
-    .unwrap();
+    let doc = load_journal();
     println!(
         "decrypt + am load     {:6} ms (resident {} MB)",
         t.elapsed().as_millis(),
