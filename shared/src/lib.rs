@@ -5,6 +5,7 @@ pub mod backup;
 pub mod config;
 pub mod couple_sync;
 pub mod crypto;
+pub mod devices;
 pub mod documents;
 pub mod health;
 pub mod home;
