@@ -17,8 +17,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use haven_shared::ipc::{
-    decode_line, encode_line, Call, ErrorKind, ErrorReply, Hello, JournalCall, PairingCall, Reply,
-    Request, Response, SecretText, SessionCall, Shutdown, Unlock, PROTOCOL_VERSION,
+    decode_line, encode_line, Call, ErrorKind, ErrorReply, Hello, JournalCall, LinkingCall,
+    PairingCall, Reply, Request, Response, SecretText, SessionCall, Shutdown, Unlock,
+    PROTOCOL_VERSION,
 };
 use haven_shared::paths::Paths;
 
@@ -301,6 +302,11 @@ fn patience(request: &Request) -> Duration {
     match request {
         Request::Pairing(PairingCall::PairWait(_)) => Duration::from_secs(330),
         Request::Pairing(PairingCall::PairJoin(_)) => Duration::from_secs(90),
+        // The code's five minutes, the person's three to compare the words, then the
+        // journal's first sync (up to ten).
+        Request::Linking(LinkingCall::LinkWait(_)) => Duration::from_secs(1100),
+        Request::Linking(LinkingCall::DeviceAdd(_)) => Duration::from_secs(90),
+        Request::Linking(LinkingCall::DeviceConfirm(_)) => Duration::from_secs(700),
         Request::Session(SessionCall::Unlock(_) | SessionCall::CopyDatabase(_))
         | Request::Journal(JournalCall::JournalPurge(_)) => Duration::from_secs(120),
         _ => std::env::var("HAVEN_IPC_TIMEOUT")

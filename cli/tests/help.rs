@@ -32,6 +32,7 @@ fn top_level_help_lists_every_command() {
         "notes",
         "thanks",
         "ask",
+        "device",
         "daemon",
         "doctor",
         "completions",

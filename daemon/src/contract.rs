@@ -15,9 +15,11 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroizing;
 
+use haven_shared::devices::journal_sync::DeviceMessage;
+use haven_shared::devices::{Device, LinkPackage};
 use haven_shared::ipc::{
-    AgreementCall, ErrorReply, JournalCall, PairingCall, PartnerCall, PracticeCall, Reply, Request,
-    SessionCall, TogetherCall,
+    AgreementCall, DevicesCall, ErrorReply, JournalCall, LinkingCall, PairingCall, PartnerCall,
+    PracticeCall, Reply, Request, SessionCall, TogetherCall,
 };
 use haven_shared::partner_record::{Key32, Partner};
 use haven_shared::relay_url::RelayUrl;
@@ -34,6 +36,7 @@ pub struct Job {
 #[allow(clippy::large_enum_variant)] // moved, not stored; the inbox boxes the job
 pub enum CoreCall {
     Session(SessionCall),
+    Devices(DevicesCall),
     Partner(PartnerCall),
     Journal(JournalCall),
     Agreements(AgreementCall),
@@ -45,6 +48,7 @@ pub enum CoreCall {
 #[allow(clippy::large_enum_variant)] // made and matched once per request
 pub enum Route {
     Pairing(PairingCall),
+    Linking(LinkingCall),
     Core(CoreCall),
 }
 
@@ -52,6 +56,8 @@ impl Route {
     pub fn of(request: Request) -> Route {
         match request {
             Request::Pairing(c) => Route::Pairing(c),
+            Request::Linking(c) => Route::Linking(c),
+            Request::Devices(c) => Route::Core(CoreCall::Devices(c)),
             Request::Session(c) => Route::Core(CoreCall::Session(c)),
             Request::Partner(c) => Route::Core(CoreCall::Partner(c)),
             Request::Journal(c) => Route::Core(CoreCall::Journal(c)),
@@ -67,6 +73,7 @@ impl CoreCall {
     pub fn name(&self) -> &'static str {
         match self {
             CoreCall::Session(c) => c.name(),
+            CoreCall::Devices(c) => c.name(),
             CoreCall::Partner(c) => c.name(),
             CoreCall::Journal(c) => c.name(),
             CoreCall::Agreements(c) => c.name(),
@@ -87,6 +94,109 @@ pub enum CoreMsg {
     Job(Box<Job>),
     Tick,
     Peer(PeerOp),
+    /// From the sessions with the person's own devices and the linking of a new one.
+    Device(DeviceOp),
+}
+
+/// Which of the person's own devices to keep sessions with: published by the core thread
+/// (off while locked, or when no other device is linked).
+#[derive(Clone)]
+pub enum DevicesLink {
+    Off,
+    On(Arc<OwnLink>),
+}
+
+pub struct OwnLink {
+    pub own_static: Zeroizing<[u8; 32]>,
+    pub own_public: [u8; 32],
+    pub psk: Key32,
+    pub discovery: Key32,
+    /// The other devices in the list, not revoked.
+    pub others: Vec<OtherDevice>,
+}
+
+#[derive(Clone)]
+pub struct OtherDevice {
+    pub id: String,
+    pub name: String,
+    pub noise_public: [u8; 32],
+    /// Where it listened when last in session.
+    pub address: Option<String>,
+}
+
+/// Requests from the own-device network tasks to the core thread. The journal travels
+/// only through these, and only to devices the person's signed list names.
+pub enum DeviceOp {
+    /// What linking needs: this device's introduction (its name and key) and Noise key.
+    /// `joining`: for `init --join` (named by its home); else `name` is what to call this
+    /// device if it has no name yet (`device add --name`).
+    LinkMaterial {
+        joining: bool,
+        name: Option<String>,
+        reply: oneshot::Sender<Result<Material, ErrorReply>>,
+    },
+    /// On a device already linked, once the person confirmed the words: add `device` to
+    /// the list and answer with what the new device needs.
+    AddDevice {
+        device: Box<Device>,
+        reply: oneshot::Sender<Result<LinkPackage, ErrorReply>>,
+    },
+    /// On the new device: what the other device sent; keep it.
+    Joined {
+        package: Box<LinkPackage>,
+        reply: oneshot::Sender<Result<(), ErrorReply>>,
+    },
+    /// A session with device `device` (its id) is up: the first messages to send.
+    /// `None`: that device is not (or no longer) one of the person's.
+    Opened {
+        session: u64,
+        device: String,
+        address: Option<String>,
+        reply: oneshot::Sender<Option<Vec<DeviceMessage>>>,
+    },
+    /// A message from the device in `session`: what to answer, and whether the two hold
+    /// the same journal now. An error ends the session.
+    Received {
+        session: u64,
+        message: Box<DeviceMessage>,
+        reply: oneshot::Sender<Result<(Vec<DeviceMessage>, bool), String>>,
+    },
+    /// The journal changed here: what the device in `session` lacks now.
+    Push {
+        session: u64,
+        reply: oneshot::Sender<Vec<DeviceMessage>>,
+    },
+    Closed {
+        session: u64,
+    },
+    /// How many journal entries this device holds (after a link's first sync).
+    Count(oneshot::Sender<usize>),
+}
+
+impl DeviceOp {
+    /// For the log when handling it failed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeviceOp::LinkMaterial { .. } => "linking",
+            DeviceOp::AddDevice { .. } => "adding a device",
+            DeviceOp::Joined { .. } => "joining a person's devices",
+            DeviceOp::Opened { .. } => "a session with an own device",
+            DeviceOp::Received { .. } => "a message from an own device",
+            DeviceOp::Push { .. } => "changes for an own device",
+            DeviceOp::Closed { .. } => "an own device's session end",
+            DeviceOp::Count(_) => "counting entries",
+        }
+    }
+}
+
+/// Sends a device `op` to the core and waits for its answer; `None` if the core stopped.
+pub async fn ask_core<T>(
+    core: &mpsc::Sender<CoreMsg>,
+    op: impl FnOnce(oneshot::Sender<T>) -> DeviceOp,
+) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    core.send(CoreMsg::Device(op(tx))).await.ok()?;
+    rx.await.ok()
 }
 
 /// Whether and with whom to keep a connection: published by the core thread.

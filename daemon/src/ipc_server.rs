@@ -20,10 +20,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use zeroize::Zeroize;
 
 use crate::contract::{CoreCall, CoreMsg, Job, Route};
+use crate::own_devices::{link, OwnNet};
 use crate::peer::Net;
 use haven_shared::ipc::{
-    decode_line, encode_line, Done, ErrorKind, ErrorReply, Hello, PairingCall, Reply, Request,
-    SessionCall, MAX_REQUEST_BYTES,
+    decode_line, encode_line, Done, ErrorKind, ErrorReply, Hello, LinkingCall, PairingCall, Reply,
+    Request, SessionCall, MAX_REQUEST_BYTES,
 };
 
 /// How long a stop waits for the core to finish the request in hand.
@@ -37,6 +38,7 @@ const IDLE: Duration = Duration::from_secs(300);
 pub async fn serve(
     listener: UnixListener,
     net: Arc<Net>,
+    own: Arc<OwnNet>,
     core: mpsc::Sender<CoreMsg>,
     shutdown: mpsc::UnboundedSender<()>,
     mut stop: watch::Receiver<bool>,
@@ -45,7 +47,12 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, net.clone(), core.clone(), shutdown.clone()));
+                    tokio::spawn(connection(
+                        stream,
+                        (net.clone(), own.clone()),
+                        core.clone(),
+                        shutdown.clone(),
+                    ));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -59,7 +66,7 @@ pub async fn serve(
 
 async fn connection(
     stream: UnixStream,
-    net: Arc<Net>,
+    (net, own): (Arc<Net>, Arc<OwnNet>),
     core: mpsc::Sender<CoreMsg>,
     shutdown: mpsc::UnboundedSender<()>,
 ) {
@@ -95,19 +102,9 @@ async fn connection(
             None => return,
         };
         let shutting_down = is_shutdown(&request);
-        let reply = match Route::of(request) {
-            // The `haven pair` waiting for its code goes away (Ctrl-C, a closed terminal):
-            // the connection closes, and dropping the wait withdraws the code.
-            Route::Pairing(call @ PairingCall::PairWait(_)) => tokio::select! {
-                reply = crate::peer::handle_pairing(&net, call) => reply,
-                () = closed_by_client(&mut reader) => {
-                    tracing::info!("the `haven pair` that showed a code went away");
-                    return;
-                }
-            },
-            Route::Pairing(call) => crate::peer::handle_pairing(&net, call).await,
-            Route::Core(call) if shutting_down => stop(&core, call).await,
-            Route::Core(call) => dispatch(&core, call).await,
+        let Some(reply) = route(&net, &own, &core, request, shutting_down, &mut reader).await
+        else {
+            return;
         };
         let line = encode_line(&reply);
         let written = write.write_all(&line).await;
@@ -125,6 +122,45 @@ async fn connection(
             return;
         }
     }
+}
+
+/// Answers one request where its route says; `None`: the client went away while a code
+/// it showed was waiting, and the code is withdrawn.
+async fn route(
+    net: &Arc<Net>,
+    own: &Arc<OwnNet>,
+    core: &mpsc::Sender<CoreMsg>,
+    request: Request,
+    shutting_down: bool,
+    reader: &mut BufReader<OwnedReadHalf>,
+) -> Option<Reply> {
+    Some(match Route::of(request) {
+        // The `haven pair` waiting for its code goes away (Ctrl-C, a closed terminal):
+        // the connection closes, and dropping the wait withdraws the code.
+        Route::Pairing(call @ PairingCall::PairWait(_)) => tokio::select! {
+            reply = crate::peer::handle_pairing(net, call) => reply,
+            () = closed_by_client(reader) => {
+                tracing::info!("the `haven pair` that showed a code went away");
+                return None;
+            }
+        },
+        Route::Pairing(call) => crate::peer::handle_pairing(net, call).await,
+        // Likewise for `init --join`.
+        Route::Linking(LinkingCall::LinkWait(wait)) => {
+            let code = wait.code.clone();
+            tokio::select! {
+                reply = link::handle(own, LinkingCall::LinkWait(wait)) => reply,
+                () = closed_by_client(reader) => {
+                    tracing::info!("the `haven init --join` that showed a code went away");
+                    link::withdraw(own, &code);
+                    return None;
+                }
+            }
+        }
+        Route::Linking(call) => link::handle(own, call).await,
+        Route::Core(call) if shutting_down => stop(core, call).await,
+        Route::Core(call) => dispatch(core, call).await,
+    })
 }
 
 /// Decodes a request line and decides whether it is served: `Some(Ok)` serve it,

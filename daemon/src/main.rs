@@ -5,10 +5,12 @@
 //! can start a daemon as gpg-agent does, and know it is ready when the command returns.
 
 mod contract;
+mod devices_sync;
 mod ipc_server;
 mod journal_index;
 mod lifecycle;
 mod notify;
+mod own_devices;
 mod partner_endpoint;
 mod partner_sync;
 mod peer;
@@ -153,6 +155,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<CoreMsg>(64);
 
     let (net, links, registry, mdns) = start_network(args, jobs_tx.clone()).await?;
+    let (own, own_links) = start_own_devices(args, jobs_tx.clone(), mdns.clone()).await?;
 
     let (notices_tx, notices_rx) = mpsc::unbounded_channel();
     tokio::spawn(notify::run(notices_rx, config.notify, config.quiet_hours));
@@ -165,7 +168,8 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let core = std::thread::Builder::new()
         .name("haven-core".into())
         .spawn(move || {
-            let service = Service::new(paths, config.idle_lock, links).with_notices(notices_tx);
+            let service =
+                Service::new(paths, config.idle_lock, links, own_links).with_notices(notices_tx);
             service::core::run(service, jobs_rx);
         })?;
     if let Some(idle) = config.idle_lock {
@@ -181,7 +185,7 @@ async fn serve(paths: Paths, args: &Args) -> Result<()> {
     let (shutdown_tx, mut shutdown_rx) = mpsc::unbounded_channel::<()>();
     let core_tx = jobs_tx.clone();
     tokio::select! {
-        _ = ipc_server::serve(listener, net, jobs_tx, shutdown_tx, stop_rx) => {}
+        _ = ipc_server::serve(listener, net, own, jobs_tx, shutdown_tx, stop_rx) => {}
         _ = terminate.recv() => tracing::info!("stopping on SIGTERM"),
         _ = interrupt.recv() => tracing::info!("stopping on SIGINT"),
         _ = shutdown_rx.recv() => tracing::info!("shutting down on request"),
@@ -297,6 +301,47 @@ async fn start_network(
     tokio::spawn(peer::keep_linked(net.clone()));
     tokio::spawn(peer::apart::keep_apart(net.clone()));
     Ok((net, links, registry, mdns))
+}
+
+/// Listens for the person's other devices and starts their sessions' tasks; gives the core
+/// its ends of that contract.
+async fn start_own_devices(
+    args: &Args,
+    jobs_tx: mpsc::Sender<CoreMsg>,
+    mdns: Option<mdns_sd::ServiceDaemon>,
+) -> Result<(
+    std::sync::Arc<own_devices::OwnNet>,
+    service::devices::DeviceLinks,
+)> {
+    let ip = args
+        .listen
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |l| l.ip());
+    let listener = tokio::net::TcpListener::bind((ip, 0))
+        .await
+        .with_context(|| format!("cannot listen for this person's other devices on {ip}"))?;
+    let (link_tx, link_rx) = watch::channel(contract::DevicesLink::Off);
+    let (changed_tx, changed_rx) = watch::channel(0u64);
+    let own = std::sync::Arc::new(own_devices::OwnNet::new(
+        jobs_tx,
+        link_rx,
+        changed_rx,
+        mdns,
+        ip,
+        args.mdns_interface.clone(),
+    ));
+    own.port.store(
+        listener.local_addr()?.port(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    tokio::spawn(own_devices::connections::accept_loop(own.clone(), listener));
+    tokio::spawn(own_devices::connections::keep_linked(own.clone()));
+    Ok((
+        own,
+        service::devices::DeviceLinks {
+            link: link_tx,
+            journal_changed: changed_tx,
+        },
+    ))
 }
 
 /// The tick drives the idle lock and notices a review date reached or a pause ended.

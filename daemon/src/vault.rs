@@ -3,6 +3,7 @@
 //! The daemon starts locked. Unlocking costs one scrypt (~0.7 s) and one load of each
 //! document; locking drops everything, and every secret type zeroizes itself on drop.
 
+use haven_shared::devices::journal_sync::{Apply, Changes, Marks, Tombstone};
 use haven_shared::home::{self, HomeError, OpenHome};
 use haven_shared::ipc::{ErrorKind, ErrorReply};
 use haven_shared::model::agreement::{self, Book, SignedItem};
@@ -12,6 +13,7 @@ use haven_shared::model::{AgreementView, Entry, Keyring, Status};
 use haven_shared::partner_record::{FormerPartner, Partner};
 use haven_shared::paths::Paths;
 
+use crate::devices_sync::DevicesSync;
 use crate::journal_index::{JournalIndex, Resolve};
 use crate::partner_sync::PartnerSync;
 use crate::seen_marks::SeenMarks;
@@ -41,6 +43,8 @@ pub struct Unlocked {
     marks: SeenMarks,
     /// Which of the partner's iroh keys the endpoint follows (one change per pause).
     pub endpoint: crate::partner_endpoint::EndpointFollow,
+    /// The person's other devices and the journal's sessions with them.
+    pub devices: DevicesSync,
 }
 
 impl Unlocked {
@@ -343,7 +347,15 @@ impl Vault {
             partner_sync: PartnerSync::default(),
             marks: SeenMarks::default(),
             endpoint: Default::default(),
+            devices: DevicesSync::default(),
         };
+        unlocked.devices.own = unlocked.home.own_devices().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the record of this person's devices is unreadable; acting unlinked");
+            None
+        });
+        if let Some(own) = &unlocked.devices.own {
+            unlocked.name = own.member_name.clone();
+        }
         unlocked.keyring = unlocked.keyring_now();
         Ok(unlocked)
     }
@@ -413,5 +425,59 @@ pub fn home_error(e: HomeError) -> ErrorReply {
                 .hint("restore identity.age from a backup")
         }
         other => ErrorReply::new(ErrorKind::Storage, other.to_string()).hint("run `haven doctor`"),
+    }
+}
+
+/// The journal as the sync with the person's other devices reads and changes it: the
+/// document, with the index (and its marks) kept in step.
+impl crate::devices_sync::Journal for Unlocked {
+    fn journal_marks(&mut self) -> &mut Marks {
+        let journal = &self.home.journal;
+        self.index
+            .marks(|| (journal.tombstones(), journal.purged_at()))
+    }
+
+    fn changes_for(&mut self, their: &Marks) -> Vec<Changes> {
+        let journal = &self.home.journal;
+        self.index
+            .changes_for(their, || (journal.tombstones(), journal.purged_at()))
+    }
+
+    fn plan(&mut self, changes: Changes) -> (Apply, usize) {
+        let journal = &self.home.journal;
+        self.index
+            .plan(changes, || (journal.tombstones(), journal.purged_at()))
+    }
+
+    fn put(&mut self, entry: Entry) -> Result<(), String> {
+        self.home
+            .journal
+            .put_entry(&entry)
+            .map_err(|e| e.to_string())?;
+        self.index.upsert(entry);
+        Ok(())
+    }
+
+    fn delete(&mut self, tombstone: &Tombstone) -> Result<(), String> {
+        self.home
+            .journal
+            .delete_entry(&tombstone.id, &tombstone.at)
+            .map_err(|e| e.to_string())?;
+        self.index.delete(tombstone);
+        Ok(())
+    }
+
+    fn purge(&mut self, at: &str) -> Result<(), String> {
+        self.home
+            .purge_journal(Some(at))
+            .map_err(|e| e.to_string())?;
+        if let Some(marks) = self.index.marks_if_made() {
+            marks.set_purged(at.to_string());
+        }
+        Ok(())
+    }
+
+    fn persist(&mut self) -> Result<(), String> {
+        self.persist_journal().map_err(|e| e.message)
     }
 }

@@ -61,6 +61,11 @@ const SIGNED_KEYS: [&str; 6] = [
 const MIGRATED: &str = "o/agreements-v2";
 /// In the journal: the soothing plan (`haven soothe`), one scalar of JSON.
 const SOOTHING_PLAN: &str = "p/soothe";
+/// In the journal: a deleted entry's id and when (`d/<id>` = RFC 3339), kept through
+/// purges so the deletion reaches this person's other devices (`devices::journal_sync`).
+const TOMBSTONE: &str = "d/";
+/// In the journal: when it was last purged, so the person's other devices purge too.
+const PURGED: &str = "p/purged";
 
 pub type DocResult<T> = Result<T, AutomergeError>;
 
@@ -98,14 +103,54 @@ impl JournalDoc {
         self.doc.put(ROOT, format!("{ENTRY}{}", entry.id), json)
     }
 
-    /// Removes an entry from the current state (its text stays in history until `purge`).
-    pub fn delete_entry(&mut self, id: &str) -> DocResult<bool> {
+    /// Removes an entry from the current state (its text stays in history until `purge`)
+    /// and keeps a tombstone, dated `at`, so the deletion reaches the other devices.
+    pub fn delete_entry(&mut self, id: &str, at: &str) -> DocResult<bool> {
         let key = format!("{ENTRY}{id}");
-        if self.doc.get(ROOT, key.as_str())?.is_none() {
-            return Ok(false);
+        let existed = self.doc.get(ROOT, key.as_str())?.is_some();
+        if existed {
+            self.doc.delete(ROOT, key.as_str())?;
         }
-        self.doc.delete(ROOT, key.as_str())?;
-        Ok(true)
+        if !self.is_deleted(id) {
+            self.doc.put(ROOT, format!("{TOMBSTONE}{id}"), at)?;
+        }
+        Ok(existed)
+    }
+
+    /// Whether an entry with this id was deleted (ids are never reused).
+    pub fn is_deleted(&self, id: &str) -> bool {
+        matches!(self.doc.get(ROOT, format!("{TOMBSTONE}{id}")), Ok(Some(_)))
+    }
+
+    /// Every deletion kept: (id, when).
+    pub fn tombstones(&self) -> Vec<crate::devices::journal_sync::Tombstone> {
+        self.doc
+            .map_range(ROOT, TOMBSTONE.to_string().."d0".to_string())
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Str(at)) => {
+                    Some(crate::devices::journal_sync::Tombstone {
+                        id: item.key.trim_start_matches(TOMBSTONE).to_string(),
+                        at: at.to_string(),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// When the journal was last purged, if ever since purges were dated.
+    pub fn purged_at(&self) -> Option<String> {
+        match self.doc.get(ROOT, PURGED) {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Str(at) => Some(at.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn set_purged_at(&mut self, at: &str) -> DocResult<()> {
+        self.doc.put(ROOT, PURGED, at)
     }
 
     /// Every readable entry; malformed ones are skipped and counted.
@@ -174,8 +219,8 @@ impl JournalDoc {
         Ok((out, skipped))
     }
 
-    /// The same entries (and this member's own agreement items) in a new document with no
-    /// history: what `purge` writes, so deleted and overwritten text is gone from the
+    /// The same entries (and this member's own agreement items, the soothing plan, the
+    /// tombstones and the purge date) in a new document with no history: what `purge` writes, so deleted and overwritten text is gone from the
     /// stored log too.
     pub fn rebuilt(&self) -> DocResult<JournalDoc> {
         let mut fresh = JournalDoc::new();
@@ -190,6 +235,12 @@ impl JournalDoc {
         }
         if let Some(plan) = self.soothing_plan()? {
             fresh.put_soothing_plan(&plan)?;
+        }
+        for t in self.tombstones() {
+            fresh.doc.put(ROOT, format!("{TOMBSTONE}{}", t.id), t.at)?;
+        }
+        if let Some(at) = self.purged_at() {
+            fresh.set_purged_at(&at)?;
         }
         Ok(fresh)
     }

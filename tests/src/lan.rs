@@ -172,7 +172,7 @@ pub fn show_code_with(host: &Home, more: &[&str]) -> (std::process::Child, Strin
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("haven pair");
-    let code = read_code(shown.stdout.as_mut().expect("stdout"));
+    let code = read_code(shown.stdout.as_mut().expect("stdout"), "haven pair ");
     (shown, code)
 }
 
@@ -189,23 +189,21 @@ pub fn pair(host: &Home, joiner: &Home) -> (String, String) {
     (rest, joined)
 }
 
-/// Reads `haven pair`'s output up to the code it shows.
-fn read_code(stdout: &mut impl std::io::Read) -> String {
+/// Reads a command's output up to the code it shows after `prefix` (`haven pair `,
+/// `haven device add `).
+pub fn read_code(stdout: &mut impl std::io::Read, prefix: &str) -> String {
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     loop {
         let text = String::from_utf8_lossy(&seen).to_string();
-        if let Some(line) = text
-            .lines()
-            .find(|l| l.trim_start().starts_with("haven pair "))
-        {
+        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(prefix)) {
             if text.contains("Waiting") {
-                return line.trim().trim_start_matches("haven pair ").to_string();
+                return line.trim().trim_start_matches(prefix).to_string();
             }
         }
         match stdout.read(&mut byte) {
             Ok(1) => seen.push(byte[0]),
-            _ => panic!("haven pair ended without a code: {text}"),
+            _ => panic!("the command ended without a code: {text}"),
         }
     }
 }

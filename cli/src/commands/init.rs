@@ -1,16 +1,28 @@
 //! `haven init --name NAME`: create the keys and the encrypted database.
+//!
+//! `haven init --join --name NAME` makes a home for a new device of a person who already
+//! uses Haven: NAME names the device, and the home shows a code for `haven device add` on
+//! one of their devices. Once they compare the words, this device holds the journal. A
+//! home made with `--join` whose link did not finish is used again by the next `--join`.
+
+use std::io::Write;
 
 use chrono::Local;
 use haven_shared::home;
+use haven_shared::ipc::{LinkCode, LinkStart, LinkStep, LinkWait, Linked, SecretText, Unlock};
 
 use crate::error::{io_error, CliError, CliResult, Exit};
 use crate::{passphrase, Ctx};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Your name, as your partner will see it
+    /// Your name, as your partner will see it (with --join: this device's name)
     #[arg(long)]
     name: String,
+    /// Join your own devices: this one gets your journal from one already linked (run
+    /// `haven device add CODE` there)
+    #[arg(long, conflicts_with = "force")]
+    join: bool,
     /// Start over in a home that already exists (asks first; the old files are kept aside)
     #[arg(long)]
     force: bool,
@@ -27,6 +39,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         return Err(CliError::usage("--name cannot be empty"));
     }
     let paths = ctx.paths.clone();
+    if args.join {
+        haven_shared::devices::check_name(name).map_err(CliError::usage)?;
+        return join(name, ctx);
+    }
     if paths.is_initialised() {
         if !args.force {
             return Err(CliError::usage(format!(
@@ -58,6 +74,67 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     eprintln!("{NOT_THERAPY}\n");
     eprintln!("Start writing: haven journal write");
     Ok(())
+}
+
+/// `--join`: a home for this device (or the one a link that did not finish left), then
+/// the code, the words, and the journal.
+fn join(name: &str, ctx: &mut Ctx) -> CliResult {
+    let paths = ctx.paths.clone();
+    if !paths.is_initialised() {
+        let pass = passphrase::new_passphrase(ctx.passphrase_file.as_deref())?;
+        home::create(&paths, name, &pass).map_err(|e| {
+            CliError::new(
+                Exit::Storage,
+                format!(
+                    "cannot create the home at {}: {e}",
+                    paths.data_dir.display()
+                ),
+            )
+        })?;
+        ctx.client.call(Unlock {
+            passphrase: SecretText(secrecy::ExposeSecret::expose_secret(&pass).to_string()),
+        })?;
+        eprintln!(
+            "Created a home for this device at {}, protected by your passphrase.",
+            paths.data_dir.display()
+        );
+    }
+    let LinkCode {
+        code,
+        expires_in_secs,
+    } = ctx.client.call(LinkStart {})?;
+    crate::output::emit(&format!(
+        "On one of your devices already linked, run:\n\n    haven device add {code}\n\nThe code works once, for the next {} minutes. Waiting…\n",
+        expires_in_secs / 60
+    ));
+    let _ = std::io::stdout().flush();
+    loop {
+        match ctx.client.call(LinkWait { code: code.clone() })? {
+            LinkStep::Words {
+                safety_words,
+                device,
+            } => {
+                crate::output::emit(&format!(
+                    "\n{} answered. Both screens show these words:\n\n    {safety_words}\n\nIf they match, say yes there. Waiting…\n",
+                    crate::output::visible(&device)
+                ));
+                let _ = std::io::stdout().flush();
+            }
+            LinkStep::Linked(Linked {
+                device,
+                person,
+                entries,
+            }) => {
+                crate::output::emit(&format!(
+                    "\nLinked to {}'s devices, through {}. This device holds the journal ({}), and keeps it the same as theirs whenever they are on the same network.\n",
+                    crate::output::visible(&person),
+                    crate::output::visible(&device),
+                    haven_shared::plural::count(entries as u64, "entry", "entries")
+                ));
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// `--force`: after an explicit confirmation, stop the daemon and move the old files into

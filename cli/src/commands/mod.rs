@@ -7,6 +7,7 @@ pub mod bring;
 pub mod checkin;
 pub mod completions;
 pub mod daemon;
+pub mod device;
 pub mod doctor;
 pub mod export;
 pub mod import;
@@ -83,6 +84,8 @@ pub enum Command {
     Ask(ask::Args),
     /// Pair with your partner's laptop (once): shows a code, or takes the one shown
     Pair(pair::Args),
+    /// Your own devices: link a new one, list them
+    Device(device::Args),
     /// Your partner: connected or not, last synced; add an address; unpair
     Partner(partner::Args),
     /// End the pairing for good: unpair, take new keys, see what is still out there
@@ -127,6 +130,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> CliResult {
         Command::Thanks(args) => thanks::run(args, ctx),
         Command::Ask(args) => ask::run(args, ctx),
         Command::Pair(args) => pair::run(args, ctx),
+        Command::Device(args) => device::run(args, ctx),
         Command::Partner(args) => partner::run(args, ctx),
         Command::Leave(args) => leave::run(args, ctx),
         Command::Daemon(cmd) => daemon::run(cmd, ctx),

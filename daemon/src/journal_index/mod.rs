@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use words::Finder;
 
+use haven_shared::devices::journal_sync::{plan, Apply, Changes, Marks, Tombstone};
 use haven_shared::ipc::ListedEntry;
 use haven_shared::model::{Entry, ListQuery};
 
@@ -34,6 +35,9 @@ pub struct JournalIndex {
     open: std::collections::BTreeSet<u32>,
     /// Built on the first search, kept up to date after.
     words: OnceLock<Finder>,
+    /// What the sync with the person's other devices compares, made when a device first
+    /// asks and kept up to date by every change here after.
+    marks: Option<Marks>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -75,6 +79,7 @@ impl JournalIndex {
             ids,
             open,
             words: OnceLock::new(),
+            marks: None,
         }
     }
 
@@ -112,6 +117,9 @@ impl JournalIndex {
         }
         if let Some(words) = self.words.get_mut() {
             words.add(slot, &entry);
+        }
+        if let Some(marks) = &mut self.marks {
+            marks.put(&entry);
         }
         self.slots[slot as usize] = Some(entry);
         slot
@@ -163,6 +171,66 @@ impl JournalIndex {
         }
         self.free.push(slot);
         Some(entry)
+    }
+
+    /// Removes a deleted entry: unlike [`Self::remove`] (an entry about to be replaced),
+    /// the deletion is marked for the person's other devices.
+    pub fn delete(&mut self, tombstone: &Tombstone) -> Option<Entry> {
+        let entry = self.remove(&tombstone.id);
+        if let Some(marks) = &mut self.marks {
+            marks.delete(tombstone);
+        }
+        entry
+    }
+
+    /// The marks the sync with the person's other devices compares; made now if no device
+    /// asked before, from the entries here and the journal's `tombstones` and purge date.
+    pub fn marks(
+        &mut self,
+        tombstones: impl FnOnce() -> (Vec<Tombstone>, Option<String>),
+    ) -> &mut Marks {
+        let slots = &self.slots;
+        self.marks.get_or_insert_with(|| {
+            let (deleted, purged) = tombstones();
+            Marks::new(slots.iter().flatten(), deleted, purged)
+        })
+    }
+
+    /// What a device holding `their` lacks of this journal (the marks made first if need
+    /// be, as [`Self::marks`] does).
+    pub fn changes_for(
+        &mut self,
+        their: &Marks,
+        tombstones: impl FnOnce() -> (Vec<Tombstone>, Option<String>),
+    ) -> Vec<Changes> {
+        self.marks(tombstones);
+        match &self.marks {
+            Some(marks) => marks.changes_for(their, |id| self.get(id)),
+            None => Vec::new(),
+        }
+    }
+
+    /// What taking another device's `changes` would do here.
+    pub fn plan(
+        &mut self,
+        changes: Changes,
+        tombstones: impl FnOnce() -> (Vec<Tombstone>, Option<String>),
+    ) -> (Apply, usize) {
+        self.marks(tombstones);
+        match &self.marks {
+            Some(marks) => plan(marks, changes, |id| self.get(id)),
+            None => (Apply::default(), 0),
+        }
+    }
+
+    /// The marks, if a device asked for them since the unlock.
+    pub fn marks_if_made(&mut self) -> Option<&mut Marks> {
+        self.marks.as_mut()
+    }
+
+    /// An entry by its exact id.
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.ids.get(id).map(|&slot| self.entry(slot))
     }
 
     /// Finds the one entry whose id starts with `prefix` (case-insensitive), as git does.

@@ -184,6 +184,32 @@ fn v4_addresses(info: &mdns_sd::ResolvedService) -> Vec<SocketAddr> {
         .collect()
 }
 
+/// Whether a service resolved on `service` carries the rotating name that `secret` gives
+/// the device with Noise key `key`, this window or either next to it.
+pub fn named_by(
+    info: &mdns_sd::ResolvedService,
+    service: &str,
+    secret: &[u8; 32],
+    key: &[u8; 32],
+) -> bool {
+    let Some(instance) = instance_of(info.get_fullname(), service) else {
+        return false;
+    };
+    let instance = base_instance(instance);
+    let now = current_window();
+    [now.saturating_sub(1), now, now + 1]
+        .into_iter()
+        .any(|w| instance_name(secret, key, w) == instance)
+}
+
+/// A resolved service's IPv4 addresses that lie on this laptop's networks.
+pub fn addresses_on(info: &mdns_sd::ResolvedService, nets: &LocalNets) -> Vec<SocketAddr> {
+    v4_addresses(info)
+        .into_iter()
+        .filter(|a| nets.plausible(a))
+        .collect()
+}
+
 /// A service resolved on mDNS: if it is the partner's rotating name (this window or
 /// either next to it), its addresses on our networks go to the dialler.
 fn report_partner(
@@ -193,15 +219,7 @@ fn report_partner(
     nets: &LocalNets,
     found: &mpsc::Sender<SocketAddr>,
 ) {
-    let Some(instance) = instance_of(info.get_fullname(), SERVICE) else {
-        return;
-    };
-    let instance = base_instance(instance);
-    let now = current_window();
-    let partner = [now.saturating_sub(1), now, now + 1]
-        .into_iter()
-        .any(|w| instance_name(secret, partner_key, w) == instance);
-    if !partner {
+    if !named_by(info, SERVICE, secret, partner_key) {
         return;
     }
     for addr in v4_addresses(info) {
@@ -321,10 +339,15 @@ pub struct NameplateBrowse<'a> {
 
 impl<'a> NameplateBrowse<'a> {
     pub fn start(mdns: &'a ServiceDaemon, nameplate: u8, interface: Option<&str>) -> Self {
+        Self::start_named(mdns, nameplate.to_string(), interface)
+    }
+
+    /// Looks for instances named `wanted` (a link code's nameplate is `link-7`).
+    pub fn start_named(mdns: &'a ServiceDaemon, wanted: String, interface: Option<&str>) -> Self {
         NameplateBrowse {
             mdns,
             rx: mdns.browse(PAIR_SERVICE).ok(),
-            wanted: nameplate.to_string(),
+            wanted,
             nets: LocalNets::read(interface),
             tried: Vec::new(),
         }

@@ -279,7 +279,12 @@ impl Channel {
     }
 
     pub async fn send(&mut self, message: &Message) -> Result<(), ChannelError> {
-        let encoded = Zeroizing::new(message.encode());
+        self.send_bytes(&Zeroizing::new(message.encode())).await
+    }
+
+    /// Sends an encoded message of a protocol of its own (the person's own devices use
+    /// this transport with their own messages; see `devices::session`).
+    pub async fn send_bytes(&mut self, encoded: &[u8]) -> Result<(), ChannelError> {
         let mut out = Vec::new();
         let mut sealed = vec![0u8; MAX_FRAME];
         if self.padded
@@ -294,7 +299,7 @@ impl Channel {
             self.rekeyed_at = std::time::Instant::now();
             self.rekeys_sent += 1;
         }
-        for chunk in chunks(&encoded)? {
+        for chunk in chunks(encoded)? {
             let chunk = Zeroizing::new(if self.padded {
                 padding::pad(&chunk)?
             } else {
@@ -315,6 +320,12 @@ impl Channel {
         if let Some(message) = self.early.take() {
             return Ok(message);
         }
+        let bytes = Zeroizing::new(self.recv_bytes().await?);
+        Ok(Message::decode(&bytes)?)
+    }
+
+    /// The next message's bytes, for a protocol of its own. Cancel-safe as [`Self::recv`].
+    pub async fn recv_bytes(&mut self) -> Result<Vec<u8>, ChannelError> {
         let mut buf = [0u8; 16 * 1024];
         let mut plain = Zeroizing::new(vec![0u8; MAX_FRAME]);
         loop {
@@ -336,7 +347,7 @@ impl Channel {
                 } else {
                     Zeroizing::new(plain[..n].to_vec())
                 };
-                if let Some(message) = self.reassembler.push(&chunk)? {
+                if let Some(message) = self.reassembler.push_bytes(&chunk)? {
                     return Ok(message);
                 }
             }

@@ -152,7 +152,7 @@ fn verify(key: &[u8], role: &[u8], tag: &[u8]) -> bool {
     mac.verify_slice(tag).is_ok()
 }
 
-fn derive(key: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+pub fn derive(key: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut out = Zeroizing::new([0u8; 32]);
     Hkdf::<Sha256>::new(Some(salt), key)
         .expand(info, &mut out[..])
@@ -160,8 +160,33 @@ fn derive(key: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
     out
 }
 
-const HOST_ID: &[u8] = b"haven pairing host";
-const JOINER_ID: &[u8] = b"haven pairing joiner";
+/// What a code is for. Each purpose has its own SPAKE2 identities and Noise prologue, so
+/// a pairing code typed into `haven device add`, or a link code into `haven pair`, is
+/// simply a code that does not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Two partners' laptops, once per couple.
+    Pairing,
+    /// A person's new device and one of their devices already linked.
+    Linking,
+}
+
+impl Purpose {
+    /// SPAKE2's identities: (host, joiner).
+    fn identities(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Purpose::Pairing => (b"haven pairing host", b"haven pairing joiner"),
+            Purpose::Linking => (b"haven linking host", b"haven linking joiner"),
+        }
+    }
+
+    fn prologue(self) -> &'static [u8] {
+        match self {
+            Purpose::Pairing => XX_PROLOGUE,
+            Purpose::Linking => b"haven/1 linking",
+        }
+    }
+}
 
 /// The laptop that showed the code.
 pub async fn host(stream: TcpStream, code: &Code, me: &Material) -> Result<Outcome, PairError> {
@@ -177,18 +202,54 @@ pub async fn join(stream: TcpStream, code: &Code, me: &Material) -> Result<Outco
         .map_err(|_| PairError::Timeout)?
 }
 
-async fn exchange(
+/// Both sides introduced and authenticated by the code: what either learnt of the other,
+/// and the Noise channel between them, for a purpose that has more to say (linking).
+pub struct Introduced {
+    pub their_static: [u8; 32],
+    pub intro: Intro,
+    /// The SPAKE2 key and the handshake hash, to derive secrets from.
+    pub key: Zeroizing<Vec<u8>>,
+    pub transcript: Vec<u8>,
+    pub stream: TcpStream,
+    pub decoder: FrameDecoder,
+    pub transport: snow::TransportState,
+}
+
+/// SPAKE2 on the code, its confirmation, then Noise XXpsk0 keyed by it: the two sides'
+/// introductions, for `purpose`. Not timed: the caller bounds it.
+pub async fn handshake(
     mut stream: TcpStream,
     code: &Code,
     me: &Material,
     joiner: bool,
-) -> Result<Outcome, PairError> {
+    purpose: Purpose,
+) -> Result<Introduced, PairError> {
     let mut decoder = FrameDecoder::new();
-    let key = agree_on_key(&mut stream, &mut decoder, code, joiner).await?;
-    let (their_static, intro, transcript) =
-        introduce(&mut stream, &mut decoder, &key, me, joiner).await?;
-    let psk = derive(&key, &transcript, b"haven transport psk v1");
-    let discovery = derive(&key, &transcript, b"haven discovery v1");
+    let key = agree_on_key(&mut stream, &mut decoder, code, joiner, purpose).await?;
+    let (their_static, intro, transcript, transport) =
+        introduce(&mut stream, &mut decoder, &key, me, joiner, purpose).await?;
+    Ok(Introduced {
+        their_static,
+        intro,
+        key,
+        transcript,
+        stream,
+        decoder,
+        transport,
+    })
+}
+
+async fn exchange(
+    stream: TcpStream,
+    code: &Code,
+    me: &Material,
+    joiner: bool,
+) -> Result<Outcome, PairError> {
+    let done = handshake(stream, code, me, joiner, Purpose::Pairing).await?;
+    let (key, transcript, intro, their_static) =
+        (&done.key, &done.transcript, done.intro, done.their_static);
+    let psk = derive(key, transcript, b"haven transport psk v1");
+    let discovery = derive(key, transcript, b"haven discovery v1");
     let safety = safety_words(
         &me.noise_public,
         &their_static,
@@ -225,10 +286,12 @@ async fn agree_on_key(
     decoder: &mut FrameDecoder,
     code: &Code,
     joiner: bool,
+    purpose: Purpose,
 ) -> Result<Zeroizing<Vec<u8>>, PairError> {
     use spake2::{Ed25519Group, Identity, Password, Spake2};
     let password = Password::new(code.password().as_bytes());
-    let (host_id, joiner_id) = (Identity::new(HOST_ID), Identity::new(JOINER_ID));
+    let (host, joining) = purpose.identities();
+    let (host_id, joiner_id) = (Identity::new(host), Identity::new(joining));
     let (spake, outbound) = if joiner {
         Spake2::<Ed25519Group>::start_a(&password, &joiner_id, &host_id)
     } else {
@@ -260,18 +323,19 @@ async fn agree_on_key(
 }
 
 /// Noise XXpsk0 keyed by the confirmed SPAKE2 key: each side sends its introduction and
-/// learns the other's long-term key. Returns that key, the partner's introduction
-/// (checked) and the handshake hash the session keys are derived from.
+/// learns the other's long-term key. Returns that key, the other's introduction
+/// (checked), the handshake hash the session keys are derived from, and the channel.
 async fn introduce(
     stream: &mut TcpStream,
     decoder: &mut FrameDecoder,
     key: &[u8],
     me: &Material,
     joiner: bool,
-) -> Result<([u8; 32], Intro, Vec<u8>), PairError> {
+    purpose: Purpose,
+) -> Result<([u8; 32], Intro, Vec<u8>, snow::TransportState), PairError> {
     let psk = derive(key, b"", b"haven pairing xxpsk0 v2");
     let builder = snow::Builder::new(XX_PARAMS.parse()?)
-        .prologue(XX_PROLOGUE)?
+        .prologue(purpose.prologue())?
         .local_private_key(&me.noise_static[..])?
         .psk(XX_PSK_POSITION, &psk)?;
     let mut hs = if joiner {
@@ -308,7 +372,8 @@ async fn introduce(
     let intro: Intro = serde_json::from_slice(&theirs)
         .map_err(|e| PairError::Protocol(format!("a malformed introduction: {e}")))?;
     check_intro(&intro)?;
-    Ok((their_static, intro, hs.get_handshake_hash().to_vec()))
+    let transcript = hs.get_handshake_hash().to_vec();
+    Ok((their_static, intro, transcript, hs.into_transport_mode()?))
 }
 
 /// The partner's introduction must be self-consistent: its member id is its signing key's.

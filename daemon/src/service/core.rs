@@ -41,6 +41,16 @@ pub fn run(mut service: Service, mut inbox: mpsc::Receiver<CoreMsg>) {
                     service.recover(what);
                 }
             }
+            CoreMsg::Device(op) => {
+                let what = op.name();
+                if catch_unwind(AssertUnwindSafe(|| {
+                    service.device_op(op);
+                }))
+                .is_err()
+                {
+                    service.recover(what);
+                }
+            }
             CoreMsg::Job(job) => {
                 let job = *job;
                 let shutdown = job.call.is_shutdown();

@@ -1,6 +1,7 @@
 //! The journal's calls: write, list, show, edit, delete, purge, import (`export` has a
 //! file of its own). Private by construction: nothing here touches the couple document.
 
+use haven_shared::devices::journal_sync::Tombstone;
 use haven_shared::ipc::{
     Answer, Created, Entries, EntryReply, Imported, JournalCall, JournalDelete, JournalEdit,
     JournalImport, JournalPurge, JournalWrite, Purged, RecipientReply, Reply,
@@ -63,15 +64,26 @@ fn edit(u: &mut Unlocked, call: JournalEdit) -> Answer<JournalEdit> {
 
 fn delete(u: &mut Unlocked, call: JournalDelete) -> Answer<JournalDelete> {
     let entry = u.resolve_entry(&call.id)?.clone();
-    u.home.journal.delete_entry(&entry.id).map_err(doc_error)?;
+    let tombstone = Tombstone {
+        id: entry.id.clone(),
+        at: when::now().to_rfc3339(),
+    };
+    u.home
+        .journal
+        .delete_entry(&tombstone.id, &tombstone.at)
+        .map_err(doc_error)?;
     u.persist_journal()?;
-    u.index.remove(&entry.id);
+    u.index.delete(&tombstone);
     Ok(EntryReply { entry })
 }
 
 fn purge(u: &mut Unlocked, _: JournalPurge) -> Answer<JournalPurge> {
     let (_, bytes_before) = u.home.store.usage(DocName::Journal).unwrap_or_default();
-    u.home.purge_journal().map_err(home_error)?;
+    let at = when::now().to_rfc3339();
+    u.home.purge_journal(Some(&at)).map_err(home_error)?;
+    if let Some(marks) = u.index.marks_if_made() {
+        marks.set_purged(at);
+    }
     let (_, bytes_after) = u.home.store.usage(DocName::Journal).unwrap_or_default();
     tracing::info!(entries = u.index.len(), "journal purged");
     Ok(Purged {
@@ -91,7 +103,12 @@ fn import(u: &mut Unlocked, call: JournalImport) -> Answer<JournalImport> {
     for entry in call.entries {
         let at = entry.created_at;
         let entry = entry.validated().map_err(|e| invalid_entry(at, e))?;
-        if u.index.contains(&entry.id) || !seen.insert(entry.id.clone()) {
+        // An id deleted here stays deleted (the deletion travels to the person's other
+        // devices, which would delete it again): it counts as already there.
+        if u.index.contains(&entry.id)
+            || u.home.journal.is_deleted(&entry.id)
+            || !seen.insert(entry.id.clone())
+        {
             existing += 1;
             continue;
         }

@@ -18,6 +18,7 @@ use crate::vault::{Unlocked, Vault};
 
 pub mod agreements;
 pub mod core;
+pub mod devices;
 pub mod export;
 pub mod journal;
 pub mod leave;
@@ -34,6 +35,8 @@ pub struct Service {
     paths: Paths,
     vault: Vault,
     peer: PeerLinks,
+    /// The own-device network side's ends.
+    own: devices::DeviceLinks,
     /// Lock after this long without a request (status does not count); from config.toml.
     idle_lock: Option<Duration>,
     last_used: Instant,
@@ -44,11 +47,17 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(paths: Paths, idle_lock: Option<Duration>, peer: PeerLinks) -> Service {
+    pub fn new(
+        paths: Paths,
+        idle_lock: Option<Duration>,
+        peer: PeerLinks,
+        own: devices::DeviceLinks,
+    ) -> Service {
         Service {
             paths,
             vault: Vault::Locked,
             peer,
+            own,
             idle_lock,
             last_used: Instant::now(),
             tampered: None,
@@ -124,9 +133,13 @@ impl Service {
     pub fn handle(&mut self, call: CoreCall) -> Reply {
         let counts_as_use = !matches!(call, CoreCall::Session(SessionCall::Status(_)));
         let heads_before = self.couple_heads();
+        let journal_before = self.journal_heads();
         let reply = self.dispatch(call);
         if self.couple_heads() != heads_before {
             self.couple_changed();
+        }
+        if self.journal_heads() != journal_before {
+            self.journal_changed();
         }
         // Idle time counts from when a request finished: an unlock spends a second in
         // scrypt, and must not be idle already when it returns.
@@ -144,11 +157,20 @@ impl Service {
         }
     }
 
+    /// The journal's persisted heads, to notice a change the person's other devices need.
+    fn journal_heads(&self) -> Option<Vec<automerge::ChangeHash>> {
+        match &self.vault {
+            Vault::Unlocked(u) => Some(u.home.journal_log.saved_heads().to_vec()),
+            Vault::Locked => None,
+        }
+    }
+
     /// By domain: the daemon's own calls and the partner's work while locked (they say
     /// so where it matters); every other domain needs the keys, as its type says.
     fn dispatch(&mut self, call: CoreCall) -> Reply {
         match call {
             CoreCall::Session(c) => self.session(c),
+            CoreCall::Devices(c) => self.devices(c),
             CoreCall::Partner(c) => self.partner(c),
             CoreCall::Journal(c) => journal::handle(self.unlocked()?, c),
             CoreCall::Agreements(c) => agreements::handle(self.unlocked()?, c),

@@ -216,6 +216,7 @@ impl Service {
             },
         };
         self.peer.link.send_replace(link);
+        self.publish_devices();
     }
 
     pub(super) fn couple_changed(&self) {

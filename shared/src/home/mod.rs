@@ -248,7 +248,7 @@ impl OpenHome {
         if self.journal_log.needs_compaction() {
             // The write is saved whatever happens here: a failed compaction loses nothing
             // (the chunks it would fold are still there) and is tried again next write.
-            let _ = self.purge_journal();
+            let _ = self.purge_journal(None);
         }
         Ok(())
     }
@@ -326,9 +326,14 @@ impl OpenHome {
     }
 
     /// Rewrites the journal from its current state with no history, removes every older
-    /// row and truncates the WAL: deleted and overwritten text is gone from disk.
-    pub fn purge_journal(&mut self) -> Result<(), HomeError> {
+    /// row and truncates the WAL: deleted and overwritten text is gone from disk. A purge
+    /// the person asked for is dated (`at`), so their other devices purge too; a
+    /// compaction is not.
+    pub fn purge_journal(&mut self, at: Option<&str>) -> Result<(), HomeError> {
         let mut fresh = self.journal.rebuilt()?;
+        if let Some(at) = at {
+            fresh.set_purged_at(at)?;
+        }
         let recipient = self.identity.recipient();
         self.journal_log
             .compact(&mut self.store, &recipient, fresh.automerge_mut())?;

@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{HomeError, OpenHome};
 use crate::crypto::{open_blob, seal_blob, BlobError};
+use crate::devices::OwnDevices;
 use crate::partner_record::{FormerPartner, Partner};
 
 /// The `peer` table keys.
@@ -16,6 +17,8 @@ pub const SYNC_STATE_KEY: &str = "sync_state";
 /// After `unpair`: a [`FormerPartner`] (a hash of the former partner's Noise key, never the
 /// key, and the pairing's id), so that laptop can be told it was unpaired when it next calls.
 pub const FAREWELL_KEY: &str = "farewell";
+/// This person's own devices ([`OwnDevices`]), once a second one was linked.
+pub const DEVICES_KEY: &str = "devices";
 
 impl OpenHome {
     /// A sealed row of the `peer` table, opened.
@@ -31,6 +34,24 @@ impl OpenHome {
         let sealed = seal_blob(&self.identity.recipient(), key, bytes)?;
         self.store.put_peer_blob(key, &sealed)?;
         Ok(())
+    }
+
+    /// This person's own devices, if any other was ever linked.
+    pub fn own_devices(&self) -> Result<Option<OwnDevices>, HomeError> {
+        let Some(json) = self.open_peer_blob(DEVICES_KEY)? else {
+            return Ok(None);
+        };
+        let devices =
+            serde_json::from_slice(&json).map_err(|e| BlobError::Malformed(e.to_string()))?;
+        Ok(Some(devices))
+    }
+
+    /// Stores (replaces) what this device keeps about the person's devices, sealed.
+    pub fn save_own_devices(&mut self, devices: &OwnDevices) -> Result<(), HomeError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(devices).map_err(|e| BlobError::Malformed(e.to_string()))?,
+        );
+        self.put_peer_blob(DEVICES_KEY, &json)
     }
 
     /// The paired partner, if any.

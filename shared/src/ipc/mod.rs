@@ -18,6 +18,7 @@ use std::fmt;
 use zeroize::Zeroize;
 
 pub mod agreements;
+pub mod devices;
 pub mod journal;
 pub mod pairing;
 pub mod partner;
@@ -26,6 +27,7 @@ pub mod session;
 pub mod together;
 
 pub use agreements::*;
+pub use devices::*;
 pub use journal::*;
 pub use pairing::*;
 pub use partner::*;
@@ -151,6 +153,23 @@ calls! {
 }
 
 calls! {
+    /// Linking the person's own devices, answered by the network side.
+    LinkingCall in Linking {
+        "link_start" LinkStart => LinkCode,
+        "link_wait" LinkWait => LinkStep,
+        "device_add" DeviceAdd => LinkOffer,
+        "device_confirm" DeviceConfirm => Linked,
+    }
+}
+
+calls! {
+    /// The person's own devices.
+    DevicesCall in Devices {
+        "device_list" ListDevices => Devices,
+    }
+}
+
+calls! {
     /// The partner and the way to their laptop.
     PartnerCall in Partner {
         "partner" Partner => PartnerInfo,
@@ -226,6 +245,8 @@ calls! {
 pub enum Request {
     Session(SessionCall),
     Pairing(PairingCall),
+    Linking(LinkingCall),
+    Devices(DevicesCall),
     Partner(PartnerCall),
     Journal(JournalCall),
     Agreements(AgreementCall),
@@ -259,6 +280,10 @@ impl<'de> Deserialize<'de> for Request {
             domain(raw, Request::Session)
         } else if PairingCall::OPS.contains(&&*op) {
             domain(raw, Request::Pairing)
+        } else if LinkingCall::OPS.contains(&&*op) {
+            domain(raw, Request::Linking)
+        } else if DevicesCall::OPS.contains(&&*op) {
+            domain(raw, Request::Devices)
         } else if PartnerCall::OPS.contains(&&*op) {
             domain(raw, Request::Partner)
         } else if JournalCall::OPS.contains(&&*op) {
@@ -281,6 +306,8 @@ impl Request {
         match self {
             Request::Session(c) => c.name(),
             Request::Pairing(c) => c.name(),
+            Request::Linking(c) => c.name(),
+            Request::Devices(c) => c.name(),
             Request::Partner(c) => c.name(),
             Request::Journal(c) => c.name(),
             Request::Agreements(c) => c.name(),
@@ -350,6 +377,11 @@ replies! {
     DatabaseCopy(DatabaseCopy),
     PairCode(PairCode),
     Paired(Paired),
+    LinkCode(LinkCode),
+    LinkStep(LinkStep),
+    LinkOffer(LinkOffer),
+    Linked(Linked),
+    Devices(Devices),
     Partner(PartnerInfo),
     Unpaired(Unpaired),
     Left(Left),

@@ -165,6 +165,15 @@ impl Reassembler {
 
     /// Adds one chunk; returns the message when it was the last chunk.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Option<Message>, MessageError> {
+        match self.push_bytes(chunk)? {
+            Some(whole) => Message::decode(&whole).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds one chunk; returns the reassembled bytes when it was the last chunk, for a
+    /// protocol of its own over the same chunks (the person's own devices).
+    pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Option<Vec<u8>>, MessageError> {
         let (&flag, body) = chunk.split_first().ok_or(MessageError::BadChunk)?;
         if flag > 1 {
             return Err(MessageError::BadChunk);
@@ -177,8 +186,7 @@ impl Reassembler {
         if flag == 1 {
             return Ok(None);
         }
-        let whole = std::mem::take(&mut self.buf);
-        Message::decode(&whole).map(Some)
+        Ok(Some(std::mem::take(&mut self.buf)))
     }
 }
 

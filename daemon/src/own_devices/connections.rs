@@ -1,0 +1,215 @@
+//! Keeping a session with each of the person's other devices on the LAN: the listener,
+//! the rotating mDNS name, the browse, and dialling (by the device with the lower key).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+use mdns_sd::ServiceEvent;
+
+use super::session::{self, Until};
+use super::{handshake, OwnNet, SERVICE};
+use crate::contract::{DevicesLink, OtherDevice, OwnLink};
+use crate::peer::discovery::{self, LocalNets};
+
+/// How often the known addresses of unconnected devices are dialled again, and the
+/// browse started again (mdns-sd's own re-queries back off to an hour).
+const AGAIN: Duration = Duration::from_secs(10);
+const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Answers the person's other devices.
+pub async fn accept_loop(net: Arc<OwnNet>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a device's connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let DevicesLink::On(link) = net.link.borrow().clone() else {
+            // Nothing is said to a caller while no other device is linked.
+            continue;
+        };
+        let net = net.clone();
+        tokio::spawn(async move {
+            match handshake::respond(stream, &link, &net.stamps).await {
+                Ok((channel, caller, port)) => {
+                    let Some(device) = link.others.iter().find(|d| d.noise_public == caller) else {
+                        return;
+                    };
+                    let address = SocketAddr::new(addr.ip(), port).to_string();
+                    live(&net, channel, device, Some(address)).await;
+                }
+                Err(e) => tracing::info!(%addr, error = %e, "refused a device's handshake"),
+            }
+        });
+    }
+}
+
+/// A session with `device` for as long as it lasts, as the one in place.
+async fn live(
+    net: &OwnNet,
+    channel: crate::peer::noise::Channel,
+    device: &OtherDevice,
+    address: Option<String>,
+) {
+    let (token, cancel) = net.register(&device.id);
+    tracing::info!(device = %device.name, "in session with another of this person's devices");
+    let ended = session::run(
+        net,
+        channel,
+        device.id.clone(),
+        address,
+        Until::Cancelled(cancel),
+    )
+    .await;
+    net.unregister(&device.id, token);
+    match ended {
+        Ok(()) => tracing::info!(device = %device.name, "the session with a device ended"),
+        Err(e) => {
+            tracing::info!(device = %device.name, error = %e, "the session with a device ended")
+        }
+    }
+}
+
+/// Dials `device` at `addrs` unless a session with it is up or a dial is under way.
+async fn dial(net: Arc<OwnNet>, link: Arc<OwnLink>, device: OtherDevice, addrs: Vec<SocketAddr>) {
+    if net.has_session(&device.id) {
+        return;
+    }
+    let first = net
+        .dialling
+        .lock()
+        .map(|mut d| d.insert(device.id.clone()))
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    let port = net.port.load(Ordering::Relaxed);
+    for addr in addrs {
+        let Ok(Ok(stream)) = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await
+        else {
+            continue;
+        };
+        match handshake::initiate(stream, &link, &device.noise_public, port).await {
+            Ok(channel) => {
+                if let Ok(mut d) = net.dialling.lock() {
+                    d.remove(&device.id);
+                }
+                live(&net, channel, &device, Some(addr.to_string())).await;
+                return;
+            }
+            Err(e) => tracing::info!(%addr, error = %e, "a device did not answer the handshake"),
+        }
+    }
+    if let Ok(mut d) = net.dialling.lock() {
+        d.remove(&device.id);
+    }
+}
+
+/// Keeps sessions with the other devices while the core says so.
+pub async fn keep_linked(net: Arc<OwnNet>) {
+    let mut link = net.link.clone();
+    loop {
+        let current = link.borrow_and_update().clone();
+        match current {
+            DevicesLink::Off => {}
+            DevicesLink::On(l) => {
+                tokio::select! {
+                    () = linked(&net, l) => {}
+                    _ = link.changed() => continue,
+                }
+            }
+        }
+        if link.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Advertises this device's rotating name and dials the devices this one calls (those
+/// with a higher key), found on mDNS or at their last address.
+async fn linked(net: &Arc<OwnNet>, link: Arc<OwnLink>) {
+    let interface = net.mdns_interface.as_deref();
+    let secret = *link.discovery.bytes();
+    let callees: Vec<OtherDevice> = link
+        .others
+        .iter()
+        .filter(|d| link.own_public < d.noise_public)
+        .cloned()
+        .collect();
+    let mdns = net.mdns.clone();
+    let mut window = discovery::current_window();
+    let advertise = |window: u64| {
+        mdns.as_ref().and_then(|m| {
+            discovery::advertise(
+                m,
+                SERVICE,
+                &discovery::instance_name(&secret, &link.own_public, window),
+                net.port.load(Ordering::Relaxed),
+            )
+            .map_err(|e| tracing::warn!(error = %e, "cannot advertise to this person's devices"))
+            .ok()
+        })
+    };
+    let mut advert = advertise(window);
+    let browse = |m: &mdns_sd::ServiceDaemon| m.browse(SERVICE).ok();
+    let mut events = mdns.as_ref().and_then(browse);
+    let mut again = tokio::time::interval(AGAIN);
+    loop {
+        let event = async {
+            match &events {
+                Some(rx) => rx.recv_async().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = event => match event {
+                Some(ServiceEvent::ServiceResolved(info)) => {
+                    let nets = LocalNets::read(interface);
+                    for d in &callees {
+                        if discovery::named_by(&info, SERVICE, &secret, &d.noise_public) {
+                            let addrs = discovery::addresses_on(&info, &nets);
+                            tokio::spawn(dial(net.clone(), link.clone(), d.clone(), addrs));
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    // A dropped browse ends silently in mdns-sd: start another.
+                    if let Some(m) = &mdns {
+                        let _ = m.stop_browse(SERVICE);
+                        events = browse(m);
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
+            _ = again.tick() => {
+                if discovery::current_window() != window {
+                    window = discovery::current_window();
+                    drop(advert);
+                    advert = advertise(window);
+                }
+                let missing: Vec<&OtherDevice> =
+                    callees.iter().filter(|d| !net.has_session(&d.id)).collect();
+                for d in &missing {
+                    let addrs: Vec<SocketAddr> =
+                        d.address.iter().filter_map(|a| a.parse().ok()).collect();
+                    if !addrs.is_empty() {
+                        tokio::spawn(dial(net.clone(), link.clone(), (*d).clone(), addrs));
+                    }
+                }
+                if !missing.is_empty() {
+                    if let Some(m) = &mdns {
+                        let _ = m.stop_browse(SERVICE);
+                        events = browse(m);
+                    }
+                }
+            }
+        }
+    }
+}
