@@ -329,10 +329,9 @@ async fn start_own_devices(
         ip,
         args.mdns_interface.clone(),
     ));
-    own.port.store(
-        listener.local_addr()?.port(),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    let port = listener.local_addr()?.port();
+    own.port.store(port, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(port, "listening for this person's other devices");
     tokio::spawn(own_devices::connections::accept_loop(own.clone(), listener));
     tokio::spawn(own_devices::connections::keep_linked(own.clone()));
     Ok((

@@ -125,3 +125,252 @@ fn a_linked_device_gets_the_journal_and_every_change_after_travels_both_ways() {
         "the desk acts for Maya"
     );
 }
+
+const CANARY: &str = "CANARY-OWN-DEVICE-7731";
+
+/// Maya's laptop is paired with Sam's; she links her desk. What she writes on the desk
+/// reaches her laptop, and nothing of it reaches Sam's: not his disk, not his log, not the
+/// couple document he holds (everything he ever received is merged into it). The couple
+/// goes on as before, and Sam's laptop cannot join Maya's devices.
+#[test]
+fn the_partner_never_receives_a_journal_byte_from_either_of_my_devices() {
+    let lan = Lan::new(3);
+    let (laptop, sam) = haven_tests::couple::paired_pair(&lan);
+    // A paired laptop has a partner: it cannot be one of another person's devices.
+    let out = sam.run(&["init", "--join", "--name", "sams-desk"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("paired with a partner"),
+        "{}",
+        out.stderr
+    );
+    let desk = Home::in_netns(&lan.nodes[2], "eth0");
+    link(&laptop, &desk, "desk");
+    desk.write(&[&format!("{CANARY} written on the desk")]);
+    laptop.write(&[&format!("{CANARY} written on the laptop")]);
+    wait_for(&laptop, "the desk's entry on the laptop", |b| {
+        b.iter().any(|x| x.contains("written on the desk"))
+    });
+    wait_for(&desk, "the laptop's entry on the desk", |b| {
+        b.iter().any(|x| x.contains("written on the laptop"))
+    });
+    assert!(
+        desk.ok(&["status"])
+            .contains("device      desk, linked with 1 other device\n"),
+        "{}",
+        desk.ok(&["status"])
+    );
+    // The couple works as before, from the laptop.
+    let id = haven_tests::couple::propose(&laptop, "Check-in", "A quick check-in text");
+    haven_tests::couple::wait_status(&sam, &id, "proposed");
+
+    assert_eq!(
+        sam.json(&["journal", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    assert!(
+        !log_of(&sam).contains("this person's devices"),
+        "{}",
+        log_of(&sam)
+    );
+    sam.ok(&["daemon", "stop"]);
+    assert_eq!(
+        Home::grep(sam.tmp.path(), CANARY),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let mut home = sam.open_directly();
+    let received = home.couple.automerge_mut().save_nocompress();
+    assert!(!received
+        .windows(CANARY.len())
+        .any(|w| w == CANARY.as_bytes()));
+    assert!(received
+        .windows(b"A quick check-in".len())
+        .any(|w| w == b"A quick check-in"));
+    // Nor in plaintext on either of Maya's devices.
+    for h in [&laptop, &desk] {
+        assert_eq!(
+            Home::grep(h.tmp.path(), CANARY),
+            Vec::<std::path::PathBuf>::new()
+        );
+    }
+}
+
+/// Starts `haven init --join` on `new`; returns the running command and its code.
+fn show_link_code(new: &Home, name: &str) -> (std::process::Child, String) {
+    let mut joining = new
+        .command("haven")
+        .args(["init", "--join", "--name", name])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("haven init --join");
+    let code = read_code(
+        joining.stdout.as_mut().expect("stdout"),
+        "haven device add ",
+    );
+    (joining, code)
+}
+
+fn device_names(h: &Home) -> Vec<String> {
+    h.json(&["device", "list", "--json"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| d["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// A mistyped code, and a yes that never came: one clear line on each side, nothing
+/// linked, nothing sent; then the same two devices link with a new code.
+#[test]
+fn a_wrong_code_or_no_yes_links_nothing_and_a_new_code_still_works() {
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&[CANARY]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+
+    let (joining, code) = show_link_code(&desk, "desk");
+    let (nameplate, _) = code.split_once('-').expect("a code");
+    let wrong = if code.ends_with("-harbor-violet") {
+        format!("{nameplate}-amber-violet")
+    } else {
+        format!("{nameplate}-harbor-violet")
+    };
+    let out = laptop.run(&["device", "add", &wrong, "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("the code did not match"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.lines().next().map(|l| l.starts_with("error: ")),
+        Some(true)
+    );
+    let out = joining.wait_with_output().expect("wait");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("tried the code and it did not match"),
+        "{said}"
+    );
+
+    // No terminal and no --yes: the laptop says no, and the desk hears it.
+    let (joining, code) = show_link_code(&desk, "desk");
+    let out = laptop.run(&["device", "add", &code]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stderr.contains("linking needs a yes"), "{}", out.stderr);
+    let out = joining.wait_with_output().expect("wait");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("nothing was linked"), "{said}");
+    assert_eq!(
+        desk.entry_count(),
+        0,
+        "the desk got the journal without a yes"
+    );
+    assert_eq!(device_names(&laptop).len(), 1);
+
+    // The same desk (its home kept) links with a new code.
+    link(&laptop, &desk, "desk");
+    assert_eq!(bodies(&desk), [CANARY]);
+    assert_eq!(device_names(&desk).len(), 2);
+    // And a second link of the same device is refused.
+    let out = desk.run(&["init", "--join", "--name", "desk"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("linked already"), "{}", out.stderr);
+}
+
+fn own_port(h: &Home) -> u16 {
+    eventually_explained(
+        SOON,
+        || {
+            log_of(h)
+                .lines()
+                .find(|l| l.contains("listening for this person's other devices"))
+                .and_then(|l| l.split("port=").nth(1))
+                .and_then(|p| p.split_whitespace().next()?.parse().ok())
+        },
+        || format!("no port in the log:\n{}", log_of(h)),
+    )
+}
+
+/// Someone on the LAN calls the own-device port: garbage, a huge length, a Noise
+/// handshake from a key the list does not name, and a replay of nothing. Each is refused,
+/// and the two devices go on syncing.
+#[test]
+fn strangers_on_the_own_device_port_get_nothing_and_the_devices_keep_syncing() {
+    use std::io::{Read, Write};
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    let port = own_port(&laptop);
+    let target = format!("{}:{port}", lan.address(0));
+    let attacks: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        vec![0xff, 0xff],
+        vec![0x00, 0x60].into_iter().chain([7u8; 96]).collect(),
+        {
+            // A real IKpsk2 first message, from a key the list does not name, with a
+            // guessed PSK.
+            let kp = snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
+                .generate_keypair()
+                .unwrap();
+            let mut hs =
+                snow::Builder::new("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".parse().unwrap())
+                    .prologue(b"haven/1 own devices")
+                    .unwrap()
+                    .local_private_key(&kp.private)
+                    .unwrap()
+                    .remote_public_key(&laptop.identity().noise_public())
+                    .unwrap()
+                    .psk(2, &[0u8; 32])
+                    .unwrap()
+                    .build_initiator()
+                    .unwrap();
+            let mut buf = vec![0u8; 1024];
+            let n = hs.write_message(&[0u8; 10], &mut buf).unwrap();
+            let mut framed = (n as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&buf[..n]);
+            framed
+        },
+    ];
+    let stranger = std::thread::scope(|s| {
+        s.spawn(|| {
+            lan.enter(2);
+            let mut answers = Vec::new();
+            for attack in &attacks {
+                let mut c = std::net::TcpStream::connect(&target).expect("connect");
+                c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+                let _ = c.write_all(attack);
+                let _ = c.shutdown(std::net::Shutdown::Write);
+                let mut got = Vec::new();
+                let _ = c.read_to_end(&mut got);
+                answers.push(got);
+            }
+            answers
+        })
+        .join()
+        .expect("the stranger's thread")
+    });
+    for (attack, answer) in attacks.iter().zip(&stranger) {
+        assert!(
+            answer.is_empty(),
+            "the laptop answered a stranger's {} bytes with {} bytes",
+            attack.len(),
+            answer.len()
+        );
+    }
+    assert!(
+        log_of(&laptop).contains("refused a device's handshake"),
+        "{}",
+        log_of(&laptop)
+    );
+    laptop.write(&["still syncing after the strangers"]);
+    wait_for(&desk, "the laptop's entry on the desk", |b| {
+        b.iter().any(|x| x == "still syncing after the strangers")
+    });
+}

@@ -32,6 +32,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             haven_shared::plural::count(status.entries.unwrap_or(0) as u64, "entry", "entries")
         ));
         text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
+        if let Some(device) = &status.device {
+            text.push_str(&format!(
+                "device      {}, linked with {}\n",
+                output::visible(device),
+                haven_shared::plural::count(
+                    status.other_devices as u64,
+                    "other device",
+                    "other devices"
+                )
+            ));
+        }
         for p in &status.open_pauses {
             text.push_str(&format!(
                 "pause       open since {}, {}: `haven pause done {}`\n",

@@ -389,6 +389,26 @@ fn own_link(u: &Unlocked) -> DevicesLink {
     }))
 }
 
+/// This device's name in the person's list, once another device was linked.
+pub(super) fn this_device_name(u: &Unlocked) -> Option<String> {
+    let me = own_key(u.home.identity.verifying_key());
+    let list = u.devices.own.as_ref()?.list.open().ok()?;
+    list.devices
+        .into_iter()
+        .find(|d| d.key == me)
+        .map(|d| d.name)
+}
+
+/// How many of the person's other devices are linked (not revoked).
+pub(super) fn other_devices(u: &Unlocked) -> usize {
+    let me = own_key(u.home.identity.verifying_key());
+    u.devices
+        .own
+        .as_ref()
+        .and_then(|o| o.list.open().ok())
+        .map_or(0, |l| l.active().filter(|d| d.key != me).count())
+}
+
 /// `haven device list`: this device alone until another is linked.
 fn device_list(u: &mut Unlocked) -> Devices {
     let me = own_key(u.home.identity.verifying_key());

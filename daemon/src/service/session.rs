@@ -140,6 +140,8 @@ impl Service {
                 .map(|u| waiting::open_pauses(u))
                 .unwrap_or_default(),
             waiting,
+            device: unlocked.and_then(|u| super::devices::this_device_name(u)),
+            other_devices: unlocked.map_or(0, |u| super::devices::other_devices(u)),
         }
     }
 }

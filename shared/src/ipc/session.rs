@@ -98,6 +98,12 @@ pub struct StatusInfo {
     /// oldest first; known while unlocked.
     #[serde(default)]
     pub waiting: Vec<Waiting>,
+    /// This device's name, once another device of this person's was linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// How many other devices of this person's are linked (not revoked).
+    #[serde(default)]
+    pub other_devices: usize,
 }
 
 /// A pause still open, for `haven status`.
