@@ -104,7 +104,10 @@ impl DevicesSync {
                         "the other device syncs the journal with protocol {protocol}, this one with {PROTOCOL}: update Haven on both"
                     ));
                 }
-                if digest != journal.journal_marks().digest() {
+                if digest == journal.journal_marks().digest() {
+                    // It holds what this one does: what it lacks later is what changes.
+                    peer.their = Some(journal.journal_marks().clone());
+                } else {
                     taken
                         .replies
                         .push(DeviceMessage::Summary(journal.journal_marks().summary()));
@@ -199,4 +202,143 @@ fn push(peer: &mut Peer, journal: &mut impl Journal) -> Vec<DeviceMessage> {
         }
     }
     batches.into_iter().map(DeviceMessage::Changes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haven_shared::devices::journal_sync::plan;
+    use haven_shared::model::{Entry, Kind};
+    use std::collections::BTreeMap;
+
+    /// A journal in memory: entries by id and their marks.
+    #[derive(Default)]
+    struct Fake {
+        entries: BTreeMap<String, Entry>,
+        marks: Marks,
+    }
+
+    impl Journal for Fake {
+        fn journal_marks(&mut self) -> &mut Marks {
+            &mut self.marks
+        }
+        fn changes_for(&mut self, their: &Marks) -> Vec<Changes> {
+            self.marks.changes_for(their, |id| self.entries.get(id))
+        }
+        fn plan(&mut self, changes: Changes) -> (Apply, usize) {
+            plan(&self.marks, changes, |id| self.entries.get(id))
+        }
+        fn put(&mut self, entry: Entry) -> Result<(), String> {
+            self.marks.put(&entry);
+            self.entries.insert(entry.id.clone(), entry);
+            Ok(())
+        }
+        fn delete(&mut self, t: &Tombstone) -> Result<(), String> {
+            self.entries.remove(&t.id);
+            self.marks.delete(t);
+            Ok(())
+        }
+        fn purge(&mut self, at: &str) -> Result<(), String> {
+            self.marks.set_purged(at.to_string());
+            Ok(())
+        }
+        fn persist(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn entry(n: u32) -> Entry {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z").expect("date");
+        Entry {
+            id: format!("{n:0>26}"),
+            kind: Kind::Note,
+            title: String::new(),
+            body: format!("entry {n}"),
+            tags: vec![],
+            mood: None,
+            intensity: None,
+            created_at: at,
+            updated_at: at,
+            record: None,
+            pause: None,
+            feelings: Vec::new(),
+        }
+    }
+
+    /// Delivers messages both ways until neither side has anything to say.
+    fn settle(
+        a: (&mut DevicesSync, &mut Fake),
+        b: (&mut DevicesSync, &mut Fake),
+        mut to_b: Vec<DeviceMessage>,
+        mut to_a: Vec<DeviceMessage>,
+    ) {
+        for _ in 0..20 {
+            if to_a.is_empty() && to_b.is_empty() {
+                return;
+            }
+            let mut next_a = Vec::new();
+            for m in std::mem::take(&mut to_b) {
+                next_a.extend(b.0.receive(1, m, b.1).expect("b takes it").replies);
+            }
+            for m in std::mem::take(&mut to_a) {
+                to_b.extend(a.0.receive(1, m, a.1).expect("a takes it").replies);
+            }
+            to_a = next_a;
+        }
+        panic!("the two never stopped talking");
+    }
+
+    /// Two devices that start a session already holding the same journal: a change made
+    /// after must still travel. (It did not: with equal digests no summary was asked for,
+    /// so nothing was known of the other side, and nothing was pushed.)
+    #[test]
+    fn a_change_travels_after_a_session_that_started_in_sync() {
+        let (mut a, mut b) = (Fake::default(), Fake::default());
+        for j in [&mut a, &mut b] {
+            j.put(entry(1)).expect("put");
+        }
+        let (mut sa, mut sb) = (DevicesSync::default(), DevicesSync::default());
+        sa.open(1, "b".into());
+        sb.open(1, "a".into());
+        let (ha, hb) = (DevicesSync::hello(&mut a), DevicesSync::hello(&mut b));
+        settle((&mut sa, &mut a), (&mut sb, &mut b), vec![ha], vec![hb]);
+        assert!(sa.in_sync(1, &mut a) && sb.in_sync(1, &mut b));
+
+        a.put(entry(2)).expect("put");
+        let pushed = sa.push(1, &mut a);
+        assert!(
+            pushed
+                .iter()
+                .any(|m| matches!(m, DeviceMessage::Changes(c) if c.entries.len() == 1)),
+            "{pushed:?}"
+        );
+        settle((&mut sa, &mut a), (&mut sb, &mut b), pushed, Vec::new());
+        assert_eq!(a.entries, b.entries);
+        assert!(sa.in_sync(1, &mut a) && sb.in_sync(1, &mut b));
+    }
+
+    /// Apart, each wrote and deleted: after the session both hold the same, and each
+    /// says so.
+    #[test]
+    fn two_devices_that_grew_apart_end_in_sync() {
+        let (mut a, mut b) = (Fake::default(), Fake::default());
+        a.put(entry(1)).expect("put");
+        a.put(entry(2)).expect("put");
+        b.put(entry(2)).expect("put");
+        b.put(entry(3)).expect("put");
+        b.delete(&Tombstone {
+            id: entry(2).id,
+            at: "2026-12-05T11:00:00Z".into(),
+        })
+        .expect("delete");
+        let (mut sa, mut sb) = (DevicesSync::default(), DevicesSync::default());
+        sa.open(1, "b".into());
+        sb.open(1, "a".into());
+        let (ha, hb) = (DevicesSync::hello(&mut a), DevicesSync::hello(&mut b));
+        settle((&mut sa, &mut a), (&mut sb, &mut b), vec![ha], vec![hb]);
+        assert_eq!(a.entries, b.entries);
+        let ids: Vec<String> = a.entries.keys().cloned().collect();
+        assert_eq!(ids, [entry(1).id, entry(3).id]);
+        assert!(sa.in_sync(1, &mut a) && sb.in_sync(1, &mut b));
+    }
 }

@@ -75,7 +75,22 @@ fn a_linked_device_gets_the_journal_and_every_change_after_travels_both_ways() {
     assert!(joined.contains("Linked to Maya's devices"), "{joined}");
     assert_eq!(bodies(&desk), ["DEVICE-CANARY-ONE", "the first entry"]);
 
-    // Live, both ways, on the LAN.
+    // Live, both ways, on the LAN, once the two are in session (which starts after the
+    // first sync, with both holding the same journal).
+    for h in [&laptop, &desk] {
+        eventually_explained(
+            SOON,
+            || {
+                h.json(&["device", "list", "--json"])
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d["path"] == "lan")
+                    .then_some(())
+            },
+            || format!("never in session:\n{}", log_of(h)),
+        );
+    }
     laptop.write(&["written on the laptop after"]);
     wait_for(&desk, "the laptop's new entry on the desk", |b| {
         b.iter().any(|x| x == "written on the laptop after")
