@@ -139,6 +139,8 @@ pub enum DeviceOp {
     /// the list and answer with what the new device needs.
     AddDevice {
         device: Box<Device>,
+        /// This device's name, for its entry when this is its first link.
+        this_name: String,
         reply: oneshot::Sender<Result<LinkPackage, ErrorReply>>,
     },
     /// On the new device: what the other device sent; keep it.

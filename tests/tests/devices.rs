@@ -26,7 +26,7 @@ fn link(existing: &Home, new: &Home, name: &str) -> (String, String) {
         joining.stdout.as_mut().expect("stdout"),
         "haven device add ",
     );
-    let added = existing.ok(&["device", "add", &code, "--yes"]);
+    let added = existing.ok(&["device", "add", &code, "--yes", "--name", "laptop"]);
     let out = joining.wait_with_output().expect("wait");
     let joined = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -133,7 +133,11 @@ fn a_linked_device_gets_the_journal_and_every_change_after_travels_both_ways() {
         .iter()
         .map(|d| d["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names[1], "desk");
+    assert_eq!(
+        names,
+        ["laptop", "desk"],
+        "the laptop took the name it was given"
+    );
     assert_eq!(
         desk.json(&["status", "--json"])["name"],
         "Maya",
@@ -388,4 +392,58 @@ fn strangers_on_the_own_device_port_get_nothing_and_the_devices_keep_syncing() {
     wait_for(&desk, "the laptop's entry on the desk", |b| {
         b.iter().any(|x| x == "still syncing after the strangers")
     });
+}
+
+/// What a person reads, pinned whole in `tests/snapshots/devices.txt` (`[..]` stands for a
+/// code, the words, a date, a fingerprint). `SNAPSHOTS=overwrite` rewrites it.
+#[test]
+fn what_a_person_reads_about_their_devices_is_pinned() {
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&["Late reply; I told myself the worst."]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    let alone = laptop.json(&["device", "list", "--json"]);
+    assert_eq!(alone.as_array().map(Vec::len), Some(1), "{alone}");
+    assert_eq!(alone[0]["this_device"], true);
+    let mut out = String::new();
+    let (added, joined) = link(&laptop, &desk, "desk");
+    out.push_str(&format!("$ haven init --join --name desk\n{joined}\n"));
+    out.push_str(&format!(
+        "$ haven device add CODE --yes --name laptop\n{added}\n"
+    ));
+    eventually_explained(
+        SOON,
+        || {
+            let l = laptop.json(&["device", "list", "--json"]);
+            l.as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["in_sync"] == true && (d["this_device"] == true || d["path"] == "lan"))
+                .then_some(())
+        },
+        || "never in session and in sync".into(),
+    );
+    let mut run = |h: &Home, args: &[&str]| {
+        out.push_str(&format!("$ haven {}\n{}\n", args.join(" "), h.ok(args)));
+    };
+    run(&laptop, &["device", "list"]);
+    run(&desk, &["status"]);
+    for (h, args, code) in [
+        (&laptop, vec!["device", "add", "7-harbor"], 1),
+        (&laptop, vec!["device", "add", "7-harbor-nope"], 1),
+        (
+            &laptop,
+            vec!["device", "add", "7-harbor-violet", "--name", "a\tb"],
+            2,
+        ),
+        (&desk, vec!["init", "--join", "--name", "desk"], 1),
+        (&laptop, vec!["init", "--join", "--name", ""], 2),
+    ] {
+        out.push_str(&format!(
+            "$ haven {}\n{}\n",
+            args.join(" "),
+            h.fails(&args, code)
+        ));
+    }
+    snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/devices.txt"]);
 }

@@ -52,6 +52,8 @@ pub struct Offer {
     channel: Channel,
     intro: Intro,
     their_static: [u8; 32],
+    /// This device's name, as the material named it.
+    this_name: String,
 }
 
 fn linking(message: impl Into<String>) -> ErrorReply {
@@ -376,6 +378,7 @@ fn offer(net: &Arc<OwnNet>, me: &Material, them: Introduced) -> LinkOffer {
                 channel,
                 intro: them.intro,
                 their_static: them.their_static,
+                this_name: me.intro.name.clone(),
             },
         );
     }
@@ -406,6 +409,7 @@ async fn confirm(net: &OwnNet, token: &str, confirmed: bool) -> Result<Linked, E
         mut channel,
         intro,
         their_static,
+        this_name,
     } = offer;
     let device = intro.name.clone();
     if !confirmed {
@@ -423,6 +427,7 @@ async fn confirm(net: &OwnNet, token: &str, confirmed: bool) -> Result<Linked, E
     };
     let package = ask_core(&net.core, |reply| DeviceOp::AddDevice {
         device: Box::new(new),
+        this_name,
         reply,
     })
     .await

@@ -90,7 +90,7 @@ impl Code {
     pub fn parse(text: &str) -> Result<Code, PairError> {
         let bad = || {
             PairError::BadCode(format!(
-                "{:?} is not a pairing code (it looks like 7-harbor-violet)",
+                "{:?} is not a code (it looks like 7-harbor-violet)",
                 text.trim()
             ))
         };

@@ -78,8 +78,14 @@ impl Service {
                 });
                 let _ = reply.send(material);
             }
-            DeviceOp::AddDevice { device, reply } => {
-                let result = self.unlocked().and_then(|u| add_device(u, *device));
+            DeviceOp::AddDevice {
+                device,
+                this_name,
+                reply,
+            } => {
+                let result = self
+                    .unlocked()
+                    .and_then(|u| add_device(u, *device, &this_name));
                 self.publish_devices();
                 let _ = reply.send(result);
             }
@@ -227,7 +233,11 @@ fn joining_material(u: &Unlocked) -> Result<Material, ErrorReply> {
 }
 
 /// On a device holding the journal: `device` joins the person's list, signed here.
-fn add_device(u: &mut Unlocked, mut device: Device) -> Result<LinkPackage, ErrorReply> {
+fn add_device(
+    u: &mut Unlocked,
+    mut device: Device,
+    this_name: &str,
+) -> Result<LinkPackage, ErrorReply> {
     check_name(&device.name).map_err(linking)?;
     if let Some(p) = u.partner() {
         if p.noise_key == device.noise_key || p.signing_key == device.key {
@@ -245,9 +255,9 @@ fn add_device(u: &mut Unlocked, mut device: Device) -> Result<LinkPackage, Error
             own.secret.clone(),
         ),
         None => {
-            let name = link_material(u, None)?.intro.name;
+            check_name(this_name).map_err(linking)?;
             (
-                DeviceList::first(this_device(u, &name)),
+                DeviceList::first(this_device(u, this_name)),
                 Key32::new(haven_shared::crypto::random_bytes::<32>()),
             )
         }
@@ -421,10 +431,11 @@ fn device_list(u: &mut Unlocked) -> Devices {
         .and_then(|o| o.list.open().ok().map(|l| (l, o.seen.clone())))
     {
         Some(x) => x,
-        None => {
-            let name = u.name.clone();
-            (DeviceList::first(this_device(u, &name)), Default::default())
-        }
+        // Not named yet: the name it would take at its first link.
+        None => (
+            DeviceList::first(this_device(u, &default_name())),
+            Default::default(),
+        ),
     };
     let devices = list
         .devices
