@@ -109,8 +109,11 @@ pub enum DevicesLink {
 pub struct OwnLink {
     pub own_static: Zeroizing<[u8; 32]>,
     pub own_public: [u8; 32],
-    pub psk: Key32,
-    pub discovery: Key32,
+    /// The PSK of each secret generation this device knows, the current one first: it
+    /// calls with the current one, and answers a device with the one it calls with.
+    pub psks: Vec<(u32, Key32)>,
+    /// The secret of its mDNS names, by generation, the current one first.
+    pub discovery: Vec<Key32>,
     /// The other devices in the list, not revoked.
     pub others: Vec<OtherDevice>,
 }
@@ -148,13 +151,14 @@ pub enum DeviceOp {
         package: Box<LinkPackage>,
         reply: oneshot::Sender<Result<(), ErrorReply>>,
     },
-    /// A session with device `device` (its id) is up: the first messages to send.
-    /// `None`: that device is not (or no longer) one of the person's.
+    /// A session with device `device` (its id) is up: the first messages to send, and
+    /// whether to close once they are sent (a device that left only says so). `None`:
+    /// that device is not (or no longer) one of the person's.
     Opened {
         session: u64,
         device: String,
         address: Option<String>,
-        reply: oneshot::Sender<Option<Vec<DeviceMessage>>>,
+        reply: oneshot::Sender<Option<(Vec<DeviceMessage>, bool)>>,
     },
     /// A message from the device in `session`: what to answer, and whether the two hold
     /// the same journal now. An error ends the session.

@@ -13,9 +13,18 @@ use haven_shared::devices::journal_sync::{
 };
 use haven_shared::devices::OwnDevices;
 
+/// The version of a signed list, or 0 if it does not open.
+pub fn list_version(list: &haven_shared::devices::SignedDeviceList) -> u64 {
+    list.open().map_or(0, |l| l.version)
+}
+
 /// What one session's device is known to hold.
 struct Peer {
     device: String,
+    /// The version of its device list and the generation of its secret, as it said or as
+    /// sent to it since.
+    list_version: u64,
+    generation: u32,
     /// Its marks, once its summary arrived (or once it said its digest is ours).
     their: Option<Marks>,
     /// Its digest, as it last said.
@@ -57,6 +66,8 @@ impl DevicesSync {
             session,
             Peer {
                 device,
+                list_version: 0,
+                generation: 0,
                 their: None,
                 digest: None,
             },
@@ -76,10 +87,44 @@ impl DevicesSync {
     }
 
     /// The first message of a session.
-    pub fn hello(journal: &mut impl Journal) -> DeviceMessage {
+    pub fn hello(journal: &mut impl Journal, own: Option<&OwnDevices>) -> DeviceMessage {
         DeviceMessage::Hello {
             protocol: PROTOCOL,
             digest: journal.journal_marks().digest(),
+            list_version: own.map_or(0, |o| list_version(&o.list)),
+            generation: own.map_or(0, |o| o.generation),
+        }
+    }
+
+    /// What the device in `session` lacks of the list and the secret: the newer of each,
+    /// marked as its from then on.
+    pub fn catch_up(&mut self, session: u64, own: &OwnDevices) -> Vec<DeviceMessage> {
+        let Some(peer) = self.sessions.get_mut(&session) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let version = list_version(&own.list);
+        if peer.list_version < version {
+            out.push(DeviceMessage::List {
+                list: own.list.clone(),
+            });
+            peer.list_version = version;
+        }
+        if peer.generation < own.generation {
+            out.push(DeviceMessage::Secret {
+                generation: own.generation,
+                secret: own.secret.clone(),
+            });
+            peer.generation = own.generation;
+        }
+        out
+    }
+
+    /// The device in `session` said it holds this list version and secret generation.
+    pub fn holds(&mut self, session: u64, version: u64, generation: u32) {
+        if let Some(peer) = self.sessions.get_mut(&session) {
+            peer.list_version = peer.list_version.max(version);
+            peer.generation = peer.generation.max(generation);
         }
     }
 
@@ -98,7 +143,14 @@ impl DevicesSync {
             changed: false,
         };
         match message {
-            DeviceMessage::Hello { protocol, digest } => {
+            DeviceMessage::Hello {
+                protocol,
+                digest,
+                list_version,
+                generation,
+            } => {
+                peer.list_version = peer.list_version.max(list_version);
+                peer.generation = peer.generation.max(generation);
                 if protocol != PROTOCOL {
                     return Err(format!(
                         "the other device syncs the journal with protocol {protocol}, this one with {PROTOCOL}: update Haven on both"
@@ -118,46 +170,12 @@ impl DevicesSync {
                 peer.their = Some(Marks::from_summary(summary));
                 taken.replies = push(peer, journal);
             }
-            DeviceMessage::Changes(changes) => {
-                let their = peer
-                    .their
-                    .get_or_insert_with(|| Marks::from_summary(Summary::default()));
-                for e in &changes.entries {
-                    their.put(e);
-                }
-                for t in &changes.tombstones {
-                    their.delete(t);
-                }
-                if let Some(p) = &changes.purged {
-                    their.set_purged(p.clone());
-                }
-                let (apply, refused) = journal.plan(changes);
-                if refused > 0 {
-                    tracing::warn!(
-                        refused,
-                        "entries from another device did not pass the checks; left out"
-                    );
-                }
-                taken.changed = !apply.is_empty();
-                for e in apply.put {
-                    journal.put(e)?;
-                }
-                for t in &apply.delete {
-                    journal.delete(t)?;
-                }
-                if taken.changed {
-                    journal.persist()?;
-                }
-                if let Some(at) = apply.purge {
-                    journal.purge(&at)?;
-                }
-                // Ours may be the newer version of something it sent: it gets ours.
-                taken.replies = push(peer, journal);
-                taken.replies.push(DeviceMessage::Digest {
-                    digest: journal.journal_marks().digest(),
-                });
-            }
+            DeviceMessage::Changes(changes) => taken = take_changes(peer, changes, journal)?,
             DeviceMessage::Digest { digest } => peer.digest = Some(digest),
+            // The list and the secret are the service's (they are saved with the home).
+            DeviceMessage::List { .. } | DeviceMessage::Secret { .. } => {
+                return Err("a list or a secret reached the journal's sync".into())
+            }
         }
         Ok(taken)
     }
@@ -182,6 +200,52 @@ impl DevicesSync {
             .get(&session)
             .is_some_and(|p| p.digest.as_deref() == Some(digest.as_str()))
     }
+}
+
+/// Changes from the peer: what they carry is its from now on; what wins is taken here;
+/// ours, where newer, goes back; then this journal's digest.
+fn take_changes(
+    peer: &mut Peer,
+    changes: Changes,
+    journal: &mut impl Journal,
+) -> Result<Taken, String> {
+    let their = peer
+        .their
+        .get_or_insert_with(|| Marks::from_summary(Summary::default()));
+    for e in &changes.entries {
+        their.put(e);
+    }
+    for t in &changes.tombstones {
+        their.delete(t);
+    }
+    if let Some(p) = &changes.purged {
+        their.set_purged(p.clone());
+    }
+    let (apply, refused) = journal.plan(changes);
+    if refused > 0 {
+        tracing::warn!(
+            refused,
+            "entries from another device did not pass the checks; left out"
+        );
+    }
+    let changed = !apply.is_empty();
+    for e in apply.put {
+        journal.put(e)?;
+    }
+    for t in &apply.delete {
+        journal.delete(t)?;
+    }
+    if changed {
+        journal.persist()?;
+    }
+    if let Some(at) = apply.purge {
+        journal.purge(&at)?;
+    }
+    let mut replies = push(peer, journal);
+    replies.push(DeviceMessage::Digest {
+        digest: journal.journal_marks().digest(),
+    });
+    Ok(Taken { replies, changed })
 }
 
 /// Our changes the peer lacks, as messages; what they carry is then marked as its.
@@ -300,7 +364,10 @@ mod tests {
         let (mut sa, mut sb) = (DevicesSync::default(), DevicesSync::default());
         sa.open(1, "b".into());
         sb.open(1, "a".into());
-        let (ha, hb) = (DevicesSync::hello(&mut a), DevicesSync::hello(&mut b));
+        let (ha, hb) = (
+            DevicesSync::hello(&mut a, None),
+            DevicesSync::hello(&mut b, None),
+        );
         settle((&mut sa, &mut a), (&mut sb, &mut b), vec![ha], vec![hb]);
         assert!(sa.in_sync(1, &mut a) && sb.in_sync(1, &mut b));
 
@@ -334,7 +401,10 @@ mod tests {
         let (mut sa, mut sb) = (DevicesSync::default(), DevicesSync::default());
         sa.open(1, "b".into());
         sb.open(1, "a".into());
-        let (ha, hb) = (DevicesSync::hello(&mut a), DevicesSync::hello(&mut b));
+        let (ha, hb) = (
+            DevicesSync::hello(&mut a, None),
+            DevicesSync::hello(&mut b, None),
+        );
         settle((&mut sa, &mut a), (&mut sb, &mut b), vec![ha], vec![hb]);
         assert_eq!(a.entries, b.entries);
         let ids: Vec<String> = a.entries.keys().cloned().collect();

@@ -447,3 +447,178 @@ fn what_a_person_reads_about_their_devices_is_pinned() {
     }
     snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/devices.txt"]);
 }
+
+/// The device `h` calls `name`, as its `device list --json` shows it.
+fn device_named(h: &Home, name: &str) -> serde_json::Value {
+    h.json(&["device", "list", "--json"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|d| d["name"] == name)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn in_session_with(h: &Home, name: &str) -> bool {
+    device_named(h, name)["path"] == "lan"
+}
+
+fn wait_until(what: &str, h: &Home, check: impl Fn() -> bool) {
+    eventually_explained(
+        SOON,
+        || check().then_some(()),
+        || format!("timed out waiting for {what}\n{}", log_of(h)),
+    );
+}
+
+/// Three devices; the desk is lost and revoked from the laptop. The tablet learns it, the
+/// laptop and the tablet take a new secret and go on syncing (also after both restart),
+/// and nothing new reaches the desk or comes from it.
+#[test]
+fn a_revoked_device_gets_nothing_new_and_the_others_go_on() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    let tablet = Home::in_netns(&lan.nodes[2], "eth0");
+    link(&laptop, &desk, "desk");
+    link(&laptop, &tablet, "tablet");
+    wait_until("the tablet in session with the desk", &tablet, || {
+        in_session_with(&tablet, "desk") && in_session_with(&tablet, "laptop")
+    });
+    laptop.write(&["before the desk was lost"]);
+    wait_for(&desk, "the entry on the desk", |b| b.len() == 1);
+
+    let out = laptop.run(&["device", "revoke", "desk"]);
+    assert_eq!(out.code, 2, "no terminal, no --yes: {}", out.stdout);
+    assert!(
+        out.stderr.contains("revoking needs a yes"),
+        "{}",
+        out.stderr
+    );
+    let said = laptop.ok(&["device", "revoke", "desk", "--yes"]);
+    assert!(
+        said.starts_with("Revoked desk. From now on it gets nothing new"),
+        "{said}"
+    );
+    assert!(said.contains("What desk already holds, it keeps"), "{said}");
+    wait_until("the tablet to learn of the revocation", &tablet, || {
+        !device_named(&tablet, "desk")["revoked"].is_null() && !in_session_with(&tablet, "desk")
+    });
+    wait_until("the desk's sessions to end", &desk, || {
+        !in_session_with(&desk, "laptop") && !in_session_with(&desk, "tablet")
+    });
+    assert!(
+        log_of(&tablet).contains("took the devices' new secret"),
+        "{}",
+        log_of(&tablet)
+    );
+
+    desk.write(&["DESK-AFTER-REVOCATION"]);
+    laptop.write(&["LAPTOP-AFTER-REVOCATION"]);
+    wait_for(&tablet, "the laptop's entry on the tablet", |b| {
+        b.iter().any(|x| x == "LAPTOP-AFTER-REVOCATION")
+    });
+    // Both restart: they meet again on the new secret.
+    for h in [&laptop, &tablet] {
+        h.ok(&["daemon", "stop"]);
+    }
+    for h in [&laptop, &tablet] {
+        h.ok(&["unlock"]);
+    }
+    tablet.write(&["TABLET-AFTER-RESTART"]);
+    wait_for(
+        &laptop,
+        "the tablet's entry on the laptop after a restart",
+        |b| b.iter().any(|x| x == "TABLET-AFTER-RESTART"),
+    );
+    // The desk dialled, or was dialled, all this time: nothing travelled either way.
+    for (h, not) in [
+        (&laptop, "DESK-AFTER-REVOCATION"),
+        (&tablet, "DESK-AFTER-REVOCATION"),
+        (&desk, "LAPTOP-AFTER-REVOCATION"),
+        (&desk, "TABLET-AFTER-RESTART"),
+    ] {
+        assert!(!bodies(h).iter().any(|x| x == not), "{not} arrived");
+    }
+    let out = laptop.run(&["device", "revoke", "desk", "--yes"]);
+    assert_eq!(out.code, 3, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("no linked device is named \"desk\""),
+        "{}",
+        out.stderr
+    );
+    let out = laptop.run(&["device", "revoke", "laptop", "--yes"]);
+    assert!(
+        out.stderr.contains("run `haven device leave`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The tablet is off when the desk is revoked: it still meets the laptop on the secret it
+/// holds, is given the list and the new one, and from then on the two use the new one.
+#[test]
+fn a_device_away_at_a_revocation_is_given_the_new_secret() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    let tablet = Home::in_netns(&lan.nodes[2], "eth0");
+    link(&laptop, &desk, "desk");
+    link(&laptop, &tablet, "tablet");
+    tablet.ok(&["daemon", "stop"]);
+    laptop.ok(&["device", "revoke", "desk", "--yes"]);
+    laptop.write(&["WRITTEN-WHILE-THE-TABLET-WAS-OFF"]);
+    tablet.ok(&["unlock"]);
+    wait_for(&tablet, "the laptop's entry on the tablet", |b| {
+        b.iter().any(|x| x == "WRITTEN-WHILE-THE-TABLET-WAS-OFF")
+    });
+    wait_until("the tablet to take the new list", &tablet, || {
+        !device_named(&tablet, "desk")["revoked"].is_null()
+    });
+    assert!(log_of(&tablet).contains("took the devices' new secret"));
+    for h in [&laptop, &tablet] {
+        h.ok(&["daemon", "stop"]);
+    }
+    for h in [&laptop, &tablet] {
+        h.ok(&["unlock"]);
+    }
+    laptop.write(&["AFTER-BOTH-RESTARTED"]);
+    wait_for(&tablet, "the laptop's entry after both restarted", |b| {
+        b.iter().any(|x| x == "AFTER-BOTH-RESTARTED")
+    });
+}
+
+/// `device leave` on the desk: the laptop is told at their next meeting, and nothing
+/// travels after; the desk keeps its journal.
+#[test]
+fn a_device_that_leaves_tells_the_others_and_keeps_its_journal() {
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&["written before the desk left"]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    let said = desk.ok(&["device", "leave", "--yes"]);
+    assert!(said.starts_with("This device left your devices."), "{said}");
+    wait_until("the laptop to learn the desk left", &laptop, || {
+        !device_named(&laptop, "desk")["revoked"].is_null()
+    });
+    assert_eq!(bodies(&desk), ["written before the desk left"]);
+    desk.write(&["DESK-AFTER-LEAVING"]);
+    let out = desk.run(&["device", "leave", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("already left"), "{}", out.stderr);
+    let out = desk.run(&["init", "--join", "--name", "desk"]);
+    assert!(
+        out.stderr.contains("to link it again, make a new home"),
+        "{}",
+        out.stderr
+    );
+    // The laptop, told, has no session with the desk: its entry never comes.
+    wait_until("no session on the laptop", &laptop, || {
+        !in_session_with(&laptop, "desk")
+    });
+    laptop.ok(&["daemon", "stop"]);
+    laptop.ok(&["unlock"]);
+    laptop.write(&["a marker after the restart"]);
+    assert!(!bodies(&laptop).iter().any(|x| x == "DESK-AFTER-LEAVING"));
+}

@@ -1,9 +1,11 @@
 //! `haven device`: your own devices. `add CODE` links the new device showing CODE (after
 //! you compare the words on both screens); `list` shows each device, when it was last in
-//! session with this one, and whether the two hold the same journal.
+//! session with this one, and whether the two hold the same journal; `revoke NAME` takes
+//! a lost or sold device out (it gets nothing new); `leave` takes this one out.
 
 use haven_shared::ipc::{
-    DeviceAdd, DeviceConfirm, DeviceInfo, Devices, LinkOffer, Linked, ListDevices, SecretText,
+    DeviceAdd, DeviceConfirm, DeviceInfo, DeviceLeave, DeviceLeft, DeviceRevoke, Devices,
+    LinkOffer, Linked, ListDevices, Revoked, SecretText,
 };
 
 use crate::error::{CliError, CliResult};
@@ -34,11 +36,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Take a lost, sold or broken device out of your devices: it gets nothing new
+    Revoke {
+        /// The device's name, as `haven device list` shows it
+        name: String,
+        /// Revoke without asking (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Take this device out of your devices (it keeps the journal as it is now)
+    Leave {
+        /// Leave without asking (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     match args.command {
         Command::Add { code, yes, name } => add(ctx, code, yes, name),
+        Command::Revoke { name, yes } => revoke(ctx, name, yes),
+        Command::Leave { yes } => leave(ctx, yes),
         Command::List { json } => {
             let Devices { devices } = ctx.client.call(ListDevices {})?;
             if json {
@@ -84,6 +102,67 @@ fn add(ctx: &mut Ctx, code: String, yes: bool, name: Option<String>) -> CliResul
     output::emit(&format!(
         "Linked {device}. It holds your journal now ({}), and the two keep it the same whenever they are on the same network.\n",
         haven_shared::plural::count(entries as u64, "entry", "entries")
+    ));
+    Ok(())
+}
+
+/// A yes on a terminal, or `--yes`; without either, one line saying so.
+fn agreed(yes: bool, what: &str, question: &str) -> CliResult<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !crate::passphrase::has_terminal() {
+        return Err(CliError::usage(format!("{what} needs a yes"))
+            .hint("run it in a terminal to be asked, or add --yes"));
+    }
+    input::yes(question)
+}
+
+fn revoke(ctx: &mut Ctx, name: String, yes: bool) -> CliResult {
+    let shown = output::visible(&name).into_owned();
+    if !agreed(
+        yes,
+        "revoking",
+        &format!(
+            "Revoke {shown}? From now on it gets nothing new from your devices. What it already holds, it keeps. [y/N] "
+        ),
+    )? {
+        // Keeping a device is a choice, not a failure.
+        eprintln!("Nothing changed: {shown} is still one of your devices.");
+        return Ok(());
+    }
+    let Revoked { device, others } = ctx.client.call(DeviceRevoke { name })?;
+    let device = output::visible(&device);
+    output::emit(&format!(
+        "Revoked {device}. From now on it gets nothing new: no entry, no change, no key; your devices refuse it and took a new shared secret it does not know.\n\
+         What {device} already holds, it keeps: the journal as it was when it last synced, readable by whoever has it and your passphrase.\n"
+    ));
+    if others > 0 {
+        output::emit(&format!(
+            "Your {} learn it the next time they meet this one.\n",
+            haven_shared::plural::count(others as u64, "other device", "other devices")
+        ));
+    }
+    Ok(())
+}
+
+fn leave(ctx: &mut Ctx, yes: bool) -> CliResult {
+    if !agreed(
+        yes,
+        "leaving",
+        "Take this device out of your devices? It keeps the journal as it is now, and nothing new arrives. [y/N] ",
+    )? {
+        eprintln!("Nothing changed: this device is still one of yours.");
+        return Ok(());
+    }
+    let DeviceLeft { others } = ctx.client.call(DeviceLeave {})?;
+    output::emit(&format!(
+        "This device left your devices. It keeps the journal as it is now; nothing new arrives.\n{}",
+        if others > 0 {
+            "Your other devices are told the next time they meet this one on the network.\n"
+        } else {
+            ""
+        }
     ));
     Ok(())
 }

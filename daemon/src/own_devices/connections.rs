@@ -1,5 +1,5 @@
 //! Keeping a session with each of the person's other devices on the LAN: the listener,
-//! the rotating mDNS name, the browse, and dialling (by the device with the lower key).
+//! the rotating mDNS name, the browse, and dialling.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -18,6 +18,8 @@ use crate::peer::discovery::{self, LocalNets};
 /// browse started again (mdns-sd's own re-queries back off to an hour).
 const AGAIN: Duration = Duration::from_secs(10);
 const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
+/// How many of the devices' secrets a call tries, newest first.
+const SECRETS_TRIED: usize = 3;
 
 /// Answers the person's other devices.
 pub async fn accept_loop(net: Arc<OwnNet>, listener: TcpListener) {
@@ -42,7 +44,7 @@ pub async fn accept_loop(net: Arc<OwnNet>, listener: TcpListener) {
                         return;
                     };
                     let address = SocketAddr::new(addr.ip(), port).to_string();
-                    live(&net, channel, device, Some(address)).await;
+                    live(&net, channel, device, caller, Some(address)).await;
                 }
                 Err(e) => tracing::info!(%addr, error = %e, "refused a device's handshake"),
             }
@@ -55,9 +57,13 @@ async fn live(
     net: &OwnNet,
     channel: crate::peer::noise::Channel,
     device: &OtherDevice,
+    caller: [u8; 32],
     address: Option<String>,
 ) {
-    let (token, cancel) = net.register(&device.id);
+    let Some((token, cancel)) = net.register(&device.id, caller) else {
+        tracing::debug!(device = %device.name, "both dialled at once; the other session stays");
+        return;
+    };
     tracing::info!(device = %device.name, "in session with another of this person's devices");
     let ended = session::run(
         net,
@@ -90,20 +96,34 @@ async fn dial(net: Arc<OwnNet>, link: Arc<OwnLink>, device: OtherDevice, addrs: 
         return;
     }
     let port = net.port.load(Ordering::Relaxed);
+    // The current secret first; an older one for a device that was away when the secret
+    // was replaced (it is given the new one in session).
+    let tries = link.psks.len().min(SECRETS_TRIED);
     for addr in addrs {
-        let Ok(Ok(stream)) = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await
-        else {
-            continue;
-        };
-        match handshake::initiate(stream, &link, &device.noise_public, port).await {
-            Ok(channel) => {
-                if let Ok(mut d) = net.dialling.lock() {
-                    d.remove(&device.id);
+        for nth in 0..tries {
+            let Ok(Ok(stream)) = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await
+            else {
+                break;
+            };
+            match handshake::initiate(stream, &link, &device.noise_public, port, nth).await {
+                Ok(channel) => {
+                    if let Ok(mut d) = net.dialling.lock() {
+                        d.remove(&device.id);
+                    }
+                    live(
+                        &net,
+                        channel,
+                        &device,
+                        link.own_public,
+                        Some(addr.to_string()),
+                    )
+                    .await;
+                    return;
                 }
-                live(&net, channel, &device, Some(addr.to_string())).await;
-                return;
+                Err(e) => {
+                    tracing::info!(%addr, error = %e, "a device did not answer the handshake")
+                }
             }
-            Err(e) => tracing::info!(%addr, error = %e, "a device did not answer the handshake"),
         }
     }
     if let Ok(mut d) = net.dialling.lock() {
@@ -131,17 +151,51 @@ pub async fn keep_linked(net: Arc<OwnNet>) {
     }
 }
 
-/// Advertises this device's rotating name and dials the devices this one calls (those
-/// with a higher key), found on mDNS or at their last address.
-async fn linked(net: &Arc<OwnNet>, link: Arc<OwnLink>) {
-    let interface = net.mdns_interface.as_deref();
-    let secret = *link.discovery.bytes();
-    let callees: Vec<OtherDevice> = link
+/// A service resolved on mDNS: if it is one of the other devices, under a name from any
+/// secret this device knows, it is dialled.
+fn found(
+    net: &Arc<OwnNet>,
+    link: &Arc<OwnLink>,
+    info: &mdns_sd::ResolvedService,
+    interface: Option<&str>,
+) {
+    let nets = LocalNets::read(interface);
+    for d in &link.others {
+        let named = link
+            .discovery
+            .iter()
+            .any(|k| discovery::named_by(info, SERVICE, k.bytes(), &d.noise_public));
+        if named {
+            let addrs = discovery::addresses_on(info, &nets);
+            tokio::spawn(dial(net.clone(), link.clone(), d.clone(), addrs));
+        }
+    }
+}
+
+/// Dials each device with no session at its last address; true if any has none.
+fn dial_known(net: &Arc<OwnNet>, link: &Arc<OwnLink>) -> bool {
+    let missing: Vec<&OtherDevice> = link
         .others
         .iter()
-        .filter(|d| link.own_public < d.noise_public)
-        .cloned()
+        .filter(|d| !net.has_session(&d.id))
         .collect();
+    for d in &missing {
+        let addrs: Vec<SocketAddr> = d.address.iter().filter_map(|a| a.parse().ok()).collect();
+        if !addrs.is_empty() {
+            tokio::spawn(dial(net.clone(), link.clone(), (*d).clone(), addrs));
+        }
+    }
+    !missing.is_empty()
+}
+
+/// Advertises this device's rotating name (made from the current secret) and dials the
+/// other devices, found on mDNS (under a name from any secret this device knows: one that
+/// was away when the secret was replaced still uses the old one) or at their last address.
+async fn linked(net: &Arc<OwnNet>, link: Arc<OwnLink>) {
+    let interface = net.mdns_interface.as_deref();
+    let Some(secret) = link.discovery.first().map(|k| *k.bytes()) else {
+        return;
+    };
     let mdns = net.mdns.clone();
     let mut window = discovery::current_window();
     let advertise = |window: u64| {
@@ -169,15 +223,7 @@ async fn linked(net: &Arc<OwnNet>, link: Arc<OwnLink>) {
         };
         tokio::select! {
             event = event => match event {
-                Some(ServiceEvent::ServiceResolved(info)) => {
-                    let nets = LocalNets::read(interface);
-                    for d in &callees {
-                        if discovery::named_by(&info, SERVICE, &secret, &d.noise_public) {
-                            let addrs = discovery::addresses_on(&info, &nets);
-                            tokio::spawn(dial(net.clone(), link.clone(), d.clone(), addrs));
-                        }
-                    }
-                }
+                Some(ServiceEvent::ServiceResolved(info)) => found(net, &link, &info, interface),
                 Some(_) => {}
                 None => {
                     // A dropped browse ends silently in mdns-sd: start another.
@@ -194,16 +240,7 @@ async fn linked(net: &Arc<OwnNet>, link: Arc<OwnLink>) {
                     drop(advert);
                     advert = advertise(window);
                 }
-                let missing: Vec<&OtherDevice> =
-                    callees.iter().filter(|d| !net.has_session(&d.id)).collect();
-                for d in &missing {
-                    let addrs: Vec<SocketAddr> =
-                        d.address.iter().filter_map(|a| a.parse().ok()).collect();
-                    if !addrs.is_empty() {
-                        tokio::spawn(dial(net.clone(), link.clone(), (*d).clone(), addrs));
-                    }
-                }
-                if !missing.is_empty() {
+                if dial_known(net, &link) {
                     if let Some(m) = &mdns {
                         let _ = m.stop_browse(SERVICE);
                         events = browse(m);

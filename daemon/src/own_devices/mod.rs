@@ -6,9 +6,11 @@
 //! person's signed list names, each authenticated by its own Noise key and the secret the
 //! person's devices share. `peer/`, the partner's path, cannot name the journal.
 //!
-//! The device with the lower Noise key dials; the other answers. So two devices never
-//! race to open two sessions, and one rule settles which session is the device's: the
-//! newest (a device that restarted dials again, and its old session is dead).
+//! Each device dials the others it finds (on mDNS, or at their last address) and has no
+//! session with. Two sessions with one device opened within [`SIMULTANEOUS`] of each other
+//! are the two dialling at once: both sides keep the one whose caller has the lower Noise
+//! key. Later, a new session replaces the old (a device that restarted dials again, and
+//! its old session is dead).
 
 pub mod connections;
 pub mod handshake;
@@ -32,6 +34,17 @@ pub const SERVICE: &str = "_haven-dev._tcp.local.";
 /// What `init --join`'s waits read: the words, then the outcome.
 type Steps = Arc<tokio::sync::Mutex<mpsc::Receiver<Result<LinkStep, ErrorReply>>>>;
 
+/// Two sessions with one device this close together were dialled at once.
+const SIMULTANEOUS: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The session in place with one device: a token, how to end it, who called, and when.
+struct Registered {
+    token: u64,
+    cancel: oneshot::Sender<()>,
+    caller: [u8; 32],
+    since: std::time::Instant,
+}
+
 pub struct OwnNet {
     pub core: mpsc::Sender<CoreMsg>,
     pub link: watch::Receiver<DevicesLink>,
@@ -42,8 +55,8 @@ pub struct OwnNet {
     /// The port the own-device listener is on.
     pub port: AtomicU16,
     next_session: AtomicU64,
-    /// The session with each device, by id: a token and how to end it.
-    sessions: Mutex<HashMap<String, (u64, oneshot::Sender<()>)>>,
+    /// The session with each device, by id.
+    sessions: Mutex<HashMap<String, Registered>>,
     /// Devices being dialled now, so a burst of mDNS answers makes one dial.
     dialling: Mutex<std::collections::HashSet<String>>,
     /// The newest handshake timestamp accepted from each device (replay protection).
@@ -85,20 +98,36 @@ impl OwnNet {
         self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Makes `device`'s session the one in place, ending an older one.
-    fn register(&self, device: &str) -> (u64, oneshot::Receiver<()>) {
+    /// Makes a session with `device`, called by the device with key `caller`, the one in
+    /// place, ending an older one; `None`: the one in place stays (see [`SIMULTANEOUS`]).
+    fn register(&self, device: &str, caller: [u8; 32]) -> Option<(u64, oneshot::Receiver<()>)> {
         let token = self.session_id();
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut s) = self.sessions.lock() {
-            // The old sender dropped here ends the old session.
-            s.insert(device.to_string(), (token, tx));
+        let mut sessions = self.sessions.lock().ok()?;
+        if let Some(old) = sessions.get(device) {
+            let dialled_at_once = old.since.elapsed() < SIMULTANEOUS
+                && !old.cancel.is_closed()
+                && old.caller != caller;
+            if dialled_at_once && old.caller < caller {
+                return None;
+            }
         }
-        (token, rx)
+        // The old sender dropped here ends the old session.
+        sessions.insert(
+            device.to_string(),
+            Registered {
+                token,
+                cancel: tx,
+                caller,
+                since: std::time::Instant::now(),
+            },
+        );
+        Some((token, rx))
     }
 
     fn unregister(&self, device: &str, token: u64) {
         if let Ok(mut s) = self.sessions.lock() {
-            if s.get(device).is_some_and(|(t, _)| *t == token) {
+            if s.get(device).is_some_and(|r| r.token == token) {
                 s.remove(device);
             }
         }
@@ -107,7 +136,7 @@ impl OwnNet {
     fn has_session(&self, device: &str) -> bool {
         self.sessions
             .lock()
-            .map(|s| s.get(device).is_some_and(|(_, tx)| !tx.is_closed()))
+            .map(|s| s.get(device).is_some_and(|r| !r.cancel.is_closed()))
             .unwrap_or(false)
     }
 }

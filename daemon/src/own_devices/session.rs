@@ -50,7 +50,13 @@ pub async fn run(
     .await
     .flatten()
     .ok_or("that device is not one of this person's")?;
-    let result = exchange(net, &mut channel, session, &device, first, until).await;
+    let (first, close) = first;
+    let result = if close {
+        // This device left: it only tells the other so.
+        send_all(&mut channel, first).await
+    } else {
+        exchange(net, &mut channel, session, &device, first, until).await
+    };
     let _ = net
         .core
         .send(CoreMsg::Device(DeviceOp::Closed { session }))

@@ -21,8 +21,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::SignedDeviceList;
 use crate::model::is_valid_id;
 use crate::model::journal::Entry;
+use crate::partner_record::Key32;
 
 /// Raised when the messages change shape; a device on another protocol is told to update.
 pub const PROTOCOL: u16 = 1;
@@ -66,10 +68,24 @@ impl Changes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum DeviceMessage {
-    /// First, each way: the protocol and the sender's digest.
+    /// First, each way: the protocol, the sender's digest, the version of its device list
+    /// and the generation of its secret.
     Hello {
         protocol: u16,
         digest: String,
+        #[serde(default)]
+        list_version: u64,
+        #[serde(default)]
+        generation: u32,
+    },
+    /// The sender's device list, newer than the other's.
+    List {
+        list: SignedDeviceList,
+    },
+    /// The sender's secret, newer than the other's (a device was revoked).
+    Secret {
+        generation: u32,
+        secret: Key32,
     },
     Summary(Summary),
     Changes(Changes),

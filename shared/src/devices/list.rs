@@ -94,6 +94,21 @@ impl DeviceList {
         next
     }
 
+    /// The next version, with the device `id` revoked by `by` at `at`.
+    pub fn with_revoked(&self, id: &str, by: &str, at: &str) -> DeviceList {
+        let mut next = self.clone();
+        next.version += 1;
+        for d in &mut next.devices {
+            if d.id() == id && d.revoked.is_none() {
+                d.revoked = Some(Revocation {
+                    at: at.to_string(),
+                    by: by.to_string(),
+                });
+            }
+        }
+        next
+    }
+
     pub fn find(&self, id: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.id() == id)
     }

@@ -24,12 +24,24 @@ pub struct OwnDevices {
     /// The newest device list this device accepted.
     pub list: SignedDeviceList,
     /// Known to the person's devices alone: keys their sessions and their mDNS names.
+    /// Replaced when a device is revoked ([`OwnDevices::rotate`]).
     pub secret: Key32,
+    /// Which secret `secret` is: 0 at the first link, one more at each revocation.
+    #[serde(default)]
+    pub generation: u32,
+    /// The secrets before it, oldest first (at most [`KEEP_SECRETS`]): a device that was
+    /// away when one was replaced still calls with the one it holds, and is given the new
+    /// one once in session.
+    #[serde(default)]
+    pub previous: Vec<OldSecret>,
     /// The person's name, as their first device was named at `init`.
     pub member_name: String,
     /// By device id: when each other device was last in session, and where.
     #[serde(default)]
     pub seen: BTreeMap<String, Seen>,
+    /// After `device leave`: the devices already told this one left.
+    #[serde(default)]
+    pub told_left: std::collections::BTreeSet<String>,
 }
 
 /// What a device already linked sends the new one once the person confirmed the words,
@@ -38,7 +50,19 @@ pub struct OwnDevices {
 pub struct LinkPackage {
     pub list: SignedDeviceList,
     pub secret: Key32,
+    /// Which secret it is (see [`OwnDevices::generation`]).
+    #[serde(default)]
+    pub generation: u32,
     pub member_name: String,
+}
+
+/// How many replaced secrets a device keeps for devices that were away.
+pub const KEEP_SECRETS: usize = 8;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OldSecret {
+    pub generation: u32,
+    pub secret: Key32,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,21 +75,122 @@ pub struct Seen {
     pub address: Option<String>,
 }
 
-impl OwnDevices {
-    fn derive(&self, info: &[u8]) -> Zeroizing<[u8; 32]> {
-        let mut out = Zeroizing::new([0u8; 32]);
-        // 32 bytes is always a valid HKDF-SHA256 length.
-        let _ = Hkdf::<Sha256>::new(None, self.secret.bytes()).expand(info, &mut out[..]);
-        out
-    }
+fn derive(secret: &Key32, info: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // 32 bytes is always a valid HKDF-SHA256 length.
+    let _ = Hkdf::<Sha256>::new(None, secret.bytes()).expand(info, &mut out[..]);
+    out
+}
 
-    /// The Noise PSK of sessions between the person's devices.
+impl OwnDevices {
+    /// The Noise PSK of sessions between the person's devices, from the current secret.
     pub fn psk(&self) -> Zeroizing<[u8; 32]> {
-        self.derive(b"haven own devices psk v1")
+        derive(&self.secret, b"haven own devices psk v1")
     }
 
     /// The secret their rotating mDNS names are made with.
     pub fn discovery(&self) -> Zeroizing<[u8; 32]> {
-        self.derive(b"haven own devices discovery v1")
+        derive(&self.secret, b"haven own devices discovery v1")
+    }
+
+    /// The PSK of every secret this device knows, by generation, the current one first.
+    pub fn psks(&self) -> Vec<(u32, Zeroizing<[u8; 32]>)> {
+        std::iter::once((self.generation, self.psk()))
+            .chain(
+                self.previous
+                    .iter()
+                    .rev()
+                    .map(|o| (o.generation, derive(&o.secret, b"haven own devices psk v1"))),
+            )
+            .collect()
+    }
+
+    /// The secret of the mDNS names of every generation this device knows, the current
+    /// one first.
+    pub fn discoveries(&self) -> Vec<Zeroizing<[u8; 32]>> {
+        std::iter::once(self.discovery())
+            .chain(
+                self.previous
+                    .iter()
+                    .rev()
+                    .map(|o| derive(&o.secret, b"haven own devices discovery v1")),
+            )
+            .collect()
+    }
+
+    /// A new secret (at a revocation): the revoked device knew the old one.
+    pub fn rotate(&mut self) {
+        let old = OldSecret {
+            generation: self.generation,
+            secret: self.secret.clone(),
+        };
+        self.previous.push(old);
+        if self.previous.len() > KEEP_SECRETS {
+            self.previous.remove(0);
+        }
+        self.generation += 1;
+        self.secret = Key32::new(crate::crypto::random_bytes::<32>());
+    }
+
+    /// Takes a newer secret another device sent; false if it is not newer.
+    pub fn take_secret(&mut self, generation: u32, secret: Key32) -> bool {
+        if generation <= self.generation {
+            return false;
+        }
+        self.previous.push(OldSecret {
+            generation: self.generation,
+            secret: std::mem::replace(&mut self.secret, secret),
+        });
+        if self.previous.len() > KEEP_SECRETS {
+            self.previous.remove(0);
+        }
+        self.generation = generation;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own() -> OwnDevices {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+        let first = Device {
+            key: hex::encode(key.verifying_key().as_bytes()),
+            noise_key: hex::encode([4u8; 32]),
+            name: "laptop".into(),
+            added: "2026-12-05T10:00:00Z".into(),
+            added_by: None,
+            revoked: None,
+        };
+        OwnDevices {
+            list: SignedDeviceList::sign(&DeviceList::first(first), &key),
+            secret: Key32::new([1u8; 32]),
+            generation: 0,
+            previous: Vec::new(),
+            member_name: "Maya".into(),
+            seen: Default::default(),
+            told_left: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_rotated_secret_keys_new_sessions_and_the_old_stays_known() {
+        let mut a = own();
+        let before = a.psk();
+        a.rotate();
+        assert_eq!(a.generation, 1);
+        assert_ne!(*a.psk(), *before);
+        let psks = a.psks();
+        assert_eq!(psks[0].0, 1);
+        assert_eq!(*psks[1].1, *before, "the old one is still known");
+        let mut b = own();
+        assert!(b.take_secret(1, a.secret.clone()));
+        assert_eq!(*b.psk(), *a.psk());
+        assert!(!b.take_secret(1, Key32::new([9u8; 32])), "not newer");
+        for _ in 0..20 {
+            a.rotate();
+        }
+        assert_eq!(a.previous.len(), KEEP_SECRETS);
     }
 }

@@ -99,3 +99,26 @@ pub struct DeviceInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<String>,
 }
+
+/// `haven device revoke NAME`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceRevoke {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Revoked {
+    pub device: String,
+    /// The person's devices still linked besides this one.
+    pub others: usize,
+}
+
+/// `haven device leave`: this device takes itself out of the person's devices.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct DeviceLeave {}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceLeft {
+    /// The person's devices still linked, to be told when they next meet this one.
+    pub others: usize,
+}

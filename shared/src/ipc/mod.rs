@@ -166,6 +166,8 @@ calls! {
     /// The person's own devices.
     DevicesCall in Devices {
         "device_list" ListDevices => Devices,
+        "device_revoke" DeviceRevoke => Revoked,
+        "device_leave" DeviceLeave => DeviceLeft,
     }
 }
 
@@ -382,6 +384,8 @@ replies! {
     LinkOffer(LinkOffer),
     Linked(Linked),
     Devices(Devices),
+    Revoked(Revoked),
+    DeviceLeft(DeviceLeft),
     Partner(PartnerInfo),
     Unpaired(Unpaired),
     Left(Left),
