@@ -13,6 +13,13 @@ use haven_shared::devices::journal_sync::{
 };
 use haven_shared::devices::OwnDevices;
 
+/// Whether `device` (an id) is active in the person's list as this device holds it.
+pub fn still_linked(own: &OwnDevices, device: &str) -> bool {
+    own.list
+        .open()
+        .is_ok_and(|l| l.find(device).is_some_and(|d| d.is_active()))
+}
+
 /// The version of a signed list, or 0 if it does not open.
 pub fn list_version(list: &haven_shared::devices::SignedDeviceList) -> u64 {
     list.open().map_or(0, |l| l.version)
@@ -78,6 +85,11 @@ impl DevicesSync {
         self.sessions.remove(&session);
     }
 
+    /// The device (its id) in `session`.
+    pub fn device_of(&self, session: u64) -> Option<&str> {
+        self.sessions.get(&session).map(|p| p.device.as_str())
+    }
+
     /// The session with `device`, if one is up, and the digest it last said.
     pub fn session_with(&self, device: &str) -> Option<Option<&str>> {
         self.sessions
@@ -97,11 +109,16 @@ impl DevicesSync {
     }
 
     /// What the device in `session` lacks of the list and the secret: the newer of each,
-    /// marked as its from then on.
+    /// marked as its from then on. Nothing for a device the list no longer names as
+    /// active: a revoked device gets neither the list that revokes it nor the secret
+    /// that replaced the one it knew.
     pub fn catch_up(&mut self, session: u64, own: &OwnDevices) -> Vec<DeviceMessage> {
         let Some(peer) = self.sessions.get_mut(&session) else {
             return Vec::new();
         };
+        if !still_linked(own, &peer.device) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         let version = list_version(&own.list);
         if peer.list_version < version {
@@ -382,6 +399,57 @@ mod tests {
         settle((&mut sa, &mut a), (&mut sb, &mut b), pushed, Vec::new());
         assert_eq!(a.entries, b.entries);
         assert!(sa.in_sync(1, &mut a) && sb.in_sync(1, &mut b));
+    }
+
+    fn own_with(revoked: bool) -> (OwnDevices, String) {
+        use haven_shared::devices::{Device, DeviceList, SignedDeviceList};
+        use haven_shared::partner_record::Key32;
+        let (a, b) = (
+            haven_shared::ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]),
+            haven_shared::ed25519_dalek::SigningKey::from_bytes(&[6u8; 32]),
+        );
+        let device = |k: &haven_shared::ed25519_dalek::SigningKey, n: &str, noise: u8| Device {
+            key: hex::encode(k.verifying_key().as_bytes()),
+            noise_key: hex::encode([noise; 32]),
+            name: n.into(),
+            added: "2026-12-05T10:00:00Z".into(),
+            added_by: None,
+            revoked: None,
+        };
+        let first = DeviceList::first(device(&a, "laptop", 1));
+        let mut list = first.with_added(device(&b, "desk", 2), &first.member_id);
+        let desk = list.devices[1].id();
+        if revoked {
+            list = list.with_revoked(&desk, &first.member_id, "2026-12-05T11:00:00Z");
+        }
+        let mut own = OwnDevices {
+            list: SignedDeviceList::sign(&list, &a),
+            secret: Key32::new([7u8; 32]),
+            generation: 0,
+            previous: Vec::new(),
+            member_name: "Maya".into(),
+            seen: Default::default(),
+            told_left: Default::default(),
+        };
+        if revoked {
+            own.rotate();
+        }
+        (own, desk)
+    }
+
+    /// The list and the secret go to a device behind on them, and never to one the list
+    /// revokes (it was in session when revoked).
+    #[test]
+    fn a_revoked_device_in_session_is_sent_neither_the_list_nor_the_secret() {
+        let (linked, desk) = own_with(false);
+        let mut sync = DevicesSync::default();
+        sync.open(1, desk.clone());
+        let sent = sync.catch_up(1, &linked);
+        assert!(matches!(sent[..], [DeviceMessage::List { .. }]), "{sent:?}");
+        let (revoked, _) = own_with(true);
+        let mut sync = DevicesSync::default();
+        sync.open(1, desk);
+        assert!(sync.catch_up(1, &revoked).is_empty());
     }
 
     /// Apart, each wrote and deleted: after the session both hold the same, and each

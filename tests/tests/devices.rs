@@ -428,6 +428,7 @@ fn what_a_person_reads_about_their_devices_is_pinned() {
     };
     run(&laptop, &["device", "list"]);
     run(&desk, &["status"]);
+    run(&laptop, &["device", "revoke", "desk", "--yes"]);
     for (h, args, code) in [
         (&laptop, vec!["device", "add", "7-harbor"], 1),
         (&laptop, vec!["device", "add", "7-harbor-nope"], 1),
@@ -438,6 +439,9 @@ fn what_a_person_reads_about_their_devices_is_pinned() {
         ),
         (&desk, vec!["init", "--join", "--name", "desk"], 1),
         (&laptop, vec!["init", "--join", "--name", ""], 2),
+        (&laptop, vec!["device", "revoke", "desk", "--yes"], 3),
+        (&laptop, vec!["device", "revoke", "laptop", "--yes"], 2),
+        (&laptop, vec!["device", "revoke", "desk"], 2),
     ] {
         out.push_str(&format!(
             "$ haven {}\n{}\n",
@@ -512,6 +516,14 @@ fn a_revoked_device_gets_nothing_new_and_the_others_go_on() {
         "{}",
         log_of(&tablet)
     );
+    // The desk was in session when it was revoked: it got neither the new list nor the
+    // new secret.
+    assert!(
+        !log_of(&desk).contains("took the devices' new secret"),
+        "{}",
+        log_of(&desk)
+    );
+    assert!(device_named(&desk, "desk")["revoked"].is_null());
 
     desk.write(&["DESK-AFTER-REVOCATION"]);
     laptop.write(&["LAPTOP-AFTER-REVOCATION"]);

@@ -137,11 +137,12 @@ fn revoke(ctx: &mut Ctx, name: String, yes: bool) -> CliResult {
         "Revoked {device}. From now on it gets nothing new: no entry, no change, no key; your devices refuse it and took a new shared secret it does not know.\n\
          What {device} already holds, it keeps: the journal as it was when it last synced, readable by whoever has it and your passphrase.\n"
     ));
-    if others > 0 {
-        output::emit(&format!(
-            "Your {} learn it the next time they meet this one.\n",
-            haven_shared::plural::count(others as u64, "other device", "other devices")
-        ));
+    match others {
+        0 => {}
+        1 => output::emit("Your other device learns it the next time it meets this one.\n"),
+        n => output::emit(&format!(
+            "Your {n} other devices learn it the next time they meet this one.\n"
+        )),
     }
     Ok(())
 }

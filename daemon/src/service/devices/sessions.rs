@@ -80,6 +80,9 @@ pub(super) fn receive(
     session: u64,
     message: DeviceMessage,
 ) -> Result<Outcome, String> {
+    if !session_linked(u, session) {
+        return Err("that device is no longer one of this person's".into());
+    }
     let mut outcome = Outcome {
         replies: Vec::new(),
         journal_changed: false,
@@ -109,11 +112,24 @@ pub(super) fn receive(
 
 /// What the device in `session` lacks now: journal changes, a newer list or secret.
 pub(super) fn push(u: &mut Unlocked, session: u64) -> Vec<DeviceMessage> {
+    // A device revoked a moment ago may still be in session until the network side
+    // hears of it: it gets nothing.
+    if !session_linked(u, session) {
+        return Vec::new();
+    }
     let mut devices = std::mem::take(&mut u.devices);
     let mut replies = devices.push(session, u);
     u.devices = devices;
     replies.extend(catch_up(u, session));
     replies
+}
+
+/// Whether the device in `session` is still active in the person's list.
+fn session_linked(u: &Unlocked, session: u64) -> bool {
+    match (&u.devices.own, u.devices.device_of(session)) {
+        (Some(own), Some(device)) => crate::devices_sync::still_linked(own, device),
+        _ => false,
+    }
 }
 
 fn catch_up(u: &mut Unlocked, session: u64) -> Vec<DeviceMessage> {
