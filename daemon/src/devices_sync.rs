@@ -430,6 +430,7 @@ mod tests {
             member_name: "Maya".into(),
             seen: Default::default(),
             told_left: Default::default(),
+            restored: None,
         };
         if revoked {
             own.rotate();

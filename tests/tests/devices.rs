@@ -634,3 +634,52 @@ fn a_device_that_leaves_tells_the_others_and_keeps_its_journal() {
     laptop.write(&["a marker after the restart"]);
     assert!(!bodies(&laptop).iter().any(|x| x == "DESK-AFTER-LEAVING"));
 }
+
+/// A backup of the desk restored into another home: it holds the journal the backup held,
+/// but never syncs as the desk (which still exists), and `doctor` says what to do.
+#[test]
+fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&["in the backup"]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    let file = desk.tmp.path().join("desk.backup");
+    desk.ok(&["backup", "-o", file.to_str().unwrap()]);
+    let copy = Home::in_netns(&lan.nodes[2], "eth0");
+    let out = copy.run(&["restore", file.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("was one of your linked devices"),
+        "{}",
+        out.stderr
+    );
+    copy.ok(&["unlock"]);
+    assert_eq!(bodies(&copy), ["in the backup"]);
+    laptop.write(&["AFTER-THE-RESTORE"]);
+    wait_for(&desk, "the laptop's entry on the desk", |b| {
+        b.iter().any(|x| x == "AFTER-THE-RESTORE")
+    });
+    let doctor = copy.run(&["doctor"]);
+    assert_ne!(doctor.code, 0);
+    assert!(
+        doctor.stdout.contains("restored from a backup"),
+        "{}",
+        doctor.stdout
+    );
+    assert!(
+        doctor.stdout.contains("haven device revoke desk"),
+        "{}",
+        doctor.stdout
+    );
+    assert!(copy.ok(&["status"]).contains(
+        "device      desk, restored from a backup: not syncing (`haven doctor` says why)\n"
+    ));
+    // The laptop and the desk went on together all along; the copy never joined in.
+    assert!(!bodies(&copy).iter().any(|x| x == "AFTER-THE-RESTORE"));
+    assert!(
+        !log_of(&copy).contains("in session with another of this person's devices"),
+        "{}",
+        log_of(&copy)
+    );
+}

@@ -42,18 +42,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     // Everything is written and opened in a staging folder inside the home first, and
     // renamed into place only once it opens: a crash or a failure midway leaves the home as
     // it was, with no half-written file and no -wal or -shm (the folder goes with them).
-    // A restore killed midway (a power cut) leaves its staging folder behind: clear it.
-    if let Ok(entries) = std::fs::read_dir(&paths.data_dir) {
-        for entry in entries.flatten() {
-            if entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with(STAGING_PREFIX)
-            {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
+    clear_stale_stages(&paths);
     let stage = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(&paths.data_dir)
@@ -65,12 +54,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                 .map_err(|e| io_error("cannot write the restored files", e))?;
         }
     }
-    home::open(&staged, &pass).map(drop).map_err(|e| {
+    let mut opened = home::open(&staged, &pass).map_err(|e| {
         CliError::new(
             Exit::Storage,
             format!("the restored home does not open: {e}; nothing was restored"),
         )
     })?;
+    let was_linked = mark_restored(&mut opened)?;
+    drop(opened);
     // haven.db first: the home counts as made once identity.age is there too. (Between the
     // two renames, a crash leaves a haven.db alone, which `doctor` and `init` name.)
     for name in ["haven.db", "identity.age"] {
@@ -96,5 +87,39 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     if kept {
         eprintln!("If this laptop wrote more since the backup, unlocking will say the copy is older; `haven doctor --accept-older` makes it the newest.");
     }
+    if was_linked {
+        eprintln!("This home was one of your linked devices: it does not sync with the others as that device. `haven doctor` says what to do.");
+    }
     Ok(())
+}
+
+/// A restore killed midway (a power cut) leaves its staging folder behind: clear it.
+fn clear_stale_stages(paths: &haven_shared::paths::Paths) {
+    if let Ok(entries) = std::fs::read_dir(&paths.data_dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(STAGING_PREFIX)
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// A restored home that was one of the person's devices is marked so: it must not act as
+/// that device beside the device itself, which may still exist. True if it was one.
+fn mark_restored(opened: &mut home::OpenHome) -> CliResult<bool> {
+    let Ok(Some(mut devices)) = opened.own_devices() else {
+        return Ok(false);
+    };
+    devices.restored = Some(haven_shared::when::now().to_rfc3339());
+    opened.save_own_devices(&devices).map_err(|e| {
+        CliError::new(
+            Exit::Storage,
+            format!("cannot mark the restored home: {e}; nothing was restored"),
+        )
+    })?;
+    Ok(true)
 }

@@ -32,8 +32,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
             haven_shared::plural::count(status.entries.unwrap_or(0) as u64, "entry", "entries")
         ));
         text.push_str(&format!("agreements  {}\n", status.agreements.unwrap_or(0)));
-        if let Some(device) = &status.device {
-            text.push_str(&format!(
+        match &status.device {
+            Some(device) if status.device_restored => text.push_str(&format!(
+                "device      {}, restored from a backup: not syncing (`haven doctor` says why)\n",
+                output::visible(device)
+            )),
+            Some(device) => text.push_str(&format!(
                 "device      {}, linked with {}\n",
                 output::visible(device),
                 haven_shared::plural::count(
@@ -41,7 +45,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                     "other device",
                     "other devices"
                 )
-            ));
+            )),
+            None => {}
         }
         for p in &status.open_pauses {
             text.push_str(&format!(

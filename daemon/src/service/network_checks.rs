@@ -51,6 +51,9 @@ impl Service {
             ));
             out.push(generation_check(u));
             out.push(shared_document_check(u));
+            if let Some(c) = super::devices::restored_check(u) {
+                out.push(c);
+            }
             if let Some(problem) = u.partner_problem() {
                 out.push(check(
                     "partner record",

@@ -142,6 +142,7 @@ impl Service {
             waiting,
             device: unlocked.and_then(|u| super::devices::this_device_name(u)),
             other_devices: unlocked.map_or(0, |u| super::devices::other_devices(u)),
+            device_restored: unlocked.is_some_and(|u| super::devices::restored_check(u).is_some()),
         }
     }
 }

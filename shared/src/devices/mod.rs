@@ -42,6 +42,11 @@ pub struct OwnDevices {
     /// After `device leave`: the devices already told this one left.
     #[serde(default)]
     pub told_left: std::collections::BTreeSet<String>,
+    /// When this home was restored from a backup (RFC 3339). A restored copy does not
+    /// sync as the device it was: that device may still exist, and two homes acting as
+    /// one device would each sign for it. See `haven doctor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<String>,
 }
 
 /// What a device already linked sends the new one once the person confirmed the words,
@@ -171,6 +176,7 @@ mod tests {
             member_name: "Maya".into(),
             seen: Default::default(),
             told_left: Default::default(),
+            restored: None,
         }
     }
 

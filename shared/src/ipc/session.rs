@@ -104,6 +104,10 @@ pub struct StatusInfo {
     /// How many other devices of this person's are linked (not revoked).
     #[serde(default)]
     pub other_devices: usize,
+    /// This home was restored from a backup of one of the person's devices, and does not
+    /// sync as it (`haven doctor` says what to do).
+    #[serde(default)]
+    pub device_restored: bool,
 }
 
 /// A pause still open, for `haven status`.

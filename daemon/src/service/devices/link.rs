@@ -116,11 +116,13 @@ pub(super) fn add_device(
     device.added = when::now().to_rfc3339();
     device.revoked = None;
     let my_id = list
-        .devices
-        .iter()
+        .active()
         .find(|d| d.key == me)
         .map(Device::id)
-        .ok_or_else(|| linking("this device is not in its own list"))?;
+        .ok_or_else(|| {
+            linking("this device left your devices, or was revoked, so it cannot link another")
+                .hint("link the new device from one of your devices still linked")
+        })?;
     let next = list.with_added(device, &my_id);
     let signed = SignedDeviceList::sign(&next, u.home.identity.signing_key());
     let mut own = u.devices.own.clone().unwrap_or(OwnDevices {
@@ -131,6 +133,7 @@ pub(super) fn add_device(
         member_name: u.name.clone(),
         seen: Default::default(),
         told_left: Default::default(),
+        restored: None,
     });
     own.list = signed.clone();
     u.home.save_own_devices(&own).map_err(home_error)?;
@@ -175,6 +178,7 @@ pub(super) fn join(u: &mut Unlocked, package: LinkPackage) -> Result<(), ErrorRe
         member_name: name.to_string(),
         seen: Default::default(),
         told_left: Default::default(),
+        restored: None,
     };
     u.home.save_own_devices(&own).map_err(home_error)?;
     u.name = own.member_name.clone();

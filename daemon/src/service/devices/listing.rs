@@ -18,8 +18,29 @@ pub(in crate::service) fn this_device_name(u: &Unlocked) -> Option<String> {
         .map(|d| d.name)
 }
 
+/// `haven doctor`'s word on a home restored from a backup that was one of the person's
+/// devices: it does not sync as that device, and what to do.
+pub(in crate::service) fn restored_check(u: &Unlocked) -> Option<haven_shared::ipc::Check> {
+    let at = u.devices.own.as_ref()?.restored.clone()?;
+    let name = this_device_name(u).unwrap_or_else(|| "this device".into());
+    Some(haven_shared::ipc::Check {
+        name: "devices".into(),
+        ok: false,
+        detail: format!(
+            "this home was restored from a backup ({}) of {name}, one of your devices: it does not sync with your other devices, since {name} may still exist and two homes must never act as one device",
+            at.get(..10).unwrap_or(&at)
+        ),
+        fix: Some(format!(
+            "if {name} is lost, revoke it from one of your other devices (`haven device revoke {name}`); then link this computer again from a new home (`haven --home NEW_DIR init --join`), which gets the journal from your other devices; this restored home keeps what the backup held"
+        )),
+    })
+}
+
 /// How many of the person's other devices are linked (not revoked).
 pub(in crate::service) fn other_devices(u: &Unlocked) -> usize {
+    if u.devices.own.as_ref().is_some_and(|o| o.restored.is_some()) {
+        return 0;
+    }
     let me = own_key(u.home.identity.verifying_key());
     u.devices
         .own

@@ -7,7 +7,7 @@ mod listing;
 mod revoke;
 mod sessions;
 
-pub(super) use listing::{other_devices, this_device_name};
+pub(super) use listing::{other_devices, restored_check, this_device_name};
 
 use tokio::sync::watch;
 

@@ -211,6 +211,9 @@ pub(super) fn own_link(u: &Unlocked) -> DevicesLink {
     let Ok(list) = own.list.open() else {
         return DevicesLink::Off;
     };
+    if own.restored.is_some() {
+        return DevicesLink::Off;
+    }
     let me = own_key(u.home.identity.verifying_key());
     let leaving = has_left(u);
     if !leaving && !list.active().any(|d| d.key == me) {
