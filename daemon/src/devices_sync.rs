@@ -190,6 +190,8 @@ impl DevicesSync {
             DeviceMessage::Changes(changes) => taken = take_changes(peer, changes, journal)?,
             DeviceMessage::Digest { digest } => peer.digest = Some(digest),
             // The list and the secret are the service's (they are saved with the home).
+            // The session answers those itself.
+            DeviceMessage::Ping | DeviceMessage::Pong => {}
             DeviceMessage::List { .. } | DeviceMessage::Secret { .. } => {
                 return Err("a list or a secret reached the journal's sync".into())
             }

@@ -683,3 +683,47 @@ fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
         log_of(&copy)
     );
 }
+
+/// The desk's cable is pulled: the laptop stops showing it on the LAN (the session's
+/// pings go unanswered) and says "not known"; both write and delete apart; plugged back,
+/// they meet again and merge, the deletion winning over the other side's edit.
+#[test]
+fn devices_apart_merge_when_they_meet_again_and_a_pulled_cable_is_noticed() {
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    let shared = laptop.write(&["written before, edited apart on the laptop"]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    wait_until("in session", &laptop, || in_session_with(&laptop, "desk"));
+    lan.set_link(1, false);
+    eventually_explained(
+        Duration::from_secs(90),
+        || (!in_session_with(&laptop, "desk")).then_some(()),
+        || {
+            format!(
+                "the laptop still shows the desk on the LAN\n{}",
+                log_of(&laptop)
+            )
+        },
+    );
+    assert_eq!(device_named(&laptop, "desk")["in_sync"], false);
+    laptop.write(&["written on the laptop apart"]);
+    laptop.ok(&[
+        "journal",
+        "edit",
+        &shared,
+        "--text",
+        "the laptop's edit, made apart",
+    ]);
+    desk.write(&["written on the desk apart"]);
+    desk.ok(&["journal", "delete", &shared, "--yes"]);
+    lan.set_link(1, true);
+    let want = ["written on the desk apart", "written on the laptop apart"];
+    for h in [&laptop, &desk] {
+        eventually_explained(
+            Duration::from_secs(60),
+            || (bodies(h) == want).then_some(()),
+            || format!("{:?}\n{}", bodies(h), log_of(h)),
+        );
+    }
+}

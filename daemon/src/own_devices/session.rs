@@ -14,6 +14,10 @@ use crate::peer::noise::Channel;
 
 /// How long the first sync of a new device may take (a long journal on a slow network).
 pub const FIRST_SYNC: Duration = Duration::from_secs(600);
+/// A quiet session pings this often, and ends when nothing arrived for [`QUIET`]: a device
+/// whose cable was pulled is not shown "on the LAN" (or "in sync") for long.
+const PING: Duration = Duration::from_secs(15);
+const QUIET: Duration = Duration::from_secs(45);
 
 /// How a session ends: when cancelled (another session took over, or the device is no
 /// longer linked), or once the two hold the same journal (the link's first sync).
@@ -80,6 +84,9 @@ async fn exchange(
         Until::Cancelled(rx) => (Some(rx), false),
         Until::InSync => (None, true),
     };
+    let mut ping = tokio::time::interval(PING);
+    ping.tick().await;
+    let mut heard = tokio::time::Instant::now();
     loop {
         let cancelled = async {
             match &mut cancel {
@@ -92,7 +99,16 @@ async fn exchange(
         tokio::select! {
             bytes = channel.recv_bytes() => {
                 let bytes = bytes.map_err(|e| e.to_string())?;
+                heard = tokio::time::Instant::now();
                 let message = DeviceMessage::decode(&bytes).map_err(|e| e.to_string())?;
+                match message {
+                    DeviceMessage::Ping => {
+                        send_all(channel, vec![DeviceMessage::Pong]).await?;
+                        continue;
+                    }
+                    DeviceMessage::Pong => continue,
+                    _ => {}
+                }
                 let (replies, in_sync) = ask_core(&net.core, |reply| DeviceOp::Received {
                     session,
                     message: Box::new(message),
@@ -119,6 +135,12 @@ async fn exchange(
                 if !still && !until_in_sync {
                     return Ok(());
                 }
+            }
+            _ = ping.tick() => {
+                if heard.elapsed() >= QUIET {
+                    return Err("the other device went quiet".into());
+                }
+                send_all(channel, vec![DeviceMessage::Ping]).await?;
             }
             () = cancelled => return Ok(()),
         }

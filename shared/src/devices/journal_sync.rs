@@ -93,6 +93,9 @@ pub enum DeviceMessage {
     Digest {
         digest: String,
     },
+    /// A quiet session says it is still there (answered with `Pong`).
+    Ping,
+    Pong,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
