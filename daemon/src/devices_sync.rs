@@ -191,7 +191,10 @@ impl DevicesSync {
             DeviceMessage::Digest { digest } => peer.digest = Some(digest),
             // The list and the secret are the service's (they are saved with the home).
             // The session answers those itself.
-            DeviceMessage::Ping | DeviceMessage::Pong => {}
+            DeviceMessage::Ping
+            | DeviceMessage::Pong
+            | DeviceMessage::PqOffer { .. }
+            | DeviceMessage::PqReply { .. } => {}
             DeviceMessage::List { .. } | DeviceMessage::Secret { .. } => {
                 return Err("a list or a secret reached the journal's sync".into())
             }

@@ -91,6 +91,15 @@ fn a_linked_device_gets_the_journal_and_every_change_after_travels_both_ways() {
             || format!("never in session:\n{}", log_of(h)),
         );
     }
+    // Every session with another device runs on post-quantum keys.
+    for h in [&laptop, &desk] {
+        let log = log_of(h);
+        assert!(
+            log.contains("the session with a device runs on post-quantum keys"),
+            "{log}"
+        );
+        assert!(!log.contains("ended at its post-quantum exchange"), "{log}");
+    }
     laptop.write(&["written on the laptop after"]);
     wait_for(&desk, "the laptop's new entry on the desk", |b| {
         b.iter().any(|x| x == "written on the laptop after")

@@ -60,6 +60,11 @@ async fn live(
     caller: [u8; 32],
     address: Option<String>,
 ) {
+    let mut channel = channel;
+    if let Err(e) = session::post_quantum(&mut channel).await {
+        tracing::info!(device = %device.name, error = %e, "a device's session ended at its post-quantum exchange");
+        return;
+    }
     let Some((token, cancel)) = net.register(&device.id, caller) else {
         tracing::debug!(device = %device.name, "both dialled at once; the other session stays");
         return;

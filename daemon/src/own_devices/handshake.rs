@@ -58,7 +58,9 @@ pub async fn initiate(
         let mut decoder = FrameDecoder::new();
         let answer = read_frame(&mut stream, &mut decoder).await?;
         hs.read_message(&answer, &mut buf)?;
+        let hash = hs.get_handshake_hash().to_vec();
         let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        channel.set_handshake(true, hash);
         channel.start_padding_and_rekeying();
         Ok(channel)
     })
@@ -118,7 +120,9 @@ pub async fn respond(
         let mut buf = vec![0u8; MAX_FRAME];
         let n = hs.write_message(&[], &mut buf)?;
         write_frame(&mut stream, &buf[..n]).await?;
+        let hash = hs.get_handshake_hash().to_vec();
         let mut channel = Channel::new(stream, hs.into_transport_mode()?, decoder);
+        channel.set_handshake(false, hash);
         channel.start_padding_and_rekeying();
         Ok((channel, caller, port))
     })

@@ -36,6 +36,52 @@ async fn send_all(channel: &mut Channel, messages: Vec<DeviceMessage>) -> Result
     Ok(())
 }
 
+/// The next message, within 10 s.
+async fn next_within(channel: &mut Channel) -> Result<DeviceMessage, String> {
+    let bytes = tokio::time::timeout(Duration::from_secs(10), channel.recv_bytes())
+        .await
+        .map_err(|_| "no post-quantum message within 10 s".to_string())?
+        .map_err(|e| e.to_string())?;
+    DeviceMessage::decode(&bytes).map_err(|e| e.to_string())
+}
+
+/// The post-quantum exchange, first in a live session: the device that called offers an
+/// ML-KEM-768 key, the other answers; both switch to keys derived from the shared secret
+/// and bound to the handshake, so what a recorder keeps today stays closed to a quantum
+/// computer later (the partner's sessions do the same, `peer::session`).
+pub async fn post_quantum(channel: &mut Channel) -> Result<(), String> {
+    use haven_shared::crypto::pq;
+    let ss = if channel.initiator {
+        let (offer, key) = pq::offer();
+        let key = hex::encode(key);
+        send_all(channel, vec![DeviceMessage::PqOffer { key }]).await?;
+        match next_within(channel).await? {
+            DeviceMessage::PqReply { ciphertext } => hex::decode(ciphertext)
+                .ok()
+                .and_then(|ct| pq::finish(&offer, &ct))
+                .ok_or("a post-quantum reply that does not answer the offer")?,
+            _ => return Err("the other device did not answer the post-quantum offer".into()),
+        }
+    } else {
+        match next_within(channel).await? {
+            DeviceMessage::PqOffer { key } => {
+                let (ciphertext, ss) = hex::decode(key)
+                    .ok()
+                    .and_then(|k| pq::answer(&k))
+                    .ok_or("a post-quantum offer whose key is not one")?;
+                let ciphertext = hex::encode(ciphertext);
+                send_all(channel, vec![DeviceMessage::PqReply { ciphertext }]).await?;
+                ss
+            }
+            _ => return Err("the other device did not start the post-quantum exchange".into()),
+        }
+    };
+    channel
+        .switch_to_post_quantum(&ss)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Runs the session with `device` (its id); `address` is where it listens, to dial later.
 pub async fn run(
     net: &OwnNet,
@@ -68,6 +114,34 @@ pub async fn run(
     result
 }
 
+/// One message from the other device: a ping answered here, anything else handed to the
+/// core and its answers sent. True once the two hold the same journal.
+async fn handle(
+    net: &OwnNet,
+    channel: &mut Channel,
+    session: u64,
+    bytes: &[u8],
+) -> Result<bool, String> {
+    let message = DeviceMessage::decode(bytes).map_err(|e| e.to_string())?;
+    match message {
+        DeviceMessage::Ping => {
+            send_all(channel, vec![DeviceMessage::Pong]).await?;
+            return Ok(false);
+        }
+        DeviceMessage::Pong => return Ok(false),
+        _ => {}
+    }
+    let (replies, in_sync) = ask_core(&net.core, |reply| DeviceOp::Received {
+        session,
+        message: Box::new(message),
+        reply,
+    })
+    .await
+    .ok_or("the daemon is stopping")??;
+    send_all(channel, replies).await?;
+    Ok(in_sync)
+}
+
 async fn exchange(
     net: &OwnNet,
     channel: &mut Channel,
@@ -87,6 +161,7 @@ async fn exchange(
     let mut ping = tokio::time::interval(PING);
     ping.tick().await;
     let mut heard = tokio::time::Instant::now();
+    let mut said_post_quantum = false;
     loop {
         let cancelled = async {
             match &mut cancel {
@@ -100,24 +175,12 @@ async fn exchange(
             bytes = channel.recv_bytes() => {
                 let bytes = bytes.map_err(|e| e.to_string())?;
                 heard = tokio::time::Instant::now();
-                let message = DeviceMessage::decode(&bytes).map_err(|e| e.to_string())?;
-                match message {
-                    DeviceMessage::Ping => {
-                        send_all(channel, vec![DeviceMessage::Pong]).await?;
-                        continue;
-                    }
-                    DeviceMessage::Pong => continue,
-                    _ => {}
+                if channel.post_quantum && !said_post_quantum {
+                    // Both sides switched once the other's switch has been read.
+                    said_post_quantum = true;
+                    tracing::info!(%device, "the session with a device runs on post-quantum keys");
                 }
-                let (replies, in_sync) = ask_core(&net.core, |reply| DeviceOp::Received {
-                    session,
-                    message: Box::new(message),
-                    reply,
-                })
-                .await
-                .ok_or("the daemon is stopping")??;
-                send_all(channel, replies).await?;
-                if until_in_sync && in_sync {
+                if handle(net, channel, session, &bytes).await? && until_in_sync {
                     return Ok(());
                 }
             }

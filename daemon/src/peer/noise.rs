@@ -228,6 +228,13 @@ impl Channel {
         }
     }
 
+    /// For a channel made outside this module (the person's own devices): which side
+    /// dialled, and the handshake hash the post-quantum keys are bound to.
+    pub fn set_handshake(&mut self, initiator: bool, hash: Vec<u8>) {
+        self.initiator = initiator;
+        self.handshake_hash = hash;
+    }
+
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         self.stream.peer()
     }

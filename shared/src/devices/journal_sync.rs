@@ -96,6 +96,15 @@ pub enum DeviceMessage {
     /// A quiet session says it is still there (answered with `Pong`).
     Ping,
     Pong,
+    /// First in a session, from the device that called: an ML-KEM-768 encapsulation key,
+    /// hex. The answer's shared secret keys the rest of the session (`crypto::pq`).
+    PqOffer {
+        key: String,
+    },
+    /// The ciphertext that answers a [`DeviceMessage::PqOffer`], hex.
+    PqReply {
+        ciphertext: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
