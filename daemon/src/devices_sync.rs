@@ -231,18 +231,9 @@ fn take_changes(
     changes: Changes,
     journal: &mut impl Journal,
 ) -> Result<Taken, String> {
-    let their = peer
-        .their
-        .get_or_insert_with(|| Marks::from_summary(Summary::default()));
-    for e in &changes.entries {
-        their.put(e);
-    }
-    for t in &changes.tombstones {
-        their.delete(t);
-    }
-    if let Some(p) = &changes.purged {
-        their.set_purged(p.clone());
-    }
+    peer.their
+        .get_or_insert_with(|| Marks::from_summary(Summary::default()))
+        .note(&changes);
     let (apply, refused) = journal.plan(changes);
     if refused > 0 {
         tracing::warn!(
@@ -277,15 +268,7 @@ fn push(peer: &mut Peer, journal: &mut impl Journal) -> Vec<DeviceMessage> {
     };
     let batches = journal.changes_for(their);
     for b in &batches {
-        for e in &b.entries {
-            their.put(e);
-        }
-        for t in &b.tombstones {
-            their.delete(t);
-        }
-        if let Some(p) = &b.purged {
-            their.set_purged(p.clone());
-        }
+        their.note(b);
     }
     batches.into_iter().map(DeviceMessage::Changes).collect()
 }

@@ -461,6 +461,16 @@ fn what_a_person_reads_about_their_devices_is_pinned() {
     snapbox::assert_data_eq!(out, snapbox::file!["../snapshots/devices.txt"]);
 }
 
+/// Stops every daemon, then unlocks each again (a daemon starts with the unlock).
+fn restart(homes: &[&Home]) {
+    for h in homes {
+        h.ok(&["daemon", "stop"]);
+    }
+    for h in homes {
+        h.ok(&["unlock"]);
+    }
+}
+
 /// The device `h` calls `name`, as its `device list --json` shows it.
 fn device_named(h: &Home, name: &str) -> serde_json::Value {
     h.json(&["device", "list", "--json"])
@@ -540,12 +550,7 @@ fn a_revoked_device_gets_nothing_new_and_the_others_go_on() {
         b.iter().any(|x| x == "LAPTOP-AFTER-REVOCATION")
     });
     // Both restart: they meet again on the new secret.
-    for h in [&laptop, &tablet] {
-        h.ok(&["daemon", "stop"]);
-    }
-    for h in [&laptop, &tablet] {
-        h.ok(&["unlock"]);
-    }
+    restart(&[&laptop, &tablet]);
     tablet.write(&["TABLET-AFTER-RESTART"]);
     wait_for(
         &laptop,
@@ -597,12 +602,7 @@ fn a_device_away_at_a_revocation_is_given_the_new_secret() {
         !device_named(&tablet, "desk")["revoked"].is_null()
     });
     assert!(log_of(&tablet).contains("took the devices' new secret"));
-    for h in [&laptop, &tablet] {
-        h.ok(&["daemon", "stop"]);
-    }
-    for h in [&laptop, &tablet] {
-        h.ok(&["unlock"]);
-    }
+    restart(&[&laptop, &tablet]);
     laptop.write(&["AFTER-BOTH-RESTARTED"]);
     wait_for(&tablet, "the laptop's entry after both restarted", |b| {
         b.iter().any(|x| x == "AFTER-BOTH-RESTARTED")

@@ -53,16 +53,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
         }
         set_aside(ctx)?;
     }
-    let pass = passphrase::new_passphrase(ctx.passphrase_file.as_deref())?;
-    home::create(&paths, name, &pass).map_err(|e| {
-        CliError::new(
-            Exit::Storage,
-            format!(
-                "cannot create the home at {}: {e}",
-                paths.data_dir.display()
-            ),
-        )
-    })?;
+    create_home(ctx, name)?;
     eprintln!(
         "Created a Haven home for {name} at {}",
         paths.data_dir.display()
@@ -76,21 +67,27 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     Ok(())
 }
 
+/// Asks for a new passphrase and creates the home with it.
+fn create_home(ctx: &Ctx, name: &str) -> CliResult<secrecy::SecretString> {
+    let pass = passphrase::new_passphrase(ctx.passphrase_file.as_deref())?;
+    home::create(&ctx.paths, name, &pass).map_err(|e| {
+        CliError::new(
+            Exit::Storage,
+            format!(
+                "cannot create the home at {}: {e}",
+                ctx.paths.data_dir.display()
+            ),
+        )
+    })?;
+    Ok(pass)
+}
+
 /// `--join`: a home for this device (or the one a link that did not finish left), then
 /// the code, the words, and the journal.
 fn join(name: &str, ctx: &mut Ctx) -> CliResult {
     let paths = ctx.paths.clone();
     if !paths.is_initialised() {
-        let pass = passphrase::new_passphrase(ctx.passphrase_file.as_deref())?;
-        home::create(&paths, name, &pass).map_err(|e| {
-            CliError::new(
-                Exit::Storage,
-                format!(
-                    "cannot create the home at {}: {e}",
-                    paths.data_dir.display()
-                ),
-            )
-        })?;
+        let pass = create_home(ctx, name)?;
         ctx.client.call(Unlock {
             passphrase: SecretText(secrecy::ExposeSecret::expose_secret(&pass).to_string()),
         })?;

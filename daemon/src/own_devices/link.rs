@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use haven_shared::devices::{check_name, Device, LinkPackage};
 use haven_shared::ipc::{
@@ -27,16 +26,13 @@ use super::{OwnNet, Steps};
 use crate::contract::{ask_core, DeviceOp, Intro, Material};
 use crate::peer::discovery::{self, NameplateBrowse, PAIR_SERVICE};
 use crate::peer::noise::Channel;
+use crate::peer::pair_requests::each_announcing;
 use crate::peer::pairing::{self, Code, Introduced, PairError, Purpose, CODE_LIFETIME};
 
 /// How long the handshake may take once connected.
 const EXCHANGE: Duration = Duration::from_secs(20);
 /// How long the person has to compare the words.
 pub const CONFIRM_TIME: Duration = Duration::from_secs(180);
-/// How long `device add` looks for the device showing the code, and how many devices
-/// announcing its nameplate it tries (each try is one guess for whoever answers).
-const FIND_CODE: Duration = Duration::from_secs(10);
-const MAX_TRIES: usize = 3;
 
 /// What the device already linked says once the person compared the words.
 #[derive(Debug, Serialize, Deserialize)]
@@ -303,26 +299,10 @@ async fn add(net: &Arc<OwnNet>, code: &str, name: Option<String>) -> Result<Link
     let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
     let mut browse =
         NameplateBrowse::start_named(&mdns, nameplate(&code), net.mdns_interface.as_deref());
-    let mut deadline = Instant::now() + FIND_CODE;
-    let mut failures = Vec::new();
-    while failures.len() < MAX_TRIES {
-        let Some(addrs) = browse.next(deadline).await else {
-            break;
-        };
-        match answer(&addrs, &code, &me).await {
-            Ok(them) => return Ok(offer(net, &me, them)),
-            Err(e) => {
-                tracing::warn!(error = %e, "a device showing the nameplate did not link");
-                failures.push(e);
-                deadline = deadline.max(Instant::now() + Duration::from_secs(2));
-            }
-        }
-    }
-    let worst = failures
-        .iter()
-        .position(|e| matches!(e, PairError::WrongCode))
-        .or(failures.len().checked_sub(1))
-        .map(|i| failures.swap_remove(i));
+    let worst = match each_announcing(&mut browse, |addrs| answer(addrs, &code, &me)).await {
+        Ok(them) => return Ok(offer(net, &me, them)),
+        Err(worst) => worst,
+    };
     Err(match worst {
         Some(e) => link_error(e),
         None => linking(format!(
@@ -335,12 +315,12 @@ async fn add(net: &Arc<OwnNet>, code: &str, name: Option<String>) -> Result<Link
 
 /// One try at one device announcing the nameplate.
 async fn answer(
-    addrs: &[std::net::SocketAddr],
+    addrs: Vec<std::net::SocketAddr>,
     code: &Code,
     me: &Material,
 ) -> Result<Introduced, PairError> {
     let mut last = String::from("no address");
-    for addr in addrs {
+    for addr in &addrs {
         match tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 let them = tokio::time::timeout(

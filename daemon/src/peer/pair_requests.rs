@@ -144,28 +144,10 @@ async fn join(net: &Net, code: &str) -> Result<Paired, ErrorReply> {
         .ok_or_else(stopping)??;
     let mdns = net.mdns.clone().ok_or_else(no_mdns)?;
     let mut browse = NameplateBrowse::start(&mdns, code.nameplate, net.mdns_interface.as_deref());
-    let mut deadline = Instant::now() + FIND_CODE;
-    let mut failures = Vec::new();
-    while failures.len() < MAX_JOIN_TRIES {
-        let Some(addrs) = browse.next(deadline).await else {
-            break;
-        };
-        match join_at(&addrs, &code, &material).await {
-            Ok(outcome) => return finish_pairing(net, Ok(outcome)).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "a laptop showing the nameplate did not pair");
-                failures.push(e);
-                // Another laptop announcing the nameplate may be the right one.
-                deadline = deadline.max(Instant::now() + Duration::from_secs(2));
-            }
-        }
-    }
-    // The most telling failure: a code that did not match, else the last one.
-    let worst = failures
-        .iter()
-        .position(|e| matches!(e, PairError::WrongCode))
-        .or(failures.len().checked_sub(1))
-        .map(|i| failures.swap_remove(i));
+    let worst = match each_announcing(&mut browse, |addrs| join_at(addrs, &code, &material)).await {
+        Ok(outcome) => return finish_pairing(net, Ok(outcome)).await,
+        Err(worst) => worst,
+    };
     Err(match worst {
         Some(e) => pairing_error(e),
         None => ErrorReply::new(
@@ -179,6 +161,42 @@ async fn join(net: &Net, code: &str) -> Result<Paired, ErrorReply> {
     })
 }
 
+/// Tries each device announcing a code's nameplate in turn, at most [`MAX_JOIN_TRIES`]
+/// (anyone may announce one, and each try is one guess for whoever answers), until one
+/// answers. Else the most telling failure: a code that did not match, else the last one;
+/// none if nobody announced it.
+pub async fn each_announcing<T, F, Fut>(
+    browse: &mut NameplateBrowse<'_>,
+    mut attempt: F,
+) -> Result<T, Option<PairError>>
+where
+    F: FnMut(Vec<std::net::SocketAddr>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, PairError>>,
+{
+    let mut deadline = Instant::now() + FIND_CODE;
+    let mut failures = Vec::new();
+    while failures.len() < MAX_JOIN_TRIES {
+        let Some(addrs) = browse.next(deadline).await else {
+            break;
+        };
+        match attempt(addrs).await {
+            Ok(done) => return Ok(done),
+            Err(e) => {
+                tracing::warn!(error = %e, "a device showing the nameplate did not answer the code");
+                failures.push(e);
+                // Another device announcing the nameplate may be the right one.
+                deadline = deadline.max(Instant::now() + Duration::from_secs(2));
+            }
+        }
+    }
+    let worst = failures
+        .iter()
+        .position(|e| matches!(e, PairError::WrongCode))
+        .or(failures.len().checked_sub(1))
+        .map(|i| failures.swap_remove(i));
+    Err(worst)
+}
+
 /// How long the joiner looks for the laptop showing the code.
 const FIND_CODE: Duration = Duration::from_secs(10);
 /// How many laptops announcing the nameplate the joiner tries.
@@ -189,12 +207,12 @@ const WAIT_FOR_WAITER: Duration = Duration::from_secs(15);
 /// One try at one laptop announcing the nameplate: the first of its addresses that
 /// answers gets the pairing exchange.
 async fn join_at(
-    addrs: &[std::net::SocketAddr],
+    addrs: Vec<std::net::SocketAddr>,
     code: &Code,
     material: &pairing::Material,
 ) -> Result<Outcome, PairError> {
     let mut last_error = String::from("no address");
-    for addr in addrs {
+    for addr in &addrs {
         match tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => return pairing::join(stream, code, material).await,
             Ok(Err(e)) => last_error = e.to_string(),

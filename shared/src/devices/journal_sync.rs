@@ -213,6 +213,20 @@ impl Marks {
         self.purged = Some(at);
     }
 
+    /// Marks what `changes` carry as held here (the other side's marks, tracked as
+    /// changes go to it or come from it).
+    pub fn note(&mut self, changes: &Changes) {
+        for e in &changes.entries {
+            self.put(e);
+        }
+        for t in &changes.tombstones {
+            self.delete(t);
+        }
+        if let Some(p) = &changes.purged {
+            self.set_purged(p.clone());
+        }
+    }
+
     pub fn purged(&self) -> Option<&str> {
         self.purged.as_deref()
     }

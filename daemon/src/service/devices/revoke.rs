@@ -3,7 +3,7 @@
 //! secret the devices share, since the revoked device knew it. The other devices take both
 //! at their next message from this one; the revoked device gets neither, nor anything else.
 
-use haven_shared::devices::SignedDeviceList;
+use haven_shared::devices::{DeviceList, SignedDeviceList};
 use haven_shared::ipc::{DeviceLeft, ErrorKind, ErrorReply, Revoked};
 use haven_shared::when;
 
@@ -15,21 +15,26 @@ fn not_linked() -> ErrorReply {
         .hint("link one with `haven init --join` on it and `haven device add CODE` here")
 }
 
-/// Revokes the device named `name`, from this one.
-pub(super) fn revoke(u: &mut Unlocked, name: &str) -> Result<Revoked, ErrorReply> {
+/// This device's key and id and the person's list, if this device is still one of theirs.
+fn still_linked(u: &Unlocked) -> Result<(String, String, DeviceList), ErrorReply> {
     let me = own_key(u.home.identity.verifying_key());
-    let my_id = own_id(u);
-    let own = u.devices.own.as_mut().ok_or_else(not_linked)?;
+    let own = u.devices.own.as_ref().ok_or_else(not_linked)?;
     let list = own
         .list
         .open()
         .map_err(|e| linking(format!("this device's own list is damaged: {e}")))?;
     if !list.active().any(|d| d.key == me) {
         return Err(linking(
-            "this device is no longer one of your devices, so it cannot revoke one",
-        )
-        .hint("revoke from one of your devices still linked"));
+            "this device already left your devices (or was revoked)",
+        ));
     }
+    Ok((me, own_id(u), list))
+}
+
+/// Revokes the device named `name`, from this one.
+pub(super) fn revoke(u: &mut Unlocked, name: &str) -> Result<Revoked, ErrorReply> {
+    let (me, my_id, list) =
+        still_linked(u).map_err(|e| e.hint("revoke from one of your devices still linked"))?;
     let target = list.active().find(|d| d.name == name).ok_or_else(|| {
         ErrorReply::new(
             ErrorKind::NotFound,
@@ -44,11 +49,11 @@ pub(super) fn revoke(u: &mut Unlocked, name: &str) -> Result<Revoked, ErrorReply
         );
     }
     let next = list.with_revoked(&target.id(), &my_id, &when::now().to_rfc3339());
-    let mut updated = own.clone();
+    let mut updated = u.devices.own.clone().ok_or_else(not_linked)?;
     updated.list = SignedDeviceList::sign(&next, u.home.identity.signing_key());
     updated.rotate();
     u.home.save_own_devices(&updated).map_err(home_error)?;
-    *own = updated;
+    u.devices.own = Some(updated);
     tracing::info!(
         device = name,
         "a device was revoked; the devices' secret was replaced"
@@ -62,24 +67,13 @@ pub(super) fn revoke(u: &mut Unlocked, name: &str) -> Result<Revoked, ErrorReply
 /// Takes this device out of the person's devices. It keeps the journal as it is; the
 /// others are told when they next meet it.
 pub(super) fn leave(u: &mut Unlocked) -> Result<DeviceLeft, ErrorReply> {
-    let me = own_key(u.home.identity.verifying_key());
-    let my_id = own_id(u);
-    let own = u.devices.own.as_mut().ok_or_else(not_linked)?;
-    let list = own
-        .list
-        .open()
-        .map_err(|e| linking(format!("this device's own list is damaged: {e}")))?;
-    if !list.active().any(|d| d.key == me) {
-        return Err(linking(
-            "this device already left your devices (or was revoked)",
-        ));
-    }
+    let (_, my_id, list) = still_linked(u)?;
     let next = list.with_revoked(&my_id, &my_id, &when::now().to_rfc3339());
-    let mut updated = own.clone();
+    let mut updated = u.devices.own.clone().ok_or_else(not_linked)?;
     updated.list = SignedDeviceList::sign(&next, u.home.identity.signing_key());
     updated.told_left.clear();
     u.home.save_own_devices(&updated).map_err(home_error)?;
-    *own = updated;
+    u.devices.own = Some(updated);
     tracing::info!("this device left the person's devices");
     Ok(DeviceLeft {
         others: next.active().count(),
