@@ -202,7 +202,10 @@ async fn host(
     let device_id = them.intro.member_id.clone();
     let mut channel = Channel::new(them.stream, them.transport, them.decoder);
     channel.start_padding_and_rekeying();
-    let said = tokio::time::timeout(CONFIRM_TIME, channel.recv_bytes())
+    // A little longer than the other device keeps its offer: if the person answers at the
+    // last moment there, the answer still finds this side waiting (else the list would
+    // name a device that never got it).
+    let said = tokio::time::timeout(CONFIRM_TIME + Duration::from_secs(30), channel.recv_bytes())
         .await
         .map_err(|_| {
             linking(format!(
