@@ -100,12 +100,13 @@ pub enum CoreMsg {
 
 /// Which of the person's own devices to keep sessions with: published by the core thread
 /// (off while locked, or when no other device is linked).
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DevicesLink {
     Off,
     On(Arc<OwnLink>),
 }
 
+#[derive(PartialEq, Eq)]
 pub struct OwnLink {
     pub own_static: Zeroizing<[u8; 32]>,
     pub own_public: [u8; 32],
@@ -118,7 +119,7 @@ pub struct OwnLink {
     pub others: Vec<OtherDevice>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OtherDevice {
     pub id: String,
     pub name: String,

@@ -191,7 +191,15 @@ impl Service {
             Vault::Unlocked(u) => sessions::own_link(u),
             Vault::Locked => DevicesLink::Off,
         };
-        self.own.link.send_replace(link);
+        // Only a change is sent: each one restarts the advertisement and the browse, and
+        // the core publishes on many occasions that change nothing here.
+        self.own.link.send_if_modified(|current| {
+            if *current == link {
+                return false;
+            }
+            *current = link;
+            true
+        });
     }
 
     pub(super) fn journal_changed(&self) {
