@@ -6,7 +6,8 @@
 /// the system's, so that heaptrack (which sees only malloc) can profile the load.
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc = haven_shared::wiping_alloc::WipingAlloc;
+static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc =
+    haven_shared::wiping_alloc::WipingAlloc::new();
 
 use haven_shared::documents::JournalDoc;
 use haven_shared::paths::Paths;

@@ -41,7 +41,8 @@ use crate::service::Service;
 /// what a lock frees (and the buffers that held a passphrase) cannot be read back from the
 /// running process. See `haven_shared::wiping_alloc` for what it costs.
 #[global_allocator]
-static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc = haven_shared::wiping_alloc::WipingAlloc;
+static ALLOCATOR: haven_shared::wiping_alloc::WipingAlloc =
+    haven_shared::wiping_alloc::WipingAlloc::new();
 
 /// Keeps Haven's encrypted journal and agreements, and serves the `haven` CLI.
 #[derive(Parser, Debug)]
