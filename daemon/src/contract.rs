@@ -176,6 +176,11 @@ pub enum DeviceOp {
     Closed {
         session: u64,
     },
+    /// After `device leave`: the device `device` (its id) said it took the list that says
+    /// so, and is not called again.
+    Told {
+        device: String,
+    },
     /// How many journal entries this device holds (after a link's first sync).
     Count(oneshot::Sender<usize>),
 }
@@ -191,6 +196,7 @@ impl DeviceOp {
             DeviceOp::Received { .. } => "a message from an own device",
             DeviceOp::Push { .. } => "changes for an own device",
             DeviceOp::Closed { .. } => "an own device's session end",
+            DeviceOp::Told { .. } => "a device told this one left",
             DeviceOp::Count(_) => "counting entries",
         }
     }

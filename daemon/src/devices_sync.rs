@@ -193,6 +193,7 @@ impl DevicesSync {
             // The session answers those itself.
             DeviceMessage::Ping
             | DeviceMessage::Pong
+            | DeviceMessage::ListTaken { .. }
             | DeviceMessage::PqOffer { .. }
             | DeviceMessage::PqReply { .. } => {}
             DeviceMessage::List { .. } | DeviceMessage::Secret { .. } => {

@@ -102,8 +102,7 @@ pub async fn run(
     .ok_or("that device is not one of this person's")?;
     let (first, close) = first;
     let result = if close {
-        // This device left: it only tells the other so.
-        send_all(&mut channel, first).await
+        tell_left(net, &mut channel, &device, first).await
     } else {
         exchange(net, &mut channel, session, &device, first, until).await
     };
@@ -112,6 +111,35 @@ pub async fn run(
         .send(CoreMsg::Device(DeviceOp::Closed { session }))
         .await;
     result
+}
+
+/// This device left: it only tells the other so, and counts it told once the other
+/// answers that it took the list (closing before that could lose the list: a socket
+/// closed with the other's messages unread is reset, and the reset drops what was sent).
+async fn tell_left(
+    net: &OwnNet,
+    channel: &mut Channel,
+    device: &str,
+    list: Vec<DeviceMessage>,
+) -> Result<(), String> {
+    send_all(channel, list).await?;
+    let answer = async {
+        loop {
+            let bytes = channel.recv_bytes().await.map_err(|e| e.to_string())?;
+            if let Ok(DeviceMessage::ListTaken { .. }) = DeviceMessage::decode(&bytes) {
+                return Ok::<(), String>(());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), answer)
+        .await
+        .map_err(|_| "the other device did not answer that it took the list".to_string())??;
+    let device = device.to_string();
+    let _ = net
+        .core
+        .send(CoreMsg::Device(DeviceOp::Told { device }))
+        .await;
+    Ok(())
 }
 
 /// One message from the other device: a ping answered here, anything else handed to the

@@ -82,6 +82,11 @@ pub enum DeviceMessage {
     List {
         list: SignedDeviceList,
     },
+    /// The answer to a `List` the receiver holds now (kept, or already known): a device
+    /// that left waits for it before it counts the other as told.
+    ListTaken {
+        version: u64,
+    },
     /// The sender's secret, newer than the other's (a device was revoked).
     Secret {
         generation: u32,

@@ -123,10 +123,6 @@ impl Service {
                     Vault::Unlocked(u) => sessions::open(u, session, device, address),
                     Vault::Locked => None,
                 };
-                if opened.as_ref().is_some_and(|(_, close)| *close) {
-                    // A device that left told one more of the others.
-                    self.publish_devices();
-                }
                 let _ = reply.send(opened);
             }
             DeviceOp::Received {
@@ -147,6 +143,13 @@ impl Service {
                     Vault::Locked => 0,
                 };
                 let _ = reply.send(count);
+            }
+            DeviceOp::Told { device } => {
+                if let Vault::Unlocked(u) = &mut self.vault {
+                    sessions::told(u, device);
+                }
+                // A device that left told one more of the others.
+                self.publish_devices();
             }
             DeviceOp::Closed { session } => {
                 if let Vault::Unlocked(u) = &mut self.vault {

@@ -59,9 +59,6 @@ pub(super) fn open(
     if address.is_some() {
         seen.address = address;
     }
-    if leaving {
-        own.told_left.insert(device.clone());
-    }
     let own = own.clone();
     if let Err(e) = u.home.save_own_devices(&own) {
         tracing::warn!(error = %e, "cannot save when a device was last seen");
@@ -72,6 +69,20 @@ pub(super) fn open(
     }
     u.devices.open(session, device);
     Some((vec![DevicesSync::hello(u, Some(&own))], false))
+}
+
+/// After `device leave`: `device` took the list that says so, and is not called again.
+pub(super) fn told(u: &mut Unlocked, device: String) {
+    let Some(own) = u.devices.own.as_mut() else {
+        return;
+    };
+    if !own.told_left.insert(device) {
+        return;
+    }
+    let own = own.clone();
+    if let Err(e) = u.home.save_own_devices(&own) {
+        tracing::warn!(error = %e, "cannot save which devices were told this one left");
+    }
 }
 
 /// A message from the device in `session`.
@@ -90,7 +101,17 @@ pub(super) fn receive(
         link_changed: false,
     };
     match message {
-        DeviceMessage::List { list } => outcome.link_changed = take_list(u, session, &list)?,
+        DeviceMessage::List { list } => {
+            outcome.link_changed = take_list(u, session, &list)?;
+            let version = u.devices.own.as_ref().and_then(|o| o.list.open().ok());
+            if let Some(list) = version {
+                outcome.replies.push(DeviceMessage::ListTaken {
+                    version: list.version,
+                });
+            }
+        }
+        // Only a device that left waits for it (`own_devices::session`).
+        DeviceMessage::ListTaken { .. } => {}
         DeviceMessage::Secret { generation, secret } => {
             outcome.link_changed = take_secret(u, session, generation, secret)
         }
