@@ -736,3 +736,84 @@ fn devices_apart_merge_when_they_meet_again_and_a_pulled_cable_is_noticed() {
         );
     }
 }
+
+/// The laptop and the desk revoke each other, neither having heard of the other's
+/// revocation (the desk was off when the laptop revoked it, and the laptop refuses it
+/// from then on, so it never learns): each ends up revoked in the other's list, neither
+/// calls the other, both keep their journals and go on serving.
+#[test]
+fn two_devices_that_revoke_each_other_each_go_on_alone() {
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&["written before the two parted"]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    wait_for(&desk, "the laptop's entry on the desk", |b| b.len() == 1);
+    desk.ok(&["daemon", "stop"]);
+    laptop.ok(&["device", "revoke", "desk", "--yes"]);
+    desk.ok(&["unlock"]);
+    let said = desk.ok(&["device", "revoke", "laptop", "--yes"]);
+    assert!(said.starts_with("Revoked laptop."), "{said}");
+    for (h, other) in [(&laptop, "desk"), (&desk, "laptop")] {
+        assert!(
+            !device_named(h, other)["revoked"].is_null(),
+            "{other} is revoked on the other"
+        );
+        let status = h.ok(&["status"]);
+        assert!(status.contains("linked with 0 other devices"), "{status}");
+    }
+    // Neither lists the other as active, so neither calls: nothing travels either way.
+    laptop.write(&["LAPTOP-ALONE"]);
+    desk.write(&["DESK-ALONE"]);
+    assert_eq!(
+        bodies(&laptop),
+        ["LAPTOP-ALONE", "written before the two parted"]
+    );
+    assert_eq!(
+        bodies(&desk),
+        ["DESK-ALONE", "written before the two parted"]
+    );
+    let out = desk.run(&["device", "revoke", "laptop", "--yes"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+}
+
+/// The laptop and the tablet answer the desk's code at the same moment: one links it,
+/// the other is told plainly, and all three end with the same list.
+#[test]
+fn two_devices_answering_one_code_link_it_once() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let tablet = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &tablet, "tablet");
+    let desk = Home::in_netns(&lan.nodes[2], "eth0");
+    let (joining, code) = show_link_code(&desk, "desk");
+    let answer = |h: &Home| {
+        h.command("haven")
+            .args(["device", "add", &code, "--yes"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("haven device add")
+    };
+    let (a, b) = (answer(&laptop), answer(&tablet));
+    let outs = [a, b].map(|c| c.wait_with_output().expect("wait"));
+    let joined = joining.wait_with_output().expect("wait");
+    assert!(joined.status.success(), "{joined:?}\n{}", log_of(&desk));
+    let won: Vec<bool> = outs.iter().map(|o| o.status.success()).collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{outs:?}");
+    let lost = outs.iter().find(|o| !o.status.success()).expect("one lost");
+    let said = String::from_utf8_lossy(&lost.stderr);
+    assert!(said.starts_with("error: "), "{said}");
+    assert!(
+        said.contains("another of your devices may have answered it first")
+            || said.contains("the code is used up"),
+        "{said}"
+    );
+    for h in [&laptop, &tablet, &desk] {
+        eventually_explained(
+            SOON,
+            || (device_names(h).len() == 3).then_some(()),
+            || format!("{:?}\n{}", device_names(h), log_of(h)),
+        );
+    }
+}

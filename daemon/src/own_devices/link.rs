@@ -72,7 +72,15 @@ fn link_error(e: PairError) -> ErrorReply {
             "the code is used up: run `haven init --join` again on the new device for a new one"
         }
         PairError::BadCode(_) => "type the code exactly as the new device shows it",
-        _ => "run the two commands again, with both devices on the same network",
+        // Pairing's wording names a laptop; here the new device may also have been
+        // answered a moment ago by another of the person's devices, and stopped listening.
+        PairError::Unreachable(why) | PairError::Protocol(why) => {
+            return linking(format!(
+                "the device showing the code broke off or does not answer ({why}); another of your devices may have answered it first"
+            ))
+            .hint("`haven device list` shows whether it is linked; if not, run `haven init --join` on it again for a new code")
+        }
+        PairError::Timeout => "run the two commands again, with both devices on the same network",
     };
     linking(e.to_string()).hint(hint)
 }
