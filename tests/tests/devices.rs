@@ -91,9 +91,14 @@ fn a_linked_device_gets_the_journal_and_every_change_after_travels_both_ways() {
             || format!("never in session:\n{}", log_of(h)),
         );
     }
-    // Every session with another device runs on post-quantum keys.
+    // The link itself, and every session with another device after it, runs on
+    // post-quantum keys.
     for h in [&laptop, &desk] {
         let log = log_of(h);
+        assert!(
+            log.contains("the link runs on post-quantum keys before anything secret travels"),
+            "{log}"
+        );
         assert!(
             log.contains("the session with a device runs on post-quantum keys"),
             "{log}"

@@ -18,6 +18,7 @@ use haven_shared::ipc::{
     DeviceAdd, DeviceConfirm, ErrorKind, ErrorReply, LinkCode, LinkOffer, LinkStep, LinkWait,
     Linked, LinkingCall, Reply,
 };
+use haven_shared::wire::FrameDecoder;
 use haven_shared::words::safety_words;
 use serde::{Deserialize, Serialize};
 
@@ -208,8 +209,14 @@ async fn host(
         .await;
     let device = them.intro.name.clone();
     let device_id = them.intro.member_id.clone();
-    let mut channel = Channel::new(them.stream, them.transport, them.decoder);
-    channel.start_padding_and_rekeying();
+    let mut channel = link_channel(
+        them.stream,
+        them.transport,
+        them.decoder,
+        &them.transcript,
+        false,
+    )
+    .await?;
     // A little longer than the other device keeps its offer: if the person answers at the
     // last moment there, the answer still finds this side waiting (else the list would
     // name a device that never got it).
@@ -245,6 +252,29 @@ async fn host(
         person,
         entries,
     })
+}
+
+/// The link's channel, padded, and switched to post-quantum keys (ML-KEM-768 beside the
+/// handshake's X25519) before anything secret travels on it: the package with the
+/// devices' secret, then the journal's first sync. `initiator`: this side answered the
+/// code (the handshake's initiator), and offers the exchange.
+async fn link_channel(
+    stream: TcpStream,
+    transport: snow::TransportState,
+    decoder: FrameDecoder,
+    transcript: &[u8],
+    initiator: bool,
+) -> Result<Channel, ErrorReply> {
+    let mut channel = Channel::new(stream, transport, decoder);
+    channel.set_handshake(initiator, transcript.to_vec());
+    channel.start_padding_and_rekeying();
+    session::post_quantum(&mut channel).await.map_err(|e| {
+        linking(format!(
+            "the link broke off at its post-quantum exchange ({e}); nothing was linked"
+        ))
+    })?;
+    tracing::info!("the link runs on post-quantum keys before anything secret travels");
+    Ok(channel)
 }
 
 /// The journal's first sync over the link's channel, until both hold the same journal;
@@ -311,7 +341,7 @@ async fn add(net: &Arc<OwnNet>, code: &str, name: Option<String>) -> Result<Link
     let mut browse =
         NameplateBrowse::start_named(&mdns, nameplate(&code), net.mdns_interface.as_deref());
     let worst = match each_announcing(&mut browse, |addrs| answer(addrs, &code, &me)).await {
-        Ok(them) => return Ok(offer(net, &me, them)),
+        Ok(them) => return offer(net, &me, them).await,
         Err(worst) => worst,
     };
     Err(match worst {
@@ -353,15 +383,25 @@ async fn answer(
 }
 
 /// Keeps the introduced device waiting for the person's answer, for [`CONFIRM_TIME`].
-fn offer(net: &Arc<OwnNet>, me: &Material, them: Introduced) -> LinkOffer {
+async fn offer(
+    net: &Arc<OwnNet>,
+    me: &Material,
+    them: Introduced,
+) -> Result<LinkOffer, ErrorReply> {
     let token = hex::encode(haven_shared::crypto::random_bytes::<16>());
     let reply = LinkOffer {
         token: token.clone(),
         device: them.intro.name.clone(),
         safety_words: words(me, &them),
     };
-    let mut channel = Channel::new(them.stream, them.transport, them.decoder);
-    channel.start_padding_and_rekeying();
+    let channel = link_channel(
+        them.stream,
+        them.transport,
+        them.decoder,
+        &them.transcript,
+        true,
+    )
+    .await?;
     if let Ok(mut offers) = net.offers.lock() {
         offers.insert(
             token.clone(),
@@ -381,7 +421,7 @@ fn offer(net: &Arc<OwnNet>, me: &Material, them: Introduced) -> LinkOffer {
             offers.remove(&token);
         }
     });
-    reply
+    Ok(reply)
 }
 
 /// The person compared the words on this device: send the new one what it needs, or say
