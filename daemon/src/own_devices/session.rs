@@ -122,12 +122,24 @@ async fn tell_left(
     device: &str,
     list: Vec<DeviceMessage>,
 ) -> Result<(), String> {
+    // The other answers with the version it holds: this one's, unless it holds a newer
+    // list (one that does not say this device left), and then it was not told.
+    let sent = list.iter().find_map(|m| match m {
+        DeviceMessage::List { list } => list.open().ok().map(|l| l.version),
+        _ => None,
+    });
     send_all(channel, list).await?;
     let answer = async {
         loop {
             let bytes = channel.recv_bytes().await.map_err(|e| e.to_string())?;
-            if let Ok(DeviceMessage::ListTaken { .. }) = DeviceMessage::decode(&bytes) {
-                return Ok::<(), String>(());
+            if let Ok(DeviceMessage::ListTaken { version }) = DeviceMessage::decode(&bytes) {
+                return if Some(version) == sent {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the other device holds list version {version}, not this one's"
+                    ))
+                };
             }
         }
     };
