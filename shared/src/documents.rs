@@ -66,6 +66,13 @@ const SOOTHING_PLAN: &str = "p/soothe";
 const TOMBSTONE: &str = "d/";
 /// In the journal: when it was last purged, so the person's other devices purge too.
 const PURGED: &str = "p/purged";
+/// In the couple document: each version of a member's signed device list,
+/// `dl/<member>/<version, 20 digits>` = the list's JSON, so the partner can follow the
+/// list from the version it knows to the newest one, each checked against the one before.
+const DEVICE_LIST: &str = "dl/";
+/// The most versions of one member's list read from the document (a person changes their
+/// devices a few times a year; more is someone writing junk).
+pub const MAX_DEVICE_LISTS: usize = 256;
 
 pub type DocResult<T> = Result<T, AutomergeError>;
 
@@ -528,6 +535,33 @@ impl CoupleDoc {
             }
         }
         out
+    }
+
+    /// Publishes one version of `member`'s signed device list (its JSON); false when the
+    /// document already holds exactly that.
+    pub fn put_device_list(&mut self, member: &str, version: u64, json: &str) -> DocResult<bool> {
+        let key = format!("{DEVICE_LIST}{member}/{version:020}");
+        if get_str(&self.doc, &ROOT, &key)?.as_deref() == Some(json) {
+            return Ok(false);
+        }
+        self.doc.put(ROOT, key, json)?;
+        Ok(true)
+    }
+
+    /// The versions of `member`'s device list after version `after` the document holds,
+    /// unchecked, oldest first (at most [`MAX_DEVICE_LISTS`]; a value that is not text is
+    /// left out).
+    pub fn device_lists(&self, member: &str, after: u64) -> Vec<String> {
+        let start = format!("{DEVICE_LIST}{member}/{:020}", after.saturating_add(1));
+        let end = format!("{DEVICE_LIST}{member}0");
+        self.doc
+            .map_range(ROOT, start..end)
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Str(v)) => Some(v.to_string()),
+                _ => None,
+            })
+            .take(MAX_DEVICE_LISTS)
+            .collect()
     }
 
     /// How many agreements the document names (cheap: for `status`): distinct ids of

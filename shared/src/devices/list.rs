@@ -14,6 +14,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::model::agreement::member_id_of;
+use crate::model::keyring::DeviceKey;
 
 /// More devices than one person has; a list naming more is refused whole.
 pub const MAX_DEVICES: usize = 64;
@@ -116,6 +117,23 @@ impl DeviceList {
     /// The device whose Noise static key is `noise_key` (hex), revoked or not.
     pub fn by_noise_key(&self, noise_key: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.noise_key == noise_key)
+    }
+
+    /// Every device's signing key with when it was revoked, in the list's order (the
+    /// person's first device first): what a keyring checks this person's signatures with.
+    pub fn keys(&self) -> Vec<DeviceKey> {
+        self.devices
+            .iter()
+            .filter_map(|d| {
+                Some(DeviceKey {
+                    key: parse_key(&d.key)?,
+                    revoked: match &d.revoked {
+                        Some(r) => Some(DateTime::parse_from_rfc3339(&r.at).ok()?),
+                        None => None,
+                    },
+                })
+            })
+            .collect()
     }
 
     pub fn active(&self) -> impl Iterator<Item = &Device> {
@@ -287,6 +305,45 @@ impl SignedDeviceList {
     }
 }
 
+/// Follows a member's device list, as the partner's devices do, from `known` (`None`:
+/// nothing known yet) through `published` (the versions after it, oldest first, as the
+/// couple document holds them), each checked against the one before it
+/// ([`SignedDeviceList::update_of`]). When nothing is known, the first list taken must be
+/// signed by the member's first device, whose key (`member_key`, hex) was pinned at
+/// pairing. Versions that do not follow (junk, forgeries, another person's) are skipped.
+/// Returns the newest list reached, if it is newer than `known`.
+pub fn follow(
+    member_key: &str,
+    known: Option<&SignedDeviceList>,
+    published: &[String],
+) -> Option<SignedDeviceList> {
+    let mut current: Option<(SignedDeviceList, DeviceList)> =
+        known.and_then(|k| Some((k.clone(), k.open().ok()?)));
+    let mut advanced = false;
+    for json in published {
+        let Ok(candidate) = SignedDeviceList::decode(json.as_bytes()) else {
+            continue;
+        };
+        let next = match &current {
+            Some((_, list)) => match candidate.update_of(list) {
+                Ok(Update::Newer(next)) => next,
+                _ => continue,
+            },
+            None => match candidate.open() {
+                Ok(list)
+                    if list.devices[0].key == member_key && candidate.signer == list.member_id =>
+                {
+                    list
+                }
+                _ => continue,
+            },
+        };
+        current = Some((candidate, next));
+        advanced = true;
+    }
+    current.filter(|_| advanced).map(|(signed, _)| signed)
+}
+
 /// The rules a list holds by itself, whoever signed it.
 fn check_list(list: &DeviceList) -> Result<(), DeviceListError> {
     if list.devices.len() > MAX_DEVICES {
@@ -373,6 +430,57 @@ mod tests {
             SignedDeviceList::sign(&fourth, &a).update_of(&third),
             Err(DeviceListError::RevokedSigner)
         );
+    }
+
+    fn json(signed: &SignedDeviceList) -> String {
+        String::from_utf8(signed.encode()).expect("utf-8")
+    }
+
+    #[test]
+    fn the_partner_follows_a_list_from_the_pinned_key_through_each_version() {
+        let (a, b, _, second) = two();
+        let member_key = second.devices[0].key.clone();
+        let c = key();
+        let third = second.with_added(device(&c, "phone"), &second.devices[1].id());
+        let (second_s, third_s) = (
+            SignedDeviceList::sign(&second, &a),
+            SignedDeviceList::sign(&third, &b),
+        );
+        // Nothing known: taken from the list the first device signed, then the next.
+        let newest = follow(&member_key, None, &[json(&second_s), json(&third_s)]);
+        assert_eq!(newest.as_ref(), Some(&third_s));
+        // Known already: nothing newer, nothing returned.
+        assert_eq!(follow(&member_key, Some(&third_s), &[json(&third_s)]), None);
+        // From a known version, only what follows it.
+        assert_eq!(
+            follow(&member_key, Some(&second_s), &[json(&third_s)]),
+            Some(third_s.clone())
+        );
+        // With nothing known, a list the first device did not sign is no start.
+        assert_eq!(follow(&member_key, None, &[json(&third_s)]), None);
+    }
+
+    #[test]
+    fn the_partner_skips_junk_forgeries_and_another_persons_list() {
+        let (a, _, _, second) = two();
+        let member_key = second.devices[0].key.clone();
+        let signed = SignedDeviceList::sign(&second, &a);
+        // A stranger's own list, whatever it names, starts nothing for this member.
+        let (s, _, _, strangers) = two();
+        let theirs = SignedDeviceList::sign(&strangers, &s);
+        // A version signed by a key the list does not name.
+        let mut forged = second.with_added(device(&key(), "thief"), &second.member_id);
+        forged.version += 1;
+        let forged = SignedDeviceList::sign(&forged, &key());
+        let published = [
+            "not json".to_string(),
+            json(&theirs),
+            json(&signed),
+            json(&forged),
+            "{\"list\":\"\",\"signer\":\"\",\"signature\":\"\"}".to_string(),
+        ];
+        assert_eq!(follow(&member_key, None, &published), Some(signed.clone()));
+        assert_eq!(follow(&member_key, Some(&signed), &published), None);
     }
 
     #[test]

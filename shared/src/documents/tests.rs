@@ -355,3 +355,23 @@ fn a_long_journal_reads_back_whole_and_in_order_with_its_bad_rows_counted() {
     let got: Vec<(String, String)> = entries.into_iter().map(|e| (e.id, e.body)).collect();
     assert_eq!(got, want);
 }
+
+/// Device lists are read per member, after a version, oldest first; a value that is not
+/// text, another member's list and the versions not after the known one are left out.
+#[test]
+fn device_lists_are_read_per_member_after_the_known_version() {
+    let mut doc = CoupleDoc::new();
+    assert!(doc.put_device_list("aaaa", 2, "two").expect("put"));
+    assert!(!doc.put_device_list("aaaa", 2, "two").expect("same again"));
+    doc.put_device_list("aaaa", 10, "ten").expect("put");
+    doc.put_device_list("aaaa", 3, "three").expect("put");
+    doc.put_device_list("aaab", 4, "another member's").expect("put");
+    doc.automerge_mut()
+        .put(ROOT, format!("{DEVICE_LIST}aaaa/{:020}", 11), 11)
+        .expect("a number");
+    assert_eq!(doc.device_lists("aaaa", 0), ["two", "three", "ten"]);
+    assert_eq!(doc.device_lists("aaaa", 2), ["three", "ten"]);
+    assert_eq!(doc.device_lists("aaaa", 10), Vec::<String>::new());
+    assert_eq!(doc.device_lists("aaab", 0), ["another member's"]);
+    assert_eq!(doc.device_lists("aaaa", u64::MAX), Vec::<String>::new());
+}

@@ -23,13 +23,13 @@
 //! migration on each device: see [`LegacyAgreement`].
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use super::error::ModelError;
+pub use super::keyring::{DeviceSigner, Keyring, Signs};
 
 /// A member of the couple: the first 16 hex digits of the SHA-256 of their signing key, so
 /// an id cannot be claimed with another key.
@@ -174,90 +174,6 @@ pub fn sign_statement(key: &SigningKey, body: &StatementBody) -> SignedItem {
     )
 }
 
-/// The members whose signatures this device trusts: its own key (the first one added),
-/// and the partner's key as pinned at pairing. Never built from the couple document, which
-/// a partner can write. Remembers which signatures it has checked, so a listing of a
-/// thousand agreements verifies each signature once per unlock.
-#[derive(Debug, Default)]
-pub struct Keyring {
-    members: BTreeMap<MemberId, (String, VerifyingKey)>,
-    me: Option<MemberId>,
-    verified: Mutex<HashSet<[u8; 32]>>,
-}
-
-impl Clone for Keyring {
-    fn clone(&self) -> Keyring {
-        Keyring {
-            members: self.members.clone(),
-            me: self.me.clone(),
-            verified: Mutex::new(HashSet::new()),
-        }
-    }
-}
-
-impl Keyring {
-    pub fn new() -> Keyring {
-        Keyring::default()
-    }
-    pub fn with(mut self, name: &str, key: VerifyingKey) -> Keyring {
-        self.add(name, key);
-        self
-    }
-    pub fn add(&mut self, name: &str, key: VerifyingKey) -> MemberId {
-        let id = member_id_of(&key);
-        self.members.insert(id.clone(), (name.to_string(), key));
-        if self.me.is_none() {
-            self.me = Some(id.clone());
-        }
-        id
-    }
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-    pub fn name(&self, member: &str) -> Option<&str> {
-        self.members.get(member).map(|(n, _)| n.as_str())
-    }
-    /// This device's own member.
-    pub fn me(&self) -> Option<&str> {
-        self.me.as_deref()
-    }
-    fn key(&self, member: &str) -> Option<&VerifyingKey> {
-        self.members.get(member).map(|(_, k)| k)
-    }
-
-    /// Whether `sig_hex` is `member`'s signature over `message`.
-    pub(crate) fn verifies(&self, member: &str, message: &[u8], sig_hex: &str) -> bool {
-        let Some(key) = self.key(member) else {
-            return false;
-        };
-        let mut h = Sha256::new();
-        h.update(key.as_bytes());
-        h.update(sig_hex.as_bytes());
-        h.update(message);
-        let fingerprint: [u8; 32] = h.finalize().into();
-        if self
-            .verified
-            .lock()
-            .is_ok_and(|seen| seen.contains(&fingerprint))
-        {
-            return true;
-        }
-        let ok = hex::decode(sig_hex)
-            .ok()
-            .and_then(|bytes| Signature::from_slice(&bytes).ok())
-            .is_some_and(|sig| key.verify(message, &sig).is_ok());
-        if ok {
-            if let Ok(mut seen) = self.verified.lock() {
-                seen.insert(fingerprint);
-            }
-        }
-        ok
-    }
-}
-
 /// The derived state of an agreement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -339,7 +255,7 @@ impl Agreement {
         let Some(latest) = self.latest() else {
             return Status::Proposed;
         };
-        let members = || keyring.members.keys();
+        let members = || keyring.member_ids();
         if members().any(|m| self.newest_is(m, Verb::Withdraw).is_some()) {
             return Status::Withdrawn;
         }
@@ -362,7 +278,7 @@ impl Agreement {
     /// `why` (what changed, and why) is signed in the author's consent.
     pub fn revise(
         &self,
-        key: &SigningKey,
+        key: &impl Signs,
         text: &str,
         why: Option<String>,
         counter: u64,
@@ -383,7 +299,7 @@ impl Agreement {
     fn next_revision(
         &self,
         latest: &Revision,
-        key: &SigningKey,
+        key: &impl Signs,
         (text, review_on): (&str, Option<NaiveDate>),
         why: Option<String>,
         counter: u64,
@@ -395,7 +311,7 @@ impl Agreement {
             title: latest.body.title.clone(),
             text: text.to_string(),
             review_on,
-            by: member_id_of(&key.verifying_key()),
+            by: key.member(),
             at: now,
             legacy: false,
         };
@@ -408,7 +324,7 @@ impl Agreement {
             now,
             why,
         );
-        vec![sign_revision(key, &body), consent]
+        vec![sign_revision(key.signing_key(), &body), consent]
     }
 
     /// The same terms with a new review date (`agree renew`): a new revision, consented to
@@ -416,7 +332,7 @@ impl Agreement {
     /// us) is signed in the author's consent.
     pub fn renew(
         &self,
-        key: &SigningKey,
+        key: &impl Signs,
         review_on: NaiveDate,
         note: Option<String>,
         counter: u64,
@@ -438,7 +354,7 @@ impl Agreement {
     /// This member's consent, decline or withdrawal of the latest terms.
     pub fn respond(
         &self,
-        key: &SigningKey,
+        key: &impl Signs,
         verb: Verb,
         reason: Option<String>,
         counter: u64,
@@ -447,8 +363,7 @@ impl Agreement {
         let Some(latest) = self.latest() else {
             return Err(VerbError::SameText);
         };
-        let me = member_id_of(&key.verifying_key());
-        if verb == Verb::Decline && latest.body.by == me {
+        if verb == Verb::Decline && latest.body.by == key.member() {
             return Err(VerbError::OwnRevision);
         }
         Ok(statement(
@@ -467,8 +382,7 @@ impl Agreement {
         let name = |m: &str| display_member(keyring, m);
         let in_force = |verb| {
             keyring
-                .members
-                .keys()
+                .member_ids()
                 .filter_map(|m| self.newest_is(m, verb).map(|s| (name(m), s)))
                 .collect::<Vec<_>>()
         };
@@ -527,8 +441,7 @@ impl Agreement {
             before.body.text == latest.body.text && before.body.title == latest.body.title
         });
         keyring
-            .members
-            .keys()
+            .member_ids()
             .filter_map(|m| {
                 let s = self.newest.get(m)?;
                 let text = s.reason.clone().filter(|r| !r.trim().is_empty())?;
@@ -554,7 +467,7 @@ impl Agreement {
 /// A new agreement: its first revision and the proposer's consent.
 #[allow(clippy::too_many_arguments)]
 pub fn propose(
-    key: &SigningKey,
+    key: &impl Signs,
     id: &str,
     title: &str,
     text: &str,
@@ -568,16 +481,16 @@ pub fn propose(
         title: title.to_string(),
         text: text.to_string(),
         review_on,
-        by: member_id_of(&key.verifying_key()),
+        by: key.member(),
         at: now,
         legacy: false,
     };
     let consent = statement(key, id, &body.hash(), Verb::Consent, counter, now, None);
-    vec![sign_revision(key, &body), consent]
+    vec![sign_revision(key.signing_key(), &body), consent]
 }
 
 fn statement(
-    key: &SigningKey,
+    key: &impl Signs,
     agreement: &str,
     revision: &str,
     verb: Verb,
@@ -586,12 +499,12 @@ fn statement(
     reason: Option<String>,
 ) -> SignedItem {
     sign_statement(
-        key,
+        key.signing_key(),
         &StatementBody {
             agreement: agreement.to_string(),
             revision: revision.to_string(),
             verb,
-            by: member_id_of(&key.verifying_key()),
+            by: key.member(),
             counter,
             at,
             reason,
@@ -682,7 +595,9 @@ impl LegacyAgreement {
         let mut mine: Vec<&LegacyRecord> = self
             .records
             .iter()
-            .filter(|r| r.member == me && keyring.verifies(me, &r.message(&self.id), &r.sig))
+            .filter(|r| {
+                r.member == me && keyring.verifies_at(me, &r.message(&self.id), &r.sig, Some(&r.at))
+            })
             .collect();
         mine.sort_by_key(|r| (r.at, r.verb));
         mine
@@ -777,7 +692,7 @@ impl Found {
             return;
         };
         let message = [REVISION_DOMAIN.as_bytes(), value.as_bytes()].concat();
-        if body.agreement != id || !keyring.verifies(&body.by, &message, sig) {
+        if body.agreement != id || !keyring.verifies_at(&body.by, &message, sig, Some(&body.at)) {
             self.note(
                 id,
                 format!(
@@ -800,7 +715,10 @@ impl Found {
             return;
         };
         let message = [STATEMENT_DOMAIN.as_bytes(), value.as_bytes()].concat();
-        if body.agreement != id || body.counter == 0 || !keyring.verifies(&body.by, &message, sig) {
+        if body.agreement != id
+            || body.counter == 0
+            || !keyring.verifies_at(&body.by, &message, sig, Some(&body.at))
+        {
             self.note(
                 id,
                 format!(
@@ -836,7 +754,12 @@ impl Found {
                 if Some(record.member.as_str()) == keyring.me() {
                     continue;
                 }
-                if !keyring.verifies(&record.member, &record.message(id), &record.sig) {
+                if !keyring.verifies_at(
+                    &record.member,
+                    &record.message(id),
+                    &record.sig,
+                    Some(&record.at),
+                ) {
                     self.note(
                         id,
                         format!(
@@ -1034,6 +957,7 @@ pub fn template(name: &str) -> Result<(&'static str, &'static str), ModelError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::keyring::DeviceKey;
 
     pub(crate) fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])
@@ -1138,6 +1062,59 @@ mod tests {
         assert_eq!(c.agreement().revisions.len(), 2);
         c.respond(true, Verb::Consent);
         assert_eq!(c.status(), Status::Active);
+    }
+
+    /// Maya's second device consents in her name with its own key: it counts once her
+    /// device list (with the desk in it) is known, and not before; after the desk was
+    /// revoked, only what it dated before the revocation counts.
+    #[test]
+    fn a_consent_from_another_device_of_the_member_counts_through_her_list() {
+        let mut c = Couple::new("one text a day");
+        let desk = DeviceSigner {
+            key: key(3),
+            member: member_id_of(&c.maya.verifying_key()),
+        };
+        // Sam revises, so Maya's consent is needed again; her desk gives it.
+        let n = c.next();
+        let revised = c
+            .agreement()
+            .revise(&c.sam, "two texts a day", None, n, at(5))
+            .expect("revise");
+        c.add(revised);
+        let n = c.next();
+        let consent = c
+            .agreement()
+            .respond(&desk, Verb::Consent, None, n, at(10))
+            .expect("respond");
+        c.add(vec![consent]);
+        assert_eq!(
+            c.status(),
+            Status::Proposed,
+            "an unknown key counts for nobody"
+        );
+        let maya = desk.member.clone();
+        let listed = |revoked: Option<&str>| {
+            vec![
+                DeviceKey {
+                    key: c.maya.verifying_key(),
+                    revoked: None,
+                },
+                DeviceKey {
+                    key: desk.key.verifying_key(),
+                    revoked: revoked.map(|r| DateTime::parse_from_rfc3339(r).expect("date")),
+                },
+            ]
+        };
+        assert!(c.ring.set_devices(&maya, listed(None)));
+        assert_eq!(c.status(), Status::Active);
+        // Revoked after it consented: the consent stands.
+        c.ring
+            .set_devices(&maya, listed(Some("2026-11-01T10:30:00+01:00")));
+        assert_eq!(c.status(), Status::Active);
+        // Revoked before the date it put on it: refused.
+        c.ring
+            .set_devices(&maya, listed(Some("2026-11-01T10:05:00+01:00")));
+        assert_eq!(c.status(), Status::Proposed);
     }
 
     /// The review's first attack: Sam's device deletes Maya's withdrawal and puts back her

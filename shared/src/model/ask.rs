@@ -244,9 +244,16 @@ fn items_in<'a>(
         })
 }
 
-fn verified(keyring: &Keyring, by: &str, domain: &str, value: &str, sig: &str) -> bool {
+/// `at`: when the signer dated it (a device revoked later still counts for it).
+fn verified(
+    keyring: &Keyring,
+    (by, at): (&str, &DateTime<FixedOffset>),
+    domain: &str,
+    value: &str,
+    sig: &str,
+) -> bool {
     let message = [domain.as_bytes(), value.as_bytes()].concat();
-    keyring.verifies(by, &message, sig)
+    keyring.verifies_at(by, &message, sig, Some(at))
 }
 
 /// Builds the weekly-question state from `items`; only verified items count.
@@ -257,7 +264,7 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> AskBook 
             Ok(q)
                 if q.id == id
                     && q.text.len() <= MAX_ASK_TEXT
-                    && verified(keyring, &q.by, QUESTION_DOMAIN, value, sig) =>
+                    && verified(keyring, (&q.by, &q.at), QUESTION_DOMAIN, value, sig) =>
             {
                 book.questions.push(q)
             }
@@ -273,7 +280,7 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> AskBook 
                 if c.id == id
                     && week_start(&c.week).is_some()
                     && c.question.len() <= 64
-                    && verified(keyring, &c.by, COMMIT_DOMAIN, value, sig) =>
+                    && verified(keyring, (&c.by, &c.at), COMMIT_DOMAIN, value, sig) =>
             {
                 book.commits.entry(c.id.clone()).or_insert(Commit {
                     body: c,
@@ -296,7 +303,7 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> AskBook 
         if r.commit != id
             || r.answer.len() > MAX_ASK_TEXT
             || r.by != c.body.by
-            || !verified(keyring, &r.by, REVEAL_DOMAIN, value, sig)
+            || !verified(keyring, (&r.by, &r.at), REVEAL_DOMAIN, value, sig)
         {
             book.ignored += 1;
             continue;

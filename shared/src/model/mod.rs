@@ -11,6 +11,7 @@ pub mod error;
 pub mod feelings;
 pub mod insights;
 pub mod journal;
+pub mod keyring;
 pub mod look_back;
 pub mod notes;
 pub mod practice;

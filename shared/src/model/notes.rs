@@ -244,7 +244,8 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> Board {
             continue;
         }
         let message = [NOTE_DOMAIN.as_bytes(), value.as_bytes()].concat();
-        let verified = body.id == id && keyring.verifies(&body.by, &message, sig);
+        let verified =
+            body.id == id && keyring.verifies_at(&body.by, &message, sig, Some(&body.at));
         let view = NoteView {
             mine: verified && keyring.me() == Some(body.by.as_str()),
             by: if verified {
