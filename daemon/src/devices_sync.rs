@@ -13,11 +13,14 @@ use haven_shared::devices::journal_sync::{
 };
 use haven_shared::devices::OwnDevices;
 
-/// Whether `device` (an id) is active in the person's list as this device holds it.
+/// Whether `device` (an id) is active in the person's list as this device holds it, and
+/// not caught running in two homes.
 pub fn still_linked(own: &OwnDevices, device: &str) -> bool {
-    own.list
-        .open()
-        .is_ok_and(|l| l.find(device).is_some_and(|d| d.is_active()))
+    !own.copies.contains(device)
+        && own
+            .list
+            .open()
+            .is_ok_and(|l| l.find(device).is_some_and(|d| d.is_active()))
 }
 
 /// The version of a signed list, or 0 if it does not open.
@@ -36,6 +39,9 @@ struct Peer {
     their: Option<Marks>,
     /// Its digest, as it last said.
     digest: Option<String>,
+    /// The couple document's sync with it, once it said it syncs the couple document
+    /// (a fresh state each session: the first exchange finds what is shared).
+    couple: Option<automerge::sync::State>,
 }
 
 /// The person's devices as this one knows them, and the sessions with them.
@@ -77,8 +83,14 @@ impl DevicesSync {
                 generation: 0,
                 their: None,
                 digest: None,
+                couple: None,
             },
         );
+    }
+
+    /// The couple document's sync state with the device in `session`, if it syncs it.
+    pub fn couple_state(&mut self, session: u64) -> Option<&mut automerge::sync::State> {
+        self.sessions.get_mut(&session)?.couple.as_mut()
     }
 
     pub fn close(&mut self, session: u64) {
@@ -105,6 +117,8 @@ impl DevicesSync {
             digest: journal.journal_marks().digest(),
             list_version: own.map_or(0, |o| list_version(&o.list)),
             generation: own.map_or(0, |o| o.generation),
+            couple: true,
+            marks: true,
         }
     }
 
@@ -165,7 +179,12 @@ impl DevicesSync {
                 digest,
                 list_version,
                 generation,
+                couple,
+                ..
             } => {
+                if couple && peer.couple.is_none() {
+                    peer.couple = Some(automerge::sync::State::new());
+                }
                 peer.list_version = peer.list_version.max(list_version);
                 peer.generation = peer.generation.max(generation);
                 if protocol != PROTOCOL {
@@ -196,8 +215,17 @@ impl DevicesSync {
             | DeviceMessage::ListTaken { .. }
             | DeviceMessage::PqOffer { .. }
             | DeviceMessage::PqReply { .. } => {}
-            DeviceMessage::List { .. } | DeviceMessage::Secret { .. } => {
-                return Err("a list or a secret reached the journal's sync".into())
+            DeviceMessage::List { .. }
+            | DeviceMessage::Secret { .. }
+            | DeviceMessage::Couple { .. }
+            | DeviceMessage::Partner { .. }
+            | DeviceMessage::Mark { .. }
+            | DeviceMessage::NewMark { .. }
+            | DeviceMessage::MarkKept { .. }
+            | DeviceMessage::TwoHomes => {
+                return Err(
+                    "a list, a secret, a mark or the couple's reached the journal's sync".into(),
+                )
             }
         }
         Ok(taken)
@@ -420,6 +448,9 @@ mod tests {
             seen: Default::default(),
             told_left: Default::default(),
             restored: None,
+            partner: None,
+            copies: Default::default(),
+            copied: None,
         };
         if revoked {
             own.rotate();

@@ -3,7 +3,8 @@
 //! The daemon starts locked. Unlocking costs one scrypt (~0.7 s) and one load of each
 //! document; locking drops everything, and every secret type zeroizes itself on drop.
 
-use haven_shared::devices::journal_sync::{Apply, Changes, Marks, Tombstone};
+use haven_shared::devices::journal_sync::{Apply, Changes, Marks, PartnerCard, Tombstone};
+use haven_shared::devices::SignedDeviceList;
 use haven_shared::home::{self, HomeError, OpenHome};
 use haven_shared::ipc::{ErrorKind, ErrorReply};
 use haven_shared::model::agreement::{self, Book, SignedItem};
@@ -241,27 +242,35 @@ impl Unlocked {
         ask::assemble(&self.home.together_items(), &self.keyring)
     }
 
-    /// The keyring for this member and, when paired, the partner's pinned key.
+    /// The keyring for this member and, when paired, the partner's pinned key. Each
+    /// member's signatures count from the devices their checked list names: this person's
+    /// own list, and the partner's as this laptop followed it (`follow_partner_devices`).
     fn keyring_now(&self) -> Keyring {
-        let mut keyring = Keyring::new().with(&self.name, self.home.identity.verifying_key());
-        if let Some((p, key)) = self
-            .partner
-            .as_ref()
-            .and_then(|p| Some((p, p.verifying_key()?)))
-        {
-            keyring.add(&p.name, key);
+        let own = self.devices.own.as_ref().and_then(|o| o.list.open().ok());
+        let own_keys = own.as_ref().map(|l| l.keys());
+        let first = own_keys.as_ref().and_then(|k| k.first()).map(|d| d.key);
+        let mut keyring = Keyring::new().with(
+            &self.name,
+            first.unwrap_or_else(|| self.home.identity.verifying_key()),
+        );
+        if let (Some(list), Some(keys)) = (&own, own_keys) {
+            keyring.set_devices(&list.member_id, keys);
+        }
+        if let Some(p) = self.partner_card() {
+            if let Some(key) = key_of(&p.signing_key) {
+                let member = keyring.add(&p.name, key);
+                if let Some(list) = partner_devices(p.devices.as_deref()) {
+                    keyring.set_devices(&member, list.keys());
+                }
+            }
         } else {
             // Unpaired (before pairing, or after `unpair` without --wipe): the agreements made
             // together stay readable, signed by the member keys the couple document names. A
             // key counts only under the id derived from it, and this member's own key is never
             // taken from the document, so nothing read this way can speak for this member.
-            let me = self.home.identity.member_id();
+            let me = self.home.member_id();
             for m in self.home.couple.members().unwrap_or_default() {
-                let key = hex::decode(&m.signing_key)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                    .and_then(|b| haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
-                if let Some(key) = key {
+                if let Some(key) = key_of(&m.signing_key) {
                     if m.id != me && haven_shared::model::agreement::member_id_of(&key) == m.id {
                         keyring.add(&m.name, key);
                     }
@@ -270,6 +279,87 @@ impl Unlocked {
         }
         keyring
     }
+
+    /// Who the partner is: from this device's pairing or, on another of the person's
+    /// devices, as the paired one told it (`DeviceMessage::Partner`).
+    pub fn partner_card(&self) -> Option<PartnerCard> {
+        match &self.partner {
+            Some(p) => Some(PartnerCard {
+                name: p.name.clone(),
+                member_id: p.member_id.clone(),
+                signing_key: p.signing_key.clone(),
+                devices: p.devices.clone(),
+            }),
+            None => self.devices.own.as_ref()?.partner.clone(),
+        }
+    }
+
+    /// The partner's member id, from this device's pairing (unless its rows do not verify)
+    /// or as the person's paired device told this one: whose items are the partner's.
+    pub fn partner_member(&self) -> Option<String> {
+        if self.partner_problem.is_some() {
+            return None;
+        }
+        self.partner_card().map(|c| c.member_id)
+    }
+
+    /// This person's device list changed (a device linked, revoked, or left): whose
+    /// signatures count for them follows.
+    pub fn devices_changed(&mut self) {
+        self.keyring = self.keyring_now();
+    }
+
+    /// Follows the partner's device list through the versions the couple document holds
+    /// past the one this laptop knows (each checked against the one before, from the key
+    /// pinned at pairing), and keeps the newest in the partner record. True when it moved.
+    pub fn follow_partner_devices(&mut self) -> bool {
+        let Some(partner) = &self.partner else {
+            return false;
+        };
+        let known = partner
+            .devices
+            .as_deref()
+            .and_then(|j| SignedDeviceList::decode(j.as_bytes()).ok());
+        let after = known
+            .as_ref()
+            .and_then(|k| k.open().ok())
+            .map_or(0, |l| l.version);
+        let published = self.home.couple.device_lists(&partner.member_id, after);
+        let Some(newer) =
+            haven_shared::devices::list::follow(&partner.signing_key, known.as_ref(), &published)
+        else {
+            return false;
+        };
+        let mut updated = partner.clone();
+        updated.devices = String::from_utf8(newer.encode()).ok();
+        if let Err(e) = self.home.save_partner(&updated) {
+            tracing::warn!(error = %e, "cannot save the partner's device list; following it again later");
+            return false;
+        }
+        if let Ok(list) = newer.open() {
+            tracing::info!(
+                version = list.version,
+                devices = list.active().count(),
+                "took a newer list of the partner's devices"
+            );
+        }
+        self.partner = Some(updated);
+        self.keyring = self.keyring_now();
+        true
+    }
+}
+
+/// An Ed25519 key from its hex.
+fn key_of(hex_key: &str) -> Option<haven_shared::ed25519_dalek::VerifyingKey> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_key, &mut bytes).ok()?;
+    haven_shared::ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// The partner's device list as this laptop (or the person's paired device) last checked
+/// it.
+pub fn partner_devices(json: Option<&str>) -> Option<haven_shared::devices::DeviceList> {
+    SignedDeviceList::decode(json?.as_bytes()).ok()?.open().ok()
 }
 
 pub enum Vault {

@@ -88,6 +88,11 @@ pub struct Partner {
     /// until the first session after pairing (or after an upgrade) made one.
     #[serde(default)]
     pub pq: Option<PqSecrets>,
+    /// The newest version of the partner's signed device list this laptop checked (its
+    /// JSON, see `devices::list::follow`): whose signatures count in the partner's name.
+    /// Kept here so a list deleted from the couple document later cannot be forgotten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<String>,
 }
 
 /// One epoch's post-quantum secret.

@@ -230,6 +230,109 @@ fn the_partner_never_receives_a_journal_byte_from_either_of_my_devices() {
     }
 }
 
+/// The couple from a second device: the desk (never paired itself) gets the couple
+/// document and who the partner is from the laptop, accepts Sam's proposal and thanks Sam
+/// in Maya's name with its own key, and Sam's laptop counts both through Maya's device
+/// list, which it followed in the couple document from the key it pinned at pairing; then
+/// learns, through the list's next version, that Maya revoked the desk.
+#[test]
+fn an_agreement_accepted_on_my_second_device_is_active_on_the_partners_laptop() {
+    let lan = Lan::new(3);
+    let (laptop, sam) = haven_tests::couple::paired_pair(&lan);
+    let desk = Home::in_netns(&lan.nodes[2], "eth0");
+    link(&laptop, &desk, "desk");
+    let id = haven_tests::couple::propose(&sam, "Check-in", "A quick check-in text each day");
+    haven_tests::couple::wait_status(&laptop, &id, "proposed");
+    // The desk gets it from the laptop, and knows whose proposal it is.
+    eventually_explained(
+        SOON,
+        || {
+            haven_tests::couple::agreement(&desk, &id)
+                .filter(|a| a.to_string().contains("Sam"))
+                .map(|_| ())
+        },
+        || {
+            format!(
+                "the proposal on the desk
+{}",
+                log_of(&desk)
+            )
+        },
+    );
+    desk.ok(&["agree", "accept", &id]);
+    for (who, h) in [("desk", &desk), ("laptop", &laptop), ("Sam", &sam)] {
+        eventually_explained(
+            SOON,
+            || (haven_tests::couple::status_of(h, &id).as_deref() == Some("active")).then_some(()),
+            || {
+                format!(
+                    "the agreement active on {who}: {:?}
+{}",
+                    haven_tests::couple::agreement(h, &id),
+                    log_of(h)
+                )
+            },
+        );
+    }
+    assert!(
+        log_of(&sam).contains("took a newer list of the partner's devices"),
+        "{}",
+        log_of(&sam)
+    );
+    // On Sam's laptop the consent is Maya's, with no word about a device or a key.
+    let shown = sam.ok(&["agree", "show", &id]);
+    assert!(shown.contains("Maya"), "{shown}");
+    assert!(!shown.contains("unknown member"), "{shown}");
+    assert!(!shown.contains("no valid signature"), "{shown}");
+    // A thank-you from the desk reaches Sam as Maya's, through the laptop.
+    desk.ok(&["thanks", "Thank you for the tea, from the desk"]);
+    eventually_explained(
+        SOON,
+        || {
+            let notes = sam.json(&["notes", "--json"]);
+            notes.as_array()?.iter().find(|n| {
+                n["text"] == "Thank you for the tea, from the desk" && n["by"] == "Maya"
+            })?;
+            Some(())
+        },
+        || {
+            format!(
+                "the desk's thanks on Sam's laptop: {}\n{}",
+                sam.json(&["notes", "--json"]),
+                log_of(&sam)
+            )
+        },
+    );
+    let partner = sam.ok(&["partner"]);
+    assert!(
+        partner.contains("\ndevices      laptop, desk\n"),
+        "{partner}"
+    );
+    // Maya revokes the desk: Sam's laptop learns it through the next version of her list.
+    laptop.ok(&["device", "revoke", "desk", "--yes"]);
+    eventually_explained(
+        SOON,
+        || {
+            let info = sam.json(&["partner", "--json"]);
+            (info["devices"][1]["revoked"] == serde_json::json!(true)).then_some(())
+        },
+        || {
+            format!(
+                "Sam's laptop to learn the desk was revoked\n{}",
+                log_of(&sam)
+            )
+        },
+    );
+    assert!(sam
+        .ok(&["partner"])
+        .contains("\ndevices      laptop, desk (revoked)\n"));
+    // What the desk signed before its revocation still counts.
+    assert_eq!(
+        haven_tests::couple::status_of(&sam, &id).as_deref(),
+        Some("active")
+    );
+}
+
 /// Starts `haven init --join` on `new`; returns the running command and its code.
 fn show_link_code(new: &Home, name: &str) -> (std::process::Child, String) {
     let mut joining = new
@@ -696,6 +799,89 @@ fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
         "{}",
         log_of(&copy)
     );
+}
+
+/// How many times `h`'s log says another device kept a new mark from it.
+fn marks_kept(h: &Home) -> usize {
+    log_of(h)
+        .matches("the other device keeps a new mark")
+        .count()
+}
+
+/// A home folder copied by hand (not `backup` and `restore`) and run beside the original:
+/// the copy shows the laptop an older mark than the original kept, the laptop refuses both
+/// copies, each is told, and `doctor` on every one of them says what happened and what to
+/// do. Nothing written on either copy is lost, and nothing from the copy reaches the laptop.
+#[test]
+fn a_device_running_in_two_homes_is_caught_and_both_copies_keep_their_journals() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    wait_until("the desk to keep a mark from the laptop", &laptop, || {
+        marks_kept(&laptop) >= 1
+    });
+    desk.ok(&["daemon", "stop"]);
+    let copy = Home::in_netns(&lan.nodes[2], "eth0");
+    copy.copy_home_from(&desk.home);
+    // The original goes on, and keeps a newer mark.
+    desk.write(&["on the desk after the copy"]);
+    wait_until("the desk to keep a second mark", &laptop, || {
+        marks_kept(&laptop) >= 2
+    });
+    wait_for(&laptop, "the desk's entry on the laptop", |b| {
+        b.iter().any(|x| x == "on the desk after the copy")
+    });
+    desk.ok(&["daemon", "stop"]);
+    // The copy runs: it shows the mark it was copied with.
+    copy.write(&["on the copy"]);
+    wait_until("the copy to be told it runs in two homes", &copy, || {
+        copy.ok(&["status"]).contains(
+            "device      desk, running in two homes: not syncing (`haven doctor` says why)\n",
+        )
+    });
+    assert!(
+        log_of(&laptop).contains("one of this person's devices runs in two homes"),
+        "{}",
+        log_of(&laptop)
+    );
+    assert!(
+        log_of(&copy).contains("this device runs in two homes"),
+        "{}",
+        log_of(&laptop)
+    );
+    // The original, back, is refused too, and told.
+    desk.ok(&["unlock"]);
+    wait_until("the desk to be told it runs in two homes", &desk, || {
+        desk.ok(&["status"]).contains("running in two homes")
+    });
+    for (who, h) in [("copy", &copy), ("desk", &desk)] {
+        let doctor = h.run(&["doctor"]);
+        assert_ne!(doctor.code, 0, "{who}");
+        // The lines the README shows, exactly (the date aside).
+        assert!(
+            doctor.stdout.contains("\nFAIL devices                    desk runs in two homes (found ")
+                && doctor.stdout.contains("): this home folder was copied and both copies ran, so your devices refuse both and this one no longer syncs with them\n                                fix: from one of your other devices, revoke it (`haven device revoke desk`); then link each computer you keep again from a new home (`haven --home NEW_DIR init --join`). Each copy keeps the journal it holds\n"),
+            "{who}: {}",
+            doctor.stdout
+        );
+    }
+    let doctor = laptop.run(&["doctor"]);
+    assert_ne!(doctor.code, 0);
+    assert!(
+        doctor.stdout.contains("desk runs in two homes"),
+        "{}",
+        doctor.stdout
+    );
+    // Nothing lost on either copy; the copy's entry never reached the laptop.
+    assert!(bodies(&copy).iter().any(|x| x == "on the copy"));
+    assert!(bodies(&desk)
+        .iter()
+        .any(|x| x == "on the desk after the copy"));
+    assert!(!bodies(&laptop).iter().any(|x| x == "on the copy"));
+    // Revoking the desk, as doctor says, ends it: the laptop's doctor is calm again.
+    laptop.ok(&["device", "revoke", "desk", "--yes"]);
+    assert!(!laptop.run(&["doctor"]).stdout.contains("two homes"));
 }
 
 /// The desk's cable is pulled: the laptop stops showing it on the LAN (the session's

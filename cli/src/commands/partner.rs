@@ -13,7 +13,7 @@ use crate::{output, Ctx};
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, in_sync, heads, ...}
+    /// Print JSON: {paired, name, connected, address, last_seen, last_synced, waiting, in_sync, heads, devices, ...}
     #[arg(long, global = true)]
     json: bool,
 }
@@ -129,6 +129,25 @@ fn describe(info: &PartnerInfo) -> String {
         if info.waiting == 1 { "" } else { "s" }
     ));
     text.push_str(&in_sync_line(info));
+    if !info.devices.is_empty() {
+        let names: Vec<String> = info
+            .devices
+            .iter()
+            .map(|d| {
+                let name = crate::output::visible(&d.name);
+                if d.revoked {
+                    format!("{name} (revoked)")
+                } else {
+                    name.into_owned()
+                }
+            })
+            .collect();
+        text.push_str(&format!(
+            "devices      {}
+",
+            names.join(", ")
+        ));
+    }
     for a in &info.addresses {
         text.push_str(&format!("address      {a}\n"));
     }

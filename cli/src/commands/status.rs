@@ -37,6 +37,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
                 "device      {}, restored from a backup: not syncing (`haven doctor` says why)\n",
                 output::visible(device)
             )),
+            Some(device) if status.device_two_homes => text.push_str(&format!(
+                "device      {}, running in two homes: not syncing (`haven doctor` says why)\n",
+                output::visible(device)
+            )),
             Some(device) => text.push_str(&format!(
                 "device      {}, linked with {}\n",
                 output::visible(device),

@@ -100,7 +100,17 @@ pub async fn run(
     .await
     .flatten()
     .ok_or("that device is not one of this person's")?;
-    let (first, close) = first;
+    let (mut first, close) = first;
+    if matches!(until, Until::InSync) {
+        // The link's first sync is the journal's alone, and ends the moment the journals
+        // match: couple messages or marks still on their way then would be cut off, and
+        // the cut connection would fail the link. Both follow in the next session.
+        for m in &mut first {
+            if let DeviceMessage::Hello { couple, marks, .. } = m {
+                (*couple, *marks) = (false, false);
+            }
+        }
+    }
     let result = if close {
         tell_left(net, &mut channel, &device, first).await
     } else {

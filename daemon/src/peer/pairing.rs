@@ -273,6 +273,7 @@ async fn exchange(
             endpoint_secret: None,
             relay: None,
             pq: None,
+            devices: None,
         },
         safety_words: safety,
     })

@@ -4,11 +4,11 @@
 
 use chrono::Local;
 
-use haven_shared::ed25519_dalek::SigningKey;
 use haven_shared::ipc::{
     AgreePropose, AgreementCall, AgreementReply, Agreements, Answer, Created, ErrorKind,
     ErrorReply, Reply,
 };
+use haven_shared::model::agreement::DeviceSigner;
 use haven_shared::model::agreement::{
     self, checked_reason, Agreement, Book, SignedItem, VerbError,
 };
@@ -77,8 +77,8 @@ fn propose(u: &mut Unlocked, call: AgreePropose) -> Answer<AgreePropose> {
         return Err(invalid(ModelError::EmptyAgreement));
     }
     let id = new_id();
-    let key = u.home.identity.signing_key().clone();
-    let counter = u.book()?.next_counter(&u.home.identity.member_id());
+    let key = u.home.signer();
+    let counter = u.book()?.next_counter(&u.home.member_id());
     let items = agreement::propose(
         &key,
         &id,
@@ -117,12 +117,12 @@ fn resolve_agreement<'b>(book: &'b Book, prefix: &str) -> Result<&'b Agreement, 
 fn verb(
     u: &mut Unlocked,
     prefix: &str,
-    verb: impl FnOnce(&Agreement, &SigningKey, u64) -> Result<Vec<SignedItem>, VerbError>,
+    verb: impl FnOnce(&Agreement, &DeviceSigner, u64) -> Result<Vec<SignedItem>, VerbError>,
 ) -> Result<AgreementReply, ErrorReply> {
     let before = u.book()?;
     let agreement = resolve_agreement(&before, prefix)?;
-    let key = u.home.identity.signing_key().clone();
-    let counter = before.next_counter(&u.home.identity.member_id());
+    let key = u.home.signer();
+    let counter = before.next_counter(&u.home.member_id());
     let items = verb(agreement, &key, counter)
         .map_err(|e| ErrorReply::new(ErrorKind::InvalidInput, e.to_string()))?;
     let id = agreement.id.clone();

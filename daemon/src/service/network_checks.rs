@@ -54,6 +54,9 @@ impl Service {
             if let Some(c) = super::devices::restored_check(u) {
                 out.push(c);
             }
+            if let Some(c) = super::devices::two_homes_check(u) {
+                out.push(c);
+            }
             if let Some(problem) = u.partner_problem() {
                 out.push(check(
                     "partner record",

@@ -219,8 +219,11 @@ impl Service {
         self.publish_devices();
     }
 
+    /// The couple document changed: the partner's session and the sessions with this
+    /// person's other devices push it.
     pub(super) fn couple_changed(&self) {
         self.peer.changed.send_modify(|v| *v += 1);
+        self.journal_changed();
     }
 
     /// `haven partner …`: who, how connected, addresses, the relay, unpairing.
@@ -386,6 +389,8 @@ impl Service {
                 ),
                 Err(e) => tracing::warn!(error = %e, "could not put back our agreement items"),
             }
+            // The partner linked or revoked a device: whose signatures count follows.
+            u.follow_partner_devices();
             // The partner answered the weekly question too: our answer may go now.
             super::together::reveal_due(u);
         }
@@ -439,6 +444,17 @@ impl Service {
             in_sync: connected && standing.in_sync,
             heads: standing.ours,
             partner_heads: standing.theirs.filter(|_| connected),
+            devices: crate::vault::partner_devices(p.devices.as_deref())
+                .map(|l| {
+                    l.devices
+                        .into_iter()
+                        .map(|d| haven_shared::ipc::PartnerDevice {
+                            revoked: d.revoked.is_some(),
+                            name: d.name,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 

@@ -143,6 +143,9 @@ impl Service {
             device: unlocked.and_then(|u| super::devices::this_device_name(u)),
             other_devices: unlocked.map_or(0, |u| super::devices::other_devices(u)),
             device_restored: unlocked.is_some_and(|u| super::devices::restored_check(u).is_some()),
+            device_two_homes: unlocked
+                .and_then(|u| u.devices.own.as_ref())
+                .is_some_and(|o| o.copied.is_some()),
         }
     }
 }
@@ -169,6 +172,7 @@ fn after_unlock(u: &mut vault::Unlocked) -> Result<(), ErrorReply> {
             tracing::warn!(error = %e, "could not put back our agreement items; will try again")
         }
     }
+    u.follow_partner_devices();
     together::reveal_due(u);
     waiting::load_seen(u);
     Ok(())

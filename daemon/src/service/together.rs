@@ -44,10 +44,7 @@ fn not_paired(what: &str) -> ErrorReply {
 
 /// The partner's member id, or why there is none.
 fn partner_member(u: &Unlocked, what: &str) -> Result<String, ErrorReply> {
-    u.partner()
-        .filter(|_| u.partner_problem().is_none())
-        .map(|p| p.member_id.clone())
-        .ok_or_else(|| not_paired(what))
+    u.partner_member().ok_or_else(|| not_paired(what))
 }
 
 fn invalid(e: impl std::fmt::Display) -> ErrorReply {
@@ -82,7 +79,7 @@ fn write_note(
     answers: Option<String>,
 ) -> Result<NoteView, ErrorReply> {
     partner_member(u, "a note")?;
-    let key = u.home.identity.signing_key().clone();
+    let key = u.home.signer();
     let body =
         NoteBody::new(&key, &new_id(), kind, title, text, answers, when::now()).map_err(invalid)?;
     u.publish(&[body.sign(&key)])?;
@@ -164,16 +161,16 @@ fn note_show(u: &mut Unlocked, id: &str) -> Result<NoteReply, ErrorReply> {
 
 /// This week's question, as both partners see it (see `AskBook::current_week`).
 fn this_week(u: &Unlocked, book: &AskBook) -> String {
-    let partner = u.partner().map(|p| p.member_id.as_str());
-    book.current_week(when::now(), &u.home.identity.member_id(), partner)
+    let partner = u.partner_member();
+    book.current_week(when::now(), &u.home.member_id(), partner.as_deref())
 }
 
 fn week_view(u: &Unlocked, book: &AskBook, week: &str) -> WeekView {
-    let partner = u.partner().map(|p| p.member_id.as_str());
+    let partner = u.partner_member();
     book.week(
         week,
         u.keyring(),
-        partner,
+        partner.as_deref(),
         &u.home.journal.pending_answers(),
     )
 }
@@ -204,7 +201,7 @@ fn ask_list(u: &mut Unlocked) -> Result<AskHistory, ErrorReply> {
 }
 
 fn ask_add(u: &mut Unlocked, text: &str) -> Result<Created, ErrorReply> {
-    let key = u.home.identity.signing_key().clone();
+    let key = u.home.signer();
     let id = new_id();
     let item = ask::sign_question(&key, &id, text, when::now()).map_err(invalid)?;
     u.publish(&[item])?;
@@ -217,7 +214,7 @@ fn ask_answer(u: &mut Unlocked, text: &str) -> Result<WeekReply, ErrorReply> {
     partner_member(u, "an answer")?;
     let book = u.ask_book();
     let week = this_week(u, &book);
-    let me = u.home.identity.member_id();
+    let me = u.home.member_id();
     let question = book.question_of(&week);
     if book
         .commits_of(&me, &week)
@@ -230,7 +227,7 @@ fn ask_answer(u: &mut Unlocked, text: &str) -> Result<WeekReply, ErrorReply> {
     let mut nonce = [0u8; 32];
     getrandom::getrandom(&mut nonce)
         .map_err(|e| ErrorReply::new(ErrorKind::Internal, format!("no randomness: {e}")))?;
-    let key = u.home.identity.signing_key().clone();
+    let key = u.home.signer();
     let (item, pending) = ask::commit(&key, &new_id(), &week, &question, text, nonce, when::now())
         .map_err(invalid)?;
     // The answer is in the journal before its commitment is published: a crash between
@@ -248,7 +245,7 @@ fn ask_answer(u: &mut Unlocked, text: &str) -> Result<WeekReply, ErrorReply> {
 /// same question). Called after an answer, after the partner's changes arrive, and at
 /// unlock. Returns how many.
 pub fn reveal_due(u: &mut Unlocked) -> usize {
-    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner_member() else {
         return 0;
     };
     let pending: BTreeMap<String, PendingAnswer> = u.home.journal.pending_answers();
@@ -256,7 +253,7 @@ pub fn reveal_due(u: &mut Unlocked) -> usize {
         return 0;
     }
     let book = u.ask_book();
-    let key = u.home.identity.signing_key().clone();
+    let key = u.home.signer();
     let items: Vec<_> = book
         .due_reveals(u.keyring(), &partner, &pending)
         .into_iter()

@@ -32,7 +32,7 @@ pub fn open_pauses(u: &Unlocked) -> Vec<OpenPause> {
 
 /// What the partner's items and the review dates leave waiting, before seen marks.
 fn from_partner(u: &Unlocked, book: &Book, today: chrono::NaiveDate) -> Vec<Waiting> {
-    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner_member() else {
         // Unpaired: only review dates.
         return waiting::from_partner(
             book,
@@ -106,7 +106,7 @@ pub fn mark_seen(
     ask: Option<&AskBook>,
     which: impl Fn(&Waiting) -> bool,
 ) {
-    let Some(partner) = u.partner().map(|p| p.member_id.clone()) else {
+    let Some(partner) = u.partner_member() else {
         return;
     };
     let empty = (Book::default(), Board::default(), AskBook::default());

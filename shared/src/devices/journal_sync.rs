@@ -77,6 +77,42 @@ pub enum DeviceMessage {
         list_version: u64,
         #[serde(default)]
         generation: u32,
+        /// The sender syncs the couple document too ([`DeviceMessage::Couple`]); an older
+        /// Haven does not say so, and is sent none of it.
+        #[serde(default)]
+        couple: bool,
+        /// The sender gives and shows marks ([`DeviceMessage::Mark`]); an older Haven
+        /// does not say so, and is asked for none.
+        #[serde(default)]
+        marks: bool,
+    },
+    /// After the other's `Hello`: the newest mark the other gave the sender, if any
+    /// (`devices::copies`): a copy of a device shows an older one than the original.
+    Mark {
+        shown: Option<String>,
+    },
+    /// A fresh mark for the receiver to keep and show next time.
+    NewMark {
+        mark: String,
+    },
+    /// The answer to a [`DeviceMessage::NewMark`]: kept.
+    MarkKept {
+        mark: String,
+    },
+    /// The receiver runs in two homes (it showed an older mark than another copy of it
+    /// did): this device refuses it, both copies, until the person revokes it.
+    TwoHomes,
+    /// The sender syncs the couple document too: one automerge sync message (hex), as
+    /// with the partner, so an agreement answered on any of the person's devices reaches
+    /// the others and, through whichever is paired, the partner.
+    Couple {
+        sync: String,
+    },
+    /// Who the partner is, from a device that paired with them: what another of the
+    /// person's devices needs to check the partner's signatures. Never the pairing's
+    /// secrets: only the paired device talks to the partner.
+    Partner {
+        card: PartnerCard,
     },
     /// The sender's device list, newer than the other's.
     List {
@@ -110,6 +146,44 @@ pub enum DeviceMessage {
     PqReply {
         ciphertext: String,
     },
+}
+
+/// The partner as the person's paired device knows them: name, member id, the key pinned
+/// at pairing, and the partner's device list as that device last checked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerCard {
+    pub name: String,
+    pub member_id: String,
+    /// Ed25519, hex.
+    pub signing_key: String,
+    /// The partner's signed device list (its JSON), if they have more than one device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<String>,
+}
+
+impl PartnerCard {
+    /// Whether the card holds together: a name a terminal prints as it is, and a member id
+    /// that is the one made from the key (a card cannot name one member with another's
+    /// key). The device list is checked where it is used.
+    pub fn check(&self) -> Result<(), String> {
+        crate::devices::check_name(&self.name).map_err(|e| format!("the partner's name: {e}"))?;
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(&self.signing_key, &mut key)
+            .map_err(|_| "the partner's key is not one".to_string())?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
+            .map_err(|_| "the partner's key is not one".to_string())?;
+        if crate::model::agreement::member_id_of(&key) != self.member_id {
+            return Err("the partner's member id is not made from their key".into());
+        }
+        if self
+            .devices
+            .as_ref()
+            .is_some_and(|d| d.len() > super::list::MAX_LIST_BYTES)
+        {
+            return Err("the partner's device list is larger than Haven accepts".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -428,6 +502,47 @@ mod tests {
     use super::*;
     use crate::model::Kind;
     use proptest::prelude::*;
+
+    fn card(seed: u8) -> PartnerCard {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
+        PartnerCard {
+            name: "Sam".into(),
+            member_id: crate::model::agreement::member_id_of(&key),
+            signing_key: hex::encode(key.as_bytes()),
+            devices: None,
+        }
+    }
+
+    /// A card from another device is checked before it is kept: a member id made from
+    /// another key, a key that is not one, a name a terminal would act on, an oversized
+    /// list are each refused with their reason.
+    #[test]
+    fn a_partner_card_that_does_not_hold_together_is_refused() {
+        assert_eq!(card(1).check(), Ok(()));
+        let borrowed = PartnerCard {
+            member_id: card(2).member_id,
+            ..card(1)
+        };
+        assert!(borrowed.check().expect_err("refused").contains("member id"));
+        let not_a_key = PartnerCard {
+            signing_key: "zz".repeat(32),
+            ..card(1)
+        };
+        assert!(not_a_key.check().expect_err("refused").contains("key"));
+        let escape = PartnerCard {
+            name: "Sam\u{1b}[2J".into(),
+            ..card(1)
+        };
+        assert!(escape.check().expect_err("refused").contains("name"));
+        let huge = PartnerCard {
+            devices: Some("x".repeat(super::super::list::MAX_LIST_BYTES + 1)),
+            ..card(1)
+        };
+        assert!(huge.check().expect_err("refused").contains("larger"));
+        // And it travels as a message like any other.
+        let m = DeviceMessage::Partner { card: card(1) };
+        assert_eq!(DeviceMessage::decode(&m.encode()), Ok(m));
+    }
 
     fn entry(id: &str, body: &str, minute: u32) -> Entry {
         let at = chrono::DateTime::parse_from_rfc3339(&format!("2026-12-05T10:{minute:02}:00Z"))

@@ -599,6 +599,29 @@ mod tests {
             }
         }
 
+        /// Whatever the couple document holds as versions (junk, or a real list with any
+        /// byte changed), following them never panics, and never reaches a list whose text
+        /// was changed.
+        #[test]
+        fn following_junk_never_panics_nor_takes_a_changed_list(
+            junk in proptest::collection::vec(".{0,80}", 0..4),
+            at in any::<proptest::sample::Index>(),
+        ) {
+            let (a, _, _, second) = two();
+            let member_key = second.devices[0].key.clone();
+            let signed = SignedDeviceList::sign(&second, &a);
+            let mut bytes = signed.list.clone().into_bytes();
+            let i = at.index(bytes.len());
+            bytes[i] = bytes[i].wrapping_add(1);
+            let mut changed = signed.clone();
+            changed.list = String::from_utf8_lossy(&bytes).into_owned();
+            let mut published = junk.clone();
+            published.push(json(&changed));
+            prop_assert_eq!(follow(&member_key, None, &published), None);
+            published.push(json(&signed));
+            prop_assert_eq!(follow(&member_key, None, &published), Some(signed));
+        }
+
         /// Flipping any byte of a signed list's text breaks it.
         #[test]
         fn any_change_to_the_signed_text_is_caught(at in any::<proptest::sample::Index>(), bit in 0u8..8) {

@@ -2,6 +2,7 @@
 //! the same ([`journal_sync`]), and what each device keeps about the others
 //! ([`OwnDevices`]).
 
+pub mod copies;
 pub mod journal_sync;
 pub mod list;
 
@@ -47,6 +48,18 @@ pub struct OwnDevices {
     /// one device would each sign for it. See `haven doctor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored: Option<String>,
+    /// Who the partner is, as the person's paired device told this one (when this one is
+    /// not paired itself): whose signatures count in the couple document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<journal_sync::PartnerCard>,
+    /// Other devices caught running in two homes (`copies`), by id: refused, both copies,
+    /// until the person revokes them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub copies: std::collections::BTreeSet<String>,
+    /// When another of the person's devices said this one runs in two homes (RFC 3339):
+    /// from then on it syncs with none of them. See `haven doctor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied: Option<String>,
 }
 
 /// What a device already linked sends the new one once the person confirmed the words,
@@ -78,6 +91,12 @@ pub struct Seen {
     /// The address it listens on, as it said in its last session: dialled first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// The marks this device gave that one (`copies`).
+    #[serde(default)]
+    pub given: copies::Given,
+    /// The newest mark that device gave this one, shown at the next session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 fn derive(secret: &Key32, info: &[u8]) -> Zeroizing<[u8; 32]> {
@@ -88,6 +107,29 @@ fn derive(secret: &Key32, info: &[u8]) -> Zeroizing<[u8; 32]> {
 }
 
 impl OwnDevices {
+    /// What a device keeps at its first link: the list, the secret (and which one it is)
+    /// and the person's name; nothing seen, told, restored or copied yet.
+    pub fn new(
+        list: SignedDeviceList,
+        secret: Key32,
+        generation: u32,
+        member_name: String,
+    ) -> OwnDevices {
+        OwnDevices {
+            list,
+            secret,
+            generation,
+            previous: Vec::new(),
+            member_name,
+            seen: BTreeMap::new(),
+            told_left: Default::default(),
+            restored: None,
+            partner: None,
+            copies: Default::default(),
+            copied: None,
+        }
+    }
+
     /// The Noise PSK of sessions between the person's devices, from the current secret.
     pub fn psk(&self) -> Zeroizing<[u8; 32]> {
         derive(&self.secret, b"haven own devices psk v1")
@@ -177,6 +219,9 @@ mod tests {
             seen: Default::default(),
             told_left: Default::default(),
             restored: None,
+            partner: None,
+            copies: Default::default(),
+            copied: None,
         }
     }
 

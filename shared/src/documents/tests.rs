@@ -365,7 +365,8 @@ fn device_lists_are_read_per_member_after_the_known_version() {
     assert!(!doc.put_device_list("aaaa", 2, "two").expect("same again"));
     doc.put_device_list("aaaa", 10, "ten").expect("put");
     doc.put_device_list("aaaa", 3, "three").expect("put");
-    doc.put_device_list("aaab", 4, "another member's").expect("put");
+    doc.put_device_list("aaab", 4, "another member's")
+        .expect("put");
     doc.automerge_mut()
         .put(ROOT, format!("{DEVICE_LIST}aaaa/{:020}", 11), 11)
         .expect("a number");

@@ -79,15 +79,22 @@ impl OpenHome {
         Ok(true)
     }
 
-    /// Puts back into the couple document every item of this member's that is missing or
-    /// altered there (the partner's device deleted it, or a write was cut short). Returns
-    /// how many.
+    /// Puts back into the couple document every item of this member's (and their device
+    /// list's current version) that is missing or altered there (the partner's device
+    /// deleted it, or a write was cut short). Returns how many.
     pub fn republish_own(&mut self) -> Result<usize, HomeError> {
         let mut put = 0;
         for (key, value) in self.journal.own_items() {
             let item = SignedItem { key, value };
             if !self.couple.has_item(&item)? {
                 self.couple.put_item(&item)?;
+                put += 1;
+            }
+        }
+        // And the current version of this person's device list, which the partner's
+        // devices follow.
+        if let Some(own) = self.own_devices().ok().flatten() {
+            if matches!(self.put_device_list(&own), Ok(true)) {
                 put += 1;
             }
         }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::crypto::{random_bytes, Identity, IdentityError, Passphrase};
 use crate::crypto::{seal_blob, BlobError};
 use crate::documents::{CoupleDoc, JournalDoc, MemberRecord};
+use crate::model::MemberId;
 use crate::partner_record::Partner;
 use crate::paths::{write_private_file, Paths};
 use crate::store::{DocLog, DocName, Meta, Store, StoreError};
@@ -51,6 +52,10 @@ pub struct OpenHome {
     pub journal_log: DocLog,
     pub couple: CoupleDoc,
     pub couple_log: DocLog,
+    /// The member this device signs for, once it is one of several devices of its person:
+    /// their first device's id (kept up to date by `save_own_devices`). `None`: this
+    /// device's own id is the member's.
+    member: Option<MemberId>,
 }
 
 /// Creates a new home: keys sealed with `passphrase`, an empty journal, and a couple
@@ -187,17 +192,41 @@ pub fn open_with(
             source,
         })?;
     }
-    Ok(OpenHome {
+    let mut home = OpenHome {
         identity,
         store,
         journal: JournalDoc::from_automerge(journal),
         journal_log,
         couple: CoupleDoc::from_automerge(couple),
         couple_log,
-    })
+        member: None,
+    };
+    home.member = home
+        .own_devices()
+        .ok()
+        .flatten()
+        .and_then(|o| o.list.open().ok())
+        .map(|l| l.member_id);
+    Ok(home)
 }
 
 impl OpenHome {
+    /// The member this device signs for: its person's first device's id (this device's
+    /// own, unless another device of theirs linked it).
+    pub fn member_id(&self) -> MemberId {
+        self.member
+            .clone()
+            .unwrap_or_else(|| self.identity.member_id())
+    }
+
+    /// Signs in the name of this device's member.
+    pub fn signer(&self) -> crate::model::agreement::DeviceSigner {
+        crate::model::agreement::DeviceSigner {
+            key: self.identity.signing_key().clone(),
+            member: self.member_id(),
+        }
+    }
+
     /// Gives this laptop a new Noise static key and seals `identity.age` again with
     /// `passphrase` (a new one, or the same). On failure nothing changed, on disk or here.
     pub fn renew_partner_key(

@@ -51,7 +51,28 @@ impl OpenHome {
         let json = Zeroizing::new(
             serde_json::to_vec(devices).map_err(|e| BlobError::Malformed(e.to_string()))?,
         );
-        self.put_peer_blob(DEVICES_KEY, &json)
+        self.put_peer_blob(DEVICES_KEY, &json)?;
+        if self.put_device_list(devices)? {
+            self.persist_couple()?;
+        }
+        Ok(())
+    }
+
+    /// Puts the current version of the person's device list into the couple document,
+    /// where the partner's devices follow it (`devices::list::follow`), and notes whose
+    /// member this device signs for. True when the document did not hold it yet (persist
+    /// it then).
+    pub(super) fn put_device_list(&mut self, devices: &OwnDevices) -> Result<bool, HomeError> {
+        let list = devices
+            .list
+            .open()
+            .map_err(|e| BlobError::Malformed(e.to_string()))?;
+        self.member = Some(list.member_id.clone());
+        let json = String::from_utf8(devices.list.encode())
+            .map_err(|e| BlobError::Malformed(e.to_string()))?;
+        Ok(self
+            .couple
+            .put_device_list(&list.member_id, list.version, &json)?)
     }
 
     /// The paired partner, if any.

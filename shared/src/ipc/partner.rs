@@ -63,6 +63,18 @@ pub struct PartnerInfo {
     /// The fingerprint of the partner's heads, as they last said in this session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_heads: Option<String>,
+    /// The partner's devices, from their signed device list as this laptop last checked
+    /// it; empty while they have only the one they paired with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<PartnerDevice>,
+}
+
+/// One of the partner's devices: what they called it, and whether they revoked it (then
+/// nothing it signs dated after the revocation counts here).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartnerDevice {
+    pub name: String,
+    pub revoked: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

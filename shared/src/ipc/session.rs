@@ -108,6 +108,10 @@ pub struct StatusInfo {
     /// sync as it (`haven doctor` says what to do).
     #[serde(default)]
     pub device_restored: bool,
+    /// Another of the person's devices found this one running in two homes (its home
+    /// folder was copied and both copies ran): it syncs with none of them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub device_two_homes: bool,
 }
 
 /// A pause still open, for `haven status`.

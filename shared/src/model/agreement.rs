@@ -23,21 +23,13 @@
 //! migration on each device: see [`LegacyAgreement`].
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use super::error::ModelError;
-pub use super::keyring::{DeviceSigner, Keyring, Signs};
-
-/// A member of the couple: the first 16 hex digits of the SHA-256 of their signing key, so
-/// an id cannot be claimed with another key.
-pub type MemberId = String;
-
-pub fn member_id_of(key: &VerifyingKey) -> MemberId {
-    hex::encode(&Sha256::digest(key.as_bytes())[..8])
-}
+pub use super::keyring::{member_id_of, DeviceSigner, Keyring, MemberId, Signs};
 
 /// SHA-256 of a text, hex: what a v1 consent named.
 pub fn text_hash(text: &str) -> String {

@@ -22,8 +22,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use super::agreement::{
-    display_member, member_id_of, sign_item, split_key, to_json, Keyring, MemberId, SignedItem,
+    display_member, sign_item, split_key, to_json, Keyring, MemberId, SignedItem,
 };
+use super::keyring::Signs;
 
 pub const QUESTION_KEY: &str = "q/";
 pub const COMMIT_KEY: &str = "c/";
@@ -157,7 +158,7 @@ fn answer_hash(nonce: &[u8], question: &str, answer: &str) -> String {
 }
 
 pub fn sign_question(
-    key: &SigningKey,
+    key: &impl Signs,
     id: &str,
     text: &str,
     at: DateTime<FixedOffset>,
@@ -165,15 +166,15 @@ pub fn sign_question(
     let body = QuestionBody {
         id: id.to_string(),
         text: checked(text)?.to_string(),
-        by: member_id_of(&key.verifying_key()),
+        by: key.member(),
         at,
     };
-    Ok(body.sign(key))
+    Ok(body.sign(key.signing_key()))
 }
 
 /// A commitment to `answer` (published) and the pending answer (kept private).
 pub fn commit(
-    key: &SigningKey,
+    key: &impl Signs,
     id: &str,
     week: &str,
     question: &str,
@@ -187,11 +188,11 @@ pub fn commit(
         week: week.to_string(),
         question: question.to_string(),
         hash: answer_hash(&nonce, question, answer),
-        by: member_id_of(&key.verifying_key()),
+        by: key.member(),
         at,
     };
     Ok((
-        body.sign(key),
+        body.sign(key.signing_key()),
         PendingAnswer {
             commit: id.to_string(),
             answer: answer.to_string(),
@@ -200,15 +201,15 @@ pub fn commit(
     ))
 }
 
-pub fn reveal(key: &SigningKey, pending: &PendingAnswer, at: DateTime<FixedOffset>) -> SignedItem {
+pub fn reveal(key: &impl Signs, pending: &PendingAnswer, at: DateTime<FixedOffset>) -> SignedItem {
     let body = RevealBody {
         commit: pending.commit.clone(),
         answer: pending.answer.clone(),
         nonce: pending.nonce.clone(),
-        by: member_id_of(&key.verifying_key()),
+        by: key.member(),
         at,
     };
-    body.sign(key)
+    body.sign(key.signing_key())
 }
 
 /// A verified commitment, with its answer once a matching reveal arrived.
@@ -559,6 +560,8 @@ impl AskBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::agreement::member_id_of;
+    use ed25519_dalek::SigningKey;
 
     fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])

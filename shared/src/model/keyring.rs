@@ -14,7 +14,13 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
-use super::agreement::{member_id_of, MemberId};
+/// A member of the couple: the first 16 hex digits of the SHA-256 of their signing key, so
+/// an id cannot be claimed with another key.
+pub type MemberId = String;
+
+pub fn member_id_of(key: &VerifyingKey) -> MemberId {
+    hex::encode(&Sha256::digest(key.as_bytes())[..8])
+}
 
 /// One of a member's devices, as their checked list names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,14 +13,14 @@
 //! else of it (tags, mood, intensity, its id) enters the note.
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::agreement::{
-    display_member, member_id_of, sign_item, split_key, to_json, Keyring, MemberId, SignedItem,
+    display_member, sign_item, split_key, to_json, Keyring, MemberId, SignedItem,
 };
 use super::journal::{Entry, Kind};
+use super::keyring::Signs;
 
 pub const NOTE_KEY: &str = "n/";
 const NOTE_DOMAIN: &str = "haven-note-v1\n";
@@ -124,7 +124,7 @@ pub enum NoteError {
 impl NoteBody {
     /// A new note by the owner of `key`, checked the way every reader checks it.
     pub fn new(
-        key: &SigningKey,
+        key: &impl Signs,
         id: &str,
         kind: NoteKind,
         title: &str,
@@ -145,13 +145,19 @@ impl NoteBody {
             title: title.trim().chars().take(MAX_NOTE_TITLE).collect(),
             text: text.to_string(),
             answers,
-            by: member_id_of(&key.verifying_key()),
+            by: key.member(),
             at,
         })
     }
 
-    pub fn sign(&self, key: &SigningKey) -> SignedItem {
-        sign_item(key, NOTE_KEY, NOTE_DOMAIN, &self.id, to_json(self))
+    pub fn sign(&self, key: &impl Signs) -> SignedItem {
+        sign_item(
+            key.signing_key(),
+            NOTE_KEY,
+            NOTE_DOMAIN,
+            &self.id,
+            to_json(self),
+        )
     }
 }
 
@@ -279,6 +285,7 @@ pub fn assemble(items: &BTreeMap<String, String>, keyring: &Keyring) -> Board {
 mod tests {
     use super::*;
     use crate::model::agreement::{member_id_of, Keyring};
+    use ed25519_dalek::SigningKey;
 
     fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])

@@ -125,16 +125,11 @@ pub(super) fn add_device(
         })?;
     let next = list.with_added(device, &my_id);
     let signed = SignedDeviceList::sign(&next, u.home.identity.signing_key());
-    let mut own = u.devices.own.clone().unwrap_or(OwnDevices {
-        list: signed.clone(),
-        secret: secret.clone(),
-        generation: 0,
-        previous: Vec::new(),
-        member_name: u.name.clone(),
-        seen: Default::default(),
-        told_left: Default::default(),
-        restored: None,
-    });
+    let mut own = u
+        .devices
+        .own
+        .clone()
+        .unwrap_or_else(|| OwnDevices::new(signed.clone(), secret.clone(), 0, u.name.clone()));
     own.list = signed.clone();
     u.home.save_own_devices(&own).map_err(home_error)?;
     u.devices.own = Some(own.clone());
@@ -170,16 +165,12 @@ pub(super) fn join(u: &mut Unlocked, package: LinkPackage) -> Result<(), ErrorRe
     if name.is_empty() || name.len() > 200 {
         return Err(linking("the other device sent no name"));
     }
-    let own = OwnDevices {
-        list: package.list,
-        secret: package.secret,
-        generation: package.generation,
-        previous: Vec::new(),
-        member_name: name.to_string(),
-        seen: Default::default(),
-        told_left: Default::default(),
-        restored: None,
-    };
+    let own = OwnDevices::new(
+        package.list,
+        package.secret,
+        package.generation,
+        name.to_string(),
+    );
     u.home.save_own_devices(&own).map_err(home_error)?;
     u.name = own.member_name.clone();
     u.devices.own = Some(own);

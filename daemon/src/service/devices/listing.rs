@@ -38,7 +38,11 @@ pub(in crate::service) fn restored_check(u: &Unlocked) -> Option<haven_shared::i
 
 /// How many of the person's other devices are linked (not revoked).
 pub(in crate::service) fn other_devices(u: &Unlocked) -> usize {
-    if u.devices.own.as_ref().is_some_and(|o| o.restored.is_some()) {
+    if u.devices
+        .own
+        .as_ref()
+        .is_some_and(|o| o.restored.is_some() || o.copied.is_some())
+    {
         return 0;
     }
     let me = own_key(u.home.identity.verifying_key());

@@ -1,13 +1,17 @@
 //! The person's own devices, on the core's side: linking a new device (`link`), the
-//! sessions with the others (`sessions`, over `devices_sync`), revoking one and leaving
-//! (`revoke`), and what `device list` and `status` say (`listing`).
+//! sessions with the others (`sessions`, over `devices_sync`; the couple document's part
+//! in `couple`), revoking one and leaving (`revoke`), and what `device list` and `status`
+//! say (`listing`).
 
+mod couple;
 mod link;
 mod listing;
+mod marks;
 mod revoke;
 mod sessions;
 
 pub(super) use listing::{other_devices, restored_check, this_device_name};
+pub(super) use marks::two_homes_check;
 
 use tokio::sync::watch;
 
@@ -23,8 +27,8 @@ use crate::vault::{Unlocked, Vault};
 /// The core's ends of the own-device contract.
 pub struct DeviceLinks {
     pub link: watch::Sender<DevicesLink>,
-    /// Bumped after every change to the journal (and to the list or the secret), so each
-    /// session pushes it at once.
+    /// Bumped after every change to the journal or the couple document (and to the list
+    /// or the secret), so each session pushes it at once.
     pub journal_changed: watch::Sender<u64>,
 }
 
@@ -181,6 +185,10 @@ impl Service {
             if outcome.link_changed {
                 self.publish_devices();
             }
+            if outcome.couple_changed {
+                // On to the partner (from the paired device) and the other devices.
+                self.couple_changed();
+            }
             if outcome.journal_changed || outcome.link_changed {
                 self.journal_changed();
             }
@@ -190,8 +198,12 @@ impl Service {
 
     /// Tells the own-device network side which devices to keep sessions with.
     pub(super) fn publish_devices(&mut self) {
-        let link = match &self.vault {
-            Vault::Unlocked(u) => sessions::own_link(u),
+        let link = match &mut self.vault {
+            Vault::Unlocked(u) => {
+                // Whose signatures count for this person follows their list.
+                u.devices_changed();
+                sessions::own_link(u)
+            }
             Vault::Locked => DevicesLink::Off,
         };
         // Only a change is sent: each one restarts the advertisement and the browse, and

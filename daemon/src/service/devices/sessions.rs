@@ -15,11 +15,13 @@ use crate::contract::{DevicesLink, OtherDevice, OwnLink};
 use crate::devices_sync::DevicesSync;
 use crate::vault::Unlocked;
 
-/// What a message did: the answers, whether the journal changed, whether the two hold
-/// the same journal now, and whether the list or the secret changed (the link follows).
+/// What a message did: the answers, whether the journal or the couple document changed,
+/// whether the two hold the same journal now, and whether the list or the secret changed
+/// (the link follows).
 pub(super) struct Outcome {
     pub replies: Vec<DeviceMessage>,
     pub journal_changed: bool,
+    pub couple_changed: bool,
     pub in_sync: bool,
     pub link_changed: bool,
 }
@@ -67,7 +69,12 @@ pub(super) fn open(
         let list = own.list.clone();
         return Some((vec![DeviceMessage::List { list }], true));
     }
+    let copy = own.copies.contains(&device);
     u.devices.open(session, device);
+    if copy {
+        // Refused, both copies: it is told why, and whatever it says next ends the session.
+        return Some((vec![DeviceMessage::TwoHomes], false));
+    }
     Some((vec![DevicesSync::hello(u, Some(&own))], false))
 }
 
@@ -97,10 +104,30 @@ pub(super) fn receive(
     let mut outcome = Outcome {
         replies: Vec::new(),
         journal_changed: false,
+        couple_changed: false,
         in_sync: false,
         link_changed: false,
     };
+    // The other syncs the couple document too: it is told who the partner is. It gives
+    // and shows marks: it is shown the one it gave.
+    let tell_card = matches!(message, DeviceMessage::Hello { couple: true, .. });
+    let show_mark = matches!(message, DeviceMessage::Hello { marks: true, .. });
+    let device = u.devices.device_of(session).unwrap_or_default().to_string();
     match message {
+        m @ (DeviceMessage::Mark { .. }
+        | DeviceMessage::NewMark { .. }
+        | DeviceMessage::MarkKept { .. }
+        | DeviceMessage::TwoHomes) => {
+            let marked = super::marks::receive(u, &device, m)?;
+            outcome.replies = marked.replies;
+            outcome.link_changed = marked.copied;
+        }
+        DeviceMessage::Couple { sync } => {
+            outcome.couple_changed = super::couple::receive(u, session, &sync)?;
+        }
+        DeviceMessage::Partner { card } => {
+            super::couple::take_card(u, card)?;
+        }
         DeviceMessage::List { list } => {
             outcome.link_changed = take_list(u, session, &list)?;
             let version = u.devices.own.as_ref().and_then(|o| o.list.open().ok());
@@ -125,6 +152,13 @@ pub(super) fn receive(
         }
     }
     outcome.replies.extend(catch_up(u, session));
+    if tell_card {
+        outcome.replies.extend(super::couple::card(u));
+    }
+    if show_mark {
+        outcome.replies.push(super::marks::show(u, &device));
+    }
+    outcome.replies.extend(super::couple::next(u, session));
     let devices = std::mem::take(&mut u.devices);
     outcome.in_sync = devices.in_sync(session, u);
     u.devices = devices;
@@ -142,6 +176,7 @@ pub(super) fn push(u: &mut Unlocked, session: u64) -> Vec<DeviceMessage> {
     let mut replies = devices.push(session, u);
     u.devices = devices;
     replies.extend(catch_up(u, session));
+    replies.extend(super::couple::next(u, session));
     replies
 }
 
@@ -232,7 +267,7 @@ pub(super) fn own_link(u: &Unlocked) -> DevicesLink {
     let Ok(list) = own.list.open() else {
         return DevicesLink::Off;
     };
-    if own.restored.is_some() {
+    if own.restored.is_some() || own.copied.is_some() {
         return DevicesLink::Off;
     }
     let me = own_key(u.home.identity.verifying_key());
