@@ -21,6 +21,7 @@ pub mod dbus;
 pub mod internet;
 pub mod lan;
 pub mod rogue;
+pub mod rogue_device;
 pub mod tmux;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";

@@ -801,6 +801,105 @@ fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
     );
 }
 
+/// One of Maya's own devices running modified software: it holds the desk's real keys and,
+/// in valid sessions, sends couple sync bytes that are not hex, a sync message that is not
+/// one, a forged partner card, an oversized mark, and bytes that are no message. Each
+/// session ends with its reason in the laptop's log; the laptop keeps serving and loses
+/// nothing, and the real desk syncs with it again after.
+#[test]
+fn a_rogue_device_of_mine_gets_its_session_ended_and_nothing_else() {
+    use haven_shared::devices::journal_sync::{DeviceMessage, PartnerCard};
+    use haven_tests::rogue_device::{device_keys, RogueSession};
+    let lan = Lan::new(2);
+    let laptop = lan.laptop(0, "Maya");
+    laptop.write(&["before the rogue"]);
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    let keys = device_keys(&desk);
+    let target = format!("{}:{}", lan.address(0), own_port(&laptop));
+    let laptop_key = laptop.identity().noise_public();
+    let hello = DeviceMessage::Hello {
+        protocol: haven_shared::devices::journal_sync::PROTOCOL,
+        digest: String::new(),
+        list_version: 0,
+        generation: keys.generation,
+        couple: true,
+        marks: false,
+    }
+    .encode();
+    let sam = haven_shared::ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key();
+    let forged = PartnerCard {
+        name: "Sam".into(),
+        member_id: "0123456789abcdef".into(),
+        signing_key: hex::encode(sam.as_bytes()),
+        devices: None,
+    };
+    let attacks: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a couple sync message that is not hex",
+            DeviceMessage::Couple { sync: "zz".into() }.encode(),
+        ),
+        (
+            "a couple sync message refused",
+            DeviceMessage::Couple {
+                sync: hex::encode([7u8; 5000]),
+            }
+            .encode(),
+        ),
+        (
+            "the partner's member id is not made from their key",
+            DeviceMessage::Partner { card: forged }.encode(),
+        ),
+        (
+            "a mark longer than Haven makes them",
+            DeviceMessage::NewMark {
+                mark: "9".repeat(100_000),
+            }
+            .encode(),
+        ),
+        ("a malformed message", b"\x00\xffnot json".to_vec()),
+    ];
+    for (why, attack) in attacks {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    lan.enter(1);
+                    let mut rogue = RogueSession::open(&target, &keys, &laptop_key);
+                    rogue.send_bytes(&hello);
+                    rogue.send_bytes(&attack);
+                    rogue.until_closed();
+                })
+                .join()
+                .expect("the rogue device");
+        });
+        eventually_explained(
+            SOON,
+            || {
+                log_of(&laptop)
+                    .lines()
+                    .any(|l| l.contains("the session with a device ended") && l.contains(why))
+                    .then_some(())
+            },
+            || {
+                format!(
+                    "the laptop to end the session over {why:?}\n{}",
+                    log_of(&laptop)
+                )
+            },
+        );
+        assert!(laptop.ok(&["status"]).contains("journal     1 entry\n"));
+    }
+    assert_eq!(bodies(&laptop), ["before the rogue"]);
+    assert!(laptop.ok(&["status"]).contains("agreements  0\n"));
+    // The real desk, back, syncs as before: nothing the rogue sent stuck.
+    desk.ok(&["unlock"]);
+    desk.write(&["after the rogue"]);
+    wait_for(&laptop, "the desk's entry on the laptop", |b| {
+        b.iter().any(|x| x == "after the rogue")
+    });
+    assert!(!laptop.run(&["doctor"]).stdout.contains("two homes"));
+}
+
 /// How many times `h`'s log says another device kept a new mark from it.
 fn marks_kept(h: &Home) -> usize {
     log_of(h)
