@@ -42,6 +42,8 @@ struct Peer {
     /// The couple document's sync with it, once it said it syncs the couple document
     /// (a fresh state each session: the first exchange finds what is shared).
     couple: Option<automerge::sync::State>,
+    /// Who the partner is, as last told to it in this session.
+    card: Option<haven_shared::devices::journal_sync::PartnerCard>,
 }
 
 /// The person's devices as this one knows them, and the sessions with them.
@@ -84,8 +86,25 @@ impl DevicesSync {
                 their: None,
                 digest: None,
                 couple: None,
+                card: None,
             },
         );
+    }
+
+    /// Whether the device in `session`, which syncs the couple document, has not been told
+    /// `card` yet in this session (it is counted as told from now on).
+    pub fn card_due(
+        &mut self,
+        session: u64,
+        card: &haven_shared::devices::journal_sync::PartnerCard,
+    ) -> bool {
+        match self.sessions.get_mut(&session) {
+            Some(peer) if peer.couple.is_some() && peer.card.as_ref() != Some(card) => {
+                peer.card = Some(card.clone());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The couple document's sync state with the device in `session`, if it syncs it.

@@ -259,6 +259,20 @@ fn an_agreement_accepted_on_my_second_device_is_active_on_the_partners_laptop() 
             )
         },
     );
+    // The desk says who the partner is and how it reaches them, and does not pair again.
+    assert_eq!(
+        desk.ok(&["partner"]),
+        "partner      Sam, paired on another of your devices: this one acts in the couple through it\n"
+    );
+    let out = desk.run(&["pair"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains(
+            "Sam is paired on another of your devices; this one acts in the couple through it"
+        ),
+        "{}",
+        out.stderr
+    );
     desk.ok(&["agree", "accept", &id]);
     for (who, h) in [("desk", &desk), ("laptop", &laptop), ("Sam", &sam)] {
         eventually_explained(
@@ -799,6 +813,46 @@ fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
         "{}",
         log_of(&copy)
     );
+}
+
+/// Pairing from a second device: the desk pairs with Sam in Maya's name (her member, made
+/// from the laptop's key), so Sam's laptop counts what the laptop signs through Maya's
+/// device list, and the laptop, never paired itself, acts in the couple through the desk.
+#[test]
+fn a_second_device_can_be_the_one_that_pairs() {
+    let lan = Lan::new(3);
+    let laptop = lan.laptop(0, "Maya");
+    let desk = Home::in_netns(&lan.nodes[1], "eth0");
+    link(&laptop, &desk, "desk");
+    let sam = lan.laptop(2, "Sam");
+    haven_tests::lan::pair(&desk, &sam);
+    let maya = sam.json(&["partner", "--json"]);
+    assert_eq!(maya["name"], "Maya");
+    assert_eq!(
+        maya["member_id"],
+        laptop.json(&["device", "list", "--json"])[0]["id"],
+        "Sam pinned Maya's member, not the desk's own id"
+    );
+    // Proposed on the laptop, through the desk to Sam; accepted there, back to the laptop.
+    let id = haven_tests::couple::propose(&laptop, "Check-in", "A text when plans change");
+    haven_tests::couple::wait_status(&sam, &id, "proposed");
+    sam.ok(&["agree", "accept", &id]);
+    for (who, h) in [("laptop", &laptop), ("desk", &desk), ("Sam", &sam)] {
+        eventually_explained(
+            SOON,
+            || (haven_tests::couple::status_of(h, &id).as_deref() == Some("active")).then_some(()),
+            || {
+                format!(
+                    "the agreement active on {who}: {:?}\n{}",
+                    haven_tests::couple::agreement(h, &id),
+                    log_of(h)
+                )
+            },
+        );
+    }
+    assert!(laptop
+        .ok(&["partner"])
+        .starts_with("partner      Sam, paired on another of your devices"));
 }
 
 /// One of Maya's own devices running modified software: it holds the desk's real keys and,

@@ -93,6 +93,12 @@ fn in_sync_line(info: &PartnerInfo) -> String {
 }
 
 fn describe(info: &PartnerInfo) -> String {
+    if info.through_another_device {
+        return format!(
+            "partner      {}, paired on another of your devices: this one acts in the couple through it\n",
+            crate::output::visible(info.name.as_deref().unwrap_or_default())
+        );
+    }
     if !info.paired {
         return "not paired   run `haven pair` here, then `haven pair CODE` on your partner's laptop\n".into();
     }

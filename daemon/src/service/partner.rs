@@ -282,7 +282,13 @@ impl Service {
             PeerOp::Receive(session, bytes, reply) => {
                 // What arrived is noticed on the next tick (within a second), off this path:
                 // the session answers the partner first.
+                let before = self.couple_heads();
                 let _ = reply.send(self.receive(session, &bytes));
+                if self.couple_heads() != before {
+                    // On to the person's other devices (the partner's session answers by
+                    // itself).
+                    self.journal_changed();
+                }
                 self.follow_partner_endpoint();
             }
             PeerOp::Disconnected => {
@@ -347,12 +353,25 @@ impl Service {
             )
             .hint("to pair again, first run `haven partner unpair`"));
         }
+        if let Some(card) = u.partner_card() {
+            return Err(ErrorReply::new(
+                ErrorKind::Pairing,
+                format!(
+                    "{} is paired on another of your devices; this one acts in the couple through it",
+                    card.name
+                ),
+            )
+            .hint("agreements, notes and answers work here as they are; `haven partner` shows it"));
+        }
         let identity = &u.home.identity;
         Ok(Material {
             intro: Intro {
                 name: u.name.clone(),
-                member_id: identity.member_id(),
-                signing_key: hex::encode(identity.verifying_key().as_bytes()),
+                // The person's member, named by their first device's key: on another of
+                // their devices, its own key signs in that name (the partner follows the
+                // device list from the first key).
+                member_id: u.home.member_id(),
+                signing_key: member_key(u),
             },
             noise_static: Zeroizing::new(*identity.noise_static()),
             noise_public: identity.noise_public(),
@@ -407,7 +426,12 @@ impl Service {
             return Err(untrusted_partner(problem));
         }
         let Some(p) = u.partner().cloned() else {
-            return Ok(PartnerInfo::default());
+            // Paired on another of the person's devices: who, and that it goes through it.
+            return Ok(PartnerInfo {
+                name: u.partner_card().map(|c| c.name),
+                through_another_device: u.partner_card().is_some(),
+                ..PartnerInfo::default()
+            });
         };
         let waiting = u.sync_waiting();
         let standing = u.sync_standing();
@@ -417,7 +441,7 @@ impl Service {
             safety_words(
                 &identity.noise_public(),
                 &theirs,
-                &hex::encode(identity.verifying_key().as_bytes()),
+                &member_key(u),
                 &p.signing_key,
             )
         });
@@ -455,6 +479,7 @@ impl Service {
                         .collect()
                 })
                 .unwrap_or_default(),
+            through_another_device: false,
         })
     }
 
@@ -592,6 +617,17 @@ fn keep_pq_secret(u: &mut Unlocked, opened: u32, ss: &[u8; 32]) -> bool {
     p.pq = Some(secrets);
     save_partner(u);
     true
+}
+
+/// The key the person's member id is made from (hex): their first device's.
+fn member_key(u: &Unlocked) -> String {
+    u.devices
+        .own
+        .as_ref()
+        .and_then(|o| o.list.open().ok())
+        .and_then(|l| l.devices.into_iter().next())
+        .map(|d| d.key)
+        .unwrap_or_else(|| hex::encode(u.home.identity.verifying_key().as_bytes()))
 }
 
 #[cfg(test)]

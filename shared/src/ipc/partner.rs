@@ -67,6 +67,10 @@ pub struct PartnerInfo {
     /// it; empty while they have only the one they paired with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<PartnerDevice>,
+    /// Not paired here: another of the person's devices is, and this one acts in the
+    /// couple through it (`name` is the partner's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub through_another_device: bool,
 }
 
 /// One of the partner's devices: what they called it, and whether they revoked it (then

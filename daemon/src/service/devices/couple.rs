@@ -59,13 +59,17 @@ pub(super) fn next(u: &mut Unlocked, session: u64) -> Option<DeviceMessage> {
     })
 }
 
-/// Who the partner is, for a device that is not paired itself: from this device's
-/// pairing, or as another of the person's devices told this one.
-pub(super) fn card(u: &Unlocked) -> Option<DeviceMessage> {
+/// Who the partner is, for the device in `session` (it syncs the couple document) when it
+/// has not been told in this session: from this device's pairing, or as another of the
+/// person's devices told this one.
+pub(super) fn card(u: &mut Unlocked, session: u64) -> Option<DeviceMessage> {
     if u.partner_problem().is_some() {
         return None;
     }
-    u.partner_card().map(|card| DeviceMessage::Partner { card })
+    let card = u.partner_card()?;
+    u.devices
+        .card_due(session, &card)
+        .then_some(DeviceMessage::Partner { card })
 }
 
 /// The partner as another of the person's devices knows them. A device paired itself

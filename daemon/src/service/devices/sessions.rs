@@ -108,9 +108,7 @@ pub(super) fn receive(
         in_sync: false,
         link_changed: false,
     };
-    // The other syncs the couple document too: it is told who the partner is. It gives
-    // and shows marks: it is shown the one it gave.
-    let tell_card = matches!(message, DeviceMessage::Hello { couple: true, .. });
+    // The other gives and shows marks: it is shown the one it gave.
     let show_mark = matches!(message, DeviceMessage::Hello { marks: true, .. });
     let device = u.devices.device_of(session).unwrap_or_default().to_string();
     match message {
@@ -152,9 +150,8 @@ pub(super) fn receive(
         }
     }
     outcome.replies.extend(catch_up(u, session));
-    if tell_card {
-        outcome.replies.extend(super::couple::card(u));
-    }
+    // Who the partner is, to a device that syncs the couple document, when it changed.
+    outcome.replies.extend(super::couple::card(u, session));
     if show_mark {
         outcome.replies.push(super::marks::show(u, &device));
     }
@@ -176,6 +173,7 @@ pub(super) fn push(u: &mut Unlocked, session: u64) -> Vec<DeviceMessage> {
     let mut replies = devices.push(session, u);
     u.devices = devices;
     replies.extend(catch_up(u, session));
+    replies.extend(super::couple::card(u, session));
     replies.extend(super::couple::next(u, session));
     replies
 }
