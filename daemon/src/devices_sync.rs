@@ -42,8 +42,9 @@ struct Peer {
     /// The couple document's sync with it, once it said it syncs the couple document
     /// (a fresh state each session: the first exchange finds what is shared).
     couple: Option<automerge::sync::State>,
-    /// Who the partner is, as last told to it in this session.
-    card: Option<haven_shared::devices::journal_sync::PartnerCard>,
+    /// Who the partner is, as last told to it in this session (`Some(None)`: told this
+    /// device is not paired).
+    card: Option<Option<haven_shared::devices::journal_sync::PartnerCard>>,
 }
 
 /// The person's devices as this one knows them, and the sessions with them.
@@ -92,15 +93,19 @@ impl DevicesSync {
     }
 
     /// Whether the device in `session`, which syncs the couple document, has not been told
-    /// `card` yet in this session (it is counted as told from now on).
+    /// `card` (or, `None`, that this device is not paired) yet in this session; it is
+    /// counted as told from now on.
     pub fn card_due(
         &mut self,
         session: u64,
-        card: &haven_shared::devices::journal_sync::PartnerCard,
+        card: Option<&haven_shared::devices::journal_sync::PartnerCard>,
     ) -> bool {
         match self.sessions.get_mut(&session) {
-            Some(peer) if peer.couple.is_some() && peer.card.as_ref() != Some(card) => {
-                peer.card = Some(card.clone());
+            Some(peer)
+                if peer.couple.is_some()
+                    && peer.card.as_ref().map(Option::as_ref) != Some(card) =>
+            {
+                peer.card = Some(card.cloned());
                 true
             }
             _ => false,
@@ -238,6 +243,7 @@ impl DevicesSync {
             | DeviceMessage::Secret { .. }
             | DeviceMessage::Couple { .. }
             | DeviceMessage::Partner { .. }
+            | DeviceMessage::NoPartner
             | DeviceMessage::Mark { .. }
             | DeviceMessage::NewMark { .. }
             | DeviceMessage::MarkKept { .. }

@@ -268,10 +268,19 @@ impl Unlocked {
             // together stay readable, signed by the member keys the couple document names. A
             // key counts only under the id derived from it, and this member's own key is never
             // taken from the document, so nothing read this way can speak for this member.
+            // Nor a record one of this person's own devices left there (each home starts
+            // with one): a device is never a member of its own.
             let me = self.home.member_id();
+            let mine = |key: &str| {
+                own.as_ref()
+                    .is_some_and(|l| l.devices.iter().any(|d| d.key == key))
+            };
             for m in self.home.couple.members().unwrap_or_default() {
                 if let Some(key) = key_of(&m.signing_key) {
-                    if m.id != me && haven_shared::model::agreement::member_id_of(&key) == m.id {
+                    if m.id != me
+                        && !mine(&m.signing_key)
+                        && haven_shared::model::agreement::member_id_of(&key) == m.id
+                    {
                         keyring.add(&m.name, key);
                     }
                 }
@@ -289,6 +298,7 @@ impl Unlocked {
                 member_id: p.member_id.clone(),
                 signing_key: p.signing_key.clone(),
                 devices: p.devices.clone(),
+                from: String::new(),
             }),
             None => self.devices.own.as_ref()?.partner.clone(),
         }

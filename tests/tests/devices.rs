@@ -853,6 +853,24 @@ fn a_second_device_can_be_the_one_that_pairs() {
     assert!(laptop
         .ok(&["partner"])
         .starts_with("partner      Sam, paired on another of your devices"));
+    // The desk unpairs: the laptop forgets the card the desk gave.
+    desk.ok(&["partner", "unpair"]);
+    eventually_explained(
+        SOON,
+        || {
+            laptop
+                .ok(&["partner"])
+                .starts_with("not paired")
+                .then_some(())
+        },
+        || format!("the laptop to forget Sam\n{}", log_of(&laptop)),
+    );
+    // Nor from the desk itself when it says who it is again, in the same session.
+    desk.write(&["after the unpair"]);
+    wait_for(&laptop, "the desk's entry after the unpair", |b| {
+        b.iter().any(|x| x == "after the unpair")
+    });
+    assert!(laptop.ok(&["partner"]).starts_with("not paired"));
 }
 
 /// One of Maya's own devices running modified software: it holds the desk's real keys and,
@@ -869,6 +887,10 @@ fn a_rogue_device_of_mine_gets_its_session_ended_and_nothing_else() {
     laptop.write(&["before the rogue"]);
     let desk = Home::in_netns(&lan.nodes[1], "eth0");
     link(&laptop, &desk, "desk");
+    let desk_id = desk.json(&["device", "list", "--json"])[1]["id"]
+        .as_str()
+        .expect("the desk's id")
+        .to_string();
     let keys = device_keys(&desk);
     let target = format!("{}:{}", lan.address(0), own_port(&laptop));
     let laptop_key = laptop.identity().noise_public();
@@ -887,40 +909,51 @@ fn a_rogue_device_of_mine_gets_its_session_ended_and_nothing_else() {
         member_id: "0123456789abcdef".into(),
         signing_key: hex::encode(sam.as_bytes()),
         devices: None,
+        from: desk_id,
     };
-    let attacks: Vec<(&str, Vec<u8>)> = vec![
+    let garbage = b"\x00\xffnot json".to_vec();
+    // What the rogue sends after its hello, and what the laptop's log then says.
+    let attacks: Vec<(&str, Vec<Vec<u8>>)> = vec![
         (
             "a couple sync message that is not hex",
-            DeviceMessage::Couple { sync: "zz".into() }.encode(),
+            vec![DeviceMessage::Couple { sync: "zz".into() }.encode()],
         ),
         (
             "a couple sync message refused",
-            DeviceMessage::Couple {
+            vec![DeviceMessage::Couple {
                 sync: hex::encode([7u8; 5000]),
             }
-            .encode(),
+            .encode()],
         ),
         (
+            // Left aside without ending the session: the bytes after it end it.
             "the partner's member id is not made from their key",
-            DeviceMessage::Partner { card: forged }.encode(),
+            vec![
+                DeviceMessage::Partner { card: forged }.encode(),
+                garbage.clone(),
+            ],
         ),
         (
             "a mark longer than Haven makes them",
-            DeviceMessage::NewMark {
+            vec![DeviceMessage::NewMark {
                 mark: "9".repeat(100_000),
             }
-            .encode(),
+            .encode()],
         ),
-        ("a malformed message", b"\x00\xffnot json".to_vec()),
+        ("a malformed message", vec![garbage]),
     ];
+    let ended = |h: &Home| log_of(h).matches("the session with a device ended").count();
     for (why, attack) in attacks {
+        let before = ended(&laptop);
         std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     lan.enter(1);
                     let mut rogue = RogueSession::open(&target, &keys, &laptop_key);
                     rogue.send_bytes(&hello);
-                    rogue.send_bytes(&attack);
+                    for m in &attack {
+                        rogue.send_bytes(m);
+                    }
                     rogue.until_closed();
                 })
                 .join()
@@ -928,12 +961,7 @@ fn a_rogue_device_of_mine_gets_its_session_ended_and_nothing_else() {
         });
         eventually_explained(
             SOON,
-            || {
-                log_of(&laptop)
-                    .lines()
-                    .any(|l| l.contains("the session with a device ended") && l.contains(why))
-                    .then_some(())
-            },
+            || (ended(&laptop) > before && log_of(&laptop).contains(why)).then_some(()),
             || {
                 format!(
                     "the laptop to end the session over {why:?}\n{}",
@@ -943,6 +971,8 @@ fn a_rogue_device_of_mine_gets_its_session_ended_and_nothing_else() {
         );
         assert!(laptop.ok(&["status"]).contains("journal     1 entry\n"));
     }
+    // The forged card was not taken.
+    assert!(laptop.ok(&["partner"]).starts_with("not paired"));
     assert_eq!(bodies(&laptop), ["before the rogue"]);
     assert!(laptop.ok(&["status"]).contains("agreements  0\n"));
     // The real desk, back, syncs as before: nothing the rogue sent stuck.

@@ -217,6 +217,9 @@ impl Service {
         };
         self.peer.link.send_replace(link);
         self.publish_devices();
+        // Who the partner is may have changed (paired, unpaired): the sessions with this
+        // person's other devices say so.
+        self.journal_changed();
     }
 
     /// The couple document changed: the partner's session and the sessions with this

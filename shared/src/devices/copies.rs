@@ -30,6 +30,16 @@ pub struct Given {
     pub sent: Option<String>,
 }
 
+/// Whether a mark another device gives should replace the one kept from it: only a newer
+/// one (a mark sent twice, or one from an older session still on its way, changes nothing).
+pub fn replaces(held: Option<&str>, new: &str) -> bool {
+    match (held.and_then(number), number(new)) {
+        (Some(held), Some(new)) => new > held,
+        (None, Some(_)) => true,
+        _ => false,
+    }
+}
+
 /// What the mark another device showed says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
@@ -76,6 +86,11 @@ impl Given {
     /// A fresh mark to send, numbered after every one given before; remembered as sent
     /// (save before sending it).
     pub fn give(&mut self) -> String {
+        // One mark at a time: while one is on its way, it is sent again, so two sessions
+        // overlapping cannot leave the other holding a mark this one forgot.
+        if let Some(sent) = &self.sent {
+            return sent.clone();
+        }
         let last = [&self.kept, &self.sent]
             .into_iter()
             .flatten()
@@ -116,6 +131,26 @@ mod tests {
             }
         }
         shown
+    }
+
+    /// Two sessions overlapping: the mark on its way is given again, and the other keeps
+    /// only a newer one, so it never holds one this device forgot.
+    #[test]
+    fn overlapping_sessions_never_leave_a_forgotten_mark() {
+        let mut given = Given::default();
+        let mut held: Option<String> = None;
+        session(&mut given, &mut held, true);
+        let (a, b) = (given.give(), given.give());
+        assert_eq!(a, b, "one mark at a time");
+        for m in [&b, &a] {
+            if replaces(held.as_deref(), m) {
+                held = Some(m.clone());
+            }
+        }
+        assert_eq!(given.check(held.as_deref()), Shown::Same);
+        assert!(!replaces(Some("5-aa"), "4-bb"));
+        assert!(!replaces(Some("5-aa"), "junk"));
+        assert!(replaces(None, "1-aa"));
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub enum DeviceMessage {
     Partner {
         card: PartnerCard,
     },
+    /// From a device that is not paired (any more): a card it gave before no longer holds.
+    NoPartner,
     /// The sender's device list, newer than the other's.
     List {
         list: SignedDeviceList,
@@ -159,6 +161,10 @@ pub struct PartnerCard {
     /// The partner's signed device list (its JSON), if they have more than one device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<String>,
+    /// The id of the device that is paired: only it gives the card (cards are never
+    /// passed on), and its word that it is no longer paired withdraws it.
+    #[serde(default)]
+    pub from: String,
 }
 
 impl PartnerCard {
@@ -166,7 +172,17 @@ impl PartnerCard {
     /// that is the one made from the key (a card cannot name one member with another's
     /// key). The device list is checked where it is used.
     pub fn check(&self) -> Result<(), String> {
-        crate::devices::check_name(&self.name).map_err(|e| format!("the partner's name: {e}"))?;
+        // Pairing's rule for a name (it came from there): 1 to 200 bytes. Control
+        // characters are refused here; the screen shows names through `visible` anyway.
+        if self.name.trim().is_empty()
+            || self.name.len() > 200
+            || self.name.chars().any(char::is_control)
+        {
+            return Err(
+                "the partner's name is empty, longer than 200 bytes or has control characters"
+                    .into(),
+            );
+        }
         let mut key = [0u8; 32];
         hex::decode_to_slice(&self.signing_key, &mut key)
             .map_err(|_| "the partner's key is not one".to_string())?;
@@ -510,6 +526,7 @@ mod tests {
             member_id: crate::model::agreement::member_id_of(&key),
             signing_key: hex::encode(key.as_bytes()),
             devices: None,
+            from: "0123456789abcdef".into(),
         }
     }
 
@@ -534,6 +551,12 @@ mod tests {
             ..card(1)
         };
         assert!(escape.check().expect_err("refused").contains("name"));
+        // A long name pairing accepted (up to 200 bytes) is a good card.
+        let long = PartnerCard {
+            name: "Sam ".repeat(40),
+            ..card(1)
+        };
+        assert_eq!(long.check(), Ok(()));
         let huge = PartnerCard {
             devices: Some("x".repeat(super::super::list::MAX_LIST_BYTES + 1)),
             ..card(1)

@@ -366,7 +366,13 @@ fn check_list(list: &DeviceList) -> Result<(), DeviceListError> {
         check_name(&d.name).map_err(malformed)?;
         DateTime::parse_from_rfc3339(&d.added).map_err(|_| malformed("a date"))?;
         if let Some(r) = &d.revoked {
-            DateTime::parse_from_rfc3339(&r.at).map_err(|_| malformed("a date"))?;
+            let at = DateTime::parse_from_rfc3339(&r.at).map_err(|_| malformed("a date"))?;
+            // A revoked device's signatures count up to its revocation: one dated ahead
+            // (a device leaving "in 2099") would keep them counting. An hour of clock
+            // difference between devices is allowed.
+            if at.with_timezone(&chrono::Utc) > chrono::Utc::now() + chrono::Duration::hours(1) {
+                return Err(malformed("a revocation dated in the future"));
+            }
         }
         if !keys.insert(d.key.as_str()) || !noise.insert(d.noise_key.as_str()) {
             return Err(malformed("a device named twice"));
@@ -418,7 +424,7 @@ mod tests {
         let mut third = second.clone();
         third.version += 1;
         third.devices[0].revoked = Some(Revocation {
-            at: "2026-12-06T10:00:00Z".into(),
+            at: "2026-12-05T11:00:00Z".into(),
             by: second.devices[1].id(),
         });
         let by_b = SignedDeviceList::sign(&third, &b);
@@ -513,7 +519,7 @@ mod tests {
         let mut revoked = second.clone();
         revoked.version = 3;
         revoked.devices[1].revoked = Some(Revocation {
-            at: "2026-12-06T10:00:00Z".into(),
+            at: "2026-12-05T11:00:00Z".into(),
             by: second.devices[0].id(),
         });
         let mut undone = revoked.clone();
@@ -541,6 +547,21 @@ mod tests {
             SignedDeviceList::sign(&renamed, &b).update_of(&other),
             Err(DeviceListError::Conflict(3))
         );
+    }
+
+    /// A device that leaves "in 2099" would keep signing for the person until then.
+    #[test]
+    fn a_revocation_dated_in_the_future_is_refused() {
+        let (_, b, _, second) = two();
+        let desk = second.devices[1].id();
+        let future = second.with_revoked(&desk, &desk, "2099-01-01T00:00:00Z");
+        assert!(matches!(
+            SignedDeviceList::sign(&future, &b).open(),
+            Err(DeviceListError::Malformed(m)) if m.contains("future")
+        ));
+        let now = chrono::Utc::now().to_rfc3339();
+        let today = second.with_revoked(&desk, &desk, &now);
+        assert!(SignedDeviceList::sign(&today, &b).open().is_ok());
     }
 
     #[test]

@@ -60,39 +60,83 @@ pub(super) fn next(u: &mut Unlocked, session: u64) -> Option<DeviceMessage> {
 }
 
 /// Who the partner is, for the device in `session` (it syncs the couple document) when it
-/// has not been told in this session: from this device's pairing, or as another of the
-/// person's devices told this one.
+/// has not been told in this session: the card, from the paired device only (cards are
+/// never passed on), or, from any other, that this device is not paired, which withdraws a
+/// card it gave before.
 pub(super) fn card(u: &mut Unlocked, session: u64) -> Option<DeviceMessage> {
-    if u.partner_problem().is_some() {
+    let card = match u.partner() {
+        Some(p) if u.partner_problem().is_none() => Some(PartnerCard {
+            name: p.name.clone(),
+            member_id: p.member_id.clone(),
+            signing_key: p.signing_key.clone(),
+            devices: p.devices.clone(),
+            from: super::own_id(u),
+        }),
+        _ => None,
+    };
+    if !u.devices.card_due(session, card.as_ref()) {
         return None;
     }
-    let card = u.partner_card()?;
-    u.devices
-        .card_due(session, &card)
-        .then_some(DeviceMessage::Partner { card })
+    Some(match card {
+        Some(card) => DeviceMessage::Partner { card },
+        None => DeviceMessage::NoPartner,
+    })
 }
 
-/// The partner as another of the person's devices knows them. A device paired itself
-/// keeps its own pairing; otherwise the card is kept (and replaces an older one), and
-/// whose signatures count follows. True when it changed.
-pub(super) fn take_card(u: &mut Unlocked, card: PartnerCard) -> Result<bool, String> {
-    card.check()?;
-    if u.partner().is_some() {
-        return Ok(false);
+/// The partner as the paired device (`device`, the one in session) tells it. A device
+/// paired itself keeps its own pairing; otherwise the card is kept (and replaces an older
+/// one), and whose signatures count follows. A card from a device that is not the one it
+/// names as paired is left aside, as is one that does not hold together: neither ends the
+/// session.
+pub(super) fn take_card(u: &mut Unlocked, device: &str, card: PartnerCard) -> Result<(), String> {
+    if card.from != device {
+        tracing::warn!(
+            "left aside a partner card passed on by a device that is not the paired one"
+        );
+        return Ok(());
     }
+    if let Err(e) = card.check() {
+        tracing::warn!(error = %e, "left aside who the partner is, as another device said it");
+        return Ok(());
+    }
+    if u.partner().is_some() {
+        return Ok(());
+    }
+    replace_card(u, Some(card))
+}
+
+/// `device` says it is not paired: a card it gave is withdrawn.
+pub(super) fn withdraw_card(u: &mut Unlocked, device: &str) -> Result<(), String> {
+    let given = u
+        .devices
+        .own
+        .as_ref()
+        .and_then(|o| o.partner.as_ref())
+        .is_some_and(|c| c.from == device);
+    if !given {
+        return Ok(());
+    }
+    tracing::info!("the paired device is paired no more: forgot who the partner was");
+    replace_card(u, None)
+}
+
+fn replace_card(u: &mut Unlocked, card: Option<PartnerCard>) -> Result<(), String> {
     let Some(own) = u.devices.own.as_mut() else {
-        return Ok(false);
+        return Ok(());
     };
-    if own.partner.as_ref() == Some(&card) {
-        return Ok(false);
+    if own.partner == card {
+        return Ok(());
     }
     let mut updated = own.clone();
-    updated.partner = Some(card);
+    let taken = card.is_some();
+    updated.partner = card;
     u.home
         .save_own_devices(&updated)
         .map_err(|e| format!("cannot save who the partner is: {e}"))?;
     *own = updated;
     u.devices_changed();
-    tracing::info!("took who the partner is from another of this person's devices");
-    Ok(true)
+    if taken {
+        tracing::info!("took who the partner is from the person's paired device");
+    }
+    Ok(())
 }

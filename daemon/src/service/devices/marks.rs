@@ -5,7 +5,7 @@
 //! remembered before it is sent, a mark received is kept before "kept" is said. So a crash
 //! anywhere leaves both sides agreeing on a mark the other may still show.
 
-use haven_shared::devices::copies::Shown;
+use haven_shared::devices::copies::{self, Shown};
 use haven_shared::devices::journal_sync::DeviceMessage;
 use haven_shared::when;
 
@@ -45,15 +45,20 @@ fn copied(u: &mut Unlocked, how: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// After the other's `Hello`: the mark it gave this device, shown back.
-pub(super) fn show(u: &Unlocked, device: &str) -> DeviceMessage {
-    let shown = u
-        .devices
+/// The newest mark `device` gave this one.
+fn own_held(u: &Unlocked, device: &str) -> Option<String> {
+    u.devices
         .own
         .as_ref()
         .and_then(|o| o.seen.get(device))
-        .and_then(|s| s.held.clone());
-    DeviceMessage::Mark { shown }
+        .and_then(|s| s.held.clone())
+}
+
+/// After the other's `Hello`: the mark it gave this device, shown back.
+pub(super) fn show(u: &Unlocked, device: &str) -> DeviceMessage {
+    DeviceMessage::Mark {
+        shown: own_held(u, device),
+    }
 }
 
 /// One marks message from `device`.
@@ -97,9 +102,16 @@ pub(super) fn receive(
             if mark.len() > 64 {
                 return Err("a mark longer than Haven makes them".into());
             }
-            own.seen.entry(device.to_string()).or_default().held = Some(mark.clone());
-            save(u, "the mark another device gave")?;
-            marked.replies.push(DeviceMessage::MarkKept { mark });
+            let seen = own.seen.entry(device.to_string()).or_default();
+            if copies::replaces(seen.held.as_deref(), &mark) {
+                seen.held = Some(mark.clone());
+                save(u, "the mark another device gave")?;
+            }
+            // "Kept" only for the mark held now (not for an older one still on its way).
+            let held = own_held(u, device);
+            if held.as_deref() == Some(mark.as_str()) {
+                marked.replies.push(DeviceMessage::MarkKept { mark });
+            }
         }
         DeviceMessage::MarkKept { mark } => {
             let seen = own.seen.entry(device.to_string()).or_default();

@@ -123,9 +123,8 @@ pub(super) fn receive(
         DeviceMessage::Couple { sync } => {
             outcome.couple_changed = super::couple::receive(u, session, &sync)?;
         }
-        DeviceMessage::Partner { card } => {
-            super::couple::take_card(u, card)?;
-        }
+        DeviceMessage::Partner { card } => super::couple::take_card(u, &device, card)?,
+        DeviceMessage::NoPartner => super::couple::withdraw_card(u, &device)?,
         DeviceMessage::List { list } => {
             outcome.link_changed = take_list(u, session, &list)?;
             let version = u.devices.own.as_ref().and_then(|o| o.list.open().ok());
