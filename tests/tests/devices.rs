@@ -818,6 +818,7 @@ fn a_restored_copy_of_a_linked_device_does_not_act_as_it() {
 /// Pairing from a second device: the desk pairs with Sam in Maya's name (her member, made
 /// from the laptop's key), so Sam's laptop counts what the laptop signs through Maya's
 /// device list, and the laptop, never paired itself, acts in the couple through the desk.
+/// Pairing and unpairing leave the desk linked, also after a restart.
 #[test]
 fn a_second_device_can_be_the_one_that_pairs() {
     let lan = Lan::new(3);
@@ -853,6 +854,14 @@ fn a_second_device_can_be_the_one_that_pairs() {
     assert!(laptop
         .ok(&["partner"])
         .starts_with("partner      Sam, paired on another of your devices"));
+    // Pairing left the desk linked, on disk too: after a restart the two meet again (a
+    // pairing used to clear the whole peer table, the device list with it).
+    restart(&[&laptop, &desk]);
+    wait_until(
+        "the laptop and the desk to meet after a restart",
+        &laptop,
+        || in_session_with(&laptop, "desk"),
+    );
     // The desk unpairs: the laptop forgets the card the desk gave.
     desk.ok(&["partner", "unpair"]);
     eventually_explained(
@@ -865,11 +874,13 @@ fn a_second_device_can_be_the_one_that_pairs() {
         },
         || format!("the laptop to forget Sam\n{}", log_of(&laptop)),
     );
-    // Nor from the desk itself when it says who it is again, in the same session.
+    // Unpairing left them linked too, and the card does not come back.
+    restart(&[&laptop, &desk]);
     desk.write(&["after the unpair"]);
     wait_for(&laptop, "the desk's entry after the unpair", |b| {
         b.iter().any(|x| x == "after the unpair")
     });
+    assert!(laptop.ok(&["partner"]).starts_with("not paired"));
     assert!(laptop.ok(&["partner"]).starts_with("not paired"));
 }
 

@@ -93,8 +93,9 @@ impl OpenHome {
         self.put_peer_blob(PARTNER_KEY, &json)
     }
 
-    /// Forgets the partner's keys and the sync state, keeping only `farewell`, by which
-    /// that laptop is told it was unpaired.
+    /// Forgets the partner's keys and the sync state, keeping `farewell`, by which that
+    /// laptop is told it was unpaired, and what this device keeps about the person's own
+    /// devices (a pairing or an unpairing must not unlink it).
     pub fn forget_partner(&mut self, farewell: Option<FormerPartner>) -> Result<(), HomeError> {
         let sealed = farewell
             .map(|f| {
@@ -102,8 +103,17 @@ impl OpenHome {
                 seal_blob(&self.identity.recipient(), FAREWELL_KEY, &bytes)
             })
             .transpose()?;
-        self.store
-            .clear_peer(sealed.as_deref().map(|s| (FAREWELL_KEY, s)))?;
+        // The person's own devices are not the partner's: their row stays (when the table
+        // verifies; a tampered one is cleared whole, as before).
+        let devices = self.store.peer_blob(DEVICES_KEY).ok().flatten();
+        let mut keep: Vec<(&str, &[u8])> = Vec::new();
+        if let Some(s) = sealed.as_deref() {
+            keep.push((FAREWELL_KEY, s));
+        }
+        if let Some(d) = devices.as_deref() {
+            keep.push((DEVICES_KEY, d));
+        }
+        self.store.clear_peer(&keep)?;
         Ok(())
     }
 

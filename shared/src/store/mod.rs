@@ -708,22 +708,25 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the partner: every row of the `peer` table, then keeps `keep` (a row to
-    /// leave behind, such as the farewell), all in one transaction: either all of it is
-    /// on disk or none. Also the way back to a `peer` table that verifies after it was
-    /// tampered with.
-    pub fn clear_peer(&mut self, keep: Option<(&str, &[u8])>) -> Result<()> {
+    /// Forgets the partner: every row of the `peer` table, then keeps `keep` (rows to
+    /// leave behind, such as the farewell and the person's own devices), all in one
+    /// transaction: either all of it is on disk or none. Also the way back to a `peer`
+    /// table that verifies after it was tampered with.
+    pub fn clear_peer(&mut self, keep: &[(&str, &[u8])]) -> Result<()> {
         let auth = self.auth()?;
         let mut peer = BTreeMap::new();
-        let keep = keep.map(|(key, data)| (key, data, peer_tag(&auth.key, key, data).to_vec()));
-        if let Some((key, _, tag)) = &keep {
+        let keep: Vec<(&str, &[u8], Vec<u8>)> = keep
+            .iter()
+            .map(|&(key, data)| (key, data, peer_tag(&auth.key, key, data).to_vec()))
+            .collect();
+        for (key, _, tag) in &keep {
             peer.insert(key.to_string(), tag.clone());
         }
         let mut head = auth.head.clone();
         head.peer = peer_set_tag(&auth.key, &peer);
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM peer", [])?;
-        if let Some((key, data, tag)) = &keep {
+        for (key, data, tag) in &keep {
             tx.execute(
                 "INSERT INTO peer (key, data, mac) VALUES (?1, ?2, ?3)",
                 params![key, data, tag],
@@ -1193,9 +1196,7 @@ mod tests {
     #[test]
     fn unpairing_leaves_the_farewell_in_the_same_transaction() {
         let (disk, mut store) = Disk::new();
-        store
-            .clear_peer(Some(("farewell", b"bye")))
-            .expect("unpair");
+        store.clear_peer(&[("farewell", b"bye")]).expect("unpair");
         drop(store);
         let store = disk.reopen().expect("the peer table verifies");
         assert_eq!(store.peer_blob("partner").expect("ok"), None);
@@ -1217,7 +1218,7 @@ mod tests {
         tampered(store.peer_blob("partner"));
         // No write may bless it; forgetting the partner is the way back.
         tampered(store.put_peer_blob("sync", b"state"));
-        store.clear_peer(None).expect("unpair");
+        store.clear_peer(&[]).expect("unpair");
         assert_eq!(store.peer_blob("partner").expect("clean"), None);
         store
             .put_peer_blob("partner", b"new keys")
