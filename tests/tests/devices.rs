@@ -882,6 +882,14 @@ fn a_second_device_can_be_the_one_that_pairs() {
     });
     assert!(laptop.ok(&["partner"]).starts_with("not paired"));
     assert!(laptop.ok(&["partner"]).starts_with("not paired"));
+    // Stopping a daemon ends its mDNS side once, not in a loop of failed advertisements.
+    for h in [&laptop, &desk] {
+        assert!(
+            !log_of(h).contains("cannot advertise to this person's devices"),
+            "{}",
+            log_of(h)
+        );
+    }
 }
 
 /// One of Maya's own devices running modified software: it holds the desk's real keys and,

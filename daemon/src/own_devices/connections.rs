@@ -146,7 +146,14 @@ pub async fn keep_linked(net: Arc<OwnNet>) {
             DevicesLink::On(l) => {
                 tokio::select! {
                     () = linked(&net, l) => {}
-                    _ = link.changed() => continue,
+                    changed = link.changed() => {
+                        // The core is gone (shutting down): nothing to follow. Going round
+                        // again would start the mDNS side afresh each time, in a tight loop.
+                        if changed.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                 }
             }
         }
