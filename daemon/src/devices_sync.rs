@@ -464,19 +464,12 @@ mod tests {
         if revoked {
             list = list.with_revoked(&desk, &first.member_id, "2026-12-05T11:00:00Z");
         }
-        let mut own = OwnDevices {
-            list: SignedDeviceList::sign(&list, &a),
-            secret: Key32::new([7u8; 32]),
-            generation: 0,
-            previous: Vec::new(),
-            member_name: "Maya".into(),
-            seen: Default::default(),
-            told_left: Default::default(),
-            restored: None,
-            partner: None,
-            copies: Default::default(),
-            copied: None,
-        };
+        let mut own = OwnDevices::new(
+            SignedDeviceList::sign(&list, &a),
+            Key32::new([7u8; 32]),
+            0,
+            "Maya".into(),
+        );
         if revoked {
             own.rotate();
         }

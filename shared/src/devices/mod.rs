@@ -210,19 +210,12 @@ mod tests {
             added_by: None,
             revoked: None,
         };
-        OwnDevices {
-            list: SignedDeviceList::sign(&DeviceList::first(first), &key),
-            secret: Key32::new([1u8; 32]),
-            generation: 0,
-            previous: Vec::new(),
-            member_name: "Maya".into(),
-            seen: Default::default(),
-            told_left: Default::default(),
-            restored: None,
-            partner: None,
-            copies: Default::default(),
-            copied: None,
-        }
+        OwnDevices::new(
+            SignedDeviceList::sign(&DeviceList::first(first), &key),
+            Key32::new([1u8; 32]),
+            0,
+            "Maya".into(),
+        )
     }
 
     #[test]

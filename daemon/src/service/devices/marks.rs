@@ -77,8 +77,12 @@ pub(super) fn receive(
             let seen = own.seen.entry(device.to_string()).or_default();
             match seen.given.check(shown.as_deref()) {
                 Shown::Same => {
+                    // The mark on its way again (not saved twice), or a new one, saved first.
+                    let before = seen.given.clone();
                     let mark = seen.given.give();
-                    save(u, "a new mark")?;
+                    if seen.given != before {
+                        save(u, "a new mark")?;
+                    }
                     marked.replies.push(DeviceMessage::NewMark { mark });
                 }
                 Shown::Older => {
